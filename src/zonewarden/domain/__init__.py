@@ -1,0 +1,1 @@
+"""Domain model: frozen pydantic models and value types. No I/O here."""

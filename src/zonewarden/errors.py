@@ -1,0 +1,87 @@
+"""One base exception, families under it (the httpx pattern).
+
+Interfaces (CLI, API) map these to exit codes and HTTP statuses; nothing below the
+interfaces knows about either. Lower-level errors are wrapped with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as the input allows."""
+
+    message: str
+    """What is wrong and, where possible, what to do about it."""
+    path: tuple[str | int, ...] = ()
+    """Field path inside the document, e.g. ``("assets", 5, "zone")``."""
+    file: str | None = None
+    """The file the problem is in, when the input came from a file."""
+    line: int | None = None
+    """1-based line, when known."""
+    column: int | None = None
+    """1-based column, when known."""
+
+    @property
+    def pointer(self) -> str:
+        """The field path in dotted form: ``assets[5].zone``."""
+        out = ""
+        for part in self.path:
+            if isinstance(part, int):
+                out += f"[{part}]"
+            else:
+                out += ("." if out else "") + str(part)
+        return out
+
+    def __str__(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        ptr = self.pointer
+        return f"{where}: {ptr + ': ' if ptr else ''}{self.message}"
+
+
+class ZonewardenError(Exception):
+    """Base of every error zonewarden raises on purpose."""
+
+
+class InputError(ZonewardenError):
+    """The user's input is wrong (exit code 2). Carries every problem found, not just the first."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        self.problems: list[Problem] = list(problems or [])
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if not self.problems:
+            return head
+        return head + "\n" + "\n".join(f"  {p}" for p in self.problems)
+
+
+class SiteFileError(InputError):
+    """A site file (YAML, CSV, InduForm JSON) could not be read or is invalid."""
+
+
+class NotFoundError(ZonewardenError):
+    """A referenced object (site, zone, asset, finding...) does not exist."""
+
+
+class ConflictError(ZonewardenError):
+    """The request contradicts the current state (duplicate, wrong workflow transition)."""
+
+
+class PermissionDenied(ZonewardenError):
+    """The actor's role does not allow the action (approval rules, segregation of duties)."""
+
+
+class StoreError(ZonewardenError):
+    """The database could not be reached or is not at the expected schema version."""
+
+
+class AuditChainError(ZonewardenError):
+    """The audit log's hash chain is broken: an event was edited, inserted or deleted."""
