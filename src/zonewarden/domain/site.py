@@ -29,6 +29,15 @@ from zonewarden.domain.common import (
     sensitive,
 )
 from zonewarden.domain.levels import SLCapability, SLTarget
+from zonewarden.domain.requirements import (
+    DEFAULT_SL_SCALE,
+    CapabilityDeclaration,
+    CompensatingControl,
+    RequirementException,
+    RequirementStatus,
+    SLScale,
+    requirement_reference_problems,
+)
 from zonewarden.errors import Problem
 
 FORMAT_VERSION = 1
@@ -458,6 +467,12 @@ class SiteDocument(Model):
     conduits: tuple[Conduit, ...] = ()
     assets: tuple[Asset, ...] = ()
     checks: CheckSettings = CheckSettings()
+    # IEC 62443-3-3 requirement sections (see domain/requirements.py and docs/gap-analysis.md).
+    sl_scale: SLScale = DEFAULT_SL_SCALE
+    requirements: tuple[RequirementStatus, ...] = ()
+    compensating_controls: tuple[CompensatingControl, ...] = ()
+    exceptions: tuple[RequirementException, ...] = ()
+    capabilities: tuple[CapabilityDeclaration, ...] = ()
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> SiteDocument:
@@ -519,6 +534,7 @@ def reference_problems(doc: SiteDocument) -> list[Problem]:
         person(("assets", i, "owner"), a.owner)
     for i, w in enumerate(doc.checks.waivers):
         person(("checks", "waivers", i, "approved_by"), w.approved_by)
+    problems += requirement_reference_problems(doc)
     return problems
 
 
