@@ -425,7 +425,8 @@ class Asset(Model):
     def _numbers_as_text(cls, v: object, info: ValidationInfo) -> object:
         # YAML reads 2.9 or 1500 as numbers; a version is always text.
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return str(v)
+            # The YAML reader keeps a float's source text (``2.10`` must not become ``2.1``).
+            return getattr(v, "text", None) or str(v)
         return v
 
     @property

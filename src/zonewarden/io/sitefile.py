@@ -1,0 +1,198 @@
+"""Site files: one YAML file, or a directory of YAML files that each hold some sections.
+
+A directory is merged section by section (``zones.yaml`` holds ``zones:``, ...); a section may
+appear in only one file, so every field path maps to exactly one file and line. Validation is
+structural (pydantic) first, then referential (:func:`reference_problems`); every problem of
+every file is collected before anything is reported, and nothing is written by this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from zonewarden.domain.site import SiteDocument, reference_problems
+from zonewarden.errors import Problem, SiteFileError
+from zonewarden.io import yamlio
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SITE_FILE_NAME = "site.yaml"
+
+
+@dataclass
+class SiteSource:
+    """The raw sections of one site and where each came from."""
+
+    sections: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Path] = field(default_factory=dict)
+    texts: dict[Path, str] = field(default_factory=dict)
+    label: str = ""
+
+    def add_file(self, path: Path, problems: list[Problem]) -> None:
+        raw = yamlio.read_bytes(path)
+        text = raw.decode("utf-8-sig", errors="replace")
+        self.texts[path] = text
+        try:
+            data = yamlio.loads(raw, source=str(path))
+        except SiteFileError as exc:
+            problems.extend(exc.problems or [Problem(str(exc), file=str(path))])
+            return
+        if data is None:
+            return
+        if not isinstance(data, dict):
+            problems.append(Problem("a site file is a mapping of sections (site:, zones:, assets:, ...)", file=str(path), line=1))
+            return
+        for key, value in data.items():
+            key = str(key)
+            if key in self.sections:
+                problems.append(
+                    Problem(
+                        f"section {key!r} is also in {self.origin[key]}: keep each section in one file",
+                        (key,),
+                        file=str(path),
+                    )
+                )
+                continue
+            self.sections[key] = value
+            self.origin[key] = path
+
+    def locate(self, problem: Problem) -> Problem:
+        """Fill in file, line and column for a problem that only has a field path."""
+        if not problem.path or problem.file:
+            return problem
+        path = self.origin.get(str(problem.path[0]))
+        if path is None:
+            # A missing section is reported against the site file.
+            path = next(iter(self.texts), None)
+            if path is None:
+                return problem
+            return Problem(problem.message, problem.path, str(path), None, None)
+        pos = yamlio.locate(self.texts[path], problem.path)
+        line, column = pos if pos else (None, None)
+        return Problem(problem.message, problem.path, str(path), line, column)
+
+
+def discover_sites(path: Path) -> list[Path]:
+    """The site inputs under ``path``: a file, a directory of section files, or a directory of
+    such directories (one per site, as ``zonewarden export`` writes them)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise SiteFileError(f"{path} does not exist: give a site file or a directory of site files")
+    if _yaml_files(path):
+        return [path]
+    subdirs = sorted(p for p in path.iterdir() if p.is_dir() and _yaml_files(p))
+    if not subdirs:
+        raise SiteFileError(f"{path} holds no site files (*.yaml) and no site directories")
+    return subdirs
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in YAML_SUFFIXES)
+
+
+def read_source(path: Path) -> SiteSource:
+    """Read one site (a file or a directory of section files) into raw sections."""
+    source = SiteSource(label=str(path))
+    problems: list[Problem] = []
+    files = [path] if path.is_file() else _yaml_files(path)
+    for f in files:
+        source.add_file(f, problems)
+    if problems:
+        raise SiteFileError(f"cannot read site {path}", problems)
+    return source
+
+
+def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(
+            part for part in err["loc"] if isinstance(part, int) or ("[" not in part and not part[:1].isupper())
+        )
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling; `zonewarden schema` lists the fields)"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        out.append(Problem(message, loc))
+    return out
+
+
+def document_from_source(source: SiteSource) -> SiteDocument:
+    """Validate raw sections into a :class:`SiteDocument`, or raise with every problem located."""
+    try:
+        doc = SiteDocument.model_validate(source.sections, context={"defer_references": True})
+    except ValidationError as exc:
+        problems = [source.locate(p) for p in _pydantic_problems(exc)]
+        raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems) from None
+    problems = [source.locate(p) for p in reference_problems(doc)]
+    if problems:
+        raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems)
+    return doc
+
+
+def load_site(path: Path) -> SiteDocument:
+    """Read and validate one site from a file or a section directory."""
+    return document_from_source(read_source(path))
+
+
+def load_sites(path: Path) -> list[tuple[Path, SiteDocument]]:
+    """Read every site under ``path``; all problems of all sites are reported together."""
+    out: list[tuple[Path, SiteDocument]] = []
+    problems: list[Problem] = []
+    for site_path in discover_sites(path):
+        try:
+            out.append((site_path, load_site(site_path)))
+        except SiteFileError as exc:
+            problems.extend(exc.problems or [Problem(str(exc), file=str(site_path))])
+    if problems:
+        raise SiteFileError(f"{path}: {len(problems)} problems; nothing was imported", problems)
+    ids = [doc.site.id for _, doc in out]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SiteFileError(f"{path}: site id(s) {', '.join(dupes)} appear in more than one site directory")
+    return out
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def document_sections(doc: SiteDocument) -> dict[str, Any]:
+    """The document as plain data, one entry per section, defaults left out."""
+    return doc.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+
+
+def split_for_export(doc: SiteDocument) -> dict[str, dict[str, Any]]:
+    """File name → content. List sections get a file each; the rest goes into ``site.yaml``."""
+    data = document_sections(doc)
+    files: dict[str, dict[str, Any]] = {SITE_FILE_NAME: {"zonewarden": doc.zonewarden}}
+    for name in SiteDocument.model_fields:
+        if name not in data or name == "zonewarden":
+            continue
+        value = data[name]
+        if isinstance(value, list):
+            files[f"{name}.yaml"] = {name: value}
+        else:
+            files[SITE_FILE_NAME][name] = value
+    return files
+
+
+def write_site(doc: SiteDocument, directory: Path) -> list[Path]:
+    """Write ``doc`` as a section directory. Files are written next to their final name and
+    renamed into place, so an interrupted export never leaves a half-written file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    files = split_for_export(doc)
+    for name, content in files.items():
+        target = directory / name
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(yamlio.dumps(content), encoding="utf-8")
+        tmp.replace(target)
+        written.append(target)
+    # A section that became empty since the last export must not linger in the directory.
+    for stale in _yaml_files(directory):
+        if stale.name not in files and stale.stem in SiteDocument.model_fields:
+            stale.unlink()
+    return written

@@ -1,0 +1,1 @@
+"""Use cases. Every write is one transaction that also appends an audit event."""

@@ -1,0 +1,166 @@
+"""The hash-chained audit log.
+
+Each event's hash covers its content and the previous event's hash, so editing, inserting or
+deleting an event breaks the chain from that point on; ``audit_head`` pins the last event, so
+deleting the newest events is detected too. The chain is tamper-evident, not tamper-proof: an
+attacker who can rewrite the whole table can rebuild it, which is why ``audit verify`` prints the
+head hash for the operator to record elsewhere (a ticket, a signed report).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select, update
+
+from zonewarden.store.tables import audit_events, audit_head
+
+GENESIS = "0" * 64
+
+
+def current_actor() -> str:
+    """Who is acting: ``ZONEWARDEN_ACTOR`` if set, else the operating-system user."""
+    actor = os.environ.get("ZONEWARDEN_ACTOR")
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One recorded write."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    site_id: str | None
+    object_type: str | None
+    object_id: str | None
+    reason: str | None
+    before: Any
+    after: Any
+    prev_hash: str
+    hash: str
+
+
+def _canonical_time(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(prev_hash: str, seq: int, at: dt.datetime, actor: str, action: str, site_id: str | None,
+               object_type: str | None, object_id: str | None, reason: str | None, before: Any, after: Any) -> str:
+    body = orjson.dumps(
+        [seq, _canonical_time(at), actor, action, site_id, object_type, object_id, reason, before, after],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
+
+
+def append(
+    conn: Connection,
+    *,
+    action: str,
+    actor: str | None = None,
+    site_id: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    reason: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event inside the caller's transaction."""
+    actor = actor or current_actor()
+    at = at or dt.datetime.now(dt.UTC)
+    # Normalise values through JSON once so the hash is computed on exactly what is stored.
+    before = orjson.loads(orjson.dumps(before)) if before is not None else None
+    after = orjson.loads(orjson.dumps(after)) if after is not None else None
+    stmt = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    head = conn.execute(stmt).first()
+    prev_seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    seq = prev_seq + 1
+    digest = event_hash(prev_hash, seq, at, actor, action, site_id, object_type, object_id, reason, before, after)
+    conn.execute(
+        audit_events.insert().values(
+            seq=seq, at=at, actor=actor, action=action, site_id=site_id, object_type=object_type,
+            object_id=object_id, reason=reason, before=before, after=after, prev_hash=prev_hash, hash=digest,
+        )
+    )
+    if head:
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+    else:
+        conn.execute(audit_head.insert().values(id=1, seq=seq, hash=digest))
+    return AuditEvent(seq, at, actor, action, site_id, object_type, object_id, reason, before, after, prev_hash, digest)
+
+
+def _as_utc(at: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; everything is written in UTC.
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def events(conn: Connection, *, site_id: str | None = None) -> Iterator[AuditEvent]:
+    stmt = select(audit_events).order_by(audit_events.c.seq)
+    if site_id is not None:
+        stmt = stmt.where(audit_events.c.site_id == site_id)
+    for row in conn.execute(stmt):
+        yield AuditEvent(
+            row.seq, _as_utc(row.at), row.actor, row.action, row.site_id, row.object_type, row.object_id,
+            row.reason, row.before, row.after, row.prev_hash, row.hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    seq: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Outcome of :func:`verify`."""
+
+    events: int
+    head_hash: str
+    problems: tuple[ChainProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(conn: Connection) -> VerifyResult:
+    """Recompute the whole chain; report every break (edited, inserted, deleted events)."""
+    problems: list[ChainProblem] = []
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for ev in events(conn):
+        count += 1
+        if ev.seq != expected_seq:
+            problems.append(ChainProblem(ev.seq, f"events {expected_seq}..{ev.seq - 1} are missing (deleted)"))
+        if ev.prev_hash != prev_hash:
+            problems.append(ChainProblem(ev.seq, "does not follow the previous event (an event before it was deleted or replaced)"))
+        digest = event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.site_id, ev.object_type,
+                            ev.object_id, ev.reason, ev.before, ev.after)
+        if digest != ev.hash:
+            problems.append(ChainProblem(ev.seq, "content does not match its hash (the event was edited)"))
+        prev_hash, expected_seq = ev.hash, ev.seq + 1
+    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    if head is None and count:
+        problems.append(ChainProblem(0, "the chain head record is missing"))
+    elif head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        problems.append(
+            ChainProblem(head.seq, f"the newest events were deleted: the head records event {head.seq}, the log ends at {expected_seq - 1}")
+        )
+    return VerifyResult(count, prev_hash, tuple(problems))

@@ -1,0 +1,226 @@
+"""Site use cases: import, load, list, export, delete.
+
+A site is stored as a whole document. Import replaces the stored document in one transaction
+(all sites of one import land together or not at all) and records what changed in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, select
+
+from zonewarden.domain.site import SiteDocument
+from zonewarden.errors import NotFoundError
+from zonewarden.services import audit
+from zonewarden.store.db import Store
+from zonewarden.store.tables import SITE_CHILD_TABLES, site_records, sites
+
+# Columns pulled out of each object's JSON into indexed columns of its table.
+_COLUMNS: dict[str, Any] = {
+    "zones": lambda o: {"kind": o["kind"], "purdue_level": float(o["purdue_level"])},
+    "conduits": lambda o: {"zone_a": o["zones"][0], "zone_b": o["zones"][1]},
+    "assets": lambda o: {
+        "zone_id": o.get("zone"),
+        "type": o["type"],
+        "vendor": o.get("vendor"),
+        "product": o.get("product"),
+        "version": o.get("version"),
+    },
+    "people": lambda o: {},
+}
+
+
+def _list_sections() -> list[str]:
+    """Sections of the site document that are lists of records (zones, assets, risks...)."""
+    out = []
+    for name, info in SiteDocument.model_fields.items():
+        origin = getattr(info.annotation, "__origin__", None)
+        if origin is tuple:
+            out.append(name)
+    return out
+
+
+LIST_SECTIONS = _list_sections()
+
+
+def canonical_json(doc: SiteDocument) -> bytes:
+    return orjson.dumps(doc.model_dump(mode="json", exclude_defaults=True), option=orjson.OPT_SORT_KEYS)
+
+
+def content_hash(doc: SiteDocument) -> str:
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """Ids added, removed and changed in one section by an import."""
+
+    section: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What one import did to one site."""
+
+    site_id: str
+    created: bool
+    unchanged: bool
+    changes: tuple[SectionChange, ...] = field(default_factory=tuple)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _key(section: str, item: dict[str, Any], index: int) -> str:
+    ident = item.get("id")
+    return str(ident) if ident is not None else f"#{index}"
+
+
+def _diff(section: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> SectionChange:
+    before = {_key(section, o, i): o for i, o in enumerate(old)}
+    after = {_key(section, o, i): o for i, o in enumerate(new)}
+    return SectionChange(
+        section,
+        tuple(sorted(after.keys() - before.keys())),
+        tuple(sorted(before.keys() - after.keys())),
+        tuple(sorted(k for k in after.keys() & before.keys() if after[k] != before[k])),
+    )
+
+
+def _write(conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: str, now: dt.datetime) -> None:
+    site_id = doc.site.id
+    conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
+    scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
+    conn.execute(sites.insert().values(id=site_id, name=doc.site.name, data=scalar, content_hash=digest, updated_at=now))
+    for section in LIST_SECTIONS:
+        items = data.get(section) or []
+        if not items:
+            continue
+        table = SITE_CHILD_TABLES.get(section)
+        if table is not None:
+            extract = _COLUMNS[section]
+            rows = [
+                {"site_id": site_id, "id": o["id"], "seq": i, "data": o, **extract(o)} for i, o in enumerate(items)
+            ]
+            table_ins = table.insert()
+        else:
+            rows = [{"site_id": site_id, "section": section, "seq": i, "data": o} for i, o in enumerate(items)]
+            table_ins = site_records.insert()
+        for start in range(0, len(rows), 5000):
+            conn.execute(table_ins, rows[start : start + 5000])
+
+
+def _stored_data(conn: Connection, site_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).first()
+    if row is None:
+        return None
+    data: dict[str, Any] = dict(row.data)
+    for section, table in SITE_CHILD_TABLES.items():
+        items = [r.data for r in conn.execute(select(table.c.data).where(table.c.site_id == site_id).order_by(table.c.seq))]
+        if items:
+            data[section] = items
+    stmt = (
+        select(site_records.c.section, site_records.c.data)
+        .where(site_records.c.site_id == site_id)
+        .order_by(site_records.c.section, site_records.c.seq)
+    )
+    for r in conn.execute(stmt):
+        data.setdefault(r.section, []).append(r.data)
+    return data
+
+
+def import_documents(
+    store: Store, docs: Sequence[SiteDocument], *, actor: str | None = None, reason: str | None = None,
+    source: str | None = None,
+) -> list[ImportOutcome]:
+    """Store every document in one transaction; re-importing identical content changes nothing."""
+    outcomes = []
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        for doc in docs:
+            data = doc.model_dump(mode="json", exclude_defaults=True)
+            digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+            old_row = conn.execute(select(sites.c.content_hash).where(sites.c.id == doc.site.id)).first()
+            counts = {s: len(data.get(s) or []) for s in LIST_SECTIONS if data.get(s)}
+            if old_row is not None and old_row.content_hash == digest:
+                outcomes.append(ImportOutcome(doc.site.id, created=False, unchanged=True, counts=counts))
+                continue
+            old = _stored_data(conn, doc.site.id) if old_row is not None else {}
+            changes = tuple(
+                c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
+            )
+            _write(conn, doc, data, digest, now)
+            audit.append(
+                conn,
+                action="site.import",
+                actor=actor,
+                site_id=doc.site.id,
+                object_type="site",
+                object_id=doc.site.id,
+                reason=reason or (f"import from {source}" if source else None),
+                before={"content_hash": old_row.content_hash} if old_row else None,
+                after={
+                    "content_hash": digest,
+                    "counts": counts,
+                    "changes": {c.section: {"added": c.added, "removed": c.removed, "changed": c.changed} for c in changes},
+                },
+                at=now,
+            )
+            outcomes.append(ImportOutcome(doc.site.id, old_row is None, False, changes, counts))
+    return outcomes
+
+
+def list_sites(store: Store) -> list[tuple[str, str]]:
+    with store.read() as conn:
+        return [(r.id, r.name) for r in conn.execute(select(sites.c.id, sites.c.name).order_by(sites.c.id))]
+
+
+def resolve_site_id(store: Store, site_id: str | None) -> str:
+    """The site to work on: the one named, or the only one in the database."""
+    known = list_sites(store)
+    if site_id is not None:
+        if site_id not in {i for i, _ in known}:
+            hint = ", ".join(i for i, _ in known) or "none yet: run `zonewarden import FILE` first"
+            raise NotFoundError(f"no site {site_id!r} in the database (sites: {hint})")
+        return site_id
+    if not known:
+        raise NotFoundError("the database holds no site yet: run `zonewarden import FILE` first")
+    if len(known) > 1:
+        raise NotFoundError("the database holds several sites; choose one with --site (" + ", ".join(i for i, _ in known) + ")")
+    return known[0][0]
+
+
+def load_document(store: Store, site_id: str) -> SiteDocument:
+    """The stored site as a validated document."""
+    with store.read() as conn:
+        data = _stored_data(conn, site_id)
+    if data is None:
+        raise NotFoundError(f"no site {site_id!r} in the database")
+    # Stored documents were validated on import; references are re-checked cheaply anyway so a
+    # hand-edited database cannot feed an engine a dangling reference.
+    return SiteDocument.model_validate(data)
+
+
+def delete_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
+    with store.transaction() as conn:
+        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
+        if row is None:
+            raise NotFoundError(f"no site {site_id!r} in the database")
+        conn.execute(delete(sites).where(sites.c.id == site_id))
+        audit.append(conn, action="site.delete", actor=actor, site_id=site_id, object_type="site",
+                     object_id=site_id, reason=reason, before={"content_hash": row.content_hash})
+
+
+def all_site_ids(store: Store) -> Iterable[str]:
+    return [i for i, _ in list_sites(store)]

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, connection handling and Alembic migrations."""

@@ -1,0 +1,115 @@
+"""Connecting to the database and bringing its schema up to date.
+
+SQLite (the default, ``./zonewarden.db``) runs with WAL and foreign keys on; PostgreSQL is used
+when ``ZONEWARDEN_DB`` (or ``--db``) is a ``postgresql+psycopg://`` URL. The schema is managed
+by Alembic from the first table on; :func:`open_store` upgrades a database to the newest
+revision before use, inside one transaction on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from zonewarden.errors import StoreError
+
+DEFAULT_URL = "sqlite:///zonewarden.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    url = explicit or os.environ.get("ZONEWARDEN_DB") or DEFAULT_URL
+    if "://" not in url:  # a bare path is a SQLite file
+        url = f"sqlite:///{Path(url)}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+@dataclass
+class Store:
+    """A database the service layer reads and writes. Create with :func:`open_store`."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction: everything in it lands, or nothing does."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("zonewarden.store") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (every head: features add branches)."""
+    from alembic import command
+
+    cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open (and by default migrate) the database at ``url`` / ``ZONEWARDEN_DB`` / ./zonewarden.db."""
+    resolved = database_url(url)
+    try:
+        if resolved.startswith("sqlite"):
+            engine = create_engine(resolved, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(resolved, pool_pre_ping=True)
+        if migrate:
+            upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {engine_safe(resolved)}: {exc}") from exc
+    return Store(engine)
+
+
+def engine_safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database>"

@@ -1,0 +1,20 @@
+"""Alembic environment: runs on the connection zonewarden hands over (see store.db.upgrade)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from zonewarden.store.tables import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - zonewarden always passes a connection
+    raise RuntimeError("run migrations through zonewarden.store.db.upgrade()")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
