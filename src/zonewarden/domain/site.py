@@ -28,6 +28,7 @@ from zonewarden.domain.common import (
     ZoneRef,
     sensitive,
 )
+from zonewarden.domain.governance import Assessment, ChangeRecord, CriticalityClass
 from zonewarden.domain.levels import SLCapability, SLTarget
 from zonewarden.domain.requirements import (
     DEFAULT_SL_SCALE,
@@ -38,6 +39,7 @@ from zonewarden.domain.requirements import (
     SLScale,
     requirement_reference_problems,
 )
+from zonewarden.domain.risk import RiskMethod, RiskScenario, risk_reference_problems
 from zonewarden.errors import Problem
 
 FORMAT_VERSION = 1
@@ -122,6 +124,9 @@ class SiteInfo(Model):
     location: str | None = sensitive(default=None, description="Street address or city (sensitive).")
     description: Text | None = None
     industry: ShortText | None = Field(default=None, examples=["pharmaceutical"])
+    timezone: ShortText | None = Field(
+        default=None, examples=["Europe/Zurich"], description="IANA time zone; turns instants into site dates."
+    )
 
 
 class Zone(Model):
@@ -134,6 +139,9 @@ class Zone(Model):
     criticality: Criticality = Criticality.MEDIUM
     sl_target: SLTarget | None = Field(
         default=None, description="SL-T: one number for all FRs or a mapping FR1..FR7."
+    )
+    sl_target_rationale: Text | None = Field(
+        default=None, description="Why the SL-T differs from the risk-based proposal (zonewarden slt)."
     )
     owner: PersonRef | None = None
     parent: ZoneRef | None = Field(default=None, description="Enclosing zone, for sub-zones.")
@@ -474,6 +482,12 @@ class SiteDocument(Model):
     compensating_controls: tuple[CompensatingControl, ...] = ()
     exceptions: tuple[RequirementException, ...] = ()
     capabilities: tuple[CapabilityDeclaration, ...] = ()
+    # Risk method, risk register and assessment calendar (domain/risk.py, domain/governance.py).
+    risk_method: RiskMethod = RiskMethod()
+    risks: tuple[RiskScenario, ...] = ()
+    criticality_classes: tuple[CriticalityClass, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    changes: tuple[ChangeRecord, ...] = ()
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> SiteDocument:
@@ -536,6 +550,7 @@ def reference_problems(doc: SiteDocument) -> list[Problem]:
     for i, w in enumerate(doc.checks.waivers):
         person(("checks", "waivers", i, "approved_by"), w.approved_by)
     problems += requirement_reference_problems(doc)
+    problems += risk_reference_problems(doc)
     return problems
 
 
