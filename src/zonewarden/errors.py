@@ -6,7 +6,7 @@ interfaces knows about either. Lower-level errors are wrapped with ``raise ... f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

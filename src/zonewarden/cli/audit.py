@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from zonewarden.cli.common import EXIT_FINDINGS, db_option, emit_rows, format_option, handle_errors, open_store_for
+from zonewarden.cli.common import (
+    EXIT_FINDINGS,
+    db_option,
+    emit_rows,
+    format_option,
+    handle_errors,
+    open_store_for,
+)
 
 
 @click.group("audit")

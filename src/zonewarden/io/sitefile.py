@@ -106,7 +106,7 @@ def read_source(path: Path) -> SiteSource:
     return source
 
 
-def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+def pydantic_problems(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(
@@ -126,7 +126,7 @@ def document_from_source(source: SiteSource) -> SiteDocument:
     try:
         doc = SiteDocument.model_validate(source.sections, context={"defer_references": True})
     except ValidationError as exc:
-        problems = [source.locate(p) for p in _pydantic_problems(exc)]
+        problems = [source.locate(p) for p in pydantic_problems(exc)]
         raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems) from None
     problems = [source.locate(p) for p in reference_problems(doc)]
     if problems:
