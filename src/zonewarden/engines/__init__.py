@@ -1,0 +1,1 @@
+"""Pure engines: functions of domain objects, no I/O, no clock (pass today in)."""

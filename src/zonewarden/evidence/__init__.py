@@ -1,0 +1,1 @@
+"""Evidence: reports, diagrams, redaction and manifests built from engine results."""
