@@ -1,0 +1,694 @@
+"""IEC 62443-3-3 gap analysis: SL-A from requirement statuses, SL-C limits from assets, the gap
+to SL-T, and the ISO/IEC 27001:2022 Annex A view of the same statuses.
+
+Pure: a site document, the requirement catalog and ``today`` in, frozen sorted results out.
+
+SL-A on one FR (IEC 62443-3-3 clause 4 / annex B) is the highest level L such that every SR
+and RE of that FR required at L (``min_sl <= L``) is met. A requirement is *met* when it is
+``implemented``; when it is ``compensated`` by a control that is approved and not expired on
+``today`` and that covers this requirement and this zone or conduit; or when it is
+``not-applicable`` with a justification. ``partial``, ``planned``, ``not-implemented`` and
+requirements with no status at all are not met. Because levels are cumulative, SL-A is simply
+one below the smallest ``min_sl`` among the unmet requirements of the FR (4 when none is unmet),
+which is what makes this one pass over the statuses instead of a scan per level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from zonewarden.domain.levels import FR, SLAchieved, SLCapability, SLTarget
+from zonewarden.domain.requirements import (
+    CompensatingControl,
+    ControlValidity,
+    RequirementStatus,
+    Status,
+    control_validity,
+)
+from zonewarden.domain.site import SiteDocument
+
+# --- what the engine needs from the catalog --------------------------------------------------
+
+
+class RequirementInfo(Protocol):
+    """One SR or RE as the catalog describes it."""
+
+    @property
+    def id(self) -> str: ...  # canonical, e.g. "SR 1.1 RE 1"
+    @property
+    def fr(self) -> FR | str: ...
+    @property
+    def min_sl(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+
+
+class AnnexControlInfo(Protocol):
+    """One ISO/IEC 27001:2022 Annex A control."""
+
+    @property
+    def id(self) -> str: ...  # e.g. "A.8.5"
+    @property
+    def title(self) -> str: ...
+    @property
+    def theme(self) -> str: ...
+
+
+class MappingInfo(Protocol):
+    """One SR/RE → Annex A pair with the kind of relation."""
+
+    @property
+    def requirement(self) -> str: ...
+    @property
+    def control(self) -> str: ...
+    @property
+    def relation(self) -> str: ...
+
+
+# --- results ---------------------------------------------------------------------------------
+
+TargetKind = Literal["zone", "conduit"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementState:
+    """How one SR/RE stands for one zone or conduit, when it is not simply implemented."""
+
+    requirement: str
+    """Canonical id, e.g. ``SR 1.1 RE 1``."""
+    fr: FR
+    min_sl: int
+    """Lowest SL at which the requirement applies."""
+    name: str
+    status: Status | None
+    """Recorded status; ``None`` when the site file says nothing about this requirement."""
+    met: bool
+    """Whether it counts towards SL-A on ``as_of``."""
+    reason: str
+    """Plain words: why it counts or not."""
+    compensating_control: str | None = None
+    target_date: dt.date | None = None
+    exception: str | None = None
+    """An active exception that accepts this requirement not being met (it still does not count)."""
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (self.min_sl, _req_order(self.requirement))
+
+
+@dataclass(frozen=True, slots=True)
+class FRGap:
+    """One zone or conduit on one FR."""
+
+    fr: FR
+    sl_target: int | None
+    """SL-T on this FR, or ``None`` when the zone or conduit has no SL-T."""
+    sl_achieved: int
+    sl_capability: int | None
+    """The SL-C limit from the zone's assets (weakest asset); ``None`` when no asset states one."""
+    limiting_assets: tuple[str, ...]
+    """Assets whose SL-C equals the limit, sorted."""
+    gap: int | None
+    """Levels missing to the target (0 when met); ``None`` without an SL-T."""
+    missing_next: tuple[RequirementState, ...]
+    """Unmet requirements of the next level (SL-A + 1): what blocks the next step."""
+    missing_for_target: tuple[RequirementState, ...]
+    """Every unmet requirement up to SL-T."""
+    capability_blocks_target: bool
+    """True when the assets' SL-C limit is below SL-T: statuses alone cannot close the gap."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGap:
+    """Gap analysis of one zone or conduit."""
+
+    target: str
+    kind: TargetKind
+    name: str | None
+    sl_target: SLTarget | None
+    sl_achieved: SLAchieved
+    sl_capability: SLCapability | None
+    frs: tuple[FRGap, ...]
+    """FR1..FR7 in order."""
+    states: tuple[RequirementState, ...]
+    """Every requirement that is not plainly implemented (unmet, compensated, not applicable),
+    sorted by FR, level and id."""
+    unknown_capability: tuple[str, ...] = ()
+    """Assets of the zone with no stated SL-C (they do not limit, but the limit is less sure)."""
+    exceptions: tuple[str, ...] = ()
+    """Active exceptions scoped to this zone or conduit."""
+
+    def fr(self, fr: FR | str) -> FRGap:
+        return self.frs[list(FR).index(FR(fr))]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlReport:
+    """A compensating control on ``as_of``."""
+
+    control: str
+    title: str
+    validity: ControlValidity
+    review_overdue: bool
+    expires: dt.date
+    used_by: tuple[tuple[str, str], ...]
+    """(target, requirement) pairs whose status is ``compensated`` by this control, sorted."""
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredCompensation:
+    """A status that relies on a compensating control which no longer (or not yet) counts."""
+
+    target: str
+    requirement: str
+    control: str
+    validity: ControlValidity
+    since: dt.date | None
+    """When it stopped counting (the expiry date), when known."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionReport:
+    exception: str
+    title: str
+    active: bool
+    expires: dt.date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """Something the engine could not use, and why (results are data, never silently skipped)."""
+
+    subject: str
+    reason: str
+    path: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GapReport:
+    as_of: dt.date
+    targets: tuple[TargetGap, ...]
+    """Zones first, then conduits, each sorted by id."""
+    controls: tuple[ControlReport, ...]
+    expired_compensations: tuple[ExpiredCompensation, ...]
+    exceptions: tuple[ExceptionReport, ...]
+    undecided: tuple[Undecided, ...]
+    _index: dict[str, TargetGap] = field(default_factory=dict, repr=False, compare=False)
+
+    def target(self, ident: str) -> TargetGap:
+        if not self._index:
+            self._index.update({t.target: t for t in self.targets})
+        try:
+            return self._index[ident]
+        except KeyError:
+            raise KeyError(f"no zone or conduit {ident!r} in the gap report") from None
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _req_order(ident: str) -> str:
+    # "SR 1.10" sorts after "SR 1.9": compare numbers, not text.
+    parts = ident.replace("SR ", "").replace(" RE ", ".").split(".")
+    return ".".join(f"{int(p):03d}" for p in parts)
+
+
+def _fmt_level(level: int | None) -> str:
+    return "-" if level is None else str(level)
+
+
+@dataclass(frozen=True, slots=True)
+class _Req:
+    id: str
+    fr: FR
+    min_sl: int
+    name: str
+
+
+def _prepare(catalog: Iterable[RequirementInfo]) -> tuple[dict[str, _Req], tuple[_Req, ...]]:
+    reqs = sorted(
+        (_Req(r.id, FR(r.fr), int(r.min_sl), r.name) for r in catalog),
+        key=lambda r: (list(FR).index(r.fr), r.min_sl, _req_order(r.id)),
+    )
+    return {r.id: r for r in reqs}, tuple(reqs)
+
+
+def _evaluate(
+    req: _Req,
+    st: RequirementStatus | None,
+    target: str,
+    controls: Mapping[str, CompensatingControl],
+    validity: Mapping[str, ControlValidity],
+) -> tuple[bool, str]:
+    """Whether ``st`` makes ``req`` count for ``target``, and why, in plain words."""
+    if st is None:
+        return False, "no status recorded"
+    s = st.status
+    if s is Status.IMPLEMENTED:
+        return True, "implemented"
+    if s is Status.NOT_APPLICABLE:
+        if (st.justification or "").strip():
+            return True, f"not applicable: {st.justification}"
+        return False, "marked not applicable without a justification, so it does not count"
+    if s is Status.COMPENSATED:
+        cc_id = st.compensating_control
+        cc = controls.get(cc_id or "")
+        if cc is None:
+            return False, f"marked compensated, but compensating control {cc_id!r} does not exist"
+        if req.id not in cc.covers or not cc.applies_to(target):
+            return False, f"marked compensated, but {cc.id} does not cover {req.id} for {target}"
+        v = validity[cc.id]
+        if v is ControlValidity.VALID:
+            return True, f"compensated by {cc.id} (approved {cc.approved}, counts until {cc.expires})"
+        if v is ControlValidity.EXPIRED:
+            return False, f"compensated by {cc.id}, which expired on {cc.expires}, so it no longer counts"
+        if v is ControlValidity.PENDING:
+            return False, f"compensated by {cc.id}, which is not approved yet"
+        return False, f"compensated by {cc.id}, whose approval is dated {cc.approved}, after the analysis date"
+    if s is Status.PLANNED:
+        when = f" for {st.target_date}" if st.target_date else " (no date)"
+        return False, f"planned{when}"
+    if s is Status.PARTIAL:
+        return False, "only partly implemented"
+    return False, "not implemented"
+
+
+def _asset_capabilities(doc: SiteDocument) -> dict[str, SLCapability | None]:
+    declared = {c.asset: c.capability for c in doc.capabilities}
+    return {a.id: declared.get(a.id, a.capability) for a in doc.assets}
+
+
+# --- the analysis ----------------------------------------------------------------------------
+
+
+def analyse(
+    doc: SiteDocument,
+    catalog: Iterable[RequirementInfo],
+    today: dt.date,
+    *,
+    zones: Sequence[str] | None = None,
+) -> GapReport:
+    """Gap analysis of every zone and conduit of ``doc`` (or only ``zones``) on ``today``.
+
+    ``catalog`` is the list of IEC 62443-3-3 SRs and REs (``load_62443_3_3()`` iterates as one).
+    """
+    by_id, reqs = _prepare(catalog)
+    per_fr: dict[FR, tuple[_Req, ...]] = {fr: tuple(r for r in reqs if r.fr is fr) for fr in FR}
+    controls = {c.id: c for c in doc.compensating_controls}
+    validity = {c.id: control_validity(c, today) for c in doc.compensating_controls}
+    undecided: list[Undecided] = []
+
+    targets: dict[str, tuple[TargetKind, str | None, SLTarget | None]] = {}
+    for z in doc.zones:
+        targets[z.id] = ("zone", z.name, z.sl_target)
+    for c in doc.conduits:
+        targets.setdefault(c.id, ("conduit", c.name, c.sl_target))
+    wanted = set(zones) if zones is not None else None
+    if wanted is not None:
+        for ident in sorted(wanted - targets.keys()):
+            undecided.append(Undecided(ident, "no such zone or conduit in the site"))
+
+    # One pass over the statuses: group them by target, keep what cannot be used as data.
+    statuses: dict[str, dict[str, RequirementStatus]] = defaultdict(dict)
+    expired: list[ExpiredCompensation] = []
+    used_by: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for i, st in enumerate(doc.requirements):
+        if st.target not in targets:
+            undecided.append(Undecided(st.target, "status for an unknown zone or conduit", ("requirements", i)))
+            continue
+        if st.requirement not in by_id:
+            undecided.append(
+                Undecided(st.target, f"unknown requirement {st.requirement}", ("requirements", i, "requirement"))
+            )
+            continue
+        if st.requirement in statuses[st.target]:
+            undecided.append(
+                Undecided(
+                    st.target,
+                    f"second status for {st.requirement} ignored (the first one counts)",
+                    ("requirements", i),
+                )
+            )
+            continue
+        statuses[st.target][st.requirement] = st
+        cc_id = st.compensating_control
+        if st.status is Status.COMPENSATED and cc_id in controls:
+            used_by[cc_id].append((st.target, st.requirement))
+            v = validity[cc_id]
+            if v is not ControlValidity.VALID:
+                since = controls[cc_id].expires if v is ControlValidity.EXPIRED else None
+                expired.append(ExpiredCompensation(st.target, st.requirement, cc_id, v, since))
+
+    # Exceptions: which (target, requirement) pairs an active one accepts.
+    zone_of_asset = {a.id: a.zone for a in doc.assets}
+    accepted: dict[tuple[str, str], str] = {}
+    target_exceptions: dict[str, list[str]] = defaultdict(list)
+    ex_reports: list[ExceptionReport] = []
+    for ex in sorted(doc.exceptions, key=lambda e: e.id):
+        active = ex.active(today)
+        if active:
+            reason = f"active until {ex.expires}"
+        elif today < ex.approved:
+            reason = f"approved with effect from {ex.approved}"
+        else:
+            reason = f"expired on {ex.expires}: the departure is no longer accepted"
+        ex_reports.append(ExceptionReport(ex.id, ex.title, active, ex.expires, reason))
+        if not active:
+            continue
+        scope = set(ex.zones) | set(ex.conduits) | {z for a in ex.assets if (z := zone_of_asset.get(a))}
+        for t in sorted(scope):
+            target_exceptions[t].append(ex.id)
+            for r in ex.requirements:
+                accepted.setdefault((t, r), ex.id)
+
+    caps = _asset_capabilities(doc)
+    assets_in: dict[str, list[str]] = defaultdict(list)
+    for a in doc.assets:
+        if a.zone is not None:
+            assets_in[a.zone].append(a.id)
+
+    results: list[TargetGap] = []
+    order = sorted(targets, key=lambda t: (targets[t][0] != "zone", t))
+    for ident in order:
+        if wanted is not None and ident not in wanted:
+            continue
+        kind, name, sl_t = targets[ident]
+        if sl_t is None:
+            undecided.append(Undecided(ident, f"{kind} has no SL-T, so its gap cannot be computed"))
+        own = statuses.get(ident, {})
+        states: list[RequirementState] = []
+        achieved: dict[FR, int] = {}
+        unmet_by_fr: dict[FR, list[RequirementState]] = {}
+        for fr in FR:
+            lowest_unmet = 5
+            unmet: list[RequirementState] = []
+            for req in per_fr[fr]:
+                st = own.get(req.id)
+                if st is not None and st.status is Status.IMPLEMENTED:
+                    continue  # the common case; no state object needed
+                met, reason = _evaluate(req, st, ident, controls, validity)
+                state = RequirementState(
+                    requirement=req.id,
+                    fr=fr,
+                    min_sl=req.min_sl,
+                    name=req.name,
+                    status=st.status if st else None,
+                    met=met,
+                    reason=reason,
+                    compensating_control=st.compensating_control if st else None,
+                    target_date=st.target_date if st else None,
+                    exception=None if met else accepted.get((ident, req.id)),
+                )
+                states.append(state)
+                if not met:
+                    unmet.append(state)
+                    lowest_unmet = min(lowest_unmet, req.min_sl)
+            achieved[fr] = lowest_unmet - 1 if lowest_unmet <= 4 else 4
+            unmet_by_fr[fr] = unmet
+
+        # SL-C limit: element-wise minimum over the zone's assets that state one.
+        cap_vec: SLCapability | None = None
+        limiting: dict[FR, tuple[str, ...]] = {fr: () for fr in FR}
+        unknown: list[str] = []
+        if kind == "zone":
+            members = sorted(assets_in.get(ident, ()))
+            known = [(a, c) for a in members if (c := caps.get(a)) is not None]
+            unknown = [a for a in members if caps.get(a) is None]
+            if known:
+                cap_vec = SLCapability.from_mapping({fr: min(c[fr] for _, c in known) for fr in FR})
+                limiting = {fr: tuple(a for a, c in known if c[fr] == cap_vec[fr]) for fr in FR}
+
+        sl_a = SLAchieved.from_mapping(achieved)
+        frs: list[FRGap] = []
+        for fr in FR:
+            a = achieved[fr]
+            t = sl_t[fr] if sl_t is not None else None
+            c = cap_vec[fr] if cap_vec is not None else None
+            unmet = unmet_by_fr[fr]
+            frs.append(
+                FRGap(
+                    fr=fr,
+                    sl_target=t,
+                    sl_achieved=a,
+                    sl_capability=c,
+                    limiting_assets=limiting[fr] if c is not None else (),
+                    gap=max(0, t - a) if t is not None else None,
+                    missing_next=tuple(s for s in unmet if s.min_sl == a + 1),
+                    missing_for_target=tuple(s for s in unmet if t is not None and s.min_sl <= t),
+                    capability_blocks_target=t is not None and c is not None and c < t,
+                )
+            )
+        results.append(
+            TargetGap(
+                target=ident,
+                kind=kind,
+                name=name,
+                sl_target=sl_t,
+                sl_achieved=sl_a,
+                sl_capability=cap_vec,
+                frs=tuple(frs),
+                states=tuple(states),
+                unknown_capability=tuple(unknown),
+                exceptions=tuple(target_exceptions.get(ident, ())),
+            )
+        )
+
+    ctl_reports = []
+    for cc in sorted(doc.compensating_controls, key=lambda c: c.id):
+        v = validity[cc.id]
+        overdue = cc.review <= today and v is not ControlValidity.EXPIRED
+        reason = {
+            ControlValidity.VALID: f"counts until {cc.expires}",
+            ControlValidity.EXPIRED: f"expired on {cc.expires}; the statuses relying on it no longer count",
+            ControlValidity.PENDING: "waiting for approval; does not count yet",
+            ControlValidity.NOT_YET_APPROVED: f"approval dated {cc.approved}, after {today}",
+        }[v]
+        if overdue:
+            reason += f"; review was due on {cc.review}"
+        ctl_reports.append(
+            ControlReport(cc.id, cc.title, v, overdue, cc.expires, tuple(sorted(used_by.get(cc.id, ()))), reason)
+        )
+
+    return GapReport(
+        as_of=today,
+        targets=tuple(results),
+        controls=tuple(ctl_reports),
+        expired_compensations=tuple(
+            sorted(expired, key=lambda e: (e.target, _req_order(e.requirement)))
+        ),
+        exceptions=tuple(ex_reports),
+        undecided=tuple(sorted(undecided, key=lambda u: (u.subject, u.reason, str(u.path)))),
+    )
+
+
+# --- explanation -----------------------------------------------------------------------------
+
+
+def _state_words(s: RequirementState) -> str:
+    return f"{s.requirement} ({s.name}, required from SL {s.min_sl}): {s.reason}"
+
+
+def explain(report: GapReport, target: str, fr: FR | str) -> list[str]:
+    """Plain-language reasoning for one zone or conduit on one FR, one sentence per line."""
+    tg = report.target(target)
+    fr = FR(fr)
+    g = tg.fr(fr)
+    label = f"{tg.kind} {tg.target}" + (f" ({tg.name})" if tg.name else "")
+    lines = [
+        f"{label}, {fr.value} {fr.title}, as of {report.as_of}: "
+        f"SL-T {_fmt_level(g.sl_target)}, SL-A {g.sl_achieved}, SL-C limit {_fmt_level(g.sl_capability)}."
+    ]
+    if g.sl_achieved == 4:
+        lines.append(f"SL-A on {fr.value} is 4: every {fr.value} requirement up to SL 4 is met.")
+    else:
+        nxt = g.sl_achieved + 1
+        blockers = g.missing_next
+        names = ", ".join(f"{s.requirement} (required from SL {s.min_sl}) is {_short(s)}" for s in blockers)
+        lines.append(f"SL-A on {fr.value} is {g.sl_achieved} because {names}.")
+        if nxt > 1:
+            lines.append(f"Every {fr.value} requirement up to SL {g.sl_achieved} is met.")
+        for s in blockers:
+            lines.append(f"- {_state_words(s)}" + (f" (accepted by exception {s.exception})" if s.exception else ""))
+    counted = [s for s in tg.states if s.fr is fr and s.met and s.min_sl <= max(g.sl_achieved, 1)]
+    for s in counted:
+        lines.append(f"{s.requirement} counts as met: {s.reason}.")
+    for e in report.expired_compensations:
+        if e.target == tg.target and _fr_of(e.requirement) is fr:
+            lines.append(
+                f"{e.requirement} relies on compensating control {e.control}, which "
+                + (f"expired on {e.since}" if e.since else e.validity.value.replace("-", " "))
+                + ", so it does not count."
+            )
+    if g.sl_target is None:
+        lines.append(f"The {tg.kind} has no SL-T, so there is no gap to compute; set sl_target.")
+    elif g.gap == 0:
+        lines.append(f"The target SL {g.sl_target} is met on {fr.value}.")
+    else:
+        lines.append(
+            f"Gap to the target: {g.gap} level{'s' if g.gap != 1 else ''}; "
+            f"{len(g.missing_for_target)} requirement{'s' if len(g.missing_for_target) != 1 else ''} "
+            f"up to SL {g.sl_target} still to meet: "
+            + ", ".join(s.requirement for s in g.missing_for_target)
+            + "."
+        )
+    if tg.kind == "zone":
+        if g.sl_capability is None:
+            lines.append("No asset in the zone states an SL-C, so its capability limit is unknown.")
+        else:
+            weakest = ", ".join(g.limiting_assets)
+            if g.capability_blocks_target:
+                lines.append(
+                    f"The zone cannot reach SL {g.sl_target} on {fr.value} while "
+                    f"{'asset' if len(g.limiting_assets) == 1 else 'assets'} {weakest} "
+                    f"(SL-C {g.sl_capability}) {'is' if len(g.limiting_assets) == 1 else 'are'} in it."
+                )
+            elif g.sl_capability < 4:
+                lines.append(
+                    f"The zone's assets allow up to SL {g.sl_capability} on {fr.value}; "
+                    f"the weakest: {weakest}."
+                )
+            else:
+                lines.append(f"The zone's assets allow SL 4 on {fr.value}.")
+        if tg.unknown_capability:
+            shown = ", ".join(tg.unknown_capability[:5])
+            more = len(tg.unknown_capability) - 5
+            lines.append(
+                f"{len(tg.unknown_capability)} asset(s) state no SL-C ({shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + "); the limit rests on the others."
+            )
+    return lines
+
+
+def _short(s: RequirementState) -> str:
+    if s.status is None:
+        return "without a recorded status"
+    if s.status is Status.COMPENSATED:
+        return "compensated by a control that does not count"
+    if s.status is Status.NOT_APPLICABLE:
+        return "marked not applicable without a justification"
+    if s.status is Status.PLANNED:
+        return f"only planned{f' for {s.target_date}' if s.target_date else ''}"
+    if s.status is Status.PARTIAL:
+        return "only partly implemented"
+    return "not implemented"
+
+
+def _fr_of(requirement: str) -> FR:
+    return FR(f"FR{requirement.split()[1].split('.')[0]}")
+
+
+# --- ISO/IEC 27001:2022 Annex A view ---------------------------------------------------------
+
+
+class Coverage(StrEnum):
+    FULL = "full"
+    """Every recorded zone/conduit status of every mapped requirement counts as met."""
+    PARTIAL = "partial"
+    """Some do."""
+    NONE = "none"
+    """Mapped requirements exist, but no implemented (or validly compensated) one supports it."""
+    UNMAPPED = "unmapped"
+    """No IEC 62443-3-3 requirement maps to the control (often organisational controls)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnexCoverage:
+    control: str
+    title: str
+    theme: str
+    coverage: Coverage
+    requirements: tuple[tuple[str, str], ...]
+    """Mapped (requirement, relation) pairs, sorted."""
+    supporting: tuple[str, ...]
+    """Mapped requirements met in at least one zone or conduit."""
+    met: int
+    """(zone or conduit, requirement) pairs that count as met."""
+    recorded: int
+    """(zone or conduit, requirement) pairs with a status (not-applicable ones excluded)."""
+
+
+def _annex_order(ident: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in ident.removeprefix("A.").split(".") if p.isdigit())
+
+
+def annex_a_coverage(
+    doc: SiteDocument,
+    controls: Iterable[AnnexControlInfo],
+    mapping: Iterable[MappingInfo],
+    today: dt.date,
+) -> tuple[AnnexCoverage, ...]:
+    """ISO/IEC 27001:2022 Annex A coverage derived from the 62443 statuses through ``mapping``.
+
+    A pair (zone or conduit, requirement) *supports* the controls its requirement maps to when
+    it counts as met (same rule as SL-A). ``not-applicable`` pairs are left out of the counts.
+    """
+    cc_by_id = {c.id: c for c in doc.compensating_controls}
+    validity = {c.id: control_validity(c, today) for c in doc.compensating_controls}
+    met: dict[str, int] = defaultdict(int)
+    recorded: dict[str, int] = defaultdict(int)
+    seen: set[tuple[str, str]] = set()
+    for st in doc.requirements:
+        key = (st.target, st.requirement)
+        if key in seen or st.status is Status.NOT_APPLICABLE:
+            continue
+        seen.add(key)
+        recorded[st.requirement] += 1
+        req = _Req(st.requirement, FR.FR1, 0, "")  # FR and level do not matter for evaluation
+        ok, _ = _evaluate(req, st, st.target, cc_by_id, validity)
+        if ok:
+            met[st.requirement] += 1
+    by_control: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for m in mapping:
+        by_control[m.control].append((m.requirement, str(m.relation)))
+    out = []
+    for c in sorted(controls, key=lambda c: _annex_order(c.id)):
+        pairs = tuple(sorted(set(by_control.get(c.id, ())), key=lambda p: (_req_order(p[0]), p[1])))
+        reqs = sorted({r for r, _ in pairs}, key=_req_order)
+        n_met = sum(met[r] for r in reqs)
+        n_rec = sum(recorded[r] for r in reqs)
+        if not pairs:
+            cov = Coverage.UNMAPPED
+        elif n_met == 0:
+            cov = Coverage.NONE
+        elif n_met == n_rec:
+            cov = Coverage.FULL
+        else:
+            cov = Coverage.PARTIAL
+        out.append(
+            AnnexCoverage(
+                control=c.id,
+                title=c.title,
+                theme=str(c.theme),
+                coverage=cov,
+                requirements=pairs,
+                supporting=tuple(r for r in reqs if met[r] > 0),
+                met=n_met,
+                recorded=n_rec,
+            )
+        )
+    return tuple(out)
+
+
+__all__ = [
+    "AnnexCoverage",
+    "ControlReport",
+    "Coverage",
+    "ExceptionReport",
+    "ExpiredCompensation",
+    "FRGap",
+    "GapReport",
+    "RequirementState",
+    "TargetGap",
+    "Undecided",
+    "analyse",
+    "annex_a_coverage",
+    "explain",
+]
