@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from zonewarden.domain.site import SiteDocument, reference_problems
 from zonewarden.errors import Problem, SiteFileError
@@ -121,13 +121,64 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
     return out
 
 
+def _item_adapters() -> dict[str, TypeAdapter[Any]]:
+    """A validator per list section's item type, to validate a broken document item by item."""
+    out: dict[str, TypeAdapter[Any]] = {}
+    for name, info in SiteDocument.model_fields.items():
+        args = get_args(info.annotation)
+        if get_origin(info.annotation) is tuple and len(args) == 2 and args[1] is Ellipsis:
+            out[name] = TypeAdapter(args[0])
+    return out
+
+
+def _reference_problems_of_valid_part(sections: dict[str, Any]) -> list[Problem]:
+    """Reference problems among the items that are valid on their own.
+
+    Structural errors in one object should not hide a dangling reference in another: the user
+    gets every problem of the file in one pass. Items that failed are left out (and references
+    to their ids are not reported, since the id itself may be what is wrong).
+    """
+    adapters = _item_adapters()
+    partial: dict[str, Any] = {}
+    index_map: dict[str, list[int]] = {}
+    dropped_ids: set[str] = set()
+    for name, value in sections.items():
+        adapter = adapters.get(name)
+        if adapter is None or not isinstance(value, list):
+            partial[name] = value
+            continue
+        kept, positions = [], []
+        for i, item in enumerate(value):
+            try:
+                kept.append(adapter.validate_python(item))
+                positions.append(i)
+            except ValidationError:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    dropped_ids.add(item["id"])
+        partial[name], index_map[name] = kept, positions
+    try:
+        doc = SiteDocument.model_validate(partial, context={"defer_references": True})
+    except ValidationError:
+        return []  # a non-list section (site:, checks:) is broken; its errors are already reported
+    out = []
+    for p in reference_problems(doc):
+        if any(repr(d) in p.message for d in dropped_ids):
+            continue
+        path = p.path
+        if len(path) > 1 and isinstance(path[1], int) and str(path[0]) in index_map:
+            path = (path[0], index_map[str(path[0])][path[1]], *path[2:])
+        out.append(Problem(p.message, path))
+    return out
+
+
 def document_from_source(source: SiteSource) -> SiteDocument:
     """Validate raw sections into a :class:`SiteDocument`, or raise with every problem located."""
     try:
         doc = SiteDocument.model_validate(source.sections, context={"defer_references": True})
     except ValidationError as exc:
-        problems = [source.locate(p) for p in pydantic_problems(exc)]
-        raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems) from None
+        problems = pydantic_problems(exc) + _reference_problems_of_valid_part(source.sections)
+        located = sorted((source.locate(p) for p in problems), key=lambda p: (p.file or "", p.line or 0, p.column or 0))
+        raise SiteFileError(f"site {source.label} is invalid ({len(located)} problems)", located) from None
     problems = [source.locate(p) for p in reference_problems(doc)]
     if problems:
         raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems)

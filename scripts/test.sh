@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite, on SQLite and on PostgreSQL.
+#   bash scripts/test.sh [PYTEST ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -z "${ZONEWARDEN_TEST_PG:-}" ]; then
+  # Starts a throw-away PostgreSQL on 127.0.0.1 and prints its URL (empty if impossible).
+  ZONEWARDEN_TEST_PG=$(bash scripts/start-postgres.sh) || ZONEWARDEN_TEST_PG=""
+  export ZONEWARDEN_TEST_PG
+fi
+[ -n "$ZONEWARDEN_TEST_PG" ] && echo "test: PostgreSQL at $ZONEWARDEN_TEST_PG" >&2
+exec .venv/bin/python -m pytest -q "$@"
