@@ -1,0 +1,73 @@
+"""Evidence files named in a site file: confined to the site's folder, checked by SHA-256.
+
+The domain model only records a path and a hash; reading the file is I/O, so it happens here,
+called by the importer (and by ``zonewarden gap`` commands that record new evidence). A file
+outside the site folder is refused even when it exists: a site file from someone else must not
+make zonewarden read (and hash, and so confirm the content of) arbitrary files on this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from zonewarden.domain.requirements import EvidenceRef, evidence_locations
+from zonewarden.domain.site import SiteDocument
+from zonewarden.errors import InputError, Problem
+
+_CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks so large reports do not load into memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_evidence_path(base_dir: Path, relative: str) -> Path:
+    """The file ``relative`` names inside ``base_dir``; :class:`InputError` if it points outside."""
+    if PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).is_absolute() or PureWindowsPath(relative).drive:
+        raise InputError(f"evidence file {relative!r} must be a path relative to the site folder")
+    root = base_dir.resolve()
+    target = (root / relative).resolve()  # follows symlinks, so a link out of the folder is caught
+    if not target.is_relative_to(root):
+        raise InputError(f"evidence file {relative!r} points outside the site folder {root}")
+    return target
+
+
+def check_evidence_file(base_dir: Path, evidence: EvidenceRef) -> str | None:
+    """What is wrong with one evidence file, or ``None`` when it is there and matches its hash."""
+    if evidence.file is None:
+        return None
+    try:
+        path = resolve_evidence_path(base_dir, evidence.file)
+    except InputError as exc:
+        return str(exc)
+    if not path.is_file():
+        return f"evidence file {evidence.file!r} not found in {base_dir} (add it, or fix the path)"
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        return f"evidence file {evidence.file!r} cannot be read: {exc.strerror}"
+    if actual != evidence.sha256:
+        return (
+            f"evidence file {evidence.file!r} has SHA-256 {actual}, but the site file records "
+            f"{evidence.sha256}: the file changed since it was recorded; check it and update 'sha256'"
+        )
+    return None
+
+
+def evidence_problems(doc: SiteDocument, base_dir: Path) -> list[Problem]:
+    """Every missing, misplaced or changed evidence file of ``doc``, located by field path."""
+    problems = []
+    for path, ev in evidence_locations(doc):
+        message = check_evidence_file(base_dir, ev)
+        if message is not None:
+            problems.append(Problem(message, (*path, "file")))
+    return problems
+
+
+__all__ = ["check_evidence_file", "evidence_problems", "resolve_evidence_path", "sha256_of"]
