@@ -514,6 +514,14 @@ class RiskEstimate(Model):
     )
 
 
+class ResidualEstimate(Model):
+    """The estimate after existing controls; impact categories not listed keep their inherent
+    level (controls often lower the likelihood only)."""
+
+    likelihood: int = Field(ge=1)
+    impacts: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+
+
 class Acceptance(Model):
     """A recorded decision to live with a (residual) risk until a date."""
 
@@ -547,7 +555,7 @@ class RiskScenario(Model):
         default=(),
         description="Existing controls that reduce the risk: requirement statuses or compensating controls.",
     )
-    residual: RiskEstimate | None = Field(
+    residual: ResidualEstimate | None = Field(
         default=None,
         description="After existing controls; categories not listed keep their inherent impact. "
         "Absent means no reduction yet.",
@@ -614,7 +622,9 @@ def _dupes(section: str, ids: list[str]) -> list[Problem]:
     return out
 
 
-def _estimate_problems(method: RiskMethod, est: RiskEstimate, path: Path) -> list[Problem]:
+def _estimate_problems(
+    method: RiskMethod, est: RiskEstimate | ResidualEstimate, path: Path
+) -> list[Problem]:
     out = []
     if est.likelihood > method.max_likelihood:
         out.append(
@@ -735,6 +745,7 @@ __all__ = [
     "ControlLink",
     "FRWeight",
     "ImpactCategory",
+    "ResidualEstimate",
     "RiskEstimate",
     "RiskMethod",
     "RiskRating",
