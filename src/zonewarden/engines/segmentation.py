@@ -770,6 +770,8 @@ def _settings_problems(doc: SiteDocument) -> list[Problem]:
     for i, rid in enumerate(doc.checks.disabled):
         if rid not in RULES:
             out.append(Problem(f"unknown rule {rid}; known rules: {', '.join(RULES)}", ("checks", "disabled", i)))
+    if not doc.checks.waivers:
+        return out
     known = {z.id for z in doc.zones} | {c.id for c in doc.conduits} | {a.id for a in doc.assets}
     for i, w in enumerate(doc.checks.waivers):
         if w.rule not in RULES:
@@ -828,7 +830,7 @@ def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
     waived: list[WaivedFinding] = []
     used: set[int] = set()
     for f in findings:
-        w = _waiver_for(f, active)
+        w = _waiver_for(f, active) if active else None
         if w is None:
             open_findings.append(f)
         else:
