@@ -197,7 +197,7 @@ def _describe(
 ) -> ZonePath:
     protocols: set[str] = set()
     unbacked = []
-    weakest: SLTarget | None = None
+    weakest: tuple[int, ...] | None = None
     unknown = False
     for i, cid in enumerate(conduits):
         conduit = by_id[cid]
@@ -209,12 +209,14 @@ def _describe(
         if conduit.sl_target is None:
             unknown = True
         elif not unknown:
-            weakest = conduit.sl_target if weakest is None else weakest.elementwise_min(conduit.sl_target)
+            # Plain tuples here: building a validated SLTarget per hop dominates big searches.
+            levels = conduit.sl_target.as_tuple()
+            weakest = levels if weakest is None else tuple(map(min, weakest, levels))
     return ZonePath(
         zones=tuple(zones),
         conduits=tuple(conduits),
         protocols=tuple(sorted(protocols)),
-        weakest_sl_target=None if unknown else weakest,
+        weakest_sl_target=None if unknown or weakest is None else SLTarget.model_validate(list(weakest)),
         via_dmz=any(z in dmz for z in zones),
         unbacked_conduits=tuple(unbacked),
     )
