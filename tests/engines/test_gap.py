@@ -377,3 +377,25 @@ def test_sl_a_matches_its_definition(choice: list[str | None]) -> None:
     report = analyse(doc(rows, compensating_controls=[cc]), CATALOG, TODAY)
     for fr in FR:
         assert report.target("cell").sl_achieved[fr] == brute_force_sl_a(statuses, fr)
+
+
+# --- with the packaged catalog -----------------------------------------------------------------
+
+
+def test_packaged_catalog_levels() -> None:
+    from zonewarden.catalog.loader import load_62443_3_3, load_iso27001, load_mapping
+
+    catalog = load_62443_3_3()
+    everything = [s(r.id, "implemented") for r in catalog]
+    # SR 3.4 moved to SL 2 with the 2014 corrigendum: without it FR3 stops at 1, not 0.
+    rows = [x for x in everything if x["requirement"] != "SR 3.4"] + [s("SR 3.4", "planned", target_date="2026-12-01")]
+    report = analyse(doc(rows), catalog, TODAY)
+    cell = report.target("cell")
+    assert cell.sl_achieved.as_tuple() == (4, 4, 1, 4, 4, 4, 4)
+    assert [m.requirement for m in cell.fr("FR3").missing_next] == ["SR 3.4"]
+    # With nothing recorded, every FR is at 0 (each FR has an SL 1 requirement).
+    assert analyse(doc([]), catalog, TODAY).target("cell").sl_achieved == SLAchieved.uniform(0)
+    cov = annex_a_coverage(doc(everything), load_iso27001(), load_mapping(), TODAY)
+    assert len(cov) == 93
+    assert {c.coverage for c in cov} <= {Coverage.FULL, Coverage.UNMAPPED}
+    assert any(c.coverage is Coverage.FULL for c in cov)

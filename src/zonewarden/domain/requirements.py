@@ -420,38 +420,40 @@ class CapabilityDeclaration(Model):
 
 # --- document-level checks -----------------------------------------------------------------
 
-RequirementNormaliser = Callable[[str], "str | None"]
-"""Maps a requirement id to the catalog's canonical id, or None when the catalog has no such id."""
+RequirementCheck = Callable[[str], "str | None"]
+"""Says what is wrong with a requirement id (a message), or None when the catalog knows it."""
 
 
 @functools.lru_cache(maxsize=1)
-def _default_known() -> RequirementNormaliser | None:
-    # The catalog is package data; when it is present every id is checked against it. Imported
-    # lazily so the domain model stays importable on its own.
+def _default_check() -> RequirementCheck | None:
+    # The catalog is package data; when it is present every id is checked against it, and its
+    # error names the closest real id. Imported lazily so the domain model stays importable on
+    # its own (and the catalog may import the domain).
     try:
         from zonewarden.catalog.loader import load_62443_3_3
     except ImportError:  # pragma: no cover - the catalog ships with the package
         return None
     catalog = load_62443_3_3()
 
-    def known(ident: str) -> str | None:
+    def check(ident: str) -> str | None:
         try:
-            return catalog.get(ident).id
-        except (KeyError, ValueError, LookupError):
-            return None
+            catalog.resolve(ident)
+        except LookupError as exc:
+            return str(exc)
+        return None
 
-    return known
+    return check
 
 
 def requirement_reference_problems(
-    doc: SiteDocument, known: RequirementNormaliser | None = None
+    doc: SiteDocument, check_id: RequirementCheck | None = None
 ) -> list[Problem]:
     """Every broken reference or incomplete status in the requirement sections of ``doc``.
 
-    ``known`` resolves requirement ids (default: the packaged IEC 62443-3-3 catalog).
+    ``check_id`` vets requirement ids (default: the packaged IEC 62443-3-3 catalog).
     """
-    if known is None:
-        known = _default_known()
+    if check_id is None:
+        check_id = _default_check()
     problems: list[Problem] = []
     zones = {z.id for z in doc.zones}
     conduits = {c.id for c in doc.conduits}
@@ -460,8 +462,9 @@ def requirement_reference_problems(
     controls = {c.id: c for c in doc.compensating_controls}
 
     def requirement(path: tuple[str | int, ...], ref: str) -> None:
-        if known is not None and known(ref) is None:
-            problems.append(Problem(f"unknown IEC 62443-3-3 requirement {ref!r}", path))
+        message = check_id(ref) if check_id is not None else None
+        if message is not None:
+            problems.append(Problem(message, path))
 
     def person(path: tuple[str | int, ...], ref: str | None) -> None:
         if ref is not None and ref not in people:

@@ -280,11 +280,6 @@ def _evaluate(
     return False, "not implemented"
 
 
-def _asset_capabilities(doc: SiteDocument) -> dict[str, SLCapability | None]:
-    declared = {c.asset: c.capability for c in doc.capabilities}
-    return {a.id: declared.get(a.id, a.capability) for a in doc.assets}
-
-
 # --- the analysis ----------------------------------------------------------------------------
 
 
@@ -347,7 +342,7 @@ def analyse(
                 expired.append(ExpiredCompensation(st.target, st.requirement, cc_id, v, since))
 
     # Exceptions: which (target, requirement) pairs an active one accepts.
-    zone_of_asset = {a.id: a.zone for a in doc.assets}
+    zone_of_asset = {a.id: a.zone for a in doc.assets} if any(e.assets for e in doc.exceptions) else {}
     accepted: dict[tuple[str, str], str] = {}
     target_exceptions: dict[str, list[str]] = defaultdict(list)
     ex_reports: list[ExceptionReport] = []
@@ -368,11 +363,16 @@ def analyse(
             for r in ex.requirements:
                 accepted.setdefault((t, r), ex.id)
 
-    caps = _asset_capabilities(doc)
+    # One pass over the assets: zone membership and stated SL-C as plain tuples.
+    declared = {c.asset: c.capability for c in doc.capabilities}
+    cap_tuples: dict[str, tuple[int, ...]] = {}
     assets_in: dict[str, list[str]] = defaultdict(list)
     for a in doc.assets:
         if a.zone is not None:
             assets_in[a.zone].append(a.id)
+        cap = declared.get(a.id, a.capability)
+        if cap is not None:
+            cap_tuples[a.id] = cap.as_tuple()
 
     results: list[TargetGap] = []
     order = sorted(targets, key=lambda t: (targets[t][0] != "zone", t))
@@ -419,18 +419,25 @@ def analyse(
         unknown: list[str] = []
         if kind == "zone":
             members = sorted(assets_in.get(ident, ()))
-            known = [(a, c) for a in members if (c := caps.get(a)) is not None]
-            unknown = [a for a in members if caps.get(a) is None]
+            # Plain tuples here: indexing the pydantic vector per asset and FR costs seconds
+            # on a 100k-asset site.
+            known = [(a, c) for a in members if (c := cap_tuples.get(a)) is not None]
+            unknown = [a for a in members if cap_tuples.get(a) is None]
             if known:
-                cap_vec = SLCapability.from_mapping({fr: min(c[fr] for _, c in known) for fr in FR})
-                limiting = {fr: tuple(a for a, c in known if c[fr] == cap_vec[fr]) for fr in FR}
+                mins = tuple(min(col) for col in zip(*(c for _, c in known), strict=True))
+                cap_vec = SLCapability.model_validate(list(mins))
+                limiting = {
+                    fr: tuple(a for a, c in known if c[i] == mins[i]) for i, fr in enumerate(FR)
+                }
 
         sl_a = SLAchieved.from_mapping(achieved)
+        t_levels = sl_t.as_tuple() if sl_t is not None else None
+        c_levels = cap_vec.as_tuple() if cap_vec is not None else None
         frs: list[FRGap] = []
-        for fr in FR:
+        for i, fr in enumerate(FR):
             a = achieved[fr]
-            t = sl_t[fr] if sl_t is not None else None
-            c = cap_vec[fr] if cap_vec is not None else None
+            t = t_levels[i] if t_levels is not None else None
+            c = c_levels[i] if c_levels is not None else None
             unmet = unmet_by_fr[fr]
             frs.append(
                 FRGap(
