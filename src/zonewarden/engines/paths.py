@@ -193,7 +193,12 @@ def _walk(
 
 
 def _describe(
-    zones: list[str], conduits: list[str], by_id: Mapping[str, Conduit], dmz: frozenset[str]
+    zones: list[str],
+    conduits: list[str],
+    by_id: Mapping[str, Conduit],
+    dmz: frozenset[str],
+    opened_cache: dict[tuple[str, str], frozenset[str]],
+    sl_cache: dict[tuple[int, ...], SLTarget],
 ) -> ZonePath:
     protocols: set[str] = set()
     unbacked = []
@@ -202,7 +207,10 @@ def _describe(
     for i, cid in enumerate(conduits):
         conduit = by_id[cid]
         here = zones[i]
-        opened = {f.protocol for f in conduit.flows if opens_from(f, here)}
+        opened = opened_cache.get((cid, here))
+        if opened is None:
+            opened = frozenset(f.protocol for f in conduit.flows if opens_from(f, here))
+            opened_cache[cid, here] = opened
         if not opened:
             unbacked.append(cid)
         protocols |= opened
@@ -216,10 +224,16 @@ def _describe(
         zones=tuple(zones),
         conduits=tuple(conduits),
         protocols=tuple(sorted(protocols)),
-        weakest_sl_target=None if unknown or weakest is None else SLTarget.model_validate(list(weakest)),
+        weakest_sl_target=None if unknown or weakest is None else _sl(weakest, sl_cache),
         via_dmz=any(z in dmz for z in zones),
         unbacked_conduits=tuple(unbacked),
     )
+
+
+def _sl(levels: tuple[int, ...], cache: dict[tuple[int, ...], SLTarget]) -> SLTarget:
+    if levels not in cache:
+        cache[levels] = SLTarget.model_validate(list(levels))
+    return cache[levels]
 
 
 def find_paths(
@@ -258,6 +272,8 @@ def find_paths(
     target_set = frozenset(dst)
     dist = _distances_to(adj, dst)
 
+    opened_cache: dict[tuple[str, str], frozenset[str]] = {}
+    sl_cache: dict[tuple[int, ...], SLTarget] = {}
     found: list[ZonePath] = []
     truncated = False
     for hops in range(1, max_hops + 1):
@@ -265,7 +281,7 @@ def find_paths(
             if limit is not None and len(found) == limit:
                 truncated = True
                 break
-            found.append(_describe(zones, conduits, by_id, dmz))
+            found.append(_describe(zones, conduits, by_id, dmz, opened_cache, sl_cache))
         if truncated:
             break
     return PathReport(
