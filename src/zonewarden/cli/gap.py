@@ -1,0 +1,459 @@
+"""Gap commands: ``gap`` (SL-A, SL-C limit and gap per zone/conduit and FR, the ISO 27001 view,
+explanations), ``requirement set`` and ``compensation record|approve``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zonewarden.cli.common import (
+    EXIT_FINDINGS,
+    as_of_option,
+    db_option,
+    emit_json,
+    emit_rows,
+    format_option,
+    handle_errors,
+    note,
+    open_store_for,
+    parse_as_of,
+    site_option,
+)
+from zonewarden.errors import InputError
+
+GAP_COLUMNS = ["target", "kind", "fr", "sl_t", "sl_a", "sl_c", "gap", "limited_by", "missing_for_next_level"]
+ISO_COLUMNS = ["control", "theme", "title", "coverage", "supporting", "met", "recorded"]
+
+
+def _parse_fr(value: str | None) -> Any:
+    from zonewarden.domain.levels import FR
+
+    if value is None:
+        return None
+    text = value.strip().upper()
+    if text.isdigit():
+        text = f"FR{text}"
+    try:
+        return FR(text)
+    except ValueError:
+        raise InputError(f"--fr {value!r} is not a foundational requirement; use FR1 ... FR7") from None
+
+
+def _missing_words(states: Any) -> str:
+    out = []
+    for s in states:
+        if s.status is None:
+            out.append(f"{s.requirement} (no status)")
+        elif s.target_date is not None:
+            out.append(f"{s.requirement} ({s.status.value} {s.target_date})")
+        else:
+            out.append(f"{s.requirement} ({s.status.value})")
+    return ", ".join(out)
+
+
+def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[str, Any]]:
+    """One row per zone/conduit and FR, as shown by ``zonewarden gap``."""
+    rows = []
+    for t in report.targets:
+        for g in t.frs:
+            if fr is not None and g.fr is not fr:
+                continue
+            if only_gaps and not g.gap:
+                continue
+            rows.append(
+                {
+                    "target": t.target,
+                    "kind": t.kind,
+                    "fr": g.fr.value,
+                    "sl_t": g.sl_target,
+                    "sl_a": g.sl_achieved,
+                    "sl_c": g.sl_capability,
+                    "gap": g.gap,
+                    "limited_by": list(g.limiting_assets) if g.capability_blocks_target else [],
+                    "missing_for_next_level": _missing_words(g.missing_next),
+                }
+            )
+    return rows
+
+
+def _state_json(s: Any) -> dict[str, Any]:
+    return {
+        "requirement": s.requirement,
+        "name": s.name,
+        "min_sl": s.min_sl,
+        "status": s.status.value if s.status else None,
+        "met": s.met,
+        "reason": s.reason,
+        "compensating_control": s.compensating_control,
+        "target_date": s.target_date.isoformat() if s.target_date else None,
+        "exception": s.exception,
+    }
+
+
+def report_json(site_id: str, report: Any, fr: Any = None) -> dict[str, Any]:
+    """The full gap report as JSON-ready data (``zonewarden gap --format json``)."""
+    targets = []
+    for t in report.targets:
+        targets.append(
+            {
+                "target": t.target,
+                "kind": t.kind,
+                "name": t.name,
+                "sl_target": t.sl_target.model_dump() if t.sl_target else None,
+                "sl_achieved": t.sl_achieved.model_dump(),
+                "sl_capability": t.sl_capability.model_dump() if t.sl_capability else None,
+                "assets_without_sl_c": list(t.unknown_capability),
+                "exceptions": list(t.exceptions),
+                "frs": [
+                    {
+                        "fr": g.fr.value,
+                        "sl_t": g.sl_target,
+                        "sl_a": g.sl_achieved,
+                        "sl_c": g.sl_capability,
+                        "gap": g.gap,
+                        "limiting_assets": list(g.limiting_assets),
+                        "capability_blocks_target": g.capability_blocks_target,
+                        "missing_for_next_level": [_state_json(s) for s in g.missing_next],
+                        "missing_for_target": [_state_json(s) for s in g.missing_for_target],
+                    }
+                    for g in t.frs
+                    if fr is None or g.fr is fr
+                ],
+            }
+        )
+    return {
+        "site": site_id,
+        "as_of": report.as_of.isoformat(),
+        "targets": targets,
+        "compensating_controls": [
+            {
+                "id": c.control,
+                "title": c.title,
+                "validity": c.validity.value,
+                "review_overdue": c.review_overdue,
+                "expires": c.expires.isoformat(),
+                "used_by": [{"target": t, "requirement": r} for t, r in c.used_by],
+                "reason": c.reason,
+            }
+            for c in report.controls
+        ],
+        "expired_compensations": [
+            {
+                "target": e.target,
+                "requirement": e.requirement,
+                "control": e.control,
+                "validity": e.validity.value,
+                "since": e.since.isoformat() if e.since else None,
+            }
+            for e in report.expired_compensations
+        ],
+        "exceptions": [
+            {"id": e.exception, "title": e.title, "active": e.active, "expires": e.expires.isoformat(), "reason": e.reason}
+            for e in report.exceptions
+        ],
+        "undecided": [{"subject": u.subject, "reason": u.reason, "path": list(u.path)} for u in report.undecided],
+    }
+
+
+def _load(db_url: str | None, site_id: str | None, file: Path | None) -> Any:
+    from zonewarden.cli.check import load_for_command
+
+    doc, path = load_for_command(db_url, site_id, file)
+    if path is not None:
+        # A site file on disk: its evidence files can be checked too (the database holds no files).
+        from zonewarden.io.evidence_files import evidence_problems
+
+        base = path if path.is_dir() else path.parent
+        for p in evidence_problems(doc, base):
+            note(f"warning: {p.pointer}: {p.message}")
+    return doc
+
+
+@click.command("gap")
+@site_option
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Analyse a site file or directory directly, without a database.",
+)
+@click.option("--zone", "zones", multiple=True, metavar="ZONE", help="Only this zone or conduit (repeatable).")
+@click.option("--fr", "fr_text", default=None, metavar="FRn", help="Only this foundational requirement (FR1..FR7).")
+@click.option("--only-gaps", is_flag=True, help="Only rows where SL-A is below SL-T.")
+@click.option("--explain", "explain_args", nargs=2, default=None, metavar="ZONE FR",
+              help="Explain in plain words why SL-A on FR is what it is for ZONE.")
+@click.option("--framework", type=click.Choice(["iec62443", "iso27001"]), default="iec62443", show_default=True,
+              help="iso27001: ISO/IEC 27001:2022 Annex A coverage derived from the 62443 statuses.")
+@click.option("--fail-on-gap", is_flag=True,
+              help="Exit 1 when a shown row has a gap or a compensation stopped counting (for CI).")
+@format_option("table", "json", "csv")
+@as_of_option
+@db_option
+@handle_errors
+def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_text: str | None, only_gaps: bool,
+            explain_args: tuple[str, str] | None, framework: str, fail_on_gap: bool, fmt: str, as_of: str | None,
+            db_url: str | None) -> None:
+    """IEC 62443-3-3 gap: SL-T, SL-A, SL-C limit and gap per zone/conduit and FR.
+
+    SL-A on an FR is the highest level whose SR/REs are all implemented, validly compensated
+    (approved, not expired) or not applicable with a justification. The SL-C limit is the
+    weakest stated capability of the zone's assets. See docs/gap-analysis.md.
+
+    \b
+    Examples:
+      zonewarden gap --only-gaps
+      zonewarden gap --zone coat --fr FR1 --format json
+      zonewarden gap --explain coat FR1 --as-of 2026-09-01
+      zonewarden gap --framework iso27001 --format csv > annex-a.csv
+      zonewarden gap --file examples/pharma-plant --fail-on-gap
+    """
+    from zonewarden.catalog.loader import load_62443_3_3
+    from zonewarden.engines.gap import analyse, annex_a_coverage, explain
+
+    today = parse_as_of(as_of)
+    fr = _parse_fr(fr_text)
+    doc = _load(db_url, site_id, file)
+
+    if framework == "iso27001":
+        from zonewarden.catalog.loader import load_iso27001, load_mapping
+
+        coverage = annex_a_coverage(doc, load_iso27001(), load_mapping(), today)
+        rows = [
+            {
+                "control": c.control,
+                "theme": c.theme,
+                "title": c.title,
+                "coverage": c.coverage.value,
+                "supporting": list(c.supporting),
+                "met": c.met,
+                "recorded": c.recorded,
+            }
+            for c in coverage
+        ]
+        emit_rows(rows, ISO_COLUMNS, fmt, title=f"ISO/IEC 27001:2022 Annex A from IEC 62443 statuses: {doc.site.name}")
+        counts: dict[str, int] = {}
+        for c in coverage:
+            counts[c.coverage.value] = counts.get(c.coverage.value, 0) + 1
+        note(
+            f"{len(coverage)} Annex A controls as of {today}: "
+            + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            + " ('none': mapped, but no implemented requirement supports it; 'unmapped': outside 62443-3-3)"
+        )
+        return
+
+    report = analyse(doc, load_62443_3_3(), today, zones=list(zones) or None)
+    if explain_args is not None:
+        target, fr_arg = explain_args
+        try:
+            lines = explain(report, target, _parse_fr(fr_arg))
+        except KeyError:
+            known = ", ".join(t.target for t in report.targets)
+            raise InputError(f"--explain: no zone or conduit {target!r} (known: {known})") from None
+        click.echo("\n".join(lines))
+        return
+
+    rows = gap_rows(report, fr, only_gaps)
+    if fmt == "json":
+        emit_json(report_json(doc.site.id, report, fr))
+    else:
+        emit_rows(rows, GAP_COLUMNS, fmt, title=f"IEC 62443-3-3 gap: {doc.site.name} (as of {today})")
+    gaps = sum(1 for r in rows if r["gap"])
+    note(f"{gaps} of {len(rows)} rows below SL-T; {len(report.expired_compensations)} statuses rely on "
+         f"compensating controls that do not count")
+    for e in report.expired_compensations:
+        since = f" since {e.since}" if e.since else ""
+        note(f"warning: {e.target} {e.requirement}: compensating control {e.control} is {e.validity.value}{since}")
+    for c in report.controls:
+        if c.review_overdue:
+            note(f"warning: compensating control {c.control}: {c.reason}")
+    for x in report.exceptions:
+        if not x.active:
+            note(f"warning: exception {x.exception}: {x.reason}")
+    for u in report.undecided:
+        note(f"note: {u.subject}: {u.reason}")
+    if fail_on_gap and (gaps or report.expired_compensations):
+        sys.exit(EXIT_FINDINGS)
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def _date(value: str | None, option: str) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+@click.group("requirement")
+def requirement_group() -> None:
+    """Record what a zone or conduit does about an IEC 62443-3-3 requirement."""
+
+
+@requirement_group.command("set")
+@click.argument("target")
+@click.argument("requirement")
+@click.argument(
+    "status",
+    type=click.Choice(["implemented", "partial", "planned", "not-implemented", "not-applicable", "compensated"]),
+)
+@click.option("--target-date", default=None, metavar="DATE", help="For 'planned': when it will be in place.")
+@click.option("--justification", default=None, help="For 'not-applicable': why it does not apply.")
+@click.option("--control", "control_id", default=None, metavar="ID", help="For 'compensated': the compensating control.")
+@click.option("--evidence-doc", multiple=True, metavar="DOC", help="Controlled document id (repeatable).")
+@click.option("--evidence-link", multiple=True, metavar="URL", help="Link to the evidence (repeatable).")
+@click.option("--evidence-file", multiple=True, metavar="PATH",
+              help="Evidence file inside --site-dir; its SHA-256 is recorded (repeatable).")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Folder evidence file paths are relative to (the site file's folder).")
+@click.option("--evidence-date", default=None, metavar="DATE", help="Date of the evidence.")
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def requirement_set_cmd(target: str, requirement: str, status: str, target_date: str | None,
+                        justification: str | None, control_id: str | None, evidence_doc: tuple[str, ...],
+                        evidence_link: tuple[str, ...], evidence_file: tuple[str, ...], site_dir: Path,
+                        evidence_date: str | None, reason: str | None, site_id: str | None,
+                        db_url: str | None) -> None:
+    """Set the status of one SR/RE for one zone or conduit (audited).
+
+    \b
+    Examples:
+      zonewarden requirement set coat "SR 1.1 RE 1" compensated --control CC-COAT-HMI \\
+          --evidence-doc "OT-SOP-031 rev 2" --reason "quarterly review"
+      zonewarden requirement set gran sr3.4 planned --target-date 2027-03-31
+      zonewarden requirement set pack "SR 1.6" not-applicable --justification "No wireless in the line"
+    """
+    from pydantic import ValidationError
+
+    from zonewarden.catalog.loader import normalise_requirement_id
+    from zonewarden.domain.requirements import RequirementStatus
+    from zonewarden.io.evidence_files import resolve_evidence_path, sha256_of
+    from zonewarden.services import requirements as service
+    from zonewarden.services import sites as site_service
+
+    when = _date(evidence_date, "--evidence-date")
+    evidence: list[dict[str, Any]] = [{"document": d} for d in evidence_doc]
+    evidence += [{"link": u} for u in evidence_link]
+    for f in evidence_file:
+        path = resolve_evidence_path(site_dir, f)
+        if not path.is_file():
+            raise InputError(f"--evidence-file {f!r}: no such file in {site_dir.resolve()}")
+        evidence.append({"file": path.relative_to(site_dir.resolve()).as_posix(), "sha256": sha256_of(path)})
+    if when is not None:
+        evidence = [{**e, "date": when.isoformat()} for e in evidence]
+    fields: dict[str, Any] = {
+        "target": target,
+        "requirement": normalise_requirement_id(requirement),
+        "status": status,
+        "target_date": target_date,
+        "justification": justification,
+        "compensating_control": control_id,
+        "evidence": evidence,
+    }
+    try:
+        record = RequirementStatus.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        raise InputError("invalid status: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    store = open_store_for(db_url)
+    outcome = service.set_requirement_status(
+        store, site_service.resolve_site_id(store, site_id), record, reason=reason
+    )
+    was = f" (was {outcome.before.get('status')})" if outcome.before else ""
+    note(f"{record.target} {record.requirement}: {record.status.value}{was}; audit event {outcome.audit_seq}")
+
+
+@click.group("compensation")
+def compensation_group() -> None:
+    """Record and approve compensating controls."""
+
+
+@compensation_group.command("record")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
+    """Add or replace compensating controls from a YAML file (one mapping, or a list).
+
+    The file holds the same fields as the site file's `compensating_controls:` entries.
+
+    \b
+    Example:
+      zonewarden compensation record cc-coat-hmi.yaml --reason "CAB 2026-14"
+    """
+    from pydantic import ValidationError
+
+    from zonewarden.domain.requirements import CompensatingControl
+    from zonewarden.errors import Problem
+    from zonewarden.io import yamlio
+    from zonewarden.io.sitefile import pydantic_problems
+    from zonewarden.services import requirements as service
+    from zonewarden.services import sites as site_service
+
+    data = yamlio.load_file(file)
+    if isinstance(data, dict) and "compensating_controls" in data:
+        data = data["compensating_controls"]
+    items = data if isinstance(data, list) else [data]
+    controls, problems = [], []
+    for i, item in enumerate(items):
+        try:
+            controls.append(CompensatingControl.model_validate(item))
+        except ValidationError as exc:
+            text = file.read_text(encoding="utf-8")
+            for p in pydantic_problems(exc):
+                path = (i, *p.path) if isinstance(data, list) else p.path
+                pos = yamlio.locate(text, path)
+                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
+    if problems:
+        raise InputError(f"{file}: {len(problems)} problems; nothing was recorded", problems)
+    store = open_store_for(db_url)
+    target = site_service.resolve_site_id(store, site_id)
+    for control in controls:
+        outcome = service.record_compensating_control(store, target, control, reason=reason)
+        verb = "recorded" if outcome.created else "replaced"
+        state = "approved" if control.approved else "pending approval"
+        note(f"compensating control {control.id} {verb} ({state}); audit event {outcome.audit_seq}")
+
+
+@compensation_group.command("approve")
+@click.argument("control_id")
+@click.option("--approver", required=True, metavar="PERSON", help="Person id of the approver (not the owner).")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def compensation_approve_cmd(control_id: str, approver: str, approved: str | None, reason: str | None,
+                             site_id: str | None, db_url: str | None) -> None:
+    """Approve a compensating control; from that date it counts towards SL-A until it expires.
+
+    \b
+    Example:
+      zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
+    """
+    import datetime as dt
+
+    from zonewarden.services import requirements as service
+    from zonewarden.services import sites as site_service
+
+    when = _date(approved, "--date") or dt.date.today()
+    store = open_store_for(db_url)
+    outcome = service.approve_compensating_control(
+        store, site_service.resolve_site_id(store, site_id), control_id, approver=approver, approved=when,
+        reason=reason,
+    )
+    note(f"compensating control {control_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
+
+
+commands = [gap_cmd, requirement_group, compensation_group]
