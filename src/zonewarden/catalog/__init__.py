@@ -1,0 +1,46 @@
+"""Standards catalogs as package data: IEC 62443-3-3, IEC 62443-4-2, ISO/IEC 27001:2022 Annex A
+and the 62443-3-3 → Annex A mapping. See :mod:`zonewarden.catalog.loader` and docs/catalog.md."""
+
+from zonewarden.catalog.loader import (
+    AnnexA,
+    AnnexAControl,
+    Catalog,
+    CatalogDataError,
+    CatalogMapping,
+    ComponentCatalog,
+    ComponentRequirement,
+    ComponentType,
+    MappingLink,
+    Relation,
+    Requirement,
+    Theme,
+    UnknownRequirementError,
+    load_62443_3_3,
+    load_62443_4_2,
+    load_iso27001,
+    load_mapping,
+    normalise_requirement_id,
+    requirement_sort_key,
+)
+
+__all__ = [
+    "AnnexA",
+    "AnnexAControl",
+    "Catalog",
+    "CatalogDataError",
+    "CatalogMapping",
+    "ComponentCatalog",
+    "ComponentRequirement",
+    "ComponentType",
+    "MappingLink",
+    "Relation",
+    "Requirement",
+    "Theme",
+    "UnknownRequirementError",
+    "load_62443_3_3",
+    "load_62443_4_2",
+    "load_iso27001",
+    "load_mapping",
+    "normalise_requirement_id",
+    "requirement_sort_key",
+]
