@@ -1,0 +1,236 @@
+"""Zone and conduit diagram as SVG, laid out by Purdue level (Graphviz ``dot``).
+
+Zone level only, on purpose: asset names, addresses and host names are sensitive in the domain
+model and a diagram is the thing most often pasted into slides, so none of them appear here
+(a zone shows only how many assets it holds).
+
+Every piece of text from the site is untrusted. All labels are Graphviz HTML-like labels built
+from escaped text: a plain label is not safe, because the ``graphviz`` package treats any
+string that starts with ``<`` and ends with ``>`` as HTML, and ``dot`` expands ``\\N``-style
+escapes in plain labels. Graphviz then escapes the text again when it writes SVG.
+
+Needs the ``dot`` program (Debian package ``graphviz``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import graphviz
+
+from zonewarden.domain.levels import SLTarget
+from zonewarden.domain.site import SiteDocument, ZoneKind
+from zonewarden.engines.segmentation import CheckReport, ObjectKind
+from zonewarden.errors import ZonewardenError
+
+KIND_COLOURS: dict[ZoneKind, str] = {
+    ZoneKind.EXTERNAL: "#d9d9d9",
+    ZoneKind.ENTERPRISE: "#9ecae1",
+    ZoneKind.REMOTE_ACCESS: "#fdd0a2",
+    ZoneKind.DMZ: "#fdae6b",
+    ZoneKind.OPERATIONS: "#c7e9c0",
+    ZoneKind.SUPERVISORY: "#a1d99b",
+    ZoneKind.CONTROL: "#74c476",
+    ZoneKind.FIELD: "#bcbddc",
+    ZoneKind.SAFETY: "#fee391",
+}
+"""Fill colour per zone kind (6-digit hex, as Graphviz and print both need)."""
+
+FINDING_COLOUR = "#d62728"
+EDGE_COLOUR = "#555555"
+BORDER_COLOUR = "#333333"
+
+LEVEL_NAMES = {
+    5.0: "Internet / external",
+    4.0: "Enterprise",
+    3.5: "IT/OT DMZ",
+    3.0: "Site operations",
+    2.0: "Supervisory",
+    1.0: "Basic control / safety",
+    0.0: "Field / process",
+}
+MAX_PROTOCOLS = 3
+"""Protocols shown on a conduit before '+N more': keeps 30-zone diagrams readable."""
+
+
+class DiagramError(ZonewardenError):
+    """The diagram could not be rendered (Graphviz missing or failing)."""
+
+
+def esc(text: object) -> str:
+    """Escape text for a Graphviz HTML-like label (and so for the SVG it becomes)."""
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+        # dot expands \N, \G, \E... even inside HTML-like labels; a site name must stay text.
+        # (an entity does not help: it is decoded first); a doubled backslash is a literal one.
+        .replace("\\", "\\\\")
+    )
+
+
+def _html(*lines: str) -> str:
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _small(text: str, colour: str | None = None) -> str:
+    extra = f' COLOR="{colour}"' if colour else ""
+    return f'<FONT POINT-SIZE="9"{extra}>{text}</FONT>'
+
+
+def _sl(sl: SLTarget | None) -> str:
+    return "SL-T ?" if sl is None else str(sl)
+
+
+def _protocols(protocols: Iterable[str]) -> str:
+    unique = sorted(set(protocols))
+    shown = ", ".join(unique[:MAX_PROTOCOLS])
+    if len(unique) > MAX_PROTOCOLS:
+        shown += f" +{len(unique) - MAX_PROTOCOLS} more"
+    return shown or "no flows"
+
+
+def _flagged(doc: SiteDocument, report: CheckReport | None) -> tuple[Counter[str], Counter[str]]:
+    """Open findings per zone and per conduit, counted on each finding's primary object.
+
+    Only the primary object is marked, so a bad conduit does not paint both of its (possibly
+    fine) zones red; an asset's finding marks the asset's zone.
+    """
+    zones: Counter[str] = Counter()
+    conduits: Counter[str] = Counter()
+    if report is None:
+        return zones, conduits
+    asset_zone = {a.id: a.zone for a in doc.assets} if any(
+        f.refs and f.refs[0][0] is ObjectKind.ASSET for f in report.findings
+    ) else {}
+    for f in report.findings:
+        if not f.refs:
+            continue
+        kind, ident = f.refs[0]
+        if kind is ObjectKind.ZONE:
+            zones[ident] += 1
+        elif kind is ObjectKind.CONDUIT:
+            conduits[ident] += 1
+        elif kind is ObjectKind.ASSET and asset_zone.get(ident):
+            zones[str(asset_zone[ident])] += 1
+    return zones, conduits
+
+
+def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphviz.Graph:
+    """The Graphviz graph behind :func:`render_diagram` (DOT source via ``.source``)."""
+    zone_findings, conduit_findings = _flagged(doc, report)
+    g = graphviz.Graph(name="zones", engine="dot")
+    g.attr(
+        rankdir="TB",
+        newrank="true",
+        nodesep="0.5",
+        ranksep="0.7",
+        fontname="Helvetica",
+        labelloc="t",
+        label=_html(f"<B>{esc(doc.site.name)}</B>", _small("Zones and conduits by Purdue level")),
+    )
+    g.attr("node", fontname="Helvetica", fontsize="11")
+    g.attr("edge", fontname="Helvetica", fontsize="9", color=EDGE_COLOUR)
+
+    # Node names are positional, never site ids: ids may contain ':' (a port separator in DOT).
+    node = {z.id: f"z{i}" for i, z in enumerate(sorted(doc.zones, key=lambda z: z.id))}
+    assets = Counter(str(a.zone) for a in doc.assets if a.zone is not None)
+    levels = sorted({z.purdue_level for z in doc.zones}, reverse=True)
+
+    anchors = []
+    for i, level in enumerate(levels):
+        anchor = f"level{i}"
+        anchors.append(anchor)
+        with g.subgraph(name=f"rank{i}") as sub:
+            sub.attr(rank="same")
+            sub.node(
+                anchor,
+                label=_html(f"<B>Level {level:g}</B>", _small(esc(LEVEL_NAMES.get(level, "")))),
+                shape="plaintext",
+                id=f"level-{level:g}",
+            )
+            for z in sorted((z for z in doc.zones if z.purdue_level == level), key=lambda z: z.id):
+                n = zone_findings.get(z.id, 0)
+                lines = [
+                    f"<B>{esc(z.name)}</B>",
+                    _small(f"{esc(z.kind.value)} · {esc(z.id)}"),
+                    _small(f"{esc(_sl(z.sl_target))} · {assets.get(z.id, 0)} assets"),
+                ]
+                if n:
+                    lines.append(_small(f"<B>{n} finding{'s' if n > 1 else ''}</B>", FINDING_COLOUR))
+                sub.node(
+                    node[z.id],
+                    label=_html(*lines),
+                    shape="box",
+                    style="filled,rounded",
+                    fillcolor=KIND_COLOURS[z.kind],
+                    color=FINDING_COLOUR if n else BORDER_COLOUR,
+                    penwidth="3" if n else "1",
+                    id=f"zone-{z.id}",
+                    tooltip=f"zone {z.id}",
+                )
+    # Invisible spine from level 5 down to 0 (then the legend) fixes the vertical order.
+    spine = [*anchors, "legend"]
+    for upper, lower in zip(spine, spine[1:], strict=False):
+        g.edge(upper, lower, style="invis", weight="100")
+
+    for c in sorted(doc.conduits, key=lambda c: c.id):
+        a, b = c.zones
+        n = conduit_findings.get(c.id, 0)
+        lines = [
+            _small(f"<B>{esc(c.id)}</B>"),
+            _small(esc(_sl(c.sl_target))),
+            _small(esc(_protocols(f.protocol for f in c.flows))),
+        ]
+        if n:
+            lines.append(_small(f"<B>{n} finding{'s' if n > 1 else ''}</B>", FINDING_COLOUR))
+        g.edge(
+            node[a],
+            node[b],
+            label=_html(*lines),
+            color=FINDING_COLOUR if n else EDGE_COLOUR,
+            penwidth="2.5" if n else "1",
+            # Levels come from the spine alone; conduits must not pull zones between ranks.
+            constraint="false",
+            id=f"conduit-{c.id}",
+            tooltip=f"conduit {c.id}",
+        )
+
+    g.node("legend", label=_legend(doc, report), shape="plaintext", id="legend")
+    return g
+
+
+def _legend(doc: SiteDocument, report: CheckReport | None) -> str:
+    used = [k for k in ZoneKind if any(z.kind is k for z in doc.zones)] or list(ZoneKind)
+    rows = ['<TR><TD COLSPAN="2"><B>Legend</B></TD></TR>']
+    for k in used:
+        rows.append(
+            f'<TR><TD BGCOLOR="{KIND_COLOURS[k]}" WIDTH="24"> </TD><TD ALIGN="LEFT">{esc(k.value)} zone</TD></TR>'
+        )
+    if report is not None:
+        rows.append(
+            f'<TR><TD BORDER="3" COLOR="{FINDING_COLOUR}" WIDTH="24"> </TD>'
+            f'<TD ALIGN="LEFT">red border or line: open findings ({len(report.findings)} in total)</TD></TR>'
+        )
+    rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: conduit, SL-T, main protocols</TD></TR>')
+    return '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
+
+
+def render_diagram(doc: SiteDocument, report: CheckReport | None = None) -> str:
+    """SVG text of the site's zones and conduits; findings of ``report`` are highlighted."""
+    g = build_graph(doc, report)
+    try:
+        return g.pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound as exc:
+        raise DiagramError(
+            "Graphviz 'dot' was not found: install it (Debian/Ubuntu: apt-get install graphviz)"
+        ) from exc
+    except graphviz.CalledProcessError as exc:
+        raise DiagramError(f"Graphviz failed to render the diagram: {exc.stderr!r}") from exc
+
+
+__all__ = ["KIND_COLOURS", "DiagramError", "build_graph", "esc", "render_diagram"]

@@ -1,0 +1,153 @@
+"""Zone diagram: valid SVG, Purdue layout, highlighted findings, escaping, no sensitive data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from zonewarden.domain.site import SiteDocument, ZoneKind
+from zonewarden.engines.segmentation import run_check
+from zonewarden.evidence.diagram import (
+    FINDING_COLOUR,
+    KIND_COLOURS,
+    DiagramError,
+    build_graph,
+    render_diagram,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+TODAY = dt.date(2026, 6, 1)
+
+
+def doc() -> SiteDocument:
+    return SiteDocument.model_validate(
+        {
+            "site": {"id": "p", "name": "Plant & <Lab>"},
+            "zones": [
+                {"id": "ent", "name": "<script>alert('x')</script> & Office \\N", "kind": "enterprise", "purdue_level": 4, "sl_target": 1},
+                {"id": "dmz", "name": "DMZ", "kind": "dmz", "purdue_level": 3.5, "sl_target": 2},
+                {"id": "ops:1", "name": "Operations", "kind": "operations", "purdue_level": 3, "sl_target": 2},
+                {"id": "ctl", "name": "Line 1 control", "kind": "control", "purdue_level": 1},
+                {"id": "fld", "name": "Line 1 field", "kind": "field", "purdue_level": 0, "sl_target": 2},
+            ],
+            "conduits": [
+                {"id": "c-ent-dmz", "zones": ["ent", "dmz"], "sl_target": 2, "protections": ["firewall"],
+                 "flows": [{"source": "ent", "destination": "dmz", "protocol": "https"}]},
+                {"id": "c-dmz-ops", "zones": ["dmz", "ops:1"], "sl_target": 2, "protections": ["firewall"],
+                 "flows": [{"source": "ops:1", "destination": "dmz", "protocol": p} for p in ("https", "opc-ua", "sql", "smb", "syslog")]},
+                {"id": "c-ops-ctl", "zones": ["ops:1", "ctl"], "sl_target": 2, "protections": ["firewall"],
+                 "flows": [{"source": "ops:1", "destination": "ctl", "protocol": "opc-ua", "authenticated": True}]},
+                # Telnet across the boundary: ZW007 on this conduit.
+                {"id": "c-ctl-fld", "zones": ["ctl", "fld"], "sl_target": 2,
+                 "flows": [{"source": "ctl", "destination": "fld", "protocol": "telnet"}]},
+            ],
+            "assets": [
+                {"id": "plc1", "name": "SECRET-PLC-NAME", "type": "plc", "zone": "ctl",
+                 "addresses": ["10.20.30.40"], "hostnames": ["plc1.secret.example"]},
+                {"id": "hmi1", "name": "SECRET-HMI", "type": "hmi", "zone": "ctl"},
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def svg() -> str:
+    d = doc()
+    return render_diagram(d, run_check(d, today=TODAY))
+
+
+def groups(svg_text: str) -> dict[str, ET.Element]:
+    root = ET.fromstring(svg_text)
+    return {g.get("id", ""): g for g in root.iter(f"{SVG}g")}
+
+
+def test_is_well_formed_svg_with_every_zone_and_conduit(svg: str) -> None:
+    g = groups(svg)
+    for zid in ("ent", "dmz", "ops:1", "ctl", "fld"):
+        assert f"zone-{zid}" in g, zid
+    for cid in ("c-ent-dmz", "c-dmz-ops", "c-ops-ctl", "c-ctl-fld"):
+        assert f"conduit-{cid}" in g, cid
+    assert "legend" in g
+
+
+def test_site_text_is_escaped(svg: str) -> None:
+    assert "<script" not in svg.lower()
+    assert "&lt;script&gt;" in svg
+    assert "&amp; Office" in svg
+    assert "Plant &amp; &lt;Lab&gt;" in svg
+    # dot's \N (node name) escape must not be expanded from a user's text.
+    assert "Office \\N" in svg
+
+
+def test_no_asset_names_addresses_or_hostnames(svg: str) -> None:
+    source = build_graph(doc()).source
+    for secret in ("SECRET", "10.20.30.40", "plc1.secret", "plc1", "hmi1"):
+        assert secret not in svg and secret not in source
+    assert "2 assets" in svg  # a zone-level count is all that is shown
+
+
+def _text_y(group: ET.Element) -> float:
+    return min(float(t.get("y", "0")) for t in group.iter(f"{SVG}text"))
+
+
+def test_zones_are_laid_out_by_purdue_level(svg: str) -> None:
+    g = groups(svg)
+    ys = [_text_y(g[f"zone-{z}"]) for z in ("ent", "dmz", "ops:1", "ctl", "fld")]
+    assert ys == sorted(ys) and len(set(ys)) == len(ys)  # level 4 on top, down to level 0
+    assert abs(_text_y(g["level-1"]) - _text_y(g["zone-ctl"])) < 20
+
+
+def _strokes(group: ET.Element) -> set[str]:
+    return {el.get("stroke", "") for el in group.iter() if el.get("stroke")}
+
+
+def test_findings_are_highlighted_in_red(svg: str) -> None:
+    g = groups(svg)
+    assert FINDING_COLOUR in _strokes(g["zone-ctl"])  # ZW012: no SL-T
+    assert FINDING_COLOUR in _strokes(g["conduit-c-ctl-fld"])  # ZW007 telnet, ZW009
+    assert FINDING_COLOUR not in _strokes(g["zone-dmz"])
+    assert FINDING_COLOUR not in _strokes(g["conduit-c-ops-ctl"])
+    assert "open findings" in svg
+
+
+def test_edge_labels_show_slt_and_main_protocols(svg: str) -> None:
+    g = groups(svg)
+    text = " ".join(t.text or "" for t in g["conduit-c-dmz-ops"].iter(f"{SVG}text"))
+    assert "SL-T 2" in text
+    assert "https, opc-ua, smb +2 more" in text
+    ctl_text = " ".join(t.text or "" for t in g["zone-ctl"].iter(f"{SVG}text"))
+    assert "SL-T ?" in ctl_text
+
+
+def test_kind_colours_are_six_digit_hex_and_used(svg: str) -> None:
+    assert set(KIND_COLOURS) == set(ZoneKind)
+    for colour in KIND_COLOURS.values():
+        assert re.fullmatch(r"#[0-9a-f]{6}", colour)
+    fills = {el.get("fill") for el in ET.fromstring(svg).iter() if el.get("fill")}
+    assert {KIND_COLOURS[k] for k in (ZoneKind.ENTERPRISE, ZoneKind.DMZ, ZoneKind.CONTROL)} <= fills
+
+
+def test_without_report_nothing_is_red() -> None:
+    out = render_diagram(doc())
+    assert FINDING_COLOUR not in out and "open findings" not in out
+
+
+def test_deterministic() -> None:
+    d = doc()
+    report = run_check(d, today=TODAY)
+    assert render_diagram(d, report) == render_diagram(d, report)
+
+
+def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(DiagramError, match="apt-get install graphviz"):
+        render_diagram(doc())
+
+
+def test_empty_site_renders() -> None:
+    out = render_diagram(SiteDocument.model_validate({"site": {"id": "e", "name": "Empty"}}))
+    ET.fromstring(out)
+    assert "Legend" in out
