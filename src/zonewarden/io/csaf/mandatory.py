@@ -66,14 +66,22 @@ class Context:
     vulns: list[tuple[str, dict[str, Any]]]
     product_defs: list[tuple[str, str]] = field(default_factory=list)
     """(product id, pointer) of every definition."""
-    product_refs: list[tuple[str, str]] = field(default_factory=list)
-    """(product id, pointer) of every reference outside a definition."""
+    product_refs: list[tuple[str, list[Any]]] = field(default_factory=list)
+    """(pointer of the array, array) of every array of product ids outside a definition;
+    single references (relationships) appear as (pointer of the field, [value]) with the
+    pointer ending in the field name. Kept as arrays so the common case (everything defined)
+    is one C-level set operation instead of one pointer string per reference."""
     group_defs: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(group id, pointer, member product ids)."""
-    group_refs: list[tuple[str, str]] = field(default_factory=list)
+    group_refs: list[tuple[str, list[Any]]] = field(default_factory=list)
     full_product_names: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     branches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     relationships: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    schema_valid: bool = True
+    """Whether the document passed JSON schema validation."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Values several tests share (revision history, parsed CVSS vectors), computed once."""
 
     def groups(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
@@ -82,10 +90,31 @@ class Context:
         return out
 
 
-def _ids(container: dict[str, Any], key: str, base: str, sink: list[tuple[str, str]]) -> None:
-    for i, pid in enumerate(_list(container.get(key))):
-        if isinstance(pid, str):
-            sink.append((pid, join(base, key, i)))
+def _ids(container: dict[str, Any], key: str, base: str, sink: list[tuple[str, list[Any]]]) -> None:
+    # ``key`` is one of our own constants and needs no RFC 6901 escaping.
+    ids = container.get(key)
+    if type(ids) is list:
+        sink.append((f"{base}/{key}", ids))
+
+
+def _each_ref(refs: list[tuple[str, list[Any]]], wanted: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    """(id, pointer) of each referenced id for which ``wanted`` holds (the slow path)."""
+    for lptr, ids in refs:
+        single = len(ids) == 1 and not lptr[-1].isdigit() and lptr.endswith("reference")
+        for i, pid in enumerate(ids):
+            if isinstance(pid, str) and wanted(pid):
+                yield pid, (lptr if single else f"{lptr}/{i}")
+
+
+def _all_in(refs: list[tuple[str, list[Any]]], defined: set[str]) -> bool:
+    try:
+        return all(defined.issuperset(ids) for _, ids in refs)
+    except TypeError:  # an unhashable item in a malformed array: take the slow path
+        return False
+
+
+_VULN_REF_LISTS = (("remediations", "product_ids"), ("scores", "products"),
+                   ("threats", "product_ids"), ("flags", "product_ids"))
 
 
 def build_context(doc: dict[str, Any]) -> Context:
@@ -96,7 +125,7 @@ def build_context(doc: dict[str, Any]) -> Context:
         tracking=_dict(document.get("tracking")),
         category=_str(document.get("category")),
         vulns=[
-            (pointer("vulnerabilities", i), v)
+            (f"/vulnerabilities/{i}", v)
             for i, v in enumerate(_list(doc.get("vulnerabilities")))
             if isinstance(v, dict)
         ],
@@ -107,11 +136,11 @@ def build_context(doc: dict[str, Any]) -> Context:
             ctx.full_product_names.append((ptr, fpn))
             pid = fpn.get("product_id")
             if isinstance(pid, str):
-                ctx.product_defs.append((pid, join(ptr, "product_id")))
+                ctx.product_defs.append((pid, f"{ptr}/product_id"))
 
     tree = _dict(doc.get("product_tree"))
     # Branches nest arbitrarily deep: walk them with an explicit stack (no recursion limit).
-    stack = [(pointer("product_tree", "branches", i), b)
+    stack = [(f"/product_tree/branches/{i}", b)
              for i, b in enumerate(_list(tree.get("branches")))]
     stack.reverse()
     while stack:
@@ -120,40 +149,47 @@ def build_context(doc: dict[str, Any]) -> Context:
             continue
         ctx.branches.append((ptr, branch))
         if "product" in branch:
-            add_fpn(branch["product"], join(ptr, "product"))
-        children = _list(branch.get("branches"))
-        stack.extend((join(ptr, "branches", i), b) for i, b in reversed(list(enumerate(children))))
+            add_fpn(branch["product"], f"{ptr}/product")
+        children = branch.get("branches")
+        if type(children) is list:
+            stack.extend((f"{ptr}/branches/{i}", b) for i, b in reversed(list(enumerate(children))))
     for i, fpn in enumerate(_list(tree.get("full_product_names"))):
-        add_fpn(fpn, pointer("product_tree", "full_product_names", i))
+        add_fpn(fpn, f"/product_tree/full_product_names/{i}")
     for i, rel in enumerate(_list(tree.get("relationships"))):
         if not isinstance(rel, dict):
             continue
-        ptr = pointer("product_tree", "relationships", i)
+        ptr = f"/product_tree/relationships/{i}"
         ctx.relationships.append((ptr, rel))
         for key in ("product_reference", "relates_to_product_reference"):
             if isinstance(rel.get(key), str):
-                ctx.product_refs.append((rel[key], join(ptr, key)))
+                ctx.product_refs.append((f"{ptr}/{key}", [rel[key]]))
         if "full_product_name" in rel:
-            add_fpn(rel["full_product_name"], join(ptr, "full_product_name"))
+            add_fpn(rel["full_product_name"], f"{ptr}/full_product_name")
     for i, group in enumerate(_list(tree.get("product_groups"))):
         if not isinstance(group, dict):
             continue
-        ptr = pointer("product_tree", "product_groups", i)
-        members: list[tuple[str, str]] = []
+        ptr = f"/product_tree/product_groups/{i}"
+        members: list[tuple[str, list[Any]]] = []
         _ids(group, "product_ids", ptr, members)
         ctx.product_refs.extend(members)
         if isinstance(group.get("group_id"), str):
-            ctx.group_defs.append((group["group_id"], join(ptr, "group_id"), [m for m, _ in members]))
+            ids = [m for _, lst in members for m in lst if isinstance(m, str)]
+            ctx.group_defs.append((group["group_id"], f"{ptr}/group_id", ids))
 
     for vptr, vuln in ctx.vulns:
-        status = _dict(vuln.get("product_status"))
-        for key in STATUS_GROUPS:
-            _ids(status, key, join(vptr, "product_status"), ctx.product_refs)
-        for list_key, id_key in (("remediations", "product_ids"), ("scores", "products"),
-                                 ("threats", "product_ids"), ("flags", "product_ids")):
-            for i, item in enumerate(_list(vuln.get(list_key))):
-                if isinstance(item, dict):
-                    iptr = join(vptr, list_key, i)
+        status = vuln.get("product_status")
+        if type(status) is dict:
+            sptr = f"{vptr}/product_status"
+            for key in status:
+                if key in STATUS_GROUPS:
+                    _ids(status, key, sptr, ctx.product_refs)
+        for list_key, id_key in _VULN_REF_LISTS:
+            items = vuln.get(list_key)
+            if type(items) is not list:
+                continue
+            for i, item in enumerate(items):
+                if type(item) is dict:
+                    iptr = f"{vptr}/{list_key}/{i}"
                     _ids(item, id_key, iptr, ctx.product_refs)
                     if list_key != "scores":
                         _ids(item, "group_ids", iptr, ctx.group_refs)
@@ -189,6 +225,7 @@ def run_mandatory_tests(doc: dict[str, Any], *, schema_valid: bool = True) -> li
     this module and propagates.
     """
     ctx = build_context(doc)
+    ctx.schema_valid = schema_valid
     out: list[Deviation] = []
     for test in MANDATORY_TESTS.values():
         try:
@@ -207,7 +244,9 @@ def run_mandatory_tests(doc: dict[str, Any], *, schema_valid: bool = True) -> li
 @mandatory("6.1.1", "Missing Definition of Product ID")
 def missing_product_definition(ctx: Context) -> Dev:
     defined = {pid for pid, _ in ctx.product_defs}
-    for pid, ptr in ctx.product_refs:
+    if _all_in(ctx.product_refs, defined):
+        return
+    for pid, ptr in _each_ref(ctx.product_refs, lambda p: p not in defined):
         if pid not in defined:
             yield Deviation("6.1.1", ptr, f"product id '{pid}' is referenced but never defined "
                             "in /product_tree")
@@ -254,7 +293,9 @@ def circular_product_definition(ctx: Context) -> Dev:
 @mandatory("6.1.4", "Missing Definition of Product Group ID")
 def missing_group_definition(ctx: Context) -> Dev:
     defined = {gid for gid, _, _ in ctx.group_defs}
-    for gid, ptr in ctx.group_refs:
+    if _all_in(ctx.group_refs, defined):
+        return
+    for gid, ptr in _each_ref(ctx.group_refs, lambda g: g not in defined):
         if gid not in defined:
             yield Deviation("6.1.4", ptr, f"group id '{gid}' is referenced but never defined in "
                             "/product_tree/product_groups")
@@ -290,7 +331,7 @@ def contradicting_status(ctx: Context) -> Dev:
 @mandatory("6.1.7", "Multiple Scores with same Version per Product")
 def multiple_scores(ctx: Context) -> Dev:
     for vptr, vuln in ctx.vulns:
-        seen: dict[tuple[str, str], str] = {}
+        seen: dict[tuple[str, str], tuple[int, int]] = {}
         for i, score in enumerate(_list(vuln.get("scores"))):
             score = _dict(score)
             for kind in ("cvss_v2", "cvss_v3"):
@@ -299,24 +340,33 @@ def multiple_scores(ctx: Context) -> Dev:
                     continue
                 for j, pid in enumerate(_list(score.get("products"))):
                     key = (str(pid), version)
-                    ptr = join(vptr, "scores", i, "products", j)
                     if key in seen:
-                        yield Deviation("6.1.7", ptr, f"product '{pid}' already has a CVSS "
-                                        f"{version} score at {seen[key]}")
+                        first = "{}/scores/{}/products/{}".format(vptr, *seen[key])
+                        yield Deviation("6.1.7", f"{vptr}/scores/{i}/products/{j}",
+                                        f"product '{pid}' already has a CVSS {version} score "
+                                        f"at {first}")
                     else:
-                        seen[key] = ptr
+                        seen[key] = (i, j)
 
 
 # ---- 6.1.8 - 6.1.10: CVSS -------------------------------------------------------------------
 
 
-def _cvss_objects(ctx: Context) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for vptr, vuln in ctx.vulns:
-        for i, score in enumerate(_list(vuln.get("scores"))):
-            for kind in ("cvss_v2", "cvss_v3"):
-                obj = _dict(score).get(kind) if isinstance(score, dict) else None
-                if isinstance(obj, dict):
-                    yield kind, join(vptr, "scores", i, kind), obj
+def _cvss_objects(ctx: Context) -> list[tuple[str, str, dict[str, Any], cvsslib.Parsed | None]]:
+    """(kind, pointer, object, parsed vector) of every CVSS object; parsed once per document."""
+    found = ctx.memo.get("cvss")
+    if found is None:
+        found = ctx.memo["cvss"] = []
+        for vptr, vuln in ctx.vulns:
+            for i, score in enumerate(_list(vuln.get("scores"))):
+                if type(score) is not dict:
+                    continue
+                for kind in ("cvss_v2", "cvss_v3"):
+                    obj = score.get(kind)
+                    if type(obj) is dict:
+                        found.append((kind, f"{vptr}/scores/{i}/{kind}", obj,
+                                      _parsed_cvss(kind, obj)))
+    return found
 
 
 @mandatory("6.1.8", "Invalid CVSS")
@@ -324,12 +374,17 @@ def invalid_cvss(ctx: Context) -> Dev:
     schemas = compiled()
     if schemas is None:
         return  # the missing schema is already reported by schema validation
-    for kind, ptr, obj in _cvss_objects(ctx):
+    # The CSAF schema embeds these same FIRST schemas: a schema-valid document can only fail
+    # here by putting a v3 object under cvss_v2 or the reverse, checked first below.
+    skip_schema = ctx.schema_valid
+    for kind, ptr, obj, _ in _cvss_objects(ctx):
         version = obj.get("version")
         allowed = ("2.0",) if kind == "cvss_v2" else ("3.0", "3.1")
         if version not in allowed:
             yield Deviation("6.1.8", join(ptr, "version"), f"{kind} must have version "
                             f"{' or '.join(allowed)}, found {version!r}")
+            continue
+        if skip_schema:
             continue
         for err in schemas.cvss[version].iter_errors(obj):
             yield Deviation("6.1.8", join(ptr, *err.instance_path),
@@ -352,8 +407,7 @@ def _same(a: Any, b: float) -> bool:
 
 @mandatory("6.1.9", "Invalid CVSS computation")
 def invalid_cvss_computation(ctx: Context) -> Dev:
-    for kind, ptr, obj in _cvss_objects(ctx):
-        parsed = _parsed_cvss(kind, obj)
+    for _, ptr, obj, parsed in _cvss_objects(ctx):
         if parsed is None:
             continue  # an unparseable vector is the schema's and 6.1.8's finding
         if parsed.version == "2.0":
@@ -378,8 +432,7 @@ def invalid_cvss_computation(ctx: Context) -> Dev:
 
 @mandatory("6.1.10", "Inconsistent CVSS")
 def inconsistent_cvss(ctx: Context) -> Dev:
-    for kind, ptr, obj in _cvss_objects(ctx):
-        parsed = _parsed_cvss(kind, obj)
+    for kind, ptr, obj, parsed in _cvss_objects(ctx):
         if parsed is None:
             continue
         implied = cvsslib.properties_of(parsed)
@@ -461,6 +514,13 @@ class _Rev:
 
 
 def _history(ctx: Context) -> list[_Rev]:
+    found = ctx.memo.get("history")
+    if found is None:
+        found = ctx.memo["history"] = _read_history(ctx)
+    return found
+
+
+def _read_history(ctx: Context) -> list[_Rev]:
     return [
         _Rev(i, _date(_dict(item).get("date")), parse_version(_dict(item).get("number")),
              _dict(item).get("number"))
@@ -863,7 +923,9 @@ def version_range_in_version(ctx: Context) -> Dev:
         if name is None:
             continue
         low = name.lower()
-        if any(op in low for op in _RANGE_OPERATORS) or _RANGE_WORDS.intersection(low.split()):
+        # A vers string ("vers:all/*", CISA's "vers:all/<V7.0.3") is a range by definition.
+        if (low.startswith("vers:") or any(op in low for op in _RANGE_OPERATORS)
+                or _RANGE_WORDS.intersection(low.split())):
             yield Deviation("6.1.31", join(ptr, "name"), f"'{name}' looks like a version range; "
                             "use a product_version_range branch (vers or vls) instead")
 

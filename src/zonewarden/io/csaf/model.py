@@ -65,7 +65,8 @@ class Limits:
     max_bytes: int = 15 * 1024 * 1024
     """Largest accepted file, in bytes."""
     max_depth: int = 64
-    """Deepest accepted nesting of JSON arrays and objects (real CISA advisories reach ~15)."""
+    """Deepest accepted nesting, counted in levels of values with the top-level object as
+    level 1 (``{"a": [1]}`` has 3). Real CISA advisories reach 12."""
     max_string: int = 1_000_000
     """Longest accepted single JSON string (keys included), in characters."""
 

@@ -18,58 +18,43 @@ from zonewarden.io.csaf.schema import schema_deviations
 DEFAULT_LIMITS = Limits()
 
 
-def _find_limit_violation(data: Any, limits: Limits) -> tuple[str, str] | None:
+def _find_limit_violation(doc: Any, size: int, limits: Limits) -> tuple[str, str] | None:
     """First value that breaks the depth or string limit, as (pointer, message).
 
-    One iterative pass without building paths (the common case finds nothing); only a
-    violation triggers the slower search that records where it is.
+    A breadth-first pass, one level at a time, so the depth check costs one comparison per
+    level rather than per node. No string can be longer than the file, so strings are only
+    measured in files larger than the string limit. Only a violation triggers the slower
+    search that records where it is.
     """
-    max_depth, max_string = limits.max_depth, limits.max_string
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    bad = False
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            if depth > max_depth:
-                bad = True
-                break
-            for key, value in node.items():
-                if len(key) > max_string:
-                    bad = True
-                    break
-                if isinstance(value, (dict, list)):
-                    stack.append((value, depth + 1))
-                elif isinstance(value, str) and len(value) > max_string:
-                    bad = True
-                    break
-            if bad:
-                break
-        elif isinstance(node, list):
-            if depth > max_depth:
-                bad = True
-                break
-            for value in node:
-                if isinstance(value, (dict, list)):
-                    stack.append((value, depth + 1))
-                elif isinstance(value, str) and len(value) > max_string:
-                    bad = True
-                    break
-            if bad:
-                break
-        elif isinstance(node, str) and len(node) > max_string:
-            bad = True
-            break
-    if not bad:
-        return None
-    return _locate_violation(data, limits)
+    check_strings = size > limits.max_string
+    max_string = limits.max_string
+    level: list[Any] = [doc]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limits.max_depth:
+            return _locate_violation(doc, limits)
+        nxt: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is dict:
+                nxt += node.values()
+                if check_strings and any(len(k) > max_string for k in node):
+                    return _locate_violation(doc, limits)
+            elif kind is list:
+                nxt += node
+            elif check_strings and kind is str and len(node) > max_string:
+                return _locate_violation(doc, limits)
+        level = nxt
+    return None
 
 
 def _locate_violation(data: Any, limits: Limits) -> tuple[str, str] | None:
     stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(data, 1, ())]
     while stack:
         node, depth, path = stack.pop()
-        if isinstance(node, (dict, list)) and depth > limits.max_depth:
-            return pointer(*path), (
+        if depth > limits.max_depth:
+            return pointer(*path[:-1]), (
                 f"nesting deeper than {limits.max_depth} levels of arrays/objects; "
                 "a CSAF document never needs this, the file is malformed or hostile"
             )
@@ -176,7 +161,7 @@ def read_csaf(
         return rejected("", f"not well-formed JSON: {exc}")
     if not isinstance(doc, dict):
         return rejected("", f"top level is a JSON {type(doc).__name__}, a CSAF document is an object")
-    violation = _find_limit_violation(doc, limits)
+    violation = _find_limit_violation(doc, len(data), limits)
     if violation is not None:
         ptr, message = violation
         return rejected(ptr, message)
