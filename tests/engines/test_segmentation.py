@@ -534,3 +534,15 @@ def test_big_site_checks_well_under_a_second() -> None:
         best = min(best, time.perf_counter() - start)
     assert best < 1.0, f"check took {best:.2f}s"
     assert {f.rule for f in report.findings} >= {"ZW001", "ZW002", "ZW007", "ZW008", "ZW010", "ZW011"}
+
+
+def test_docs_describe_every_rule_as_the_code_does() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "checks.md").read_text("utf-8")
+    for r in RULES.values():
+        assert f"### {r.id}\n" in text, f"docs/checks.md has no section for {r.id}"
+        section = text.split(f"### {r.id}\n", 1)[1].split("\n### ", 1)[0]
+        assert f"severity **{r.severity.value}**" in section, r.id
+        for part in (r.title, r.finds, r.why, r.fix):
+            assert part in section, f"docs/checks.md section {r.id} is out of date: {part[:60]}..."
