@@ -72,6 +72,6 @@ def test_uncertain_entries_are_marked_and_explained(cat) -> None:
 
 
 def test_components_by_type_and_titles(cat) -> None:
-    assert ComponentType.HDR.title == "Host device"
+    assert ComponentType.HDR.label == "Host device"
     assert cat.get("HDR 3.2 RE 1").applies_to("HDR")
     assert not cat.get("HDR 3.2 RE 1").applies_to("EDR")

@@ -50,3 +50,14 @@ def test_known_anchor_pairs() -> None:
     assert rel[("SR 6.2", "A.8.16")] is Relation.EQUAL
     assert rel[("SR 7.3", "A.8.13")] is Relation.SUBSET
     assert rel[("SR 5.1 RE 1", "A.8.22")] is Relation.SUPERSET
+
+
+def test_enhancements_can_inherit_their_sr_links() -> None:
+    mapping = load_mapping()
+    assert mapping.controls_for("SR 3.8 RE 2") == ()
+    inherited = mapping.controls_for("SR 3.8 RE 2", inherit=True)
+    assert inherited == mapping.controls_for("SR 3.8") and inherited
+    assert all(m.requirement == "SR 3.8" for m in inherited)
+    # an RE with its own links keeps them
+    own = mapping.controls_for("SR 2.11 RE 2", inherit=True)
+    assert [(m.requirement, m.control) for m in own] == [("SR 2.11 RE 2", "A.8.17")]

@@ -177,3 +177,15 @@ def test_mapping_checks_both_sides() -> None:
     )
     with pytest.raises(CatalogDataError, match="relation"):
         parse_mapping(bad_relation, reqs, annex)
+
+
+def test_data_files_are_declared_package_data() -> None:
+    # The loader reads through importlib.resources; an installed wheel only has the files if
+    # pyproject's package-data covers them.
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert "catalog/data/*" in pyproject["tool"]["setuptools"]["package-data"]["zonewarden"]
+    shipped = {p.name for p in resources.files("zonewarden.catalog").joinpath("data").iterdir()}
+    assert {FILE_62443_3_3, FILE_62443_4_2, FILE_ISO27001, FILE_MAPPING} <= shipped

@@ -167,7 +167,7 @@ class ComponentType(StrEnum):
     NDR = "NDR"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return _COMPONENT_TITLES[self]
 
 
@@ -285,7 +285,8 @@ class _Catalog(BaseModel, Generic[T]):
 
     def get(self, ident: str) -> T:
         """The entry for ``ident`` in any accepted spelling; :class:`UnknownRequirementError` if none."""
-        return self._by_id[self.resolve(ident)]
+        item = self._by_id.get(ident)  # canonical ids (the common case in engines) skip parsing
+        return item if item is not None else self._by_id[self.resolve(ident)]
 
     def resolve(self, ident: str) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -295,9 +296,23 @@ class Catalog(_Catalog[Requirement]):
     """IEC 62443-3-3: SRs and REs in standard order."""
 
     requirements: tuple[Requirement, ...]
+    _required: dict[tuple[FR | None, int], tuple[Requirement, ...]] = PrivateAttr(
+        default_factory=dict
+    )
 
     def _items(self) -> tuple[Requirement, ...]:
         return self.requirements
+
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        # 8 x 5 small tuples, computed once: engines ask this per zone and FR in tight loops.
+        self._required = {
+            (fr, level): tuple(
+                r for r in self.requirements if r.min_sl <= level and (fr is None or r.fr is fr)
+            )
+            for fr in (None, *FR)
+            for level in range(5)
+        }
 
     def resolve(self, ident: str) -> str:
         """Canonical id for a user-typed one (``"sr1.1 re1"`` → ``"SR 1.1 RE 1"``)."""
@@ -316,10 +331,7 @@ class Catalog(_Catalog[Requirement]):
     def required_at(self, fr: FR | str | None, level: int) -> tuple[Requirement, ...]:
         """Everything required on ``fr`` (every FR when ``None``) for security level ``level``."""
         _check_level(level)
-        want = FR(fr) if fr is not None else None
-        return tuple(
-            r for r in self.requirements if r.min_sl <= level and (want is None or r.fr is want)
-        )
+        return self._required[(FR(fr) if fr is not None else None, level)]
 
     def required_for(self, levels: Mapping[FR, int] | Any) -> tuple[Requirement, ...]:
         """Everything an SL vector asks for: per FR, the items required at that FR's level.
@@ -428,9 +440,17 @@ class CatalogMapping(BaseModel):
     def __len__(self) -> int:
         return len(self.links)
 
-    def controls_for(self, requirement: str) -> tuple[MappingLink, ...]:
-        """Links of one SR/RE (canonical id), in the file's reviewed order."""
-        return self._by_req.get(requirement, ())
+    def controls_for(self, requirement: str, *, inherit: bool = False) -> tuple[MappingLink, ...]:
+        """Links of one SR/RE (canonical id), in the file's reviewed order.
+
+        An RE is listed only where it adds something to its SR. With ``inherit=True`` an RE
+        without links of its own gets its SR's links (still naming the SR as ``requirement``,
+        so a report can say where the link came from).
+        """
+        links = self._by_req.get(requirement, ())
+        if not links and inherit and " RE " in requirement:
+            links = self._by_req.get(requirement.split(" RE ")[0], ())
+        return links
 
     def requirements_for(self, control: str) -> tuple[MappingLink, ...]:
         """Links into one Annex A control, in standard requirement order."""
@@ -633,7 +653,7 @@ def _derived_id_fields(prefixes: tuple[str, ...]) -> Callable[[str], tuple[bool,
         if parsed is None or parsed[0] not in prefixes:
             return False, None
         prefix, fr, n, re_ = parsed
-        return (True, _spell(prefix, fr, n, 0)) if re_ else (False, None)
+        return (True, _spell(str(prefix), fr, n, 0)) if re_ else (False, None)
 
     return derive
 
@@ -670,12 +690,12 @@ def _check_structure(
         parent_id = getattr(item, parent_attr)
         if re_:
             parent = seen.get(parent_id)
-            if parent is None and parent_id in raw_ids:
-                pass  # the parent itself is invalid and already reported
-            elif parent is None and parent_id not in raw_ids:
-                col.add(
-                    f"{label}: its base requirement {parent_id} must come before it", (key, i, "id")
-                )
+            if parent is None:
+                if parent_id not in raw_ids:  # else the parent is invalid and already reported
+                    col.add(
+                        f"{label}: its base requirement {parent_id} must come before it",
+                        (key, i, "id"),
+                    )
             else:
                 expected = last_re.get(parent_id, 0) + 1
                 if re_ != expected:
