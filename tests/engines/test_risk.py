@@ -114,7 +114,7 @@ def test_slt_proposal_hand_worked_for_the_control_zone() -> None:
     assert "criticality floor 2" in fr[FR.FR4].reason
     assert [(c.scenario, c.category) for c in fr[FR.FR7].decisive] == [("R1", "safety"), ("R1", "supply-disruption")]
     assert fr[FR.FR5].reason.startswith(
-        "R1 'scenario R1': supply-disruption likelihood 4 x impact 5 = very-high -> SL 4, capped to 3 for actor criminal; "
+        "R1 supply-disruption L4 x I5 = very-high -> SL 4, capped to 3 for actor criminal; "
         "weight primary (category:supply-disruption) -> 3"
     )
     r2 = [c for c in p.contributions if c.scenario == "R2"]

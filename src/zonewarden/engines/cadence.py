@@ -31,7 +31,7 @@ from zonewarden.domain.governance import (
     CriticalityClass,
     effective_classes,
 )
-from zonewarden.domain.site import SiteDocument, Zone
+from zonewarden.domain.site import SiteDocument, Zone, ZoneKind
 from zonewarden.errors import InputError
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def change_triggers(doc: SiteDocument) -> list[Trigger]:
                 kind=c.type.value,
                 date=date,
                 zones=tuple(sorted(zones)),
-                reason=f"change {c.id} ({c.type.value}, {c.status.value} {date}): {c.title}",
+                reason=f"change {c.id} ({c.type.value}, {c.status.value}, in effect since {date}): {c.title}",
                 incident=c.type is ChangeType.SECURITY_INCIDENT,
             )
         )
@@ -141,11 +141,15 @@ def end_of_support_triggers(
 ) -> list[Trigger]:
     """Assets whose end of support is reached by ``today + horizon_days``.
 
-    Skipped when a vendor-end-of-support change record already names the asset: that record
-    is the trigger and carries the better date.
+    Skipped when a vendor-end-of-support change record that has taken effect names the asset:
+    that record is the trigger and carries the better date. A record that is only proposed does
+    not silence the data.
     """
     covered = {
-        a for c in doc.changes if c.type is ChangeType.VENDOR_END_OF_SUPPORT for a in c.assets
+        a
+        for c in doc.changes
+        if c.type is ChangeType.VENDOR_END_OF_SUPPORT and c.effective_date is not None
+        for a in c.assets
     }
     limit = today + dt.timedelta(days=horizon_days)
     out = []
@@ -315,6 +319,8 @@ def due_items(
     zones = doc.zone_index()
     items: list[DueItem] = []
     for zone in zones.values():
+        if zone.kind is ZoneKind.EXTERNAL:
+            continue  # outside the plant's control: nothing of ours to assess there
         items += _calendar_items(zone, classes[zone.criticality], history, today, within_days)
     triggers = (
         change_triggers(doc)

@@ -284,8 +284,8 @@ class Contribution:
     def explain(self) -> str:
         capped = min(self.rating_level, self.ceiling)
         text = (
-            f"{self.scenario} '{self.title}': {self.category} likelihood {self.likelihood} x impact "
-            f"{self.impact} = {self.rating} -> SL {self.rating_level}"
+            f"{self.scenario} {self.category} L{self.likelihood} x I{self.impact} = {self.rating} "
+            f"-> SL {self.rating_level}"
         )
         if capped < self.rating_level:
             text += f", capped to {capped} for actor {self.actor}"
