@@ -546,3 +546,17 @@ def test_docs_describe_every_rule_as_the_code_does() -> None:
         assert f"severity **{r.severity.value}**" in section, r.id
         for part in (r.title, r.finds, r.why, r.fix):
             assert part in section, f"docs/checks.md section {r.id} is out of date: {part[:60]}..."
+
+
+def test_dangling_conduit_zone_is_an_input_error() -> None:
+    data = base()
+    data["conduits"].append(conduit("c-x", "ctl", "ghost"))
+    data["assets"].append({"id": "lost", "name": "Lost", "type": "hmi", "zone": "ghost2", "vendor_support": "end-of-support"})
+    doc = SiteDocument.model_validate(data, context={"defer_references": True})
+    with pytest.raises(InputError) as err:
+        run_check(doc, today=TODAY)
+    assert [p.pointer for p in err.value.problems] == ["conduits[8].zones[1]"]
+    data["conduits"].pop()
+    doc = SiteDocument.model_validate(data, context={"defer_references": True})
+    [f] = of(run_check(doc, today=TODAY), "ZW011")
+    assert "unknown zone ghost2" in f.message

@@ -41,6 +41,23 @@ def zone_adjacency(doc: SiteDocument) -> dict[str, tuple[tuple[str, str], ...]]:
     return {z: tuple(sorted(n)) for z, n in adj.items()}
 
 
+def require_conduit_zones(doc: SiteDocument) -> None:
+    """Raise :class:`InputError` when a conduit names a zone the site does not have.
+
+    A validated :class:`SiteDocument` never does; one built with deferred reference checks
+    (an importer collecting problems) might, and the graph engines cannot work around it.
+    """
+    known = {z.id for z in doc.zones}
+    problems = [
+        Problem(f"unknown zone {ref!r}", ("conduits", i, "zones", j))
+        for i, c in enumerate(doc.conduits)
+        for j, ref in enumerate(c.zones)
+        if ref not in known
+    ]
+    if problems:
+        raise InputError("conduits refer to zones that are not in the site", problems)
+
+
 def opens_from(flow: Flow, zone: str) -> bool:
     """True when ``zone`` is a side of ``flow`` that may open the connection."""
     if flow.initiator is Initiator.BOTH:
@@ -266,6 +283,7 @@ def find_paths(
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1 when given (got {limit})")
 
+    require_conduit_zones(doc)
     adj = zone_adjacency(doc)
     by_id = {c.id: c for c in doc.conduits}
     dmz = frozenset(z.id for z in doc.zones if z.kind is ZoneKind.DMZ)
@@ -300,6 +318,7 @@ __all__ = [
     "ZonePath",
     "find_paths",
     "opens_from",
+    "require_conduit_zones",
     "resolve_zone_selector",
     "zone_adjacency",
 ]

@@ -31,7 +31,7 @@ from zonewarden.domain.site import (
     Zone,
     ZoneKind,
 )
-from zonewarden.engines.paths import opens_from, zone_adjacency
+from zonewarden.engines.paths import opens_from, require_conduit_zones, zone_adjacency
 from zonewarden.errors import InputError, Problem
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +322,9 @@ class _Site:
 
     def z(self, zone_id: str) -> str:
         """A zone as people read it: name, kind and id."""
-        zone = self.zones[zone_id]
+        zone = self.zones.get(zone_id)
+        if zone is None:  # an asset in a document loaded with deferred reference checks
+            return f"unknown zone {zone_id}"
         return f"{zone.kind.value} zone '{zone.name}' ({zone.id})"
 
     def c(self, conduit: Conduit) -> str:
@@ -798,6 +800,7 @@ def _waiver_for(finding: Finding, waivers: Mapping[str, list[Waiver]]) -> Waiver
 
 def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
     """Run every enabled rule over ``doc``; pure and deterministic for a given ``today``."""
+    require_conduit_zones(doc)
     site = _Site(doc, today)
     disabled = frozenset(doc.checks.disabled)
     findings: list[Finding] = []
@@ -830,12 +833,12 @@ def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
     waived: list[WaivedFinding] = []
     used: set[int] = set()
     for f in findings:
-        w = _waiver_for(f, active) if active else None
-        if w is None:
+        match = _waiver_for(f, active) if active else None
+        if match is None:
             open_findings.append(f)
         else:
-            waived.append(WaivedFinding(f, w))
-            used.add(id(w))
+            waived.append(WaivedFinding(f, match))
+            used.add(id(match))
     open_findings.sort(key=Finding.sort_key)
     waived.sort(key=lambda wf: wf.finding.sort_key())
     unused = [w for ws in active.values() for w in ws if id(w) not in used and w.rule not in disabled]

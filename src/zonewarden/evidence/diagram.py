@@ -21,6 +21,7 @@ import graphviz
 
 from zonewarden.domain.levels import SLTarget
 from zonewarden.domain.site import SiteDocument, ZoneKind
+from zonewarden.engines.paths import require_conduit_zones
 from zonewarden.engines.segmentation import CheckReport, ObjectKind
 from zonewarden.errors import ZonewardenError
 
@@ -122,6 +123,7 @@ def _flagged(doc: SiteDocument, report: CheckReport | None) -> tuple[Counter[str
 
 def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphviz.Graph:
     """The Graphviz graph behind :func:`render_diagram` (DOT source via ``.source``)."""
+    require_conduit_zones(doc)
     zone_findings, conduit_findings = _flagged(doc, report)
     g = graphviz.Graph(name="zones", engine="dot")
     g.attr(
