@@ -269,16 +269,16 @@ def _dupes(section: str, ids: list[str]) -> list[Problem]:
 def governance_reference_problems(doc: SiteDocument) -> list[Problem]:
     """Broken references and duplicates in criticality classes, assessments and changes."""
     problems: list[Problem] = []
-    counts = Counter(c.id for c in doc.criticality_classes)
+    seen_classes: set[str] = set()
     for i, c in enumerate(doc.criticality_classes):
-        if counts[c.id] > 1:
+        if c.id in seen_classes:
             problems.append(
                 Problem(
                     f"criticality class {c.id.value!r} is configured twice",
                     ("criticality_classes", i, "id"),
                 )
             )
-            counts[c.id] = 0
+        seen_classes.add(c.id)
     problems += _dupes("assessments", [a.id for a in doc.assessments])
     problems += _dupes("changes", [c.id for c in doc.changes])
     zones = {z.id for z in doc.zones}
