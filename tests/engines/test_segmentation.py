@@ -8,9 +8,13 @@ import random
 import time
 from typing import Any
 
+import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zonewarden.domain.site import (
+    CONTROL_KINDS,
     Asset,
     AssetType,
     Conduit,
@@ -560,3 +564,65 @@ def test_dangling_conduit_zone_is_an_input_error() -> None:
     doc = SiteDocument.model_validate(data, context={"defer_references": True})
     [f] = of(run_check(doc, today=TODAY), "ZW011")
     assert "unknown zone ghost2" in f.message
+
+
+# Properties on random small sites ------------------------------------------------------------
+
+KINDS = list(LEVEL)
+
+
+@st.composite
+def random_sites(draw: st.DrawFn) -> SiteDocument:
+    n = draw(st.integers(2, 9))
+    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=n, max_size=n))
+    zones = [zone(f"z{i}", k, sl_target=draw(st.sampled_from([None, 1, 2, 3]))) for i, k in enumerate(kinds)]
+    for z in zones:
+        if z["sl_target"] is None:
+            del z["sl_target"]
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]), max_size=12))
+    protocols = st.sampled_from(["https", "rdp", "modbus-tcp", "telnet", "any", "opc-ua", "ssh"])
+    conduits = []
+    for i, (a, b) in enumerate(pairs):
+        flows = [
+            flow(*((f"z{a}", f"z{b}") if fwd else (f"z{b}", f"z{a}")), p, initiator=ini, remote_access=ra)
+            for fwd, p, ini, ra in draw(
+                st.lists(st.tuples(st.booleans(), protocols, st.sampled_from(["source", "destination", "both"]), st.booleans()), max_size=3)
+            )
+        ]
+        conduits.append(conduit(f"c{i}", f"z{a}", f"z{b}", *flows, protections=draw(st.sampled_from([[], ["firewall"]]))))
+    assets = [
+        {"id": f"a{i}", "name": "n", "type": t, **({"zone": f"z{draw(st.integers(0, n - 1))}"} if draw(st.booleans()) else {})}
+        for i, t in enumerate(draw(st.lists(st.sampled_from(["jump-host", "plc", "hmi"]), max_size=5)))
+    ]
+    return SiteDocument.model_validate({"site": {"id": "r", "name": "R"}, "zones": zones, "conduits": conduits, "assets": assets})
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_sites())
+def test_findings_name_real_objects_and_are_sorted(doc: SiteDocument) -> None:
+    report = run_check(doc, today=TODAY)
+    ids = {
+        ObjectKind.ZONE: {z.id for z in doc.zones},
+        ObjectKind.CONDUIT: {c.id for c in doc.conduits},
+        ObjectKind.ASSET: {a.id for a in doc.assets},
+    }
+    for f in report.findings:
+        assert f.rule in RULES and f.severity is RULES[f.rule].severity
+        for kind, ident in f.refs:
+            assert ident in ids[kind], (f.rule, kind, ident)
+    assert list(report.findings) == sorted(report.findings, key=Finding.sort_key)
+    assert run_check(doc, today=TODAY) == report
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_sites())
+def test_zw002_matches_networkx_reachability(doc: SiteDocument) -> None:
+    jump = {a.zone for a in doc.assets if a.type is AssetType.JUMP_HOST}
+    brokers = {z.id for z in doc.zones if z.kind.value == "dmz" or (z.kind.value == "remote-access" and z.id in jump)}
+    g = nx.Graph()
+    g.add_nodes_from(z.id for z in doc.zones if z.id not in brokers)
+    g.add_edges_from(c.zones for c in doc.conduits if not set(c.zones) & brokers)
+    it = [z.id for z in doc.zones if z.kind.is_it]
+    dist = nx.multi_source_dijkstra_path_length(g, it) if it else {}
+    expected = {z.id for z in doc.zones if z.kind in CONTROL_KINDS and dist.get(z.id, 0) >= 2}
+    assert {f.objects[0] for f in of(run_check(doc, today=TODAY), "ZW002")} == expected
