@@ -130,3 +130,12 @@ def test_models_are_frozen_and_cached(catalog) -> None:
         req.min_sl = 4  # type: ignore[misc]
     assert isinstance(req, Requirement)
     assert req.required_at(1) and not req.required_at(0)
+
+
+def test_descriptions_avoid_the_standards_normative_voice() -> None:
+    # Our summaries describe practice in a plant; "shall" sentences would be a sign of text
+    # lifted from a standard, which must not be in the repository.
+    from zonewarden.catalog import load_iso27001
+
+    texts = [r.description for r in load_62443_3_3()] + [c.description for c in load_iso27001()]
+    assert not [t for t in texts if " shall " in f" {t.lower()} "]
