@@ -334,8 +334,8 @@ def test_annex_a_coverage() -> None:
     assert a85.requirements == (("SR 1.1", "subset"), ("SR 1.1 RE 1", "related"))
     # The only support of A.8.22 is a compensation that expired: no support left.
     assert cov["A.8.22"].coverage is Coverage.NONE
-    # Not-applicable pairs are not counted either way.
-    assert (cov["A.8.2"].met, cov["A.8.2"].recorded, cov["A.8.2"].coverage) == (0, 0, Coverage.NONE)
+    # Not-applicable pairs are not counted either way: nothing left to judge A.8.2 by.
+    assert (cov["A.8.2"].met, cov["A.8.2"].recorded, cov["A.8.2"].coverage) == (0, 0, Coverage.NOT_ASSESSED)
     later = {c.control: c for c in annex_a_coverage(d, controls, mapping, dt.date(2026, 2, 1))}
     assert later["A.8.22"].coverage is Coverage.FULL
 

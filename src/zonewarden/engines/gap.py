@@ -142,6 +142,8 @@ class TargetGap:
     """Assets of the zone with no stated SL-C (they do not limit, but the limit is less sure)."""
     exceptions: tuple[str, ...] = ()
     """Active exceptions scoped to this zone or conduit."""
+    recorded: int = 0
+    """Statuses recorded for it; 0 means it was not assessed (every requirement counts as unmet)."""
 
     def fr(self, fr: FR | str) -> FRGap:
         return self.frs[list(FR).index(FR(fr))]
@@ -200,11 +202,12 @@ class GapReport:
     expired_compensations: tuple[ExpiredCompensation, ...]
     exceptions: tuple[ExceptionReport, ...]
     undecided: tuple[Undecided, ...]
-    _index: dict[str, TargetGap] = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[str, TargetGap] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {t.target: t for t in self.targets})
 
     def target(self, ident: str) -> TargetGap:
-        if not self._index:
-            self._index.update({t.target: t for t in self.targets})
         try:
             return self._index[ident]
         except KeyError:
@@ -241,7 +244,7 @@ def _prepare(catalog: Iterable[RequirementInfo]) -> tuple[dict[str, _Req], tuple
 
 
 def _evaluate(
-    req: _Req,
+    req_id: str,
     st: RequirementStatus | None,
     target: str,
     controls: Mapping[str, CompensatingControl],
@@ -262,8 +265,8 @@ def _evaluate(
         cc = controls.get(cc_id or "")
         if cc is None:
             return False, f"marked compensated, but compensating control {cc_id!r} does not exist"
-        if req.id not in cc.covers or not cc.applies_to(target):
-            return False, f"marked compensated, but {cc.id} does not cover {req.id} for {target}"
+        if req_id not in cc.covers or not cc.applies_to(target):
+            return False, f"marked compensated, but {cc.id} does not cover {req_id} for {target}"
         v = validity[cc.id]
         if v is ControlValidity.VALID:
             return True, f"compensated by {cc.id} (approved {cc.approved}, counts until {cc.expires})"
@@ -393,7 +396,7 @@ def analyse(
                 st = own.get(req.id)
                 if st is not None and st.status is Status.IMPLEMENTED:
                     continue  # the common case; no state object needed
-                met, reason = _evaluate(req, st, ident, controls, validity)
+                met, reason = _evaluate(req.id, st, ident, controls, validity)
                 state = RequirementState(
                     requirement=req.id,
                     fr=fr,
@@ -464,6 +467,7 @@ def analyse(
                 states=tuple(states),
                 unknown_capability=tuple(unknown),
                 exceptions=tuple(target_exceptions.get(ident, ())),
+                recorded=len(own),
             )
         )
 
@@ -525,7 +529,7 @@ def explain(report: GapReport, target: str, fr: FR | str) -> list[str]:
             lines.append(f"- {_state_words(s)}" + (f" (accepted by exception {s.exception})" if s.exception else ""))
     counted = [s for s in tg.states if s.fr is fr and s.met and s.min_sl <= max(g.sl_achieved, 1)]
     for s in counted:
-        lines.append(f"{s.requirement} counts as met: {s.reason}.")
+        lines.append(f"{s.requirement} counts as met: {s.reason.rstrip('.')}.")
     for e in report.expired_compensations:
         if e.target == tg.target and _fr_of(e.requirement) is fr:
             lines.append(
@@ -601,7 +605,9 @@ class Coverage(StrEnum):
     PARTIAL = "partial"
     """Some do."""
     NONE = "none"
-    """Mapped requirements exist, but no implemented (or validly compensated) one supports it."""
+    """Mapped requirements have statuses, but no implemented (or validly compensated) one supports it."""
+    NOT_ASSESSED = "not-assessed"
+    """Mapped requirements exist, but no zone or conduit records a status for any of them."""
     UNMAPPED = "unmapped"
     """No IEC 62443-3-3 requirement maps to the control (often organisational controls)."""
 
@@ -648,9 +654,7 @@ def annex_a_coverage(
             continue
         seen.add(key)
         recorded[st.requirement] += 1
-        req = _Req(st.requirement, FR.FR1, 0, "")  # FR and level do not matter for evaluation
-        ok, _ = _evaluate(req, st, st.target, cc_by_id, validity)
-        if ok:
+        if st.status is Status.IMPLEMENTED or _evaluate(st.requirement, st, st.target, cc_by_id, validity)[0]:
             met[st.requirement] += 1
     by_control: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for m in mapping:
@@ -663,6 +667,8 @@ def annex_a_coverage(
         n_rec = sum(recorded[r] for r in reqs)
         if not pairs:
             cov = Coverage.UNMAPPED
+        elif n_rec == 0:
+            cov = Coverage.NOT_ASSESSED
         elif n_met == 0:
             cov = Coverage.NONE
         elif n_met == n_rec:
