@@ -135,3 +135,66 @@ def test_absolute_path_becomes_file_uri(report: CheckReport) -> None:
     log = to_sarif(report, site_file="/srv/sites/my plant.yaml", tool_version="0.1.0")
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "file:///srv/sites/my%20plant.yaml"
+
+
+ZONES_YAML = """\
+zones:
+  - id: ent
+    name: Office
+    kind: enterprise
+    purdue_level: 4
+  - name: Line
+    id: ctl
+    kind: control
+    purdue_level: 1
+"""
+CONDUITS_YAML = """\
+# conduits of the plant
+conduits:
+  - id: c1
+    zones: [ent, ctl]
+assets:
+  - {id: hmi1, name: HMI, type: hmi}
+"""
+
+
+def test_locations_across_section_files(report: CheckReport, schema: dict[str, Any]) -> None:
+    from zonewarden.io.sarif import locations_from_texts
+
+    locs = locations_from_texts({"site/zones.yaml": ZONES_YAML, "site/conduits.yaml": CONDUITS_YAML, "bad.yaml": "a: ["})
+    assert locs == {
+        "zone:ent": ("site/zones.yaml", 2),
+        "zone:ctl": ("site/zones.yaml", 6),
+        "conduit:c1": ("site/conduits.yaml", 3),
+        "asset:hmi1": ("site/conduits.yaml", 6),
+    }
+    log = to_sarif(report, site_file="site", tool_version="0.1.0", locations=locs)
+    validate(log, schema)
+    run = log["runs"][0]
+    uris = [a["location"]["uri"] for a in run["artifacts"]]
+    # Only files a result points at are artifacts (no finding here is mainly about a zone).
+    assert uris == ["site", "site/conduits.yaml"]
+    direct = next(r for r in run["results"] if r["ruleId"] == "ZW001" and "suppressions" not in r)
+    physical = direct["locations"][0]["physicalLocation"]
+    assert physical["region"] == {"startLine": 3}
+    assert uris[physical["artifactLocation"]["index"]] == "site/conduits.yaml"
+    unzoned = next(r for r in run["results"] if r["ruleId"] == "ZW010")
+    assert unzoned["locations"][0]["physicalLocation"]["region"] == {"startLine": 6}
+
+
+def test_site_locations_cover_the_example_plant() -> None:
+    from pathlib import Path
+
+    from zonewarden.io.sarif import site_locations
+    from zonewarden.io.sitefile import load_site
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "pharma-plant"
+    if not example.is_dir():
+        pytest.skip("examples/pharma-plant is not in this checkout")
+    doc = load_site(example)
+    locs = site_locations(example)
+    expected = {f"zone:{z.id}" for z in doc.zones} | {f"conduit:{c.id}" for c in doc.conduits} | {f"asset:{a.id}" for a in doc.assets}
+    assert set(locs) == expected
+    file, line = locs[f"zone:{doc.zones[0].id}"]
+    text = Path(file).read_text("utf-8").splitlines()[line - 1]
+    assert doc.zones[0].id in text or text.strip() == "-"

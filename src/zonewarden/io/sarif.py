@@ -12,8 +12,9 @@ Mapping:
   numeric ``security-severity`` on the rule, which GitHub uses to rank alerts);
 - every zone, conduit and asset a finding involves is a ``logicalLocation`` (``kind`` is
   ``zone``, ``conduit`` or ``asset``; ``fullyQualifiedName`` is ``zones/<id>`` ...);
-- when the site file is given, a ``physicalLocation`` points at it, with the line of the
-  finding's first object when the caller knows it;
+- a ``physicalLocation`` points at the file and line where the finding's first object is
+  written (:func:`site_locations` finds them, also across the files of a site directory), or
+  at the site file alone;
 - waived findings are results with an accepted external ``suppression`` carrying the
   justification, approver and expiry;
 - mistakes in the check settings become ``toolConfigurationNotifications``.
@@ -78,11 +79,63 @@ def _fingerprint(f: Finding) -> str:
     return hashlib.sha256("\x1f".join((f.rule, *f.objects)).encode()).hexdigest()
 
 
-def _line(f: Finding, lines: Mapping[str, int] | None) -> int | None:
-    if not lines or not f.objects:
-        return None
+_SECTIONS = {"zones": ObjectKind.ZONE, "conduits": ObjectKind.CONDUIT, "assets": ObjectKind.ASSET}
+
+
+def locations_from_texts(texts: Mapping[str, str]) -> dict[str, tuple[str, int]]:
+    """Where each zone, conduit and asset is written: ``"zone:<id>" -> (file, line)``.
+
+    ``texts`` maps file names to YAML text (one site file, or the section files of a site
+    directory). Each file is composed once (no object construction, safe), so this is cheap
+    next to loading the site. Files that do not parse are skipped: locations are a bonus.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    out: dict[str, tuple[str, int]] = {}
+    for name in sorted(texts):
+        try:
+            root = YAML(typ="safe").compose(texts[name])
+        except YAMLError:
+            continue
+        if not isinstance(root, MappingNode):
+            continue
+        for key, value in root.value:
+            kind = _SECTIONS.get(key.value) if isinstance(key, ScalarNode) else None
+            if kind is None or not isinstance(value, SequenceNode):
+                continue
+            for item in value.value:
+                if not isinstance(item, MappingNode):
+                    continue
+                for k, v in item.value:
+                    if isinstance(k, ScalarNode) and k.value == "id" and isinstance(v, ScalarNode):
+                        out.setdefault(f"{kind.value}:{v.value}", (name, item.start_mark.line + 1))
+    return out
+
+
+def site_locations(path: str | Path) -> dict[str, tuple[str, int]]:
+    """:func:`locations_from_texts` for a site file or a directory of section files."""
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(f for f in p.glob("*.y*ml") if f.is_file())
+    return locations_from_texts({str(f): f.read_text(encoding="utf-8-sig") for f in files})
+
+
+def _where(
+    f: Finding,
+    site_file: str | None,
+    lines: Mapping[str, int] | None,
+    locations: Mapping[str, tuple[str, int]] | None,
+) -> tuple[str | None, int | None]:
+    if not f.objects:
+        return site_file, None
     kind, ident = f.refs[0]
-    return lines.get(f"{kind.value}:{ident}", lines.get(ident))
+    key = f"{kind.value}:{ident}"
+    if locations and key in locations:
+        return locations[key]
+    if lines:
+        return site_file, lines.get(key, lines.get(ident))
+    return site_file, None
 
 
 def _rule_descriptor(rule_id: str, disabled: frozenset[str]) -> dict[str, Any]:
@@ -110,8 +163,8 @@ def _rule_descriptor(rule_id: str, disabled: frozenset[str]) -> dict[str, Any]:
 def _result(
     f: Finding,
     index: Mapping[str, int],
-    site_file: str | None,
-    lines: Mapping[str, int] | None,
+    where: tuple[str | None, int | None],
+    artifacts: dict[str, int],
     waived: WaivedFinding | None = None,
 ) -> dict[str, Any]:
     location: dict[str, Any] = {
@@ -120,9 +173,11 @@ def _result(
             for kind, ident in f.refs
         ]
     }
-    if site_file is not None:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(site_file), "index": 0}}
-        line = _line(f, lines)
+    file, line = where
+    if file is not None:
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": _uri(file), "index": artifacts.setdefault(file, len(artifacts))}
+        }
         if line is not None and line >= 1:
             physical["region"] = {"startLine": line}
         location["physicalLocation"] = physical
@@ -154,18 +209,31 @@ def to_sarif(
     site_file: str | None,
     tool_version: str,
     lines: Mapping[str, int] | None = None,
+    locations: Mapping[str, tuple[str, int]] | None = None,
 ) -> dict[str, Any]:
     """The check report as a SARIF 2.1.0 log (a dict ready for ``json.dumps``).
 
-    ``lines`` optionally maps object ids to 1-based line numbers in ``site_file``; keys may be
-    ``"zone:<id>"``, ``"conduit:<id>"``, ``"asset:<id>"`` (preferred, ids are only unique per
-    section) or the bare id.
+    Each result points at the object its finding is mainly about:
+
+    - ``locations`` (from :func:`site_locations`) maps ``"zone:<id>"``, ``"conduit:<id>"``,
+      ``"asset:<id>"`` to ``(file, line)``; use it for a site directory, where zones and
+      conduits live in different files;
+    - otherwise ``lines`` maps the same keys (or bare ids) to 1-based lines in ``site_file``;
+    - otherwise results point at ``site_file`` without a line, or have only logical locations.
     """
     rule_ids = sorted(RULES)
     index = {rid: i for i, rid in enumerate(rule_ids)}
     disabled = frozenset(report.disabled_rules)
-    results = [_result(f, index, site_file, lines) for f in report.findings]
-    results += [_result(w.finding, index, site_file, lines, w) for w in report.waived]
+    artifacts: dict[str, int] = {}
+    if site_file is not None:
+        artifacts[site_file] = 0
+    results = [
+        _result(f, index, _where(f, site_file, lines, locations), artifacts) for f in report.findings
+    ]
+    results += [
+        _result(w.finding, index, _where(w.finding, site_file, lines, locations), artifacts, w)
+        for w in report.waived
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -187,9 +255,19 @@ def to_sarif(
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
-    if site_file is not None:
-        run["artifacts"] = [{"location": {"uri": _uri(site_file)}, "roles": ["analysisTarget"]}]
+    if artifacts:
+        run["artifacts"] = [
+            {"location": {"uri": _uri(name)}, "roles": ["analysisTarget"]}
+            for name, _ in sorted(artifacts.items(), key=lambda item: item[1])
+        ]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-__all__ = ["LEVELS", "SARIF_SCHEMA", "SARIF_VERSION", "to_sarif"]
+__all__ = [
+    "LEVELS",
+    "SARIF_SCHEMA",
+    "SARIF_VERSION",
+    "locations_from_texts",
+    "site_locations",
+    "to_sarif",
+]
