@@ -20,9 +20,11 @@ from zonewarden.cli.common import (
     format_option,
     handle_errors,
     note,
+    open_store_for,
     site_option,
 )
 from zonewarden.domain.site import SiteDocument
+from zonewarden.errors import InputError
 
 
 def site_today(doc: SiteDocument, as_of: str | None) -> dt.date:
@@ -45,6 +47,11 @@ def _levels(vector: Any) -> str:
 @click.command("slt")
 @click.option("--zone", default=None, metavar="ZONE", help="Only this zone.")
 @click.option(
+    "--history",
+    is_flag=True,
+    help="Show the recorded SL-T changes (who, when, from, to, rationale) from the audit log instead.",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit 1 when a zone's SL-T differs from the proposal without a written sl_target_rationale.",
@@ -56,6 +63,7 @@ def _levels(vector: Any) -> str:
 @handle_errors
 def slt_cmd(
     zone: str | None,
+    history: bool,
     strict: bool,
     site_id: str | None,
     file: Path | None,
@@ -73,8 +81,13 @@ def slt_cmd(
       zonewarden slt
       zonewarden slt --zone line1-control --format json
       zonewarden slt --file examples/pharma-plant --strict   # gate in CI
+      zonewarden slt --history --zone gran-sis
     """
     from zonewarden.engines.risk import propose_slt
+
+    if history:
+        _slt_history(db_url, site_id, file, zone, fmt)
+        return
 
     doc, _ = load_for_command(db_url, site_id, file)
     proposals = propose_slt(doc, zone)
@@ -127,6 +140,44 @@ def slt_cmd(
         )
         if strict:
             sys.exit(EXIT_FINDINGS)
+
+
+def _slt_history(
+    db_url: str | None, site_id: str | None, file: Path | None, zone: str | None, fmt: str
+) -> None:
+    from zonewarden.services import sites
+    from zonewarden.services.slt import slt_history
+
+    if file is not None:
+        raise InputError(
+            "--history reads the audit log of the database; it cannot be used with --file"
+        )
+    store = open_store_for(db_url)
+    ident = sites.resolve_site_id(store, site_id)
+    changes = slt_history(store, ident, zone)
+    rows = [c.as_dict() for c in changes]
+    if fmt == "json":
+        emit_json({"site": ident, "history": rows})
+        return
+    for r in rows:
+        r["before"] = _plain_levels(r["before"])
+        r["after"] = _plain_levels(r["after"])
+    emit_rows(
+        rows,
+        ["seq", "at", "actor", "zone", "before", "after", "rationale", "reason"],
+        fmt,
+        title=f"SL-T history: {ident}",
+    )
+    if not rows:
+        note("no SL-T changes recorded for this site" + (f" and zone {zone}" if zone else ""))
+
+
+def _plain_levels(value: Any) -> str:
+    if value is None:
+        return "-"
+    from zonewarden.domain.levels import SLTarget
+
+    return str(SLTarget.model_validate(value))
 
 
 # --- risks -----------------------------------------------------------------------------------
