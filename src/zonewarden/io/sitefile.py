@@ -14,7 +14,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
-from zonewarden.domain.site import SiteDocument, reference_problems
+from zonewarden.domain.site import NeedsExactText, SiteDocument, reference_problems
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
 
@@ -31,12 +31,15 @@ class SiteSource:
     texts: dict[Path, str] = field(default_factory=dict)
     label: str = ""
 
+    exact: bool = False
+    """Read numbers with their spelling (slow path); see yamlio.loads."""
+
     def add_file(self, path: Path, problems: list[Problem]) -> None:
         raw = yamlio.read_bytes(path)
         text = raw.decode("utf-8-sig", errors="replace")
         self.texts[path] = text
         try:
-            data = yamlio.loads(raw, source=str(path))
+            data = yamlio.loads(raw, source=str(path), exact=self.exact)
         except SiteFileError as exc:
             problems.extend(exc.problems or [Problem(str(exc), file=str(path))])
             return
@@ -94,9 +97,9 @@ def _yaml_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in YAML_SUFFIXES)
 
 
-def read_source(path: Path) -> SiteSource:
+def read_source(path: Path, *, exact: bool = False) -> SiteSource:
     """Read one site (a file or a directory of section files) into raw sections."""
-    source = SiteSource(label=str(path))
+    source = SiteSource(label=str(path), exact=exact)
     problems: list[Problem] = []
     files = [path] if path.is_file() else _yaml_files(path)
     for f in files:
@@ -171,10 +174,14 @@ def _reference_problems_of_valid_part(sections: dict[str, Any]) -> list[Problem]
     return out
 
 
+def _context(source: SiteSource) -> dict[str, bool]:
+    return {"defer_references": True, "exact_numbers_available": not source.exact}
+
+
 def document_from_source(source: SiteSource) -> SiteDocument:
     """Validate raw sections into a :class:`SiteDocument`, or raise with every problem located."""
     try:
-        doc = SiteDocument.model_validate(source.sections, context={"defer_references": True})
+        doc = SiteDocument.model_validate(source.sections, context=_context(source))
     except ValidationError as exc:
         problems = pydantic_problems(exc) + _reference_problems_of_valid_part(source.sections)
         located = sorted((source.locate(p) for p in problems), key=lambda p: (p.file or "", p.line or 0, p.column or 0))
@@ -186,8 +193,15 @@ def document_from_source(source: SiteSource) -> SiteDocument:
 
 
 def load_site(path: Path) -> SiteDocument:
-    """Read and validate one site from a file or a section directory."""
-    return document_from_source(read_source(path))
+    """Read and validate one site from a file or a section directory.
+
+    The fast YAML path is tried first; if a text field holds a plain number whose spelling the
+    fast parser lost (``version: 2.10``), the files are read again exactly.
+    """
+    try:
+        return document_from_source(read_source(path))
+    except NeedsExactText:
+        return document_from_source(read_source(path, exact=True))
 
 
 def load_sites(path: Path) -> list[tuple[Path, SiteDocument]]:
