@@ -298,7 +298,8 @@ def analyse(
     ``catalog`` is the list of IEC 62443-3-3 SRs and REs (``load_62443_3_3()`` iterates as one).
     """
     by_id, reqs = _prepare(catalog)
-    per_fr: dict[FR, tuple[_Req, ...]] = {fr: tuple(r for r in reqs if r.fr is fr) for fr in FR}
+    all_ids = frozenset(by_id)
+    position = {r.id: i for i, r in enumerate(reqs)}  # FR, level, id order
     controls = {c.id: c for c in doc.compensating_controls}
     validity = {c.id: control_validity(c, today) for c in doc.compensating_controls}
     undecided: list[Undecided] = []
@@ -314,35 +315,39 @@ def analyse(
             undecided.append(Undecided(ident, "no such zone or conduit in the site"))
 
     # One pass over the statuses: group them by target, keep what cannot be used as data.
-    statuses: dict[str, dict[str, RequirementStatus]] = defaultdict(dict)
+    # Implemented pairs (the vast majority) only go into a set per target, so the per-target
+    # work below is a set difference plus a loop over the few requirements that are not.
+    implemented: dict[str, set[str]] = {}
+    statuses: dict[str, dict[str, RequirementStatus]] = {}
     expired: list[ExpiredCompensation] = []
     used_by: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for i, st in enumerate(doc.requirements):
-        if st.target not in targets:
-            undecided.append(Undecided(st.target, "status for an unknown zone or conduit", ("requirements", i)))
+        t, r = st.target, st.requirement
+        done = implemented.get(t)
+        if done is None:
+            if t not in targets:
+                undecided.append(Undecided(t, "status for an unknown zone or conduit", ("requirements", i)))
+                continue
+            done = implemented[t] = set()
+            statuses[t] = {}
+        other = statuses[t]
+        if r in done or r in other:
+            undecided.append(Undecided(t, f"second status for {r} ignored (the first one counts)", ("requirements", i)))
             continue
-        if st.requirement not in by_id:
-            undecided.append(
-                Undecided(st.target, f"unknown requirement {st.requirement}", ("requirements", i, "requirement"))
-            )
+        if r not in by_id:
+            undecided.append(Undecided(t, f"unknown requirement {r}", ("requirements", i, "requirement")))
             continue
-        if st.requirement in statuses[st.target]:
-            undecided.append(
-                Undecided(
-                    st.target,
-                    f"second status for {st.requirement} ignored (the first one counts)",
-                    ("requirements", i),
-                )
-            )
+        if st.status is Status.IMPLEMENTED:
+            done.add(r)
             continue
-        statuses[st.target][st.requirement] = st
+        other[r] = st
         cc_id = st.compensating_control
         if st.status is Status.COMPENSATED and cc_id in controls:
-            used_by[cc_id].append((st.target, st.requirement))
+            used_by[cc_id].append((t, r))
             v = validity[cc_id]
             if v is not ControlValidity.VALID:
                 since = controls[cc_id].expires if v is ControlValidity.EXPIRED else None
-                expired.append(ExpiredCompensation(st.target, st.requirement, cc_id, v, since))
+                expired.append(ExpiredCompensation(t, r, cc_id, v, since))
 
     # Exceptions: which (target, requirement) pairs an active one accepts.
     zone_of_asset = {a.id: a.zone for a in doc.assets} if any(e.assets for e in doc.exceptions) else {}
@@ -366,16 +371,22 @@ def analyse(
             for r in ex.requirements:
                 accepted.setdefault((t, r), ex.id)
 
-    # One pass over the assets: zone membership and stated SL-C as plain tuples.
+    # One pass over the assets: per zone, the stated SL-C of each asset as a plain tuple
+    # (indexing the pydantic vector per asset and FR costs seconds on a 100k-asset site).
     declared = {c.asset: c.capability for c in doc.capabilities}
-    cap_tuples: dict[str, tuple[int, ...]] = {}
-    assets_in: dict[str, list[str]] = defaultdict(list)
+    zone_caps: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
+    zone_unknown: dict[str, list[str]] = defaultdict(list)
     for a in doc.assets:
-        if a.zone is not None:
-            assets_in[a.zone].append(a.id)
-        cap = declared.get(a.id, a.capability)
-        if cap is not None:
-            cap_tuples[a.id] = cap.as_tuple()
+        z = a.zone
+        if z is None:
+            continue
+        cap = declared.get(a.id) if declared else None
+        if cap is None:
+            cap = a.capability
+        if cap is None:
+            zone_unknown[z].append(a.id)
+        else:
+            zone_caps[z].append((a.id, cap.as_tuple()))
 
     results: list[TargetGap] = []
     order = sorted(targets, key=lambda t: (targets[t][0] != "zone", t))
@@ -386,20 +397,17 @@ def analyse(
         if sl_t is None:
             undecided.append(Undecided(ident, f"{kind} has no SL-T, so its gap cannot be computed"))
         own = statuses.get(ident, {})
+        done = implemented.get(ident, set())
         states: list[RequirementState] = []
-        achieved: dict[FR, int] = {}
-        unmet_by_fr: dict[FR, list[RequirementState]] = {}
-        for fr in FR:
-            lowest_unmet = 5
-            unmet: list[RequirementState] = []
-            for req in per_fr[fr]:
-                st = own.get(req.id)
-                if st is not None and st.status is Status.IMPLEMENTED:
-                    continue  # the common case; no state object needed
-                met, reason = _evaluate(req.id, st, ident, controls, validity)
-                state = RequirementState(
-                    requirement=req.id,
-                    fr=fr,
+        lowest_unmet = dict.fromkeys(FR, 5)
+        for rid in sorted(all_ids - done, key=position.__getitem__):
+            req = by_id[rid]
+            st = own.get(rid)
+            met, reason = _evaluate(rid, st, ident, controls, validity)
+            states.append(
+                RequirementState(
+                    requirement=rid,
+                    fr=req.fr,
                     min_sl=req.min_sl,
                     name=req.name,
                     status=st.status if st else None,
@@ -407,27 +415,26 @@ def analyse(
                     reason=reason,
                     compensating_control=st.compensating_control if st else None,
                     target_date=st.target_date if st else None,
-                    exception=None if met else accepted.get((ident, req.id)),
+                    exception=None if met else accepted.get((ident, rid)),
                 )
-                states.append(state)
-                if not met:
-                    unmet.append(state)
-                    lowest_unmet = min(lowest_unmet, req.min_sl)
-            achieved[fr] = lowest_unmet - 1 if lowest_unmet <= 4 else 4
-            unmet_by_fr[fr] = unmet
+            )
+            if not met and req.min_sl < lowest_unmet[req.fr]:
+                lowest_unmet[req.fr] = req.min_sl
+        achieved = {fr: (lvl - 1 if lvl <= 4 else 4) for fr, lvl in lowest_unmet.items()}
+        unmet_by_fr: dict[FR, list[RequirementState]] = {fr: [] for fr in FR}
+        for state in states:
+            if not state.met:
+                unmet_by_fr[state.fr].append(state)
 
         # SL-C limit: element-wise minimum over the zone's assets that state one.
         cap_vec: SLCapability | None = None
         limiting: dict[FR, tuple[str, ...]] = {fr: () for fr in FR}
         unknown: list[str] = []
         if kind == "zone":
-            members = sorted(assets_in.get(ident, ()))
-            # Plain tuples here: indexing the pydantic vector per asset and FR costs seconds
-            # on a 100k-asset site.
-            known = [(a, c) for a in members if (c := cap_tuples.get(a)) is not None]
-            unknown = [a for a in members if cap_tuples.get(a) is None]
+            known = sorted(zone_caps.get(ident, ()))
+            unknown = sorted(zone_unknown.get(ident, ()))
             if known:
-                mins = tuple(min(col) for col in zip(*(c for _, c in known), strict=True))
+                mins = tuple(map(min, zip(*(c for _, c in known), strict=True)))
                 cap_vec = SLCapability.model_validate(list(mins))
                 limiting = {
                     fr: tuple(a for a, c in known if c[i] == mins[i]) for i, fr in enumerate(FR)
