@@ -298,15 +298,15 @@ def governance_reference_problems(doc: SiteDocument) -> list[Problem]:
             check("person", people, p, ("assessments", i, "assessors", j))
         for j, f in enumerate(a.findings):
             check("zone", zones, f.zone, ("assessments", i, "findings", j, "zone"))
-        for j, c in enumerate(a.changes):
-            check("change record", changes, c, ("assessments", i, "changes", j))
-    for i, c in enumerate(doc.changes):
-        for j, z in enumerate(c.zones):
+        for j, ref in enumerate(a.changes):
+            check("change record", changes, ref, ("assessments", i, "changes", j))
+    for i, ch in enumerate(doc.changes):
+        for j, z in enumerate(ch.zones):
             check("zone", zones, z, ("changes", i, "zones", j))
-        for j, ast in enumerate(c.assets):
+        for j, ast in enumerate(ch.assets):
             check("asset", assets, ast, ("changes", i, "assets", j))
-        check("person", people, c.owner, ("changes", i, "owner"))
-        for j, ap in enumerate(c.approvals):
+        check("person", people, ch.owner, ("changes", i, "owner"))
+        for j, ap in enumerate(ch.approvals):
             check("person", people, ap.by, ("changes", i, "approvals", j, "by"))
     return problems
 

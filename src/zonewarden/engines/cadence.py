@@ -331,24 +331,24 @@ def due_items(
         if t.date > today + dt.timedelta(days=within_days):
             continue
         for zid in t.zones:
-            zone = zones.get(zid)
-            if zone is None:
+            target = zones.get(zid)
+            if target is None:
                 continue
             if _answered(t, zid, history) is not None:
                 continue
-            cls = classes[zone.criticality]
+            cls = classes[target.criticality]
             days = cls.incident_reassessment_days if t.incident else cls.change_reassessment_days
             due = t.date + dt.timedelta(days=days)
             label = "incident" if t.incident else "change"
             items.append(
                 DueItem(
                     zid,
-                    zone.criticality.value,
+                    target.criticality.value,
                     AssessmentKind.SCOPED,
                     due,
                     _status(due, today, within_days),
                     f"{t.reason}; scoped reassessment within {days} days ({label} reaction time, "
-                    f"criticality {zone.criticality.value})",
+                    f"criticality {target.criticality.value})",
                     f"{t.source.value}:{t.ref}",
                     None,
                     (due - today).days,

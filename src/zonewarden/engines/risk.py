@@ -438,7 +438,7 @@ def propose_zone(doc: SiteDocument, zone: Zone) -> ZoneProposal:
     method = doc.risk_method
     scenarios = sorted((s for s in doc.risks if s.zone == zone.id), key=lambda s: s.id)
     floor = method.slt_rule.floor(zone.criticality)
-    common = {
+    common: dict[str, Any] = {
         "zone": zone.id,
         "name": zone.name,
         "criticality": zone.criticality.value,

@@ -10,6 +10,7 @@ nobody raised a change record for still shows up on the assessment calendar
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -185,7 +186,7 @@ def _triggers(old: SiteDocument, new: SiteDocument, as_of: dt.date) -> list[Trig
         z = zones.get(zone_id)
         return z is not None and z.kind in EXPOSED_KINDS
 
-    def inner(ids: tuple[str, ...] | set[str]) -> set[str | None]:
+    def inner(ids: Iterable[str]) -> set[str | None]:
         # The zones that are reassessed are the plant-side ends, not the external zone itself.
         return {z for z in ids if not exposed(z)}
 
@@ -211,9 +212,9 @@ def _triggers(old: SiteDocument, new: SiteDocument, as_of: dt.date) -> list[Trig
     old_conduits = {c.id: c for c in old.conduits}
     new_conduits = {c.id: c for c in new.conduits}
     for cid, c in new_conduits.items():
-        before = old_conduits.get(cid)
+        cbefore = old_conduits.get(cid)
         ends = set(c.zones)
-        if before is None or set(before.zones) != ends:
+        if cbefore is None or set(cbefore.zones) != ends:
             if any(exposed(z) for z in ends):
                 add(
                     ChangeType.NEW_EXTERNAL_CONNECTIVITY,
@@ -225,15 +226,15 @@ def _triggers(old: SiteDocument, new: SiteDocument, as_of: dt.date) -> list[Trig
                 add(
                     ChangeType.ARCHITECTURE_CHANGE,
                     f"conduit:{cid}",
-                    set(ends),
+                    set[str | None](ends),
                     f"new conduit {cid} ({' - '.join(c.zones)})",
                 )
-        elif set(before.protections) - set(c.protections):
-            lost = ", ".join(sorted(p.value for p in set(before.protections) - set(c.protections)))
+        elif set(cbefore.protections) - set(c.protections):
+            lost = ", ".join(sorted(p.value for p in set(cbefore.protections) - set(c.protections)))
             add(
                 ChangeType.ARCHITECTURE_CHANGE,
                 f"conduit:{cid}",
-                set(ends),
+                set[str | None](ends),
                 f"conduit {cid} lost protections: {lost}",
             )
     for cid, c in old_conduits.items():
@@ -241,7 +242,7 @@ def _triggers(old: SiteDocument, new: SiteDocument, as_of: dt.date) -> list[Trig
             add(
                 ChangeType.ARCHITECTURE_CHANGE,
                 f"conduit:{cid}",
-                set(c.zones),
+                set[str | None](c.zones),
                 f"conduit {cid} removed",
             )
     # Flows on conduits that existed before (new conduits are covered above)
@@ -260,32 +261,32 @@ def _triggers(old: SiteDocument, new: SiteDocument, as_of: dt.date) -> list[Trig
             add(
                 ChangeType.NEW_INTEGRATION,
                 f"flow:{key}",
-                {f.source, f.destination},
+                {str(f.source), str(f.destination)},
                 f"new flow {key}",
             )
     # Assets
     old_assets = old.asset_index()
     for aid, a in sorted(new.asset_index().items()):
-        before = old_assets.get(aid)
-        if a.criticality in CRITICAL and (before is None or before.criticality not in CRITICAL):
-            what = "new" if before is None else "newly"
+        abefore = old_assets.get(aid)
+        if a.criticality in CRITICAL and (abefore is None or abefore.criticality not in CRITICAL):
+            what = "new" if abefore is None else "newly"
             add(
                 ChangeType.NEW_CRITICAL_ASSET,
                 f"asset:{aid}",
                 {a.zone},
                 f"{what} {a.criticality.value}-criticality asset {aid}",
             )
-        if before is not None and before.zone != a.zone:
+        if abefore is not None and abefore.zone != a.zone:
             add(
                 ChangeType.ARCHITECTURE_CHANGE,
                 f"asset:{aid}",
-                {before.zone, a.zone},
-                f"asset {aid} moved from zone {before.zone} to {a.zone}",
+                {abefore.zone, a.zone},
+                f"asset {aid} moved from zone {abefore.zone} to {a.zone}",
             )
         if (
-            before is not None
+            abefore is not None
             and a.vendor_support is SupportStatus.END_OF_SUPPORT
-            and before.vendor_support is not SupportStatus.END_OF_SUPPORT
+            and abefore.vendor_support is not SupportStatus.END_OF_SUPPORT
         ):
             add(
                 ChangeType.VENDOR_END_OF_SUPPORT,
