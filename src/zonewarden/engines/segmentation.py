@@ -808,16 +808,9 @@ def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
         if rule.id in disabled:
             continue
         for hit in rule.check(site):
+            kinds, objects = zip(*hit.refs, strict=True) if hit.refs else ((), ())
             findings.append(
-                Finding(
-                    rule=rule.id,
-                    severity=rule.severity,
-                    title=rule.title,
-                    message=hit.message,
-                    objects=tuple(i for _, i in hit.refs),
-                    fix=hit.fix or rule.fix,
-                    kinds=tuple(k for k, _ in hit.refs),
-                )
+                Finding(rule.id, rule.severity, rule.title, hit.message, objects, hit.fix or rule.fix, kinds)
             )
 
     active: dict[str, list[Waiver]] = {}
