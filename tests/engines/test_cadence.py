@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zonewarden.domain.governance import AssessmentKind
 from zonewarden.domain.site import SiteDocument
@@ -211,3 +214,11 @@ def test_configured_classes_replace_defaults() -> None:
     (full,) = items_of(due_items(doc(criticality_classes=classes), D(2025, 3, 1)), "ctl", AssessmentKind.FULL)
     assert full.due == D(2025, 2, 28) and full.status is DueStatus.OVERDUE
     assert full.as_dict()["due"] == "2025-02-28"
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 12, 31)), st.integers(0, 240))
+def test_add_months_properties(day: dt.date, months: int) -> None:
+    out = add_months(day, months)
+    assert (out.year * 12 + out.month) - (day.year * 12 + day.month) == months
+    assert out.day == min(day.day, calendar.monthrange(out.year, out.month)[1])
+    assert out >= day

@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zonewarden.domain.levels import FR, SLTarget
 from zonewarden.domain.risk import FRWeight, RiskEstimate, RiskMethod
@@ -200,3 +202,68 @@ def test_heat_map_counts_worst_cells() -> None:
     inherent = heat_map(doc.risk_method, register(doc, TODAY), "inherent")
     assert inherent.counts[3][4] == 1  # R1 L4 supply 5
     assert treatment_counts(register(doc, TODAY)) == {"mitigate": 3, "accept": 1, "transfer": 0, "avoid": 0}
+
+
+# --- properties ------------------------------------------------------------------------------
+
+CATEGORIES = [c.id for c in RiskMethod().impact_categories]
+ACTORS = ["insider-negligent", "opportunistic", "hacktivist", "criminal", "third-party", "nation-state"]
+
+estimates = st.fixed_dictionaries(
+    {
+        "likelihood": st.integers(1, 5),
+        "impacts": st.dictionaries(st.sampled_from(CATEGORIES), st.integers(1, 5), min_size=1, max_size=3),
+    }
+)
+scenario_specs = st.lists(
+    st.tuples(
+        st.sampled_from(ACTORS),
+        estimates,
+        st.dictionaries(st.sampled_from([fr.value for fr in FR]), st.sampled_from(["primary", "secondary", "none"]),
+                        max_size=3),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _site_with(specs: list[Any], criticality: str = "medium") -> SiteDocument:
+    risks = [
+        scenario(f"S{i}", "ctl", actor, inherent, fr_weights=weights)
+        for i, (actor, inherent, weights) in enumerate(specs)
+    ]
+    zones = [{"id": "ctl", "name": "Control", "kind": "control", "purdue_level": 1, "criticality": criticality}]
+    return site(zones=zones, assets=[], risks=risks)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario_specs, st.integers(0, 3), st.sampled_from(["likelihood", "impact"]))
+def test_raising_a_score_never_lowers_the_proposal(specs: list[Any], which: int, field: str) -> None:
+    which %= len(specs)
+    (before,) = propose_slt(_site_with(specs), "ctl")
+    actor, inherent, weights = specs[which]
+    raised = {"likelihood": inherent["likelihood"], "impacts": dict(inherent["impacts"])}
+    if field == "likelihood":
+        raised["likelihood"] = min(5, raised["likelihood"] + 1)
+    else:
+        cat = sorted(raised["impacts"])[0]
+        raised["impacts"][cat] = min(5, raised["impacts"][cat] + 1)
+    bigger = list(specs)
+    bigger[which] = (actor, raised, weights)
+    (after,) = propose_slt(_site_with(bigger), "ctl")
+    assert before.proposal is not None and after.proposal is not None
+    for (_, a), (_, b) in zip(before.proposal.items(), after.proposal.items(), strict=True):
+        assert b >= a
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario_specs, st.sampled_from(["low", "medium", "high", "critical"]))
+def test_proposal_is_bounded_by_floor_and_actor_ceilings(specs: list[Any], criticality: str) -> None:
+    (p,) = propose_slt(_site_with(specs, criticality), "ctl")
+    rule = RiskMethod().slt_rule
+    floor = rule.minimum_by_criticality[criticality]  # type: ignore[index]
+    top = max(rule.actor_ceiling[a] for a, _, _ in specs)  # type: ignore[index]
+    for fr in p.per_fr:
+        assert floor <= fr.level <= max(floor, top)
+        # every decisive contribution really reaches the level it claims
+        assert all(c.level == fr.from_risk for c in fr.decisive)
