@@ -95,7 +95,7 @@ conduits:
     zones: [dmz, cell]
     sl_target: 2
     protections: [firewall]
-    flows: [{source: dmz, destination: cell, protocol: opc-ua, ports: [4840]}]
+    flows: [{source: cell, destination: dmz, protocol: opc-ua, ports: [4840]}]
 assets:
   - {id: plc-1, name: Line PLC, type: plc, zone: cell, vendor: Siemens, product: SIMATIC S7-1500, version: 2.10,
      addresses: [10.1.1.10], hostnames: [plc1.cell.local]}

@@ -1,0 +1,158 @@
+"""End-to-end CLI tests of the foundation commands (in-process with click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zonewarden.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "pharma-plant"
+
+
+def run(*args: str, db: str | None = None) -> tuple[int, str, str]:
+    runner = CliRunner()
+    env = {"ZONEWARDEN_DB": db} if db else {}
+    result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_export_reimport_is_lossless(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    code, _, err = run("import", str(EXAMPLE), "--reason", "test", db=db)
+    assert code == 0, err
+    assert "created" in err
+    code, _, _ = run("export", "-o", str(tmp_path / "one"), db=db)
+    assert code == 0
+    db2 = f"sqlite:///{tmp_path / 'zw2.db'}"
+    [site_dir] = list((tmp_path / "one").iterdir())
+    assert run("import", str(tmp_path / "one"), db=db2)[0] == 0
+    assert run("export", "-o", str(tmp_path / "two"), db=db2)[0] == 0
+    for f in sorted(site_dir.iterdir()):
+        assert (tmp_path / "two" / site_dir.name / f.name).read_bytes() == f.read_bytes(), f.name
+    # Re-importing the same files is a no-op, and the audit log stays intact.
+    code, _, err = run("import", str(EXAMPLE), db=db)
+    assert "unchanged" in err
+    code, out, _ = run("audit", "verify", db=db)
+    assert code == 0 and "intact: 1 events" in out
+
+
+def test_bad_file_exits_2_and_writes_nothing(tmp_path: Path, mini_site_text: str) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(mini_site_text.replace("zone: cell, vendor", "zone: cel, vendor"))
+    code, out, err = run("import", str(bad), db=db)
+    assert code == 2 and out == ""
+    assert f"{bad}:21:50: assets[0].zone" in err and "unknown zone 'cel'" in err
+    code, out, _ = run("sites", "--format", "json", db=db)
+    assert json.loads(out) == []
+
+
+def test_check_file_exit_codes_and_formats(mini_site_file: Path) -> None:
+    code, out, _ = run("check", "--file", str(mini_site_file), "--format", "json", "--as-of", "2026-11-25")
+    data = json.loads(out)
+    assert code == 0 and data["site"] == "mini"
+    code, out, _ = run("check", "--file", str(EXAMPLE), "--fail-on", "critical", "--as-of", "2026-11-25")
+    assert code == 1
+    code, out, _ = run("check", "--file", str(EXAMPLE), "--fail-on", "never", "--format", "sarif", "--as-of", "2026-11-25")
+    sarif = json.loads(out)
+    assert code == 0 and sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+
+
+def test_check_reads_induform_projects(tmp_path: Path) -> None:
+    project = tmp_path / "induform.yaml"
+    project.write_text(
+        "version: '1.0'\nproject: {name: Plant A}\nzones:\n"
+        "  - {id: ent, name: Enterprise, type: enterprise, security_level_target: 1}\n"
+        "  - {id: cell, name: Cell, type: cell, security_level_target: 2,\n"
+        "     assets: [{id: plc, name: PLC, type: plc, ip_address: 10.0.0.1, vendor: Siemens, model: S7-1500}]}\n"
+        "conduits:\n  - {id: c1, from_zone: ent, to_zone: cell, flows: [{protocol: modbus_tcp, port: 502, direction: outbound}]}\n"
+    )
+    code, out, err = run("check", "--file", str(project), "--format", "json", "--fail-on", "critical")
+    assert code == 1
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert "ZW001" in rules  # enterprise straight into a cell
+
+
+def test_paths_from_kind_to_kind(mini_site_file: Path) -> None:
+    code, out, _ = run("paths", "--file", str(mini_site_file), "--from", "enterprise", "--to", "control", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert [p["zones"] for p in data["paths"]] == [["corp", "dmz", "cell"]]
+    code, _, err = run("paths", "--file", str(mini_site_file), "--from", "nowhere", "--to", "control")
+    assert code == 2 and "unknown zone or zone kind 'nowhere'" in err
+
+
+def test_diagram_is_svg(tmp_path: Path, mini_site_file: Path) -> None:
+    out_file = tmp_path / "d.svg"
+    code, _, err = run("diagram", "--file", str(mini_site_file), "-o", str(out_file))
+    assert code == 0, err
+    svg = out_file.read_text()
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
+    assert "10.1.1.10" not in svg and "plc1.cell.local" not in svg
+
+
+def test_csv_import_with_mapping(tmp_path: Path, mini_site_file: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    run("import", str(mini_site_file), db=db)
+    csv_file = tmp_path / "assets.csv"
+    csv_file.write_text("Asset ID;Device Name;Category;Segment;Vendor;FW\nhmi-9;Press HMI;panel;cell;Siemens;V17\n")
+    code, _, err = run("import", "--from", "csv", "--map", "FW=version", str(csv_file), db=db)
+    assert code == 0, err
+    code, out, _ = run("check", "--format", "json", "--fail-on", "never", db=db)
+    assert code == 0
+    code, _, err = run("import", "--from", "csv", "--map", "FW=firmware", str(csv_file), db=db)
+    assert code == 2 and "not an asset field" in err
+
+
+def test_schema_marks_sensitive_fields() -> None:
+    code, out, _ = run("schema")
+    schema = json.loads(out)
+    asset = schema["$defs"]["Asset"]["properties"]
+    assert asset["addresses"]["x-sensitive"] is True and "x-sensitive" not in asset["vendor"]
+
+
+def test_several_sites_need_site_option(tmp_path: Path, mini_site_file: Path, mini_site_text: str) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    other = tmp_path / "other.yaml"
+    other.write_text(mini_site_text.replace("id: mini", "id: other"))
+    assert run("import", str(mini_site_file), str(other), db=db)[0] == 0
+    code, _, err = run("check", db=db)
+    assert code == 2 and "--site" in err
+    assert run("check", "--site", "other", "--fail-on", "never", db=db)[0] == 0
+
+
+def _all_commands() -> list[str]:
+    import click
+
+    names = []
+    for name, cmd in sorted(cli.commands.items()):
+        if isinstance(cmd, click.Group):
+            names += [f"{name} {sub}" for sub in sorted(cmd.commands)]
+        else:
+            names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("command", _all_commands())
+def test_every_command_is_documented_with_an_example(command: str) -> None:
+    """sqlite-utils' rule: every command has an example in its help and a section in the docs."""
+    code, out, _ = run(*command.split(), "--help")
+    assert code == 0
+    assert "Example" in out, f"`zonewarden {command} --help` has no example"
+    docs = (ROOT / "docs" / "commands.md").read_text()
+    assert f"## zonewarden {command}\n" in docs, f"docs/commands.md does not document `zonewarden {command}`"
+
+
+def test_command_reference_is_up_to_date() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_command_docs.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
