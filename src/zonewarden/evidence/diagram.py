@@ -155,7 +155,11 @@ def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphvi
                 shape="plaintext",
                 id=f"level-{level:g}",
             )
-            for z in sorted((z for z in doc.zones if z.purdue_level == level), key=lambda z: z.id):
+            # A sub-zone is declared right after its parent (dot keeps declaration order where
+            # crossings allow), so a safety zone sits beside the control zone it belongs to.
+            for z in sorted(
+                (z for z in doc.zones if z.purdue_level == level), key=lambda z: (z.parent or z.id, z.id)
+            ):
                 n = zone_findings.get(z.id, 0)
                 lines = [
                     f"<B>{esc(z.name)}</B>",
@@ -180,8 +184,12 @@ def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphvi
     for upper, lower in zip(spine, spine[1:], strict=False):
         g.edge(upper, lower, style="invis", weight="100")
 
+    level_of = {z.id: z.purdue_level for z in doc.zones}
     for c in sorted(doc.conduits, key=lambda c: c.id):
-        a, b = c.zones
+        # Upper zone first: dot ranks an edge's tail above its head, so with this orientation
+        # the conduits agree with the level spine and can steer the left-to-right order
+        # (fewer crossings); conduits inside one level must not constrain ranks at all.
+        a, b = sorted(c.zones, key=lambda z: (-level_of[z], z))
         n = conduit_findings.get(c.id, 0)
         lines = [
             _small(f"<B>{esc(c.id)}</B>"),
@@ -196,8 +204,7 @@ def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphvi
             label=_html(*lines),
             color=FINDING_COLOUR if n else EDGE_COLOUR,
             penwidth="2.5" if n else "1",
-            # Levels come from the spine alone; conduits must not pull zones between ranks.
-            constraint="false",
+            constraint="true" if level_of[a] != level_of[b] else "false",
             id=f"conduit-{c.id}",
             tooltip=f"conduit {c.id}",
         )
