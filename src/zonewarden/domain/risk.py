@@ -461,7 +461,10 @@ class Threat(Model):
             "supply-chain, physical, wireless, insider-access."
         )
     )
-    description: Text | None = None
+    description: Text | None = sensitive(
+        default=None,
+        description="How the attack would unfold (sensitive: a recipe for an attacker).",
+    )
 
 
 class ControlLink(Model):
@@ -546,7 +549,9 @@ class RiskScenario(Model):
 
     id: Id
     title: ShortText
-    description: Text | None = None
+    description: Text | None = sensitive(
+        default=None, description="The scenario in words (sensitive)."
+    )
     threat: Threat
     zone: ZoneRef
     assets: tuple[AssetRef, ...] = ()
