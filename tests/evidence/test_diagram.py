@@ -151,3 +151,40 @@ def test_empty_site_renders() -> None:
     out = render_diagram(SiteDocument.model_validate({"site": {"id": "e", "name": "Empty"}}))
     ET.fromstring(out)
     assert "Legend" in out
+
+
+def _bbox(group: ET.Element) -> tuple[float, float, float, float]:
+    shape = next(el for el in group.iter() if el.tag in (f"{SVG}path", f"{SVG}polygon"))
+    raw = shape.get("d") or shape.get("points") or ""
+    nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", raw)]
+    xs, ys = nums[0::2], nums[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def test_thirty_zone_plant_has_no_overlapping_zones() -> None:
+    levels = {"external": 5, "enterprise": 4, "dmz": 3.5, "remote-access": 3.5, "operations": 3,
+              "supervisory": 2, "control": 1, "safety": 1, "field": 0}
+    zones = [("inet", "external"), ("corp", "enterprise"), ("dmz", "dmz"), ("ra", "remote-access"), ("ops", "operations"), ("lab", "operations")]
+    conduits = [("inet", "corp"), ("corp", "dmz"), ("inet", "ra"), ("ra", "dmz"), ("dmz", "ops"), ("ops", "lab")]
+    for u in range(1, 7):
+        zones += [(f"sup{u}", "supervisory"), (f"ctl{u}", "control"), (f"fld{u}", "field"), (f"sis{u}", "safety")]
+        conduits += [("ops", f"sup{u}"), (f"sup{u}", f"ctl{u}"), (f"ctl{u}", f"fld{u}"), (f"ctl{u}", f"sis{u}")]
+    assert len(zones) == 30
+    d = SiteDocument.model_validate(
+        {
+            "site": {"id": "big", "name": "Thirty zones"},
+            "zones": [{"id": z, "name": f"Zone {z} with a longer name", "kind": k, "purdue_level": levels[k],
+                       **({"parent": f"ctl{z[3:]}"} if k == "safety" else {})} for z, k in zones],
+            "conduits": [{"id": f"c-{a}-{b}", "zones": [a, b], "flows": [{"source": a, "destination": b, "protocol": "https"}]}
+                         for a, b in conduits],
+        }
+    )
+    g = groups(render_diagram(d, run_check(d, today=TODAY)))
+    boxes = {z: _bbox(g[f"zone-{z}"]) for z, _ in zones}
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        ax0, ay0, ax1, ay1 = boxes[a]
+        for b in names[i + 1:]:
+            bx0, by0, bx1, by1 = boxes[b]
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, f"{a} overlaps {b}"
+    assert all(f"conduit-c-{a}-{b}" in g for a, b in conduits)
