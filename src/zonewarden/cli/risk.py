@@ -368,6 +368,7 @@ def due_cmd(
     Sources: the criticality class calendar (full assessment, health check), change records
     (scoped reassessment of affected zones), assets past end of support, and with --baseline the
     differences from an earlier version (new external connectivity, new critical assets...).
+    Working on the database, re-imports that added such conduits or assets count as well.
     --as-of takes a date or a date-time with offset; it is converted to the site's time zone.
 
     \b
@@ -382,7 +383,12 @@ def due_cmd(
     doc, _ = load_for_command(db_url, site_id, file)
     today = site_today(doc, as_of)
     days = parse_days(within)
-    extra = diff_sites(read_site_file(baseline), doc, as_of=today).triggers if baseline else ()
+    extra = list(diff_sites(read_site_file(baseline), doc, as_of=today).triggers) if baseline else []
+    if file is None:
+        # From the database: re-imports that added exposed conduits or critical assets count too.
+        from zonewarden.services.calendar import import_triggers
+
+        extra += import_triggers(open_store_for(db_url), doc)
     items = due_items(doc, today, within_days=days, extra_triggers=extra)
     shown = [i for i in items if show_all or i.status is not DueStatus.SCHEDULED]
     if fmt == "json":

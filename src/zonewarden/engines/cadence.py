@@ -94,6 +94,7 @@ class TriggerSource(StrEnum):
     CHANGE = "change"
     END_OF_SUPPORT = "end-of-support"
     SITE_DIFF = "site-diff"
+    IMPORT = "import"
 
 
 @dataclass(frozen=True, slots=True)
