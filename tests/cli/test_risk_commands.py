@@ -162,3 +162,15 @@ def test_bad_risk_file_is_reported_with_location(tmp_path: Path) -> None:
     assert "impact category 'reputation' is not defined by the risk method" in err
     assert "no acceptance record" in err
     assert site.exists()
+
+
+def test_diff_accepts_an_export_root_with_one_site(tmp_path: Path) -> None:
+    (tmp_path / "export" / "p").mkdir(parents=True)
+    write_small(tmp_path / "export" / "p" / "site.yaml")
+    new = write_small(tmp_path / "new.yaml")
+    code, _, err = run("diff", str(tmp_path / "export"), str(new))
+    assert code == 0 and "0 changes" in err
+    (tmp_path / "export" / "q").mkdir()
+    write_small(tmp_path / "export" / "q" / "site.yaml")
+    code, _, err = run("diff", str(tmp_path / "export"), str(new))
+    assert code == 2 and "holds several sites (p, q)" in err

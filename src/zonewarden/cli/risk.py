@@ -383,7 +383,11 @@ def due_cmd(
     doc, _ = load_for_command(db_url, site_id, file)
     today = site_today(doc, as_of)
     days = parse_days(within)
-    extra = list(diff_sites(read_site_file(baseline), doc, as_of=today).triggers) if baseline else []
+    extra = (
+        list(diff_sites(read_site_file(_one_site(baseline)), doc, as_of=today).triggers)
+        if baseline
+        else []
+    )
     if file is None:
         # From the database: re-imports that added exposed conduits or critical assets count too.
         from zonewarden.services.calendar import import_triggers
@@ -427,6 +431,17 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _one_site(path: Path) -> Path:
+    """A site file or section directory; an export root holding exactly one site is accepted too."""
+    from zonewarden.io.sitefile import discover_sites
+
+    found = discover_sites(path)
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found)
+        raise InputError(f"{path} holds several sites ({names}): name one site directory")
+    return found[0]
+
+
 @click.command("diff")
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
@@ -444,7 +459,7 @@ def diff_cmd(old: Path, new: Path, fmt: str, as_of: str | None) -> None:
     """
     from zonewarden.engines.sitediff import diff_sites
 
-    old_doc, new_doc = read_site_file(old), read_site_file(new)
+    old_doc, new_doc = read_site_file(_one_site(old)), read_site_file(_one_site(new))
     if old_doc.site.id != new_doc.site.id:
         note(f"warning: comparing different sites ({old_doc.site.id} and {new_doc.site.id})")
     today = site_today(new_doc, as_of)
