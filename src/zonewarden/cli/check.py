@@ -97,9 +97,10 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
     if fmt == "json":
         emit_json({"site": doc.site.id, "as_of": parse_as_of(as_of).isoformat(), **report.to_dict()})
     elif fmt == "sarif":
-        from zonewarden.io.sarif import to_sarif
+        from zonewarden.io.sarif import site_locations, to_sarif
 
-        emit_json(to_sarif(report, site_file=str(path) if path else None, tool_version=__version__))
+        locations = site_locations(path) if path is not None else None
+        emit_json(to_sarif(report, site_file=str(path) if path else None, tool_version=__version__, locations=locations))
     else:
         rows = [
             {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message}
@@ -110,7 +111,7 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
         note(f"{len(report.findings)} open findings ({counts or 'none'}); {len(report.waived)} waived; "
              f"{len(report.expired_waivers)} expired waivers")
         for problem in report.problems:
-            note(f"warning: checks.{problem.pointer}: {problem.message}")
+            note(f"warning: {problem.pointer}: {problem.message}")
     if fail_on != "never" and report.at_or_above(Severity.parse(fail_on)):
         sys.exit(EXIT_FINDINGS)
 
