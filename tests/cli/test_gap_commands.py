@@ -43,6 +43,7 @@ def test_example_gap_json_tells_the_coating_story() -> None:
     controls = {c["id"]: c for c in data["compensating_controls"]}
     assert controls["CC-COMP-HMI"]["validity"] == "valid" and controls["CC-COMP-HMI"]["review_overdue"]
     assert targets["pack"]["exceptions"] == ["EX-PACK-VPN"]
+    assert [lvl["level"] for lvl in data["sl_scale"]] == [1, 2, 3, 4]
     assert "c-ops-sup" not in targets  # not assessed: left out and named on stderr
     assert "not assessed" in err and "c-ops-sup" in err
 

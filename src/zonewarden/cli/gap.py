@@ -96,7 +96,7 @@ def _state_json(s: Any) -> dict[str, Any]:
     }
 
 
-def report_json(site_id: str, report: Any, fr: Any = None) -> dict[str, Any]:
+def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
     """The full gap report as JSON-ready data (``zonewarden gap --format json``)."""
     targets = []
     for t in report.targets:
@@ -128,8 +128,10 @@ def report_json(site_id: str, report: Any, fr: Any = None) -> dict[str, Any]:
             }
         )
     return {
-        "site": site_id,
+        "site": doc.site.id,
         "as_of": report.as_of.isoformat(),
+        # What each level is meant to resist at this site, so a reader can interpret the numbers.
+        "sl_scale": doc.sl_scale.model_dump(mode="json")["levels"],
         "targets": targets,
         "compensating_controls": [
             {
@@ -269,7 +271,7 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
             note(f"not assessed (no requirement statuses), left out: {', '.join(skipped)}")
     rows = gap_rows(report, fr, only_gaps)
     if fmt == "json":
-        emit_json(report_json(doc.site.id, report, fr))
+        emit_json(report_json(doc, report, fr))
     else:
         emit_rows(rows, GAP_COLUMNS, fmt, title=f"IEC 62443-3-3 gap: {doc.site.name} (as of {today})")
     shown = {t.target for t in report.targets}
