@@ -282,9 +282,9 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
     for e in expired:
         since = f" since {e.since}" if e.since else ""
         note(f"warning: {e.target} {e.requirement}: compensating control {e.control} is {e.validity.value}{since}")
-    for c in report.controls:
-        if c.review_overdue:
-            note(f"warning: compensating control {c.control}: {c.reason}")
+    for ctl in report.controls:
+        if ctl.review_overdue:
+            note(f"warning: compensating control {ctl.control}: {ctl.reason}")
     for x in report.exceptions:
         if not x.active:
             note(f"warning: exception {x.exception}: {x.reason}")

@@ -475,16 +475,16 @@ def requirement_reference_problems(
             if ref not in pool:
                 problems.append(Problem(f"unknown {what} {ref!r}", (*path, j)))
 
-    for section, items in (
-        ("compensating_controls", doc.compensating_controls),
-        ("exceptions", doc.exceptions),
+    for section, ids in (
+        ("compensating_controls", [c.id for c in doc.compensating_controls]),
+        ("exceptions", [e.id for e in doc.exceptions]),
     ):
-        counts = Counter(o.id for o in items)
+        counts = Counter(ids)
         seen: set[str] = set()
-        for i, o in enumerate(items):
-            if counts[o.id] > 1 and o.id in seen:
-                problems.append(Problem(f"duplicate id {o.id!r} in {section}", (section, i, "id")))
-            seen.add(o.id)
+        for i, ident in enumerate(ids):
+            if counts[ident] > 1 and ident in seen:
+                problems.append(Problem(f"duplicate id {ident!r} in {section}", (section, i, "id")))
+            seen.add(ident)
 
     seen_pairs: dict[tuple[str, str], int] = {}
     for i, st in enumerate(doc.requirements):

@@ -365,28 +365,29 @@ def analyse(
         ex_reports.append(ExceptionReport(ex.id, ex.title, active, ex.expires, reason))
         if not active:
             continue
-        scope = set(ex.zones) | set(ex.conduits) | {z for a in ex.assets if (z := zone_of_asset.get(a))}
-        for t in sorted(scope):
-            target_exceptions[t].append(ex.id)
+        scope: set[str] = set(ex.zones) | set(ex.conduits)
+        scope |= {home for aid in ex.assets if (home := zone_of_asset.get(aid))}
+        for scoped in sorted(scope):
+            target_exceptions[scoped].append(ex.id)
             for r in ex.requirements:
-                accepted.setdefault((t, r), ex.id)
+                accepted.setdefault((scoped, r), ex.id)
 
     # One pass over the assets: per zone, the stated SL-C of each asset as a plain tuple
     # (indexing the pydantic vector per asset and FR costs seconds on a 100k-asset site).
-    declared = {c.asset: c.capability for c in doc.capabilities}
+    declared: dict[str, SLCapability] = {d.asset: d.capability for d in doc.capabilities}
     zone_caps: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
     zone_unknown: dict[str, list[str]] = defaultdict(list)
-    for a in doc.assets:
-        z = a.zone
-        if z is None:
+    for asset in doc.assets:
+        home = asset.zone
+        if home is None:
             continue
-        cap = declared.get(a.id) if declared else None
+        cap = declared.get(asset.id) if declared else None
         if cap is None:
-            cap = a.capability
+            cap = asset.capability
         if cap is None:
-            zone_unknown[z].append(a.id)
+            zone_unknown[home].append(asset.id)
         else:
-            zone_caps[z].append((a.id, cap.as_tuple()))
+            zone_caps[home].append((asset.id, cap.as_tuple()))
 
     results: list[TargetGap] = []
     order = sorted(targets, key=lambda t: (targets[t][0] != "zone", t))
@@ -402,19 +403,19 @@ def analyse(
         lowest_unmet = dict.fromkeys(FR, 5)
         for rid in sorted(all_ids - done, key=position.__getitem__):
             req = by_id[rid]
-            st = own.get(rid)
-            met, reason = _evaluate(rid, st, ident, controls, validity)
+            found = own.get(rid)
+            met, reason = _evaluate(rid, found, ident, controls, validity)
             states.append(
                 RequirementState(
                     requirement=rid,
                     fr=req.fr,
                     min_sl=req.min_sl,
                     name=req.name,
-                    status=st.status if st else None,
+                    status=found.status if found else None,
                     met=met,
                     reason=reason,
-                    compensating_control=st.compensating_control if st else None,
-                    target_date=st.target_date if st else None,
+                    compensating_control=found.compensating_control if found else None,
+                    target_date=found.target_date if found else None,
                     exception=None if met else accepted.get((ident, rid)),
                 )
             )
@@ -445,21 +446,21 @@ def analyse(
         c_levels = cap_vec.as_tuple() if cap_vec is not None else None
         frs: list[FRGap] = []
         for i, fr in enumerate(FR):
-            a = achieved[fr]
-            t = t_levels[i] if t_levels is not None else None
-            c = c_levels[i] if c_levels is not None else None
+            lvl_a = achieved[fr]
+            lvl_t = t_levels[i] if t_levels is not None else None
+            lvl_c = c_levels[i] if c_levels is not None else None
             unmet = unmet_by_fr[fr]
             frs.append(
                 FRGap(
                     fr=fr,
-                    sl_target=t,
-                    sl_achieved=a,
-                    sl_capability=c,
-                    limiting_assets=limiting[fr] if c is not None else (),
-                    gap=max(0, t - a) if t is not None else None,
-                    missing_next=tuple(s for s in unmet if s.min_sl == a + 1),
-                    missing_for_target=tuple(s for s in unmet if t is not None and s.min_sl <= t),
-                    capability_blocks_target=t is not None and c is not None and c < t,
+                    sl_target=lvl_t,
+                    sl_achieved=lvl_a,
+                    sl_capability=lvl_c,
+                    limiting_assets=limiting[fr] if lvl_c is not None else (),
+                    gap=max(0, lvl_t - lvl_a) if lvl_t is not None else None,
+                    missing_next=tuple(s for s in unmet if s.min_sl == lvl_a + 1),
+                    missing_for_target=tuple(s for s in unmet if lvl_t is not None and s.min_sl <= lvl_t),
+                    capability_blocks_target=lvl_t is not None and lvl_c is not None and lvl_c < lvl_t,
                 )
             )
         results.append(
