@@ -31,6 +31,15 @@ from zonewarden.domain.common import (
 )
 from zonewarden.domain.governance import Assessment, ChangeRecord, CriticalityClass
 from zonewarden.domain.levels import SLCapability, SLTarget
+from zonewarden.domain.patching import (
+    BlackoutPeriod,
+    Deferral,
+    MaintenanceWindow,
+    PatchChange,
+    PatchPolicy,
+    VendorPatch,
+    patching_reference_problems,
+)
 from zonewarden.domain.requirements import (
     DEFAULT_SL_SCALE,
     CapabilityDeclaration,
@@ -507,6 +516,13 @@ class SiteDocument(Model):
     criticality_classes: tuple[CriticalityClass, ...] = ()
     assessments: tuple[Assessment, ...] = ()
     changes: tuple[ChangeRecord, ...] = ()
+    # OT patch management (domain/patching.py, docs/patching.md).
+    patch_policy: PatchPolicy = PatchPolicy()
+    maintenance_windows: tuple[MaintenanceWindow, ...] = ()
+    blackouts: tuple[BlackoutPeriod, ...] = ()
+    patches: tuple[VendorPatch, ...] = ()
+    deferrals: tuple[Deferral, ...] = ()
+    patch_changes: tuple[PatchChange, ...] = ()
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> SiteDocument:
@@ -570,6 +586,7 @@ def reference_problems(doc: SiteDocument) -> list[Problem]:
         person(("checks", "waivers", i, "approved_by"), w.approved_by)
     problems += requirement_reference_problems(doc)
     problems += risk_reference_problems(doc)
+    problems += patching_reference_problems(doc)
     return problems
 
 
