@@ -271,3 +271,15 @@ def test_valid_document_has_no_problems_and_lists_evidence() -> None:
         ("compensating_controls", 0, "evidence", 0),
     ]
     assert doc.requirements[1].status is Status.PLANNED
+
+
+def test_component_requirement_ids_are_checked_against_4_2() -> None:
+    doc = deferred(
+        capabilities=[
+            {"asset": "hmi-07", "capability": 1, "source": "assessed",
+             "component_requirements": ["CR 1.1", "cr2.1", "SR 1.1", "EDR 3.2"]},
+        ]
+    )
+    (p,) = requirement_reference_problems(doc, known)
+    assert p.path == ("capabilities", 0, "component_requirements", 2)
+    assert "did you mean 'CR 1.1'" in p.message

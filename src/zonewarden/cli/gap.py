@@ -283,7 +283,7 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
         since = f" since {e.since}" if e.since else ""
         note(f"warning: {e.target} {e.requirement}: compensating control {e.control} is {e.validity.value}{since}")
     for ctl in report.controls:
-        if ctl.review_overdue:
+        if ctl.review_overdue and (not zones or any(t in shown for t, _ in ctl.used_by)):
             note(f"warning: compensating control {ctl.control}: {ctl.reason}")
     for x in report.exceptions:
         if not x.active:

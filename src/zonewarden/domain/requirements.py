@@ -445,15 +445,40 @@ def _default_check() -> RequirementCheck | None:
     return check
 
 
+@functools.lru_cache(maxsize=1)
+def _default_component_check() -> RequirementCheck | None:
+    # Same as _default_check, for the IEC 62443-4-2 ids of capability declarations.
+    try:
+        from zonewarden.catalog.loader import load_62443_4_2
+    except ImportError:  # pragma: no cover - the catalog ships with the package
+        return None
+    catalog = load_62443_4_2()
+
+    def check(ident: str) -> str | None:
+        try:
+            catalog.resolve(ident)
+        except LookupError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
 def requirement_reference_problems(
-    doc: SiteDocument, check_id: RequirementCheck | None = None
+    doc: SiteDocument,
+    check_id: RequirementCheck | None = None,
+    check_component_id: RequirementCheck | None = None,
 ) -> list[Problem]:
     """Every broken reference or incomplete status in the requirement sections of ``doc``.
 
-    ``check_id`` vets requirement ids (default: the packaged IEC 62443-3-3 catalog).
+    ``check_id`` vets requirement ids (default: the packaged IEC 62443-3-3 catalog),
+    ``check_component_id`` the component requirement ids of capability declarations (default:
+    the packaged IEC 62443-4-2 catalog).
     """
     if check_id is None:
         check_id = _default_check()
+    if check_component_id is None and doc.capabilities:
+        check_component_id = _default_component_check()
     problems: list[Problem] = []
     zones = {z.id for z in doc.zones}
     conduits = {c.id for c in doc.conduits}
@@ -571,6 +596,11 @@ def requirement_reference_problems(
             )
         else:
             declared[cap.asset] = i
+        if check_component_id is not None:
+            for j, cr in enumerate(cap.component_requirements):
+                message = check_component_id(cr)
+                if message is not None:
+                    problems.append(Problem(message, ("capabilities", i, "component_requirements", j)))
     return problems
 
 
