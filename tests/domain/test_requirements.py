@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from zonewarden.domain.requirements import (
@@ -23,6 +25,7 @@ from zonewarden.domain.requirements import (
     requirement_reference_problems,
 )
 from zonewarden.domain.site import SiteDocument, reference_problems
+from zonewarden.io import yamlio
 
 KNOWN = {"SR 1.1", "SR 1.1 RE 1", "SR 1.2", "SR 2.1", "SR 3.4"}
 
@@ -283,3 +286,49 @@ def test_component_requirement_ids_are_checked_against_4_2() -> None:
     (p,) = requirement_reference_problems(doc, known)
     assert p.path == ("capabilities", 0, "component_requirements", 2)
     assert "did you mean 'CR 1.1'" in p.message
+
+
+# --- round trip through YAML -----------------------------------------------------------------
+
+
+REQ_IDS = sorted(KNOWN)
+texts = st.text(alphabet="abc XYZ-:#'\"é0123456789\n", min_size=10, max_size=40).map(str.strip).filter(
+    lambda t: len(t) >= 10
+)
+dates = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
+evidence = st.one_of(
+    st.builds(lambda d, when: {"document": d, "date": when}, texts, st.none() | dates),
+    st.builds(lambda h: {"file": "evidence/a b.pdf", "sha256": h}, st.text("0123456789abcdef", min_size=64, max_size=64)),
+    st.just({"link": "https://example.com/x?y=1#z"}),
+)
+
+
+@st.composite
+def status_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = []
+    for target in ("cell", "c1"):
+        for rid in draw(st.lists(st.sampled_from(REQ_IDS), unique=True, max_size=4)):
+            status = draw(st.sampled_from(["implemented", "partial", "planned", "not-implemented", "not-applicable", "compensated"]))
+            row: dict[str, Any] = {"target": target, "requirement": rid, "status": status}
+            if status == "planned":
+                row["target_date"] = draw(dates)
+            if status == "not-applicable":
+                row["justification"] = draw(texts)
+            if status == "compensated":
+                row["compensating_control"] = "CC-01"
+            row["evidence"] = draw(st.lists(evidence, max_size=2))
+            rows.append(row)
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(status_rows(), st.lists(st.sampled_from(REQ_IDS), unique=True, min_size=1, max_size=5))
+def test_requirement_sections_survive_a_yaml_round_trip(rows: list[dict[str, Any]], covers: list[str]) -> None:
+    for row in rows:
+        if row["status"] == "compensated" and row["requirement"] not in covers:
+            covers.append(row["requirement"])
+    doc = deferred(requirements=rows, compensating_controls=[control(covers=covers, zones=["cell"], conduits=["c1"])])
+    assert requirement_reference_problems(doc, known) == []
+    text = yamlio.dumps(doc.model_dump(mode="json", exclude_defaults=True))
+    again = SiteDocument.model_validate(yamlio.loads(text), context={"defer_references": True})
+    assert again == doc
