@@ -161,6 +161,13 @@ def import_documents(
                 c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
             )
             _write(conn, doc, data, digest, now)
+            # SL-T history (IEC 62443-3-2 asks for the rationale of target levels to be kept):
+            # one event per zone whose SL-T changed, with before/after and the rationale. The
+            # first import is the baseline: its SL-Ts are in the import event itself.
+            if old_row is not None:
+                from zonewarden.services.slt import record_slt_changes
+
+                record_slt_changes(conn, doc.site.id, old, data, actor=actor, reason=reason, at=now)
             audit.append(
                 conn,
                 action="site.import",
