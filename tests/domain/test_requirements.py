@@ -85,13 +85,15 @@ def deferred(**sections: Any) -> SiteDocument:
         ("SR 1.1 RE(2)", "SR 1.1 RE 2"),
         ("  SR 7.06 ", "SR 7.6"),
         ("SR 1.13 RE 1", "SR 1.13 RE 1"),
+        ("1.1 RE-2", "SR 1.1 RE 2"),
+        ("SR-3.4", "SR 3.4"),
     ],
 )
 def test_requirement_ids_are_spelled_one_way(text: str, want: str) -> None:
     assert canonical_requirement_id(text) == want
 
 
-@pytest.mark.parametrize("text", ["CR 1.1", "SR 1", "1.1", "SR 1.1 RE", "SR 1.1 (x)", ""])
+@pytest.mark.parametrize("text", ["CR 1.1", "SR 1", "1", "SR 1.1 RE", "SR 1.1 (x)", "", "EDR 2.1"])
 def test_bad_requirement_ids_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not an IEC 62443-3-3 requirement id"):
         canonical_requirement_id(text)

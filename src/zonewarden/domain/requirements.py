@@ -41,9 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover - import only for type checkers (site impo
 # --- requirement ids -----------------------------------------------------------------------
 
 _REQ_RE = re.compile(
-    r"""^\s*SR\s*(?P<fr>\d+)\s*\.\s*(?P<sr>\d+)          # SR 1.1
+    r"""^\s*(?:SR)?[\s_\-]*(?P<fr>\d+)\s*\.\s*(?P<sr>\d+)  # SR 1.1, SR-1.1, 1.1
         \s*(?:
-            RE\s*\(?\s*(?P<re>\d+)\s*\)?                 # RE 1, RE(1), RE1
+            RE\s*[\-_]?\s*\(?\s*(?P<re>\d+)\s*\)?          # RE 1, RE(1), RE1, RE-1
           | \(\s*(?P<re2>\d+)\s*\)                       # (1), the standard's own short form
         )?\s*$""",
     re.IGNORECASE | re.VERBOSE,
