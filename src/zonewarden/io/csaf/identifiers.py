@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -50,6 +50,7 @@ def _known(registry: dict[str, Any], kind: str, subtag: str) -> bool:
     return subtag in registry.get(kind, {}) or _in_range(registry, kind, subtag)
 
 
+@lru_cache(maxsize=1024)
 def language_tag_problem(tag: str) -> str | None:
     """Why ``tag`` is not a valid, registered BCP 47 language tag; ``None`` when it is.
 
@@ -177,6 +178,7 @@ def cwe_catalog() -> dict[str, Any] | None:
     return weaknesses if isinstance(weaknesses, dict) else None
 
 
+@lru_cache(maxsize=4096)
 def cwe_problem(cwe_id: str, name: str) -> str | None:
     """Why the (id, name) pair is not a CWE from the catalogue; ``None`` when it is.
 
@@ -254,6 +256,13 @@ def parse_version(text: Any) -> Version | None:
     """A :class:`Version`, or ``None`` when ``text`` follows neither scheme."""
     if not isinstance(text, str):
         return None
+    return _parse_version(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_version(text: str) -> Version | None:
+    # Cached: revision numbers repeat across advisories ("1", "2", "1.0.0"); a Version is
+    # never mutated after construction.
     try:
         return Version(text)
     except ValueError:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from zonewarden.io.csaf import cvss as cvsslib
@@ -75,6 +76,8 @@ class Context:
     """(group id, pointer, member product ids)."""
     group_refs: list[tuple[str, list[Any]]] = field(default_factory=list)
     full_product_names: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    helpers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(pointer, product_identification_helper) of the full product names that have one."""
     branches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     relationships: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -134,6 +137,9 @@ def build_context(doc: dict[str, Any]) -> Context:
     def add_fpn(fpn: Any, ptr: str) -> None:
         if isinstance(fpn, dict):
             ctx.full_product_names.append((ptr, fpn))
+            helper = fpn.get("product_identification_helper")
+            if type(helper) is dict:
+                ctx.helpers.append((f"{ptr}/product_identification_helper", helper))
             pid = fpn.get("product_id")
             if isinstance(pid, str):
                 ctx.product_defs.append((pid, f"{ptr}/product_id"))
@@ -311,10 +317,26 @@ def multiple_group_definition(ctx: Context) -> Dev:
             first[gid] = ptr
 
 
+def _groups_disjoint(status: dict[str, Any]) -> bool:
+    """Fast path of 6.1.6: the status groups share no product (C-level set operations)."""
+    members: dict[str, set[Any]] = {}
+    try:
+        for key, ids in status.items():
+            group = STATUS_GROUPS.get(key)
+            if group is not None and type(ids) is list:
+                members.setdefault(group, set()).update(ids)
+    except TypeError:  # unhashable items in a malformed document: take the slow path
+        return False
+    sets = list(members.values())
+    return len(sets) < 2 or len(set().union(*sets)) == sum(map(len, sets))
+
+
 @mandatory("6.1.6", "Contradicting Product Status")
 def contradicting_status(ctx: Context) -> Dev:
     for vptr, vuln in ctx.vulns:
         status = _dict(vuln.get("product_status"))
+        if _groups_disjoint(status):
+            continue
         seen: dict[str, str] = {}
         for key, group in STATUS_GROUPS.items():
             if group is None:
@@ -328,9 +350,27 @@ def contradicting_status(ctx: Context) -> Dev:
                 seen.setdefault(pid, group)
 
 
+def _scores_unique(vuln: dict[str, Any]) -> bool:
+    """Fast path of 6.1.7: per CVSS version, no product is listed twice."""
+    by_version: dict[Any, list[Any]] = {}
+    for score in _list(vuln.get("scores")):
+        if type(score) is not dict or type(score.get("products")) is not list:
+            continue
+        for kind in ("cvss_v2", "cvss_v3"):
+            obj = score.get(kind)
+            if type(obj) is dict:
+                by_version.setdefault(obj.get("version"), []).extend(score["products"])
+    try:
+        return all(len(set(ids)) == len(ids) for ids in by_version.values())
+    except TypeError:
+        return False
+
+
 @mandatory("6.1.7", "Multiple Scores with same Version per Product")
 def multiple_scores(ctx: Context) -> Dev:
     for vptr, vuln in ctx.vulns:
+        if _scores_unique(vuln):
+            continue
         seen: dict[tuple[str, str], tuple[int, int]] = {}
         for i, score in enumerate(_list(vuln.get("scores"))):
             score = _dict(score)
@@ -405,44 +445,68 @@ def _same(a: Any, b: float) -> bool:
     return isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a - b) < 1e-6
 
 
+def _compute_cvss_findings(kind: str, obj: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """(test id, property, message) for every 6.1.9 / 6.1.10 finding in one CVSS object."""
+    parsed = _parsed_cvss(kind, obj)
+    if parsed is None:
+        return ()  # an unparseable vector is the schema's and 6.1.8's finding
+    out = []
+    if parsed.version == "2.0":
+        scores = cvsslib.scores_v2(parsed)
+        severities: dict[str, str] = {}
+    else:
+        scores = cvsslib.scores_v3(parsed)
+        severities = {
+            "baseSeverity": cvsslib.severity_v3(scores["baseScore"]),
+            "temporalSeverity": cvsslib.severity_v3(scores["temporalScore"]),
+            "environmentalSeverity": cvsslib.severity_v3(scores["environmentalScore"]),
+        }
+    for prop, expected in scores.items():
+        if prop in obj and not _same(obj[prop], expected):
+            out.append(("6.1.9", prop, f"{prop} is {obj[prop]!r} but the vector "
+                        f"{parsed.version} computes to {expected}"))
+    for prop, expected_sev in severities.items():
+        if prop in obj and obj[prop] != expected_sev:
+            out.append(("6.1.9", prop, f"{prop} is {obj[prop]!r} but the computed score "
+                        f"gives {expected_sev}"))
+    if kind == "cvss_v3" and obj.get("version") != parsed.version:
+        out.append(("6.1.10", "version", f"version {obj.get('version')!r} but the vector is "
+                    f"CVSS {parsed.version}"))
+    for prop, expected in cvsslib.properties_of(parsed).items():
+        if prop in obj and obj[prop] != expected:
+            out.append(("6.1.10", prop, f"{prop} is {obj[prop]!r} but the vector says "
+                        f"{expected}"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _cached_cvss_findings(kind: str, items: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, str, str], ...]:
+    return _compute_cvss_findings(kind, dict(items))
+
+
+def _cvss_findings(kind: str, obj: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    # Advisories repeat the same CVSS objects (same vector, same scores) many times over:
+    # check each distinct object once per process.
+    try:
+        return _cached_cvss_findings(kind, tuple(obj.items()))
+    except TypeError:  # an unhashable value in a malformed object
+        return _compute_cvss_findings(kind, obj)
+
+
 @mandatory("6.1.9", "Invalid CVSS computation")
 def invalid_cvss_computation(ctx: Context) -> Dev:
-    for _, ptr, obj, parsed in _cvss_objects(ctx):
-        if parsed is None:
-            continue  # an unparseable vector is the schema's and 6.1.8's finding
-        if parsed.version == "2.0":
-            scores = cvsslib.scores_v2(parsed)
-            severities: dict[str, str] = {}
-        else:
-            scores = cvsslib.scores_v3(parsed)
-            severities = {
-                "baseSeverity": cvsslib.severity_v3(scores["baseScore"]),
-                "temporalSeverity": cvsslib.severity_v3(scores["temporalScore"]),
-                "environmentalSeverity": cvsslib.severity_v3(scores["environmentalScore"]),
-            }
-        for prop, expected in scores.items():
-            if prop in obj and not _same(obj[prop], expected):
-                yield Deviation("6.1.9", join(ptr, prop), f"{prop} is {obj[prop]!r} but the "
-                                f"vector {parsed.version} computes to {expected}")
-        for prop, expected_sev in severities.items():
-            if prop in obj and obj[prop] != expected_sev:
-                yield Deviation("6.1.9", join(ptr, prop), f"{prop} is {obj[prop]!r} but the "
-                                f"computed score gives {expected_sev}")
+    for kind, ptr, obj, _ in _cvss_objects(ctx):
+        for test_id, prop, message in _cvss_findings(kind, obj):
+            if test_id == "6.1.9":
+                yield Deviation("6.1.9", join(ptr, prop), message)
 
 
 @mandatory("6.1.10", "Inconsistent CVSS")
 def inconsistent_cvss(ctx: Context) -> Dev:
-    for kind, ptr, obj, parsed in _cvss_objects(ctx):
-        if parsed is None:
-            continue
-        implied = cvsslib.properties_of(parsed)
-        if kind == "cvss_v3" and obj.get("version") != parsed.version:
-            yield Deviation("6.1.10", join(ptr, "version"), f"version {obj.get('version')!r} "
-                            f"but the vector is CVSS {parsed.version}")
-        for prop, expected in implied.items():
-            if prop in obj and obj[prop] != expected:
-                yield Deviation("6.1.10", join(ptr, prop), f"{prop} is {obj[prop]!r} but the "
-                                f"vector says {expected}")
+    for kind, ptr, obj, _ in _cvss_objects(ctx):
+        for test_id, prop, message in _cvss_findings(kind, obj):
+            if test_id == "6.1.10":
+                yield Deviation("6.1.10", join(ptr, prop), message)
 
 
 # ---- 6.1.11 - 6.1.13: identifiers -----------------------------------------------------------
@@ -483,12 +547,12 @@ def language(ctx: Context) -> Dev:
 
 @mandatory("6.1.13", "PURL")
 def purl(ctx: Context) -> Dev:
-    for ptr, fpn in ctx.full_product_names:
-        value = _str(_dict(fpn.get("product_identification_helper")).get("purl"))
+    for ptr, helper in ctx.helpers:
+        value = _str(helper.get("purl"))
         if value is not None:
             problem = purl_problem(value)
             if problem:
-                yield Deviation("6.1.13", join(ptr, "product_identification_helper", "purl"),
+                yield Deviation("6.1.13", join(ptr, "purl"),
                                 f"'{value}' is not a valid package URL: {problem}")
 
 
@@ -498,6 +562,11 @@ def purl(ctx: Context) -> Dev:
 def _date(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
+    return _parse_date(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -703,8 +772,7 @@ def duplicate_involvement(ctx: Context) -> Dev:
 
 @mandatory("6.1.25", "Multiple Use of Same Hash Algorithm")
 def duplicate_hash_algorithm(ctx: Context) -> Dev:
-    for ptr, fpn in ctx.full_product_names:
-        helper = _dict(fpn.get("product_identification_helper"))
+    for ptr, helper in ctx.helpers:
         for i, entry in enumerate(_list(helper.get("hashes"))):
             seen: set[str] = set()
             for j, fh in enumerate(_list(_dict(entry).get("file_hashes"))):
@@ -712,8 +780,8 @@ def duplicate_hash_algorithm(ctx: Context) -> Dev:
                 if algo is None:
                     continue
                 if algo in seen:
-                    yield Deviation("6.1.25", join(ptr, "product_identification_helper", "hashes",
-                                                   i, "file_hashes", j, "algorithm"),
+                    yield Deviation("6.1.25", join(ptr, "hashes", i, "file_hashes", j,
+                                                   "algorithm"),
                                     f"hash algorithm '{algo}' is used twice for the same file")
                 seen.add(algo)
 
