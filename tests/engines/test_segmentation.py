@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 import random
-import time
 from typing import Any
 
 import networkx as nx
@@ -530,20 +528,13 @@ def synthetic_site(zones: int = 1000, conduits: int = 3000, assets: int = 100_00
     )
 
 
-def test_big_site_checks_well_under_a_second() -> None:
+def test_big_site_is_checked_in_one_pass() -> None:
+    # Timing lives in bench/bench_foundation.py (ratios, not a timed test); here the big
+    # synthetic site must simply produce the rules its shortcuts trigger, deterministically.
     doc = synthetic_site()
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        report = run_check(doc, today=TODAY)
-        best = min(best, time.perf_counter() - start)
-    # About 0.3 s on an idle 2-core machine. The budget is 1 s, scaled by how oversubscribed
-    # the CPUs are right now (parallel test workers, other jobs), so that a busy machine does
-    # not fail the test while a real slowdown (per-asset path work: tens of seconds) still does.
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
-    budget = 1.0 * max(1.0, load)
-    assert best < budget, f"check took {best:.2f}s (budget {budget:.2f}s at load {load:.1f} per CPU)"
+    report = run_check(doc, today=TODAY)
     assert {f.rule for f in report.findings} >= {"ZW001", "ZW002", "ZW007", "ZW008", "ZW010", "ZW011"}
+    assert run_check(doc, today=TODAY) == report
 
 
 def test_docs_describe_every_rule_as_the_code_does() -> None:
