@@ -19,7 +19,7 @@ version alone does not decide those, and the matcher asks a human.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
@@ -76,14 +76,17 @@ class Interval:
     def contains(self, v: OTVersion) -> bool | None:
         if self.prefix is not None:
             return v.startswith(self.prefix) if v.scheme == "number" else None
-        for b in (self.lower, self.upper):
-            if b is not None and not comparable(b.version, v):
+        key, scheme = v.key, v.scheme
+        lo, hi = self.lower, self.upper
+        if lo is not None:
+            if lo.version.scheme != scheme:
                 return None
-        if self.lower is not None:
-            if v < self.lower.version or (v == self.lower.version and not self.lower.inclusive):
-                return False
-        if self.upper is not None:
-            if v > self.upper.version or (v == self.upper.version and not self.upper.inclusive):
+            if key < lo.version.key or (not lo.inclusive and key == lo.version.key):
+                return False if hi is None or hi.version.scheme == scheme else None
+        if hi is not None:
+            if hi.version.scheme != scheme:
+                return None
+            if key > hi.version.key or (not hi.inclusive and key == hi.version.key):
                 return False
         return True
 
@@ -114,11 +117,14 @@ class VersionRange:
     notes: tuple[str, ...] = ()
     """Informative remarks that do not restrict the range (``(2.1.670)``)."""
 
+    is_all: bool = field(init=False, default=False)
+    """Whether the range covers every version (computed once: matching asks per asset)."""
+
     parsed = True
 
-    @property
-    def is_all(self) -> bool:
-        return any(i.lower is None and i.upper is None and i.prefix is None for i in self.intervals)
+    def __post_init__(self) -> None:
+        everything = any(i.lower is None and i.upper is None and i.prefix is None for i in self.intervals)
+        object.__setattr__(self, "is_all", everything)
 
     def contains(self, version: OTVersion | str | None) -> bool | None:
         """True/False when the version decides it; None when it cannot be compared.

@@ -31,7 +31,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import total_ordering
 
 from zonewarden.errors import InputError, Problem
 
@@ -154,7 +153,6 @@ def _rev_token(rank: int, letter: str) -> Token:
     return Token(TokenKind.POST, 0, letter.upper(), rank)
 
 
-@total_ordering
 @dataclass(frozen=True, slots=True)
 class OTVersion:
     """An immutable, totally ordered vendor version. Equal when their keys are equal."""
@@ -164,11 +162,44 @@ class OTVersion:
     tokens: tuple[Token, ...] = field(compare=False)
     key: tuple[tuple[int, int, int, str], ...] = field(repr=False)
     """Comparison key; ends with a unique terminator so no key is a prefix of another."""
+    release: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    """The leading run of release numbers (``V4.7 SP4`` -> ``(4, 7)``)."""
+    scheme: str = field(init=False, compare=False, repr=False)
+    """What the version starts with: ``number`` or the first qualifier/letter code.
 
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, OTVersion):
-            return NotImplemented
+    Versions of different schemes (``R9C`` against ``4.2``) order consistently but the
+    order means nothing; :func:`comparable` tells the range code so.
+    """
+
+    def __post_init__(self) -> None:
+        # Computed once: range checks ask for these for every asset of every advisory.
+        release = []
+        for tok in self.tokens:
+            if tok.kind is not TokenKind.NUMBER:
+                break
+            release.append(tok.value)
+        first = self.tokens[0]
+        if first.kind is TokenKind.NUMBER:
+            scheme = "number"
+        elif first.kind is TokenKind.LETTERS:
+            scheme = f"letters:{first.text}"
+        else:
+            scheme = f"{first.kind}:{first.rank}"
+        object.__setattr__(self, "release", tuple(release))
+        object.__setattr__(self, "scheme", scheme)
+
+    # Written out rather than functools.total_ordering: these run millions of times.
+    def __lt__(self, other: OTVersion) -> bool:
         return self.key < other.key
+
+    def __le__(self, other: OTVersion) -> bool:
+        return self.key <= other.key
+
+    def __gt__(self, other: OTVersion) -> bool:
+        return self.key > other.key
+
+    def __ge__(self, other: OTVersion) -> bool:
+        return self.key >= other.key
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -190,28 +221,6 @@ class OTVersion:
                 out += " " + piece
             prev = tok
         return out
-
-    @property
-    def release(self) -> tuple[int, ...]:
-        """The leading run of release numbers (``V4.7 SP4`` -> ``(4, 7)``)."""
-        out = []
-        for tok in self.tokens:
-            if tok.kind is not TokenKind.NUMBER:
-                break
-            out.append(tok.value)
-        return tuple(out)
-
-    @property
-    def scheme(self) -> str:
-        """What the version starts with: ``number`` or the first qualifier/letter code.
-
-        Versions of different schemes (``R9C`` against ``4.2``) order consistently but the
-        order means nothing; :func:`comparable` tells the range code so.
-        """
-        first = self.tokens[0]
-        if first.kind is TokenKind.NUMBER:
-            return "number"
-        return f"{first.kind}:{first.text.lower() if first.kind is TokenKind.LETTERS else first.rank}"
 
     def startswith(self, prefix: tuple[int, ...]) -> bool:
         """True when the release numbers begin with ``prefix`` (``1.5.x`` patterns)."""
