@@ -257,6 +257,12 @@ def test_deep_nesting_is_rejected_with_pointer() -> None:
     assert "nesting deeper than 64" in result.error
 
 
+def test_pathological_nesting_fails_in_the_parser_not_in_python() -> None:
+    result = read_csaf(b"[" * 5000 + b"]" * 5000, source="bomb.json")
+    assert not result.accepted
+    assert result.error.startswith("bomb.json: not well-formed JSON: depth limit exceeded")
+
+
 def test_deep_branches_within_the_limit_are_fine_and_beyond_are_rejected() -> None:
     def with_depth(levels: int) -> dict[str, Any]:
         doc = minimal_doc()
