@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.sites",
     "zonewarden.cli.audit",
     "zonewarden.cli.check",
+    "zonewarden.cli.report",
     "zonewarden.cli.gap",
     "zonewarden.cli.risk",
 ]

@@ -1,0 +1,162 @@
+"""The package builder: document + audience + as-of -> sections -> files + manifest.
+
+    pkg = build_package(doc, Audience.CUSTOMER, as_of)
+    files = render_package(pkg, ["html", "json", "pdf"])   # name -> bytes, manifest included
+    write_package(files, out_dir)
+
+Redaction happens first (customer sections only ever see the redacted document), and the
+rendered customer files are searched for every sensitive value of the original document
+before anything is returned (:func:`zonewarden.evidence.redaction.find_leaks`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zonewarden.domain.site import SiteDocument
+from zonewarden.errors import InputError
+from zonewarden.evidence.context import BuildContext
+from zonewarden.evidence.manifest import (
+    MANIFEST_NAME,
+    SUMS_NAME,
+    build_manifest,
+    manifest_bytes,
+    sums_bytes,
+)
+from zonewarden.evidence.redaction import (
+    Audience,
+    LeakError,
+    find_leaks,
+    redact_document,
+    sensitive_values,
+)
+from zonewarden.evidence.sections import SectionData, sections_for
+from zonewarden.evidence.text import u
+
+FORMATS = ("html", "pdf", "json")
+
+
+@dataclass
+class Package:
+    """A built package, before rendering."""
+
+    audience: Audience
+    as_of: dt.date
+    site_id: str
+    site_name: str
+    input_sha256: str
+    sections: list[SectionData]
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per section ('section:<id>') and per engine ('engine:<name>'); not rendered."""
+    sensitive: tuple[str, ...] = ()
+    """For customer packages: the values the leak guard searches for."""
+
+    @property
+    def stem(self) -> str:
+        return f"evidence-{self.audience.value}"
+
+
+def build_package(doc: SiteDocument, audience: Audience | str, as_of: dt.date) -> Package:
+    from zonewarden.services.sites import content_hash
+
+    audience = Audience(audience)
+    visible = redact_document(doc, audience)
+    ctx = BuildContext(visible, audience, as_of)
+    sections: list[SectionData] = []
+    timings: dict[str, float] = {}
+    for section in sections_for(audience):
+        before = dict(ctx.timings)
+        start = time.perf_counter()
+        sections.append(section.build(ctx))
+        spent = time.perf_counter() - start
+        engines = sum(v for k, v in ctx.timings.items() if k not in before)
+        timings[f"section:{section.id}"] = spent - engines
+    for name, seconds in ctx.timings.items():
+        timings[f"engine:{name}"] = seconds
+    return Package(
+        audience=audience,
+        as_of=as_of,
+        site_id=u(doc.site.id),
+        site_name=u(doc.site.name),
+        input_sha256=content_hash(doc),
+        sections=sections,
+        timings=timings,
+        sensitive=sensitive_values(doc) if audience is Audience.CUSTOMER else (),
+    )
+
+
+def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]:
+    """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name."""
+    from zonewarden import __version__
+    from zonewarden.evidence.render import render_html, render_json, render_pdf
+
+    wanted = sorted(set(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise InputError(f"unknown format(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}")
+    files: dict[str, bytes] = {}
+    texts: list[tuple[str, str]] = []
+    html: str | None = None
+    if "html" in wanted or "pdf" in wanted:
+        start = time.perf_counter()
+        html = render_html(package)
+        package.timings["render:html"] = time.perf_counter() - start
+        texts.append((f"{package.stem}.html", html))
+        if "html" in wanted:
+            files[f"{package.stem}.html"] = html.encode("utf-8")
+    if "json" in wanted:
+        start = time.perf_counter()
+        files[f"{package.stem}.json"] = render_json(package)
+        package.timings["render:json"] = time.perf_counter() - start
+        texts.append((f"{package.stem}.json", files[f"{package.stem}.json"].decode("utf-8")))
+    if "pdf" in wanted:
+        assert html is not None
+        start = time.perf_counter()
+        files[f"{package.stem}.pdf"] = render_pdf(package, html)
+        package.timings["render:pdf"] = time.perf_counter() - start
+    if package.audience is Audience.CUSTOMER:
+        # The PDF is made from the checked HTML; its metadata comes from the same HTML head.
+        leaks = find_leaks(texts, package.sensitive)
+        if leaks:
+            raise LeakError(leaks)
+    manifest = build_manifest(
+        files,
+        audience=package.audience.value,
+        site_id=package.site_id,
+        as_of=package.as_of.isoformat(),
+        input_sha256=package.input_sha256,
+        generator_version=__version__,
+        formats=wanted,
+    )
+    sums = sums_bytes(files)
+    files[MANIFEST_NAME] = manifest_bytes(manifest)
+    files[SUMS_NAME] = sums
+    return files
+
+
+def write_package(files: dict[str, bytes], directory: Path) -> list[Path]:
+    """Write ``files`` into ``directory`` (created if needed), each atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in sorted(files.items()):
+        target = directory / name
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a package is meant to be handed over
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
+__all__ = ["FORMATS", "Package", "build_package", "render_package", "write_package"]

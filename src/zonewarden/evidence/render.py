@@ -1,0 +1,131 @@
+"""Rendering an evidence package: HTML (one self-contained file), PDF (WeasyPrint, from the same
+HTML) and JSON (the documented schema ``evidence/schema/package-v1.json``).
+
+Untrusted text stays text: Jinja2 autoescaping is on for every template, nothing from the data
+is marked safe except the diagram SVG, which is sanitised first (:mod:`zonewarden.evidence.svg`).
+The HTML carries no script and a Content-Security-Policy that forbids scripts anyway.
+
+Deterministic: no clock is read here. The PDF's creation and modification dates are the
+package's as-of date (HTML ``dcterms`` metadata, which WeasyPrint uses for the PDF info
+dictionary), and its file identifier is derived from the HTML, so the same input gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from zonewarden.evidence.language import LanguageError, check_data, check_text, mark
+from zonewarden.evidence.text import UserText, strip_marks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zonewarden.evidence.builder import Package
+
+SCHEMA_ID = "zonewarden-evidence-package"
+SCHEMA_VERSION = 1
+
+
+def _finalize(value: Any) -> Any:
+    # Called on every {{ expression }} before autoescaping: user text is bracketed for the
+    # language check (markers are stripped before output); None prints as nothing.
+    if value is None:
+        return ""
+    if isinstance(value, UserText):
+        return mark(value)
+    return value
+
+
+def _svg(value: Any) -> Markup:
+    # Only the architecture section's diagram comes here, after sanitise_svg().
+    return Markup(mark(str(value))) if value else Markup("")
+
+
+def _levels(value: Any) -> str:
+    if value is None:
+        return "–"
+    if len(set(value)) == 1:
+        return str(value[0])
+    return " ".join(str(v) for v in value)
+
+
+def _yesno(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("zonewarden.evidence", "templates"),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["svg"] = _svg
+    env.filters["levels"] = _levels
+    env.filters["yesno"] = _yesno
+    return env
+
+
+@functools.cache
+def stylesheet() -> str:
+    return environment().loader.get_source(environment(), "style.css")[0]  # type: ignore[union-attr]
+
+
+def render_html(package: Package) -> str:
+    """The package as one HTML document; raises :class:`LanguageError` on forbidden wording."""
+    env = environment()
+    marked = env.get_template("package.html.j2").render(
+        p=package, sections=package.sections, css=Markup(stylesheet())
+    )
+    findings = check_text(marked, where="html")
+    if findings:
+        raise LanguageError(findings)
+    return strip_marks(marked)
+
+
+def render_pdf(package: Package, html: str) -> bytes:
+    """The PDF of ``html`` (title page, contents with page numbers, numbered pages)."""
+    from weasyprint import HTML
+
+    # A stable identifier: WeasyPrint would otherwise derive one from the output stream, which is
+    # stable too, but tying it to the HTML makes the link between the two formats explicit.
+    ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+    doc = HTML(string=html, base_url=None).render()
+    out = doc.write_pdf(pdf_identifier=ident)
+    assert out is not None
+    return bytes(out)
+
+
+def package_json(package: Package) -> dict[str, Any]:
+    from zonewarden import __version__
+
+    return {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "zonewarden", "version": __version__},
+        "audience": package.audience.value,
+        "as_of": package.as_of.isoformat(),
+        "site": {"id": package.site_id, "name": package.site_name},
+        "input_sha256": package.input_sha256,
+        "sections": [s.as_json() for s in package.sections],
+    }
+
+
+def render_json(package: Package) -> bytes:
+    data = package_json(package)
+    findings = check_data(data)
+    if findings:
+        raise LanguageError(findings)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS) + b"\n"
+
+
+__all__ = ["SCHEMA_ID", "SCHEMA_VERSION", "environment", "package_json", "render_html", "render_json", "render_pdf"]

@@ -1,0 +1,77 @@
+"""Zone and conduit architecture with SL-T: the diagram and the tables behind it."""
+
+from __future__ import annotations
+
+from zonewarden.evidence.context import BuildContext
+from zonewarden.evidence.sections import AUDITOR, SectionData
+from zonewarden.evidence.sections._common import level_text, levels
+from zonewarden.evidence.svg import UnsafeSVG, sanitise_svg
+from zonewarden.evidence.text import u, us
+
+
+class ArchitectureSection:
+    id = "architecture"
+    title = "Zones, conduits and target security levels"
+    audiences = AUDITOR
+
+    def build(self, ctx: BuildContext) -> SectionData:
+        doc = ctx.doc
+        undecided = []
+        svg = ctx.diagram
+        if svg is None:
+            undecided.append(f"diagram: {ctx.why_missing('diagram')}")
+        else:
+            try:
+                svg = sanitise_svg(svg)
+            except UnsafeSVG as exc:
+                undecided.append(f"diagram: {exc}")
+                svg = None
+        asset_count: dict[str, int] = {}
+        for a in doc.assets:
+            if a.zone is not None:
+                asset_count[a.zone] = asset_count.get(a.zone, 0) + 1
+        zones = [
+            {
+                "id": u(z.id),
+                "name": u(z.name),
+                "kind": u(z.kind.value),
+                "purdue_level": z.purdue_level,
+                "criticality": u(z.criticality.value),
+                "sl_target": levels(z.sl_target),
+                "sl_target_text": level_text(z.sl_target),
+                "parent": u(z.parent),
+                "owner": u(ctx.person(z.owner)),
+                "assets": asset_count.get(z.id, 0),
+                "description": u(z.description),
+            }
+            for z in sorted(doc.zones, key=lambda z: (-z.purdue_level, z.id))
+        ]
+        conduits = [
+            {
+                "id": u(c.id),
+                "name": u(c.name),
+                "zones": us(c.zones),
+                "sl_target": levels(c.sl_target),
+                "sl_target_text": level_text(c.sl_target),
+                "protections": us(sorted(p.value for p in c.protections)),
+                "flows": [
+                    {
+                        "source": u(f.source),
+                        "destination": u(f.destination),
+                        "protocol": u(f.protocol),
+                        "ports": us(f.ports),
+                        "initiator": u(f.initiator.value),
+                        "remote_access": f.remote_access,
+                        "purpose": u(f.purpose),
+                    }
+                    for f in c.flows
+                ],
+            }
+            for c in sorted(doc.conduits, key=lambda c: c.id)
+        ]
+        return SectionData(
+            self.id, self.title, {"diagram_svg": u(svg), "zones": zones, "conduits": conduits}, undecided
+        )
+
+
+SECTION = ArchitectureSection()

@@ -1,0 +1,120 @@
+"""Assessment calendar: cadence per criticality class, what is due, the triggers that made it
+due, the assessments done and the change records (IEC 62443-2-1 periodic and event-driven
+reassessment)."""
+
+from __future__ import annotations
+
+from zonewarden.domain.governance import effective_classes
+from zonewarden.engines.cadence import change_triggers, end_of_support_triggers
+from zonewarden.evidence.context import BuildContext
+from zonewarden.evidence.sections import AUDITOR, SectionData
+from zonewarden.evidence.text import u, us
+
+
+class CalendarSection:
+    id = "calendar"
+    title = "Assessment calendar, triggers and change records"
+    audiences = AUDITOR
+
+    def build(self, ctx: BuildContext) -> SectionData:
+        doc = ctx.doc
+        undecided = []
+        classes = [
+            {
+                "criticality": c.id.value,
+                "full_assessment_months": c.full_assessment_months,
+                "health_check_months": c.health_check_months,
+                "change_reassessment_days": c.change_reassessment_days,
+                "incident_reassessment_days": c.incident_reassessment_days,
+                "zones": sum(1 for z in doc.zones if z.criticality is c.id),
+            }
+            for c in effective_classes(doc.criticality_classes).values()
+        ]
+        due = ctx.due
+        if due is None:
+            undecided.append(f"due dates: {ctx.why_missing('cadence')}")
+        due_rows = [
+            {
+                "zone": u(i.zone),
+                "kind": i.kind.value,
+                "due": i.due.isoformat() if i.due else None,
+                "status": i.status.value,
+                "days": i.days,
+                "reason": u(i.reason),
+                "trigger": u(i.trigger),
+            }
+            for i in (due or [])
+        ]
+        triggers = [
+            {
+                "source": t.source.value,
+                "ref": u(t.ref),
+                "kind": u(t.kind),
+                "date": t.date.isoformat(),
+                "zones": us(t.zones),
+                "reason": u(t.reason),
+            }
+            for t in sorted(
+                change_triggers(doc) + end_of_support_triggers(doc, ctx.as_of),
+                key=lambda t: (t.date, t.source.value, t.ref),
+            )
+        ]
+        assessments = [
+            {
+                "id": u(a.id),
+                "kind": a.kind.value,
+                "date": a.date.isoformat(),
+                "zones": us(a.zones) or ["whole site"],
+                "assessors": [u(ctx.person(p)) for p in a.assessors],
+                "outcome": a.outcome.value,
+                "open_findings": sum(1 for f in a.findings if f.status.value == "open"),
+                "findings": len(a.findings),
+                "report": u(a.report),
+            }
+            for a in sorted(doc.assessments, key=lambda a: (a.date, a.id), reverse=True)
+        ]
+        changes = [
+            {
+                "id": u(c.id),
+                "type": c.type.value,
+                "title": u(c.title),
+                "status": c.status.value,
+                "raised": c.raised.isoformat(),
+                "implemented": c.implemented.isoformat() if c.implemented else None,
+                "zones": us(c.zones),
+                "assets": len(c.assets),
+                "owner": u(ctx.person(c.owner)),
+                "approvals": [
+                    {"by": u(ctx.person(a.by)), "on": a.on.isoformat(), "decision": a.decision.value, "role": u(a.role)}
+                    for a in c.approvals
+                ],
+                "triggers_reassessment": c.type.triggers_reassessment,
+                "revalidation": None
+                if c.revalidation is None
+                else {
+                    "required": c.revalidation.required,
+                    "reference": u(c.revalidation.reference),
+                    "completed": u(c.revalidation.completed),
+                },
+                "impact_assessment": u(c.impact_assessment),
+                "rollback_plan": u(c.rollback_plan),
+                "post_implementation_review": u(c.post_implementation_review),
+            }
+            for c in sorted(doc.changes, key=lambda c: (c.raised, c.id), reverse=True)
+        ]
+        return SectionData(
+            self.id,
+            self.title,
+            {
+                "classes": classes,
+                "due": due_rows,
+                "overdue": sum(1 for r in due_rows if r["status"] == "overdue"),
+                "triggers": triggers,
+                "assessments": assessments,
+                "changes": changes,
+            },
+            undecided,
+        )
+
+
+SECTION = CalendarSection()

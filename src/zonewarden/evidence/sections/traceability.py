@@ -1,0 +1,114 @@
+"""Traceability matrix: risk -> zone -> SL-T -> SR/RE -> status -> evidence.
+
+One row per link from a risk scenario to what reduces it: a requirement status (named in the
+scenario's ``controls``) or a compensating control, expanded to each requirement it covers for
+the scenario's zone. A scenario with no link gets one row saying so, because an unlinked risk is
+exactly what an auditor looks for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zonewarden.evidence.context import BuildContext
+from zonewarden.evidence.sections import AUDITOR, SectionData
+from zonewarden.evidence.sections._common import level_text
+from zonewarden.evidence.text import u
+
+
+def _evidence(refs: Any) -> list[dict[str, Any]]:
+    return [
+        {"label": u(e.label), "sha256": e.sha256, "date": u(e.date), "description": u(e.description)}
+        for e in refs
+    ]
+
+
+class TraceabilitySection:
+    id = "traceability"
+    title = "Traceability: risk to zone, target, requirement, status and evidence"
+    audiences = AUDITOR
+
+    def build(self, ctx: BuildContext) -> SectionData:
+        doc = ctx.doc
+        statuses = {(st.target, st.requirement): st for st in doc.requirements}
+        controls = {c.id: c for c in doc.compensating_controls}
+        gap_states: dict[tuple[str, str], Any] = {}
+        if ctx.gap is not None:
+            for t in ctx.gap.targets:
+                for s in t.states:
+                    gap_states[(t.target, s.requirement)] = s
+        drives: dict[str, set[str]] = {}
+        for p in ctx.proposals or []:
+            for fr in p.per_fr:
+                for c in fr.decisive:
+                    if fr.from_risk >= fr.floor:
+                        drives.setdefault(c.scenario, set()).add(fr.fr.value)
+
+        def counted(target: str, requirement: str) -> tuple[bool, str]:
+            st = statuses.get((target, requirement))
+            state = gap_states.get((target, requirement))
+            if state is not None:
+                return state.met, state.reason
+            if st is not None:
+                return True, "implemented"
+            return False, "no status recorded"
+
+        rows: list[dict[str, Any]] = []
+        for r in sorted(doc.risks, key=lambda r: (r.zone, r.id)):
+            zone = ctx.zones.get(r.zone)
+            base = {
+                "risk": u(r.id),
+                "title": u(r.title),
+                "zone": u(r.zone),
+                "sl_target": level_text(zone.sl_target if zone else None),
+                "drives_frs": sorted(drives.get(r.id, ())),
+            }
+            if not r.controls:
+                rows.append({**base, "link": None, "requirement": None, "status": None, "counts": False,
+                             "reason": "no control linked to this risk", "evidence": []})
+                continue
+            for link in r.controls:
+                if link.requirement is not None:
+                    target = link.target or r.zone
+                    st = statuses.get((target, link.requirement))
+                    met, reason = counted(target, link.requirement)
+                    rows.append({
+                        **base,
+                        "link": u(f"{target}: {link.requirement}"),
+                        "requirement": u(link.requirement),
+                        "status": u(st.status.value) if st else None,
+                        "counts": met,
+                        "reason": u(reason),
+                        "evidence": _evidence(st.evidence) if st else [],
+                    })
+                    continue
+                cc = controls.get(link.compensating_control or "")
+                if cc is None:
+                    rows.append({**base, "link": u(link.compensating_control), "requirement": None, "status": None,
+                                 "counts": False, "reason": "unknown compensating control", "evidence": []})
+                    continue
+                for req in cc.covers:
+                    st = statuses.get((r.zone, req))
+                    met, reason = counted(r.zone, req)
+                    rows.append({
+                        **base,
+                        "link": u(cc.id),
+                        "requirement": u(req),
+                        "status": u(st.status.value) if st else None,
+                        "counts": met,
+                        "reason": u(reason),
+                        "evidence": _evidence((st.evidence if st else ()) + cc.evidence),
+                    })
+        return SectionData(
+            self.id,
+            self.title,
+            {
+                "rows": rows,
+                "risks": len(doc.risks),
+                "risks_without_link": sum(1 for r in doc.risks if not r.controls),
+                "links_not_counting": sum(1 for row in rows if row["link"] is not None and not row["counts"]),
+            },
+        )
+
+
+SECTION = TraceabilitySection()
