@@ -136,8 +136,8 @@ class Token:
             return self.text
         if self.text and self.rank == 4 and self.value == 0:
             return f"Rev {self.text}"
-        if self.value == 0:
-            return self._word
+        if self.value == 0 and self._word.lower() not in _NEEDS_NUMBER:
+            return self._word  # "beta", "SP": parses back to the same value 0
         sep = " " if len(self._word) > 2 else ""
         return f"{self._word}{sep}{self.value}"
 
