@@ -119,12 +119,13 @@ def run_node(files: list[Path], repeat: int) -> dict | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs; the best is kept")
-    parser.add_argument("--year", default="2023", help="CISA feed year folder")
+    parser.add_argument("--year", default="2023", help="CISA feed year folder, or 'all'")
     parser.add_argument("--no-node", action="store_true", help="skip the reference validator")
     args = parser.parse_args()
 
-    folder = SHARED / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white" / args.year
-    files = sorted(folder.glob("*.json"))
+    root = SHARED / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+    folder = root if args.year == "all" else root / args.year
+    files = sorted(folder.glob("*/*.json" if args.year == "all" else "*.json"))
     if not files:
         print(f"no advisories under {folder} (set ZONEWARDEN_SHARED_DATA)", file=sys.stderr)
         return 2

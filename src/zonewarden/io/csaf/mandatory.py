@@ -110,10 +110,14 @@ def _each_ref(refs: list[tuple[str, list[Any]]], wanted: Callable[[str], bool]) 
 
 
 def _all_in(refs: list[tuple[str, list[Any]]], defined: set[str]) -> bool:
+    superset = defined.issuperset
     try:
-        return all(defined.issuperset(ids) for _, ids in refs)
+        for _, ids in refs:
+            if not superset(ids):
+                return False
     except TypeError:  # an unhashable item in a malformed array: take the slow path
         return False
+    return True
 
 
 _VULN_REF_LISTS = (("remediations", "product_ids"), ("scores", "products"),
@@ -182,23 +186,26 @@ def build_context(doc: dict[str, Any]) -> Context:
             ids = [m for _, lst in members for m in lst if isinstance(m, str)]
             ctx.group_defs.append((group["group_id"], f"{ptr}/group_id", ids))
 
+    # The hottest loop of all (every reference list of every vulnerability): inlined.
+    add_ref, add_group_ref = ctx.product_refs.append, ctx.group_refs.append
     for vptr, vuln in ctx.vulns:
         status = vuln.get("product_status")
         if type(status) is dict:
-            sptr = f"{vptr}/product_status"
-            for key in status:
-                if key in STATUS_GROUPS:
-                    _ids(status, key, sptr, ctx.product_refs)
+            for key, ids in status.items():
+                if type(ids) is list and key in STATUS_GROUPS:
+                    add_ref((f"{vptr}/product_status/{key}", ids))
         for list_key, id_key in _VULN_REF_LISTS:
             items = vuln.get(list_key)
             if type(items) is not list:
                 continue
             for i, item in enumerate(items):
                 if type(item) is dict:
-                    iptr = f"{vptr}/{list_key}/{i}"
-                    _ids(item, id_key, iptr, ctx.product_refs)
-                    if list_key != "scores":
-                        _ids(item, "group_ids", iptr, ctx.group_refs)
+                    ids = item.get(id_key)
+                    if type(ids) is list:
+                        add_ref((f"{vptr}/{list_key}/{i}/{id_key}", ids))
+                    gids = item.get("group_ids")
+                    if type(gids) is list and list_key != "scores":
+                        add_group_ref((f"{vptr}/{list_key}/{i}/group_ids", gids))
     return ctx
 
 
