@@ -1,0 +1,259 @@
+"""Patch management use cases: deferrals, patch change records and their status moves, and the
+open remediation work the planner takes.
+
+Every write is one transaction through the requirement service's ``_apply``: read the stored
+site, change one record, validate the whole site again (so a deferral beyond the policy
+maximum, an approver without the right role or a patch for an unknown asset is refused with
+nothing written), write it back and append one audit event with the record before and after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from zonewarden.domain.governance import Approval, ChangeStatus, Decision
+from zonewarden.domain.patching import (
+    TRANSITIONS,
+    Deferral,
+    PatchChange,
+    PatchPolicy,
+    RemediationItem,
+    items_from_findings,
+    items_from_patches,
+)
+from zonewarden.domain.site import Asset, SiteDocument
+from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
+from zonewarden.services.requirements import RecordOutcome
+from zonewarden.services.requirements import (
+    _apply as apply_change,  # one write path for site records
+)
+from zonewarden.store.db import Store
+
+
+def _find(rows: list[dict[str, Any]], ident: str, what: str, site_id: str) -> int:
+    for i, row in enumerate(rows):
+        if row.get("id") == ident:
+            return i
+    known = ", ".join(sorted(str(r.get("id")) for r in rows)) or "none recorded"
+    raise NotFoundError(f"no {what} {ident!r} in site {site_id!r} ({what}s: {known})")
+
+
+def _people_roles(data: dict[str, Any]) -> dict[str, set[str]]:
+    return {p["id"]: set(p.get("roles") or ()) for p in data.get("people") or []}
+
+
+def _tier_policy(data: dict[str, Any], asset_id: str) -> Any:
+    policy = PatchPolicy.model_validate(data.get("patch_policy") or {})
+
+    for a in data.get("assets") or []:
+        if a.get("id") == asset_id:
+            return policy.tier(Asset.model_validate(a).effective_patch_tier)
+    raise NotFoundError(f"unknown asset {asset_id!r}")
+
+
+def record_deferral(
+    store: Store, site_id: str, deferral: Deferral, *, actor: str | None = None, reason: str | None = None
+) -> RecordOutcome:
+    """Add a deferral, or replace the one with the same id (a renewal gets a new id)."""
+    new = deferral.model_dump(mode="json", exclude_defaults=True)
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        rows: list[dict[str, Any]] = list(data.get("deferrals") or [])
+        before = None
+        for i, row in enumerate(rows):
+            if row.get("id") == deferral.id:
+                before, rows[i] = row, new
+                break
+        else:
+            rows.append(new)
+        data["deferrals"] = rows
+        return deferral.id, before, new
+
+    return apply_change(store, site_id, "patch.deferral.record", "deferral", mutate, actor=actor, reason=reason)
+
+
+def approve_deferral(
+    store: Store,
+    site_id: str,
+    deferral_id: str,
+    *,
+    approver: str,
+    approved: dt.date,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> RecordOutcome:
+    """Approve a deferral. The approver is not the requester and holds a role the tier's policy
+    allows to defer (segregation of duties); otherwise PermissionDenied and nothing is written."""
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        rows: list[dict[str, Any]] = list(data.get("deferrals") or [])
+        i = _find(rows, deferral_id, "deferral", site_id)
+        row = rows[i]
+        if row.get("requested_by") == approver:
+            raise PermissionDenied(f"{approver} requested deferral {deferral_id}; someone else has to approve it")
+        tp = _tier_policy(data, row["asset"])
+        roles = _people_roles(data).get(approver)
+        if roles is None:
+            raise NotFoundError(f"unknown person {approver!r}: add them under 'people'")
+        if not roles & set(tp.defer_roles):
+            raise PermissionDenied(
+                f"{approver} ({', '.join(sorted(roles)) or 'no role'}) may not approve a tier-{tp.tier} deferral; "
+                f"the policy allows: {', '.join(tp.defer_roles)}"
+            )
+        rows[i] = {**row, "approver": approver, "approved": approved.isoformat()}
+        data["deferrals"] = rows
+        return deferral_id, row, rows[i]
+
+    return apply_change(store, site_id, "patch.deferral.approve", "deferral", mutate, actor=actor, reason=reason)
+
+
+def record_patch_change(
+    store: Store, site_id: str, change: PatchChange, *, actor: str | None = None, reason: str | None = None
+) -> RecordOutcome:
+    """Open a new patch change record. It starts as 'proposed': approval, implementation and
+    closure are later steps (:func:`approve_patch_change`, :func:`advance_patch_change`)."""
+    if change.status is not ChangeStatus.PROPOSED:
+        raise ConflictError(
+            f"a new patch change starts as 'proposed' (got {change.status.value!r}); "
+            "approve and advance it with `zonewarden patch change approve/advance`"
+        )
+    new = change.model_dump(mode="json", exclude_defaults=True)
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
+        if any(r.get("id") == change.id for r in rows):
+            raise ConflictError(f"patch change {change.id!r} exists already; advance it instead")
+        rows.append(new)
+        data["patch_changes"] = rows
+        return change.id, None, new
+
+    return apply_change(store, site_id, "patch.change.record", "patch-change", mutate, actor=actor, reason=reason)
+
+
+def approve_patch_change(
+    store: Store,
+    site_id: str,
+    change_id: str,
+    approval: Approval,
+    *,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> RecordOutcome:
+    """Record an approval (or rejection) of a proposed patch change. An approval moves it to
+    'approved', a rejection to 'rejected'; the approver's role must be allowed by the policy of
+    every tier the change touches (checked with the whole site, nothing written otherwise)."""
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
+        i = _find(rows, change_id, "patch change", site_id)
+        row = rows[i]
+        status = ChangeStatus(row.get("status"))
+        if status is not ChangeStatus.PROPOSED:
+            raise ConflictError(f"patch change {change_id} is {status.value}; only a proposed change is approved or rejected")
+        roles = _people_roles(data).get(approval.by)
+        if roles is None:
+            raise NotFoundError(f"unknown person {approval.by!r}: add them under 'people'")
+        for asset_id in row.get("assets") or []:
+            tp = _tier_policy(data, asset_id)
+            allowed = tp.approve_roles if approval.decision is Decision.APPROVED else tp.reject_roles
+            if not roles & set(allowed):
+                verb = "approve" if approval.decision is Decision.APPROVED else "reject"
+                raise PermissionDenied(
+                    f"{approval.by} ({', '.join(sorted(roles)) or 'no role'}) may not {verb} a tier-{tp.tier} patch "
+                    f"({asset_id}); the policy allows: {', '.join(allowed)}"
+                )
+        new_status = ChangeStatus.APPROVED if approval.decision is Decision.APPROVED else ChangeStatus.REJECTED
+        rows[i] = {
+            **row,
+            "approvals": [*(row.get("approvals") or []), approval.model_dump(mode="json", exclude_defaults=True)],
+            "status": new_status.value,
+        }
+        data["patch_changes"] = rows
+        return change_id, row, rows[i]
+
+    return apply_change(store, site_id, "patch.change.approve", "patch-change", mutate, actor=actor, reason=reason)
+
+
+def advance_patch_change(
+    store: Store,
+    site_id: str,
+    change_id: str,
+    to: ChangeStatus,
+    *,
+    fields: dict[str, Any] | None = None,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> RecordOutcome:
+    """Move a patch change to its next status, setting the fields that status needs.
+
+    The move must be allowed (:data:`~zonewarden.domain.patching.TRANSITIONS`: no skipping
+    approval, no reopening) and the record must satisfy the new status (implemented needs the
+    approval, backup and restore test, revalidation or a no-impact determination and the
+    outcome; closed needs the post-implementation review); else nothing is written.
+    """
+    updates = dict(fields or {})
+    for key in ("id", "status", "approvals", "type"):
+        if key in updates:
+            raise InputError(f"{key!r} cannot be set while advancing a change")
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
+        i = _find(rows, change_id, "patch change", site_id)
+        row = rows[i]
+        current = ChangeStatus(row.get("status"))
+        if to not in TRANSITIONS[current]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none (final)"
+            hint = " (approve it first: `zonewarden patch change approve`)" if current is ChangeStatus.PROPOSED else ""
+            raise ConflictError(f"patch change {change_id} cannot go from {current.value} to {to.value}; allowed: {allowed}{hint}")
+        new = {**row, **updates, "status": to.value}
+        try:
+            PatchChange.model_validate(new)
+        except ValidationError as exc:
+            from zonewarden.io.sitefile import pydantic_problems
+
+            problems = [Problem(p.message, ("patch_changes", i, *p.path)) for p in pydantic_problems(exc)]
+            raise InputError(f"patch change {change_id} cannot be {to.value} yet", problems) from None
+        rows[i] = new
+        data["patch_changes"] = rows
+        return change_id, row, new
+
+    return apply_change(store, site_id, f"patch.change.{to.value}", "patch-change", mutate, actor=actor, reason=reason)
+
+
+def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
+    """Remediation items from advisory findings marked 'remediation planned', when the
+    advisories service (issue 6) is installed; none otherwise."""
+    try:
+        advisories = importlib.import_module("zonewarden.services.advisories")
+    except ModuleNotFoundError as exc:
+        if exc.name == "zonewarden.services.advisories":
+            return []
+        raise
+    lister = getattr(advisories, "list_findings", None)
+    if lister is None:
+        return []
+    return items_from_findings(lister(store, site_id))
+
+
+def open_items(doc: SiteDocument, findings: Iterable[RemediationItem] = ()) -> list[RemediationItem]:
+    """Vendor patches of the site plus finding items, one per patch and asset, sorted."""
+    out = {i.key: i for i in items_from_patches(doc.patches)}
+    for i in findings:
+        out.setdefault(i.key, i)
+    return [out[k] for k in sorted(out)]
+
+
+__all__ = [
+    "advance_patch_change",
+    "approve_deferral",
+    "approve_patch_change",
+    "finding_items",
+    "open_items",
+    "record_deferral",
+    "record_patch_change",
+]
