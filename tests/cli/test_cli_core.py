@@ -32,13 +32,29 @@ def test_import_export_reimport_is_lossless(tmp_path: Path) -> None:
     [site_dir] = list((tmp_path / "one").iterdir())
     assert run("import", str(tmp_path / "one"), db=db2)[0] == 0
     assert run("export", "-o", str(tmp_path / "two"), db=db2)[0] == 0
-    for f in sorted(site_dir.iterdir()):
-        assert (tmp_path / "two" / site_dir.name / f.name).read_bytes() == f.read_bytes(), f.name
+    first = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*") if p.is_file())
+    second_dir = tmp_path / "two" / site_dir.name
+    assert first == sorted(p.relative_to(second_dir) for p in second_dir.rglob("*") if p.is_file())
+    assert any(p.parts[0] == "evidence" for p in first)  # evidence files travel with the site
+    for rel in first:
+        assert (second_dir / rel).read_bytes() == (site_dir / rel).read_bytes(), rel
     # Re-importing the same files is a no-op, and the audit log stays intact.
     code, _, err = run("import", str(EXAMPLE), db=db)
     assert "unchanged" in err
     code, out, _ = run("audit", "verify", db=db)
     assert code == 0 and "intact: 1 events" in out
+
+
+def test_changed_evidence_file_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "plant"
+    shutil.copytree(EXAMPLE, copy)
+    victim = next((copy / "evidence").iterdir())
+    victim.write_text(victim.read_text() + "tampered\n")
+    code, _, err = run("import", str(copy), db=f"sqlite:///{tmp_path / 'zw.db'}")
+    assert code == 2
+    assert f"evidence file 'evidence/{victim.name}' has SHA-256" in err and "requirements.yaml:" in err
 
 
 def test_bad_file_exits_2_and_writes_nothing(tmp_path: Path, mini_site_text: str) -> None:

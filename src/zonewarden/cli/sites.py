@@ -52,11 +52,15 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
     from zonewarden.services import sites as site_service
 
     docs = []
+    evidence: dict[str, dict[str, bytes]] = {}
     if source_format == "zonewarden":
+        from zonewarden.io.evidence_files import read_evidence_files
         from zonewarden.io.sitefile import load_sites
 
         for path in paths:
-            docs.extend(doc for _, doc in load_sites(path))
+            for site_path, doc in load_sites(path):
+                docs.append(doc)
+                evidence[doc.site.id] = read_evidence_files(doc, site_path if site_path.is_dir() else site_path.parent)
     elif source_format == "induform":
         from zonewarden.io.induform import load_induform
 
@@ -77,7 +81,9 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
             assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones}))
         docs.append(merge_assets(current, assets, source=", ".join(map(str, paths))))
     store = open_store_for(db_url)
-    outcomes = site_service.import_documents(store, docs, reason=reason, source=", ".join(map(str, paths)))
+    outcomes = site_service.import_documents(
+        store, docs, reason=reason, source=", ".join(map(str, paths)), evidence=evidence
+    )
     for o in outcomes:
         counts = ", ".join(f"{n} {s}" for s, n in o.counts.items())
         if o.unchanged:
@@ -113,7 +119,7 @@ def export_cmd(output: Path, site_id: str | None, db_url: str | None) -> None:
         raise InputError("the database holds no site yet: nothing to export")
     for ident in ids:
         doc = site_service.load_document(store, ident)
-        files = write_site(doc, output / ident)
+        files = write_site(doc, output / ident, site_service.evidence_of(store, ident))
         note(f"site {ident}: {len(files)} files in {output / ident}")
 
 

@@ -70,4 +70,35 @@ def evidence_problems(doc: SiteDocument, base_dir: Path) -> list[Problem]:
     return problems
 
 
-__all__ = ["check_evidence_file", "evidence_problems", "resolve_evidence_path", "sha256_of"]
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+
+
+def read_evidence_files(doc: SiteDocument, base_dir: Path) -> dict[str, bytes]:
+    """The bytes of every evidence file ``doc`` names (already checked by
+    :func:`evidence_problems`), keyed by the path as written in the site file; the importer
+    stores them so the database holds the evidence, not just its hash."""
+    out: dict[str, bytes] = {}
+    for path, ev in evidence_locations(doc):
+        if ev.file is None or ev.file in out:
+            continue
+        target = resolve_evidence_path(base_dir, ev.file)
+        if target.stat().st_size > MAX_EVIDENCE_BYTES:
+            raise InputError(
+                f"evidence file {ev.file!r} is larger than {MAX_EVIDENCE_BYTES // 2**20} MB: "
+                "reference it by document id or link instead",
+                [Problem("file too large to keep in the database", (*path, "file"))],
+            )
+        data = target.read_bytes()
+        if hashlib.sha256(data).hexdigest() != ev.sha256:
+            raise InputError(f"evidence file {ev.file!r} changed while it was being read; import again")
+        out[ev.file] = data
+    return out
+
+
+__all__ = [
+    "check_evidence_file",
+    "evidence_problems",
+    "read_evidence_files",
+    "resolve_evidence_path",
+    "sha256_of",
+]

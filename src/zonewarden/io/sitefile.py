@@ -33,6 +33,8 @@ class SiteSource:
 
     exact: bool = False
     """Read numbers with their spelling (slow path); see yamlio.loads."""
+    base_dir: Path | None = None
+    """The site folder: evidence file paths are relative to it (and confined to it)."""
 
     def add_file(self, path: Path, problems: list[Problem]) -> None:
         raw = yamlio.read_bytes(path)
@@ -99,7 +101,7 @@ def _yaml_files(directory: Path) -> list[Path]:
 
 def read_source(path: Path, *, exact: bool = False) -> SiteSource:
     """Read one site (a file or a directory of section files) into raw sections."""
-    source = SiteSource(label=str(path), exact=exact)
+    source = SiteSource(label=str(path), exact=exact, base_dir=path if path.is_dir() else path.parent)
     problems: list[Problem] = []
     files = [path] if path.is_file() else _yaml_files(path)
     for f in files:
@@ -186,9 +188,14 @@ def document_from_source(source: SiteSource) -> SiteDocument:
         problems = pydantic_problems(exc) + _reference_problems_of_valid_part(source.sections)
         located = sorted((source.locate(p) for p in problems), key=lambda p: (p.file or "", p.line or 0, p.column or 0))
         raise SiteFileError(f"site {source.label} is invalid ({len(located)} problems)", located) from None
-    problems = [source.locate(p) for p in reference_problems(doc)]
+    problems = reference_problems(doc)
+    if source.base_dir is not None:
+        from zonewarden.io.evidence_files import evidence_problems
+
+        problems += evidence_problems(doc, source.base_dir)
     if problems:
-        raise SiteFileError(f"site {source.label} is invalid ({len(problems)} problems)", problems)
+        located = [source.locate(p) for p in problems]
+        raise SiteFileError(f"site {source.label} is invalid ({len(located)} problems)", located)
     return doc
 
 
@@ -244,11 +251,22 @@ def split_for_export(doc: SiteDocument) -> dict[str, dict[str, Any]]:
     return files
 
 
-def write_site(doc: SiteDocument, directory: Path) -> list[Path]:
-    """Write ``doc`` as a section directory. Files are written next to their final name and
-    renamed into place, so an interrupted export never leaves a half-written file."""
+def write_site(doc: SiteDocument, directory: Path, evidence: dict[str, bytes] | None = None) -> list[Path]:
+    """Write ``doc`` as a section directory, with its evidence files at their recorded paths.
+    Files are written next to their final name and renamed into place, so an interrupted export
+    never leaves a half-written file."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    if evidence:
+        from zonewarden.io.evidence_files import resolve_evidence_path
+
+        for rel, data in sorted(evidence.items()):
+            target = resolve_evidence_path(directory, rel)  # confined, as on import
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            written.append(target)
     files = split_for_export(doc)
     for name, content in files.items():
         target = directory / name

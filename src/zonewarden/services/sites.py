@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import NotFoundError
 from zonewarden.services import audit
 from zonewarden.store.db import Store
-from zonewarden.store.tables import SITE_CHILD_TABLES, site_records, sites
+from zonewarden.store.tables import SITE_CHILD_TABLES, evidence_files, site_records, sites
 
 # Columns pulled out of each object's JSON into indexed columns of its table.
 _COLUMNS: dict[str, Any] = {
@@ -140,11 +140,37 @@ def _stored_data(conn: Connection, site_id: str) -> dict[str, Any] | None:
     return data
 
 
+def _referenced_files(data: dict[str, Any]) -> set[str]:
+    out = set()
+    for section in ("requirements", "compensating_controls", "capabilities"):
+        for item in data.get(section) or []:
+            for ev in item.get("evidence") or []:
+                if ev.get("file"):
+                    out.add(ev["file"])
+    return out
+
+
+def _stored_evidence(conn: Connection, site_id: str) -> dict[str, bytes]:
+    stmt = select(evidence_files.c.path, evidence_files.c.data).where(evidence_files.c.site_id == site_id)
+    return {r.path: bytes(r.data) for r in conn.execute(stmt)}
+
+
+def evidence_of(store: Store, site_id: str) -> dict[str, bytes]:
+    """The evidence files stored with a site, keyed by their path in the site file."""
+    with store.read() as conn:
+        return _stored_evidence(conn, site_id)
+
+
 def import_documents(
     store: Store, docs: Sequence[SiteDocument], *, actor: str | None = None, reason: str | None = None,
-    source: str | None = None,
+    source: str | None = None, evidence: Mapping[str, Mapping[str, bytes]] | None = None,
 ) -> list[ImportOutcome]:
-    """Store every document in one transaction; re-importing identical content changes nothing."""
+    """Store every document in one transaction; re-importing identical content changes nothing.
+
+    ``evidence`` maps a site id to the bytes of its evidence files (as read and hash-checked by
+    the site-file reader). A site imported without it keeps the files it already has, as long
+    as the document still names them (an asset CSV merge, for instance).
+    """
     outcomes = []
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
@@ -160,7 +186,18 @@ def import_documents(
             changes = tuple(
                 c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
             )
+            files = dict((evidence or {}).get(doc.site.id) or {})
+            if doc.site.id not in (evidence or {}) and old_row is not None:
+                files = _stored_evidence(conn, doc.site.id)
+            wanted = _referenced_files(data)
             _write(conn, doc, data, digest, now)
+            rows = [
+                {"site_id": doc.site.id, "path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "data": b}
+                for p, b in sorted(files.items())
+                if p in wanted
+            ]
+            if rows:
+                conn.execute(evidence_files.insert(), rows)
             # SL-T history (IEC 62443-3-2 asks for the rationale of target levels to be kept):
             # one event per zone whose SL-T changed, with before/after and the rationale. The
             # first import is the baseline: its SL-Ts are in the import event itself.

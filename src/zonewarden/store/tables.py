@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -87,6 +88,18 @@ site_records = Table(
     Column("seq", Integer, nullable=False),
     Column("data", JSON, nullable=False),
     PrimaryKeyConstraint("site_id", "section", "seq"),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("site_id", String(128), nullable=False),
+    Column("path", String(1000), nullable=False, doc="relative to the site folder, as in the site file"),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("site_id", "path"),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
