@@ -505,11 +505,19 @@ def _decide(
 
 
 _SEVERITY = {s: s.severity for s in FindingStatus}
+_VAGUE = frozenset({MatchField.PRODUCT_PARTIAL, MatchField.VENDOR_ONLY})
 _Aggregate = tuple[FindingStatus, ReviewReason | None, tuple[str, ...], tuple[EntryMatch, ...]]
 
 
 def _aggregate(matches: list[EntryMatch]) -> _Aggregate:
-    """Status, reason, CVEs and sorted matches of one asset class for one advisory."""
+    """Status, reason, CVEs and sorted matches of one asset class for one advisory.
+
+    When the asset matched some entry precisely (CPE, purl, model number, product name or
+    family), its partial matches to other entries are dropped: the asset has been identified,
+    and "SIMATIC WinCC" matching "SIMATIC WinCC V7.4" is not also "SIMATIC WinCC flexible".
+    """
+    if len(matches) > 1 and any(m.matched_on not in _VAGUE for m in matches):
+        matches = [m for m in matches if m.matched_on not in _VAGUE]
     if len(matches) == 1:  # the common case
         m = matches[0]
         return m.status, m.reason, m.cves, (m,)
