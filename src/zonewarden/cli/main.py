@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.report",
     "zonewarden.cli.gap",
     "zonewarden.cli.risk",
+    "zonewarden.cli.patch",
 ]
 
 

@@ -864,16 +864,21 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
         if a is None:
             continue
         tier = policy.tier(a.effective_patch_tier)
+        # The maximum counts from the patch's policy deadline when the patch is known here (a
+        # vendor patch of this file); for an advisory finding, from the deferral's request.
+        start, since = d.requested, "its request"
         if d.patch in patch_refs:
             vp = next(p for p in doc.patches if p.id == d.patch)
             if d.asset not in vp.assets:
                 problems.append(Problem(f"patch {d.patch!r} is not for asset {d.asset!r}", (*base, "patch")))
-        limit = d.requested + dt.timedelta(days=tier.max_deferral_days)
+            start = vp.requested + dt.timedelta(days=tier.target_days(vp.priority))
+            since = f"the patch deadline {start}"
+        limit = start + dt.timedelta(days=tier.max_deferral_days)
         if d.expires > limit and d.risk_acceptance is None:
             problems.append(
                 Problem(
                     f"expires {d.expires}, beyond the tier-{tier.tier} maximum deferral of {tier.max_deferral_days} days "
-                    f"(latest {limit}); shorten it or name a 'risk_acceptance'",
+                    f"after {since} (latest {limit}); shorten it or name a 'risk_acceptance'",
                     (*base, "expires"),
                 )
             )

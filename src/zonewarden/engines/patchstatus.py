@@ -340,8 +340,11 @@ def patch_status(doc: SiteDocument, items: Iterable[RemediationItem], today: dt.
                                             f"relies on {c}, which is {control_validity(controls[c], today).value}"))
     for i in out:
         if i.needs_risk_acceptance:
+            max_days = policy.tier(i.tier).max_deferral_days
+            what = "deferred" if i.deferral else "overdue, with no deferral,"
             issues.append(DeferralIssue(i.deferral or "-", i.item.asset_id, i.item.patch_ref, "needs-risk-acceptance",
-                                        f"carried beyond the tier-{i.tier} maximum deferral without a risk acceptance"))
+                                        f"{what} more than the tier-{i.tier} maximum of {max_days} days past the "
+                                        f"deadline {i.deadline}; record a risk acceptance or patch"))
     issues.sort(key=lambda x: (x.deferral, x.asset, x.patch, x.problem))
     return PatchStatus(today, tuple(out), tuple(tiers), tuple(zone_rows), tuple(issues))
 

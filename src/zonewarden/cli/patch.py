@@ -1,0 +1,438 @@
+"""OT patch management commands: ``patch plan``, ``patch status``, ``patch defer ...`` and
+``patch change ...``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zonewarden.cli.check import file_option, load_for_command
+from zonewarden.cli.common import (
+    EXIT_FINDINGS,
+    as_of_option,
+    db_option,
+    emit_json,
+    emit_rows,
+    format_option,
+    handle_errors,
+    note,
+    open_store_for,
+    site_option,
+)
+from zonewarden.cli.risk import site_today
+from zonewarden.domain.site import SiteDocument
+from zonewarden.errors import InputError, Problem
+
+
+@click.group("patch")
+def patch_group() -> None:
+    """OT patch management: plan patches into maintenance windows, show compliance, record
+    deferrals and patch change records.
+
+    \b
+    Examples:
+      zonewarden patch plan --horizon 26w
+      zonewarden patch status --as-of 2026-12-01
+      zonewarden patch defer record deferral.yaml
+      zonewarden patch change advance PC-2026-034 implemented --set implemented=2026-12-12
+    """
+
+
+def _load(db_url: str | None, site_id: str | None, file: Path | None) -> tuple[SiteDocument, list[Any]]:
+    """The site and its open remediation items (vendor patches, plus findings marked
+    'remediation planned' when working on the database)."""
+    from zonewarden.services.patching import finding_items, open_items
+
+    doc, _ = load_for_command(db_url, site_id, file)
+    extra = []
+    if file is None:
+        from zonewarden.services import sites
+
+        store = open_store_for(db_url)
+        extra = finding_items(store, sites.resolve_site_id(store, site_id))
+    return doc, open_items(doc, extra)
+
+
+# --- plan ----------------------------------------------------------------------------------
+
+
+@patch_group.command("plan")
+@click.option("--horizon", default="26w", show_default=True, metavar="PERIOD", help="How far to plan (26w, 180d).")
+@click.option("--solver", type=click.Choice(["cpsat", "greedy"]), default="cpsat", show_default=True,
+              help="CP-SAT (needs zonewarden[solver]) or the greedy baseline.")
+@click.option("--time-limit", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              metavar="S", help="CP-SAT time limit in seconds.")
+@click.option("--seed", default=0, show_default=True, type=int, help="CP-SAT random seed.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64), help="CP-SAT search workers.")
+@site_option
+@file_option
+@format_option("table", "json", "ics")
+@as_of_option
+@db_option
+@handle_errors
+def plan_cmd(horizon: str, solver: str, time_limit: float, seed: int, workers: int, site_id: str | None,
+             file: Path | None, fmt: str, as_of: str | None, db_url: str | None) -> None:
+    """Plan open remediations (vendor patches, findings marked remediation planned) into
+    maintenance windows and waves, minimising risk-weighted time-to-patch.
+
+    Respects window scope and capacity, blackouts, patch duration and restart needs, vendor
+    qualification and pilot-before-production with soak time. What cannot be done within the
+    policy's deadline is listed with the reason and as a deferral candidate. Status, objective,
+    bound and optimality gap go to stderr (and into JSON).
+
+    \b
+    Examples:
+      zonewarden patch plan --file examples/pharma-plant --as-of 2026-12-01
+      zonewarden patch plan --horizon 12w --solver greedy --format json
+      zonewarden patch plan --format ics > patch-plan.ics
+    """
+    from zonewarden.engines.cadence import parse_days
+    from zonewarden.engines.patchplan import plan_patches
+
+    doc, items = _load(db_url, site_id, file)
+    today = site_today(doc, as_of)
+    plan = plan_patches(doc, items, today, horizon_days=parse_days(horizon), solver=solver,  # type: ignore[arg-type]
+                        time_limit=time_limit, seed=seed, workers=workers)
+    summary = (
+        f"{plan.solver} {plan.status}: {len(plan.assignments)} planned "
+        f"({sum(1 for a in plan.assignments if a.late)} past deadline), {len(plan.unplanned)} not planned, "
+        f"{len(plan.deferred)} deferred; objective {plan.objective}, bound {plan.bound}, "
+        f"gap {plan.gap:.2%}, {plan.seconds:.2f} s"
+    )
+    if fmt == "json":
+        emit_json({"site": doc.site.id, **plan.as_dict()})
+        note(summary)
+        return
+    if fmt == "ics":
+        from zonewarden.io.ical import plan_to_ical
+
+        names = {w.id: w.name for w in doc.maintenance_windows}
+        text = plan_to_ical(plan, site_id=doc.site.id, site_name=doc.site.name, timezone=doc.site.timezone,
+                            window_names=names)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: keep RFC 5545's CRLF line ends
+        sys.stdout.buffer.flush()
+        note(summary)
+        return
+    rows = [
+        {
+            "start": f"{a.start:%Y-%m-%d %H:%M}",
+            "window": a.window,
+            "asset": a.item.asset_id,
+            "patch": a.item.patch_ref,
+            "priority": a.item.priority.value,
+            "tier": a.tier,
+            "wave": a.wave.value,
+            "deadline": a.deadline.isoformat(),
+            "late": f"LATE: {a.reason.value}" if a.late and a.reason else "",
+        }
+        for a in plan.assignments
+    ]
+    emit_rows(rows, ["start", "window", "asset", "patch", "priority", "tier", "wave", "deadline", "late"], "table",
+              title=f"Patch plan: {doc.site.name} ({today} to {plan.horizon_end})")
+    if plan.unplanned:
+        emit_rows(
+            [{**u.as_dict(), "earliest_possible": (u.earliest_possible and f"{u.earliest_possible:%Y-%m-%d %H:%M}") or "-"}
+             for u in plan.unplanned],
+            ["asset", "patch", "priority", "tier", "deadline", "reason", "detail", "earliest_possible"],
+            "table", title="Not planned",
+        )
+    if plan.candidates:
+        emit_rows([c.as_dict() for c in plan.candidates],
+                  ["asset", "patch", "reason", "deadline", "max_expiry", "defer_roles"], "table",
+                  title="Deferral candidates (decide: defer with compensating controls, accept the risk, or change the calendar)")
+    if plan.deferred:
+        emit_rows([{"asset": d.item.asset_id, "patch": d.item.patch_ref, "deferral": d.deferral,
+                    "expires": d.expires.isoformat()} for d in plan.deferred],
+                  ["asset", "patch", "deferral", "expires"], "table", title="Deferred (not planned until the deferral ends)")
+    for n in plan.notes:
+        note(f"note: {n}")
+    note(summary)
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+@patch_group.command("status")
+@click.option("--all", "show_all", is_flag=True, help="List every item, not only those outside the normal cycle.")
+@site_option
+@file_option
+@format_option("table", "json", "csv")
+@as_of_option
+@db_option
+@handle_errors
+def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str, as_of: str | None,
+               db_url: str | None) -> None:
+    """Patch compliance by tier, overdue items, deferrals (with their vulnerabilities and
+    compensating controls) and where risk is carried per zone. Exits 1 when something is
+    overdue (an expired deferral counts as overdue).
+
+    \b
+    Examples:
+      zonewarden patch status --file examples/pharma-plant --as-of 2026-12-01
+      zonewarden patch status --format json > patch-status.json
+      zonewarden patch status --all --format csv
+    """
+    from zonewarden.engines.patchstatus import ItemState, has_overdue, patch_status
+
+    doc, items = _load(db_url, site_id, file)
+    today = site_today(doc, as_of)
+    status = patch_status(doc, items, today)
+    if fmt == "json":
+        emit_json({"site": doc.site.id, **status.as_dict()})
+    else:
+        shown = [i for i in status.items if show_all or i.state is not ItemState.OPEN and i.state is not ItemState.PATCHED]
+        item_rows = []
+        for i in shown:
+            d = i.as_dict()
+            d["cves"] = ", ".join(i.item.cves)
+            d["controls"] = ", ".join(f"{c.id} ({c.validity})" for c in i.controls)
+            d["deferral"] = f"{i.deferral} until {i.deferral_expires}" if i.deferral else ""
+            d["flags"] = ", ".join(
+                f for f, on in (("needs risk acceptance", i.needs_risk_acceptance),
+                                (f"{i.days_overdue} days overdue", i.days_overdue > 0)) if on
+            )
+            item_rows.append(d)
+        if fmt == "csv":
+            emit_rows(item_rows, ["asset", "patch", "zone", "tier", "priority", "state", "deadline", "days_overdue",
+                                  "deferral", "controls", "cves", "flags"], "csv")
+        else:
+            emit_rows(
+                [{**t.as_dict(), "compliance": "-" if t.compliance is None else f"{t.compliance:.0%}"} for t in status.tiers],
+                ["tier", "total", "within_policy", "compliance", "patched", "patched_late", "open", "overdue", "deferred",
+                 "not_patchable"],
+                "table", title=f"Patch compliance by tier: {doc.site.name} (as of {today})",
+            )
+            emit_rows(item_rows, ["asset", "patch", "zone", "tier", "priority", "state", "deadline", "deferral",
+                                  "controls", "cves", "flags"], "table", title="Outside the normal cycle")
+            emit_rows([{**z.as_dict(), "cves": len(z.cves)} for z in status.zones],
+                      ["zone", "items", "assets", "cves", "highest_priority", "weight", "exposure", "overdue", "deferred",
+                       "not_patchable", "controls_valid", "controls_not_valid"],
+                      "table", title="Where risk is carried (exposure = risk weight x days past deadline)")
+            for issue in status.deferral_issues:
+                note(f"{issue.deferral} ({issue.asset}, {issue.patch}): {issue.problem}: {issue.message}")
+    s = status.as_dict()["summary"]
+    comp = "-" if s["compliance"] is None else f"{s['compliance']:.0%}"
+    note(f"{s['items']} items, {comp} within policy; {s['overdue']} overdue, {s['deferred']} deferred, "
+         f"{s['needs_risk_acceptance']} need a risk acceptance")
+    if has_overdue(status):
+        sys.exit(EXIT_FINDINGS)
+
+
+# --- deferrals -----------------------------------------------------------------------------
+
+
+def _read_records(file: Path, section: str, model: Any) -> list[Any]:
+    """Records of ``model`` from a YAML file holding one mapping, a list, or ``section: [...]``;
+    every problem is reported with file and line before anything is written."""
+    from pydantic import ValidationError
+
+    from zonewarden.io import yamlio
+    from zonewarden.io.sitefile import pydantic_problems
+
+    data = yamlio.load_file(file)
+    if isinstance(data, dict) and section in data:
+        data = data[section]
+    items = data if isinstance(data, list) else [data]
+    out, problems = [], []
+    text = file.read_text(encoding="utf-8")
+    for i, item in enumerate(items):
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            for p in pydantic_problems(exc):
+                path = (i, *p.path) if isinstance(data, list) else p.path
+                pos = yamlio.locate(text, path)
+                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
+    if problems:
+        raise InputError(f"{file}: {len(problems)} problems; nothing was recorded", problems)
+    return out
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+@patch_group.group("defer")
+def defer_group() -> None:
+    """Record and approve deferrals (asset + patch, reason, compensating controls, expiry)."""
+
+
+@defer_group.command("record")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
+    """Add or replace deferrals from a YAML file (the fields of the site file's `deferrals:`).
+
+    Refused as a whole when a deferral runs past the tier's maximum without a risk
+    acceptance, names an unknown asset, control or person, or is approved by its requester.
+
+    \b
+    Example:
+      zonewarden patch defer record def-coat-hmi.yaml --reason "OT board 2026-11"
+    """
+    from zonewarden.domain.patching import Deferral
+    from zonewarden.services import patching as service
+    from zonewarden.services import sites as site_service
+
+    records = _read_records(file, "deferrals", Deferral)
+    store = open_store_for(db_url)
+    target = site_service.resolve_site_id(store, site_id)
+    for d in records:
+        outcome = service.record_deferral(store, target, d, reason=reason)
+        state = "approved" if d.approved else "pending approval"
+        note(f"deferral {d.id} {'recorded' if outcome.created else 'replaced'} ({state}); audit event {outcome.audit_seq}")
+
+
+@defer_group.command("approve")
+@click.argument("deferral_id")
+@click.option("--approver", required=True, metavar="PERSON", help="Person id (not the requester; role allowed by the policy).")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def defer_approve_cmd(deferral_id: str, approver: str, approved: str | None, reason: str | None,
+                      site_id: str | None, db_url: str | None) -> None:
+    """Approve a deferral.
+
+    \b
+    Example:
+      zonewarden patch defer approve DEF-2026-011 --approver p-hkessler --date 2026-11-09
+    """
+    from zonewarden.services import patching as service
+    from zonewarden.services import sites as site_service
+
+    when = _date(approved, "--date") or dt.date.today()
+    store = open_store_for(db_url)
+    outcome = service.approve_deferral(store, site_service.resolve_site_id(store, site_id), deferral_id,
+                                       approver=approver, approved=when, reason=reason)
+    note(f"deferral {deferral_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
+
+
+# --- patch change records --------------------------------------------------------------------
+
+
+@patch_group.group("change")
+def change_group() -> None:
+    """Patch change records: record, approve or reject, advance (implemented, closed)."""
+
+
+@change_group.command("record")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
+    """Open new patch change records from a YAML file (fields of `patch_changes:`; status
+    'proposed').
+
+    \b
+    Example:
+      zonewarden patch change record pc-wincc.yaml
+    """
+    from zonewarden.domain.patching import PatchChange
+    from zonewarden.services import patching as service
+    from zonewarden.services import sites as site_service
+
+    records = _read_records(file, "patch_changes", PatchChange)
+    store = open_store_for(db_url)
+    target = site_service.resolve_site_id(store, site_id)
+    for c in records:
+        outcome = service.record_patch_change(store, target, c, reason=reason)
+        note(f"patch change {c.id} recorded (proposed); audit event {outcome.audit_seq}")
+
+
+@change_group.command("approve")
+@click.argument("change_id")
+@click.option("--by", "by", required=True, metavar="PERSON", help="Person id; the role must be allowed by the policy.")
+@click.option("--role", default=None, metavar="ROLE", help="Role in which they sign (recorded).")
+@click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
+@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today].")
+@click.option("--comment", default=None, help="Comment recorded with the decision.")
+@site_option
+@db_option
+@handle_errors
+def change_approve_cmd(change_id: str, by: str, role: str | None, reject: bool, on: str | None,
+                       comment: str | None, site_id: str | None, db_url: str | None) -> None:
+    """Approve (or --reject) a proposed patch change.
+
+    \b
+    Examples:
+      zonewarden patch change approve PC-2026-040 --by p-mbrandt --role ot-engineering
+      zonewarden patch change approve PC-2026-041 --by p-mbrandt --reject --comment "wait for SP1"
+    """
+    from zonewarden.domain.governance import Approval, Decision
+    from zonewarden.services import patching as service
+    from zonewarden.services import sites as site_service
+
+    when = _date(on, "--date") or dt.date.today()
+    approval = Approval(by=by, on=when, decision=Decision.REJECTED if reject else Decision.APPROVED,
+                        role=role, comment=comment)
+    store = open_store_for(db_url)
+    outcome = service.approve_patch_change(store, site_service.resolve_site_id(store, site_id), change_id, approval)
+    note(f"patch change {change_id} {outcome.after['status']} by {by} on {when}; audit event {outcome.audit_seq}")
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+    from zonewarden.io import yamlio
+
+    out: dict[str, Any] = {}
+    for v in values:
+        key, sep, raw = v.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {v!r}: write FIELD=VALUE (e.g. outcome=success)")
+        value = yamlio.loads(raw.encode("utf-8"), source=f"--set {key}") if raw.strip() else None
+        # Dates stay ISO text; the model reads them.
+        out[key.strip()] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
+@change_group.command("advance")
+@click.argument("change_id")
+@click.argument("status", type=click.Choice(["implemented", "closed", "cancelled"]))
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="Field to set with the move (repeatable); values are YAML (dates, {required: true, ...}).")
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def change_advance_cmd(change_id: str, status: str, sets: tuple[str, ...], reason: str | None,
+                       site_id: str | None, db_url: str | None) -> None:
+    """Move an approved patch change to implemented, then closed (or cancel it).
+
+    Implemented needs an approval, backup_taken, restore_tested, revalidation or
+    no_impact_determination, rollback_criteria and rollback_decider, and the outcome;
+    closed needs post_implementation_review (and a completed revalidation when one was needed).
+
+    \b
+    Examples:
+      zonewarden patch change advance PC-2026-034 implemented --set implemented=2026-12-12 \\
+          --set backup_taken=2026-12-11 --set restore_tested=2026-12-01 --set outcome=success
+      zonewarden patch change advance PC-2026-034 closed --set closed=2026-12-22 \\
+          --set "post_implementation_review=VAL-TS-118 passed; no alarms lost"
+    """
+    from zonewarden.domain.governance import ChangeStatus
+    from zonewarden.services import patching as service
+    from zonewarden.services import sites as site_service
+
+    store = open_store_for(db_url)
+    outcome = service.advance_patch_change(store, site_service.resolve_site_id(store, site_id), change_id,
+                                           ChangeStatus(status), fields=_parse_sets(sets), reason=reason)
+    note(f"patch change {change_id} {status}; audit event {outcome.audit_seq}")
+
+
+commands = [patch_group]
