@@ -299,7 +299,8 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
     document = doc.get("document") if isinstance(doc, Mapping) else None
     if not isinstance(document, Mapping):
         raise InputError(f"{source or '<input>'}: not a CSAF document", [Problem("'document' is missing", ("document",), file=source)])
-    tracking = document.get("tracking") if isinstance(document.get("tracking"), Mapping) else {}
+    raw_tracking = document.get("tracking")
+    tracking: Mapping[str, Any] = raw_tracking if isinstance(raw_tracking, Mapping) else {}
     doc_id = _text(tracking.get("id"))
     if doc_id is None:
         problems.append(Problem("document.tracking.id is missing", ("document", "tracking", "id")))
@@ -315,7 +316,8 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
     if problems and (strict or fatal):
         located = [Problem(p.message, p.path, file=source) for p in problems]
         raise InputError(f"{source or doc_id or '<input>'}: cannot read the advisory's products", located)
-    publisher = document.get("publisher") if isinstance(document.get("publisher"), Mapping) else {}
+    raw_publisher = document.get("publisher")
+    publisher: Mapping[str, Any] = raw_publisher if isinstance(raw_publisher, Mapping) else {}
     assert doc_id is not None
     return FlatAdvisory(
         id=doc_id,

@@ -116,7 +116,7 @@ def parse_kev(data: bytes | str | Mapping[str, Any], *, source: str | None = Non
         if not isinstance(v, Mapping):
             problems.append(Problem("each vulnerability must be an object", base, file=source))
             continue
-        missing = [k for k in _REQUIRED if not isinstance(v.get(k), str) or not v.get(k).strip()]
+        missing = [k for k in _REQUIRED if not str(v.get(k) or "").strip() or not isinstance(v.get(k), str)]
         for k in missing:
             problems.append(Problem(f"required field {k!r} is missing or empty", (*base, k), file=source))
         if missing:
