@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import zonewarden.store.sync_tables  # noqa: F401 - registers the CSAF sync tables on metadata
+from zonewarden.store import advisory_tables  # noqa: F401 - registers the advisory tables on metadata
 from zonewarden.store.tables import metadata
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,1249 @@
+"""Advisory use cases: ingest CSAF documents, keep revisions, match them against every site,
+prioritise findings with SSVC, record triage decisions, import the KEV catalog.
+
+Write rules (DESIGN.md): every write is one transaction with an audit event. Ingest runs one
+transaction *per document* so a bad file never stops a batch and nothing is half-stored: the
+advisory row, its findings on every site and the audit event land together or not at all.
+
+Revisions: one row per distinct document (by SHA-256 of its bytes) per tracking id; the row
+with the highest ``/document/tracking/version`` is *current* and is the one matched. A newer
+version supersedes (outcome ``revision``), an older one is kept as history only (``older``),
+the same bytes again change nothing (``unchanged``). The same version with different bytes
+(a publisher correcting a file without bumping the version) replaces the current one and counts
+as a ``revision``.
+
+Findings follow the inventory lazily: each site's content hash is recorded when its findings
+are computed, and every entry point here first rematches sites whose stored content changed
+since (a re-import through any interface). :func:`rematch_site` does it explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import Connection, and_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+
+from zonewarden.domain.advisories import (
+    Finding,
+    FindingStatus,
+    FlatAdvisory,
+    Override,
+    Priority,
+    SsvcDecision,
+    SsvcInput,
+)
+from zonewarden.domain.site import Asset, SiteDocument
+from zonewarden.engines import ssvc as ssvc_engine
+from zonewarden.engines.matching import InventoryIndex, match_advisory
+from zonewarden.engines.products import flatten_advisory
+from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem, ZonewardenError
+from zonewarden.io.csaf import read_csaf
+from zonewarden.services import audit
+from zonewarden.store.advisory_tables import (
+    advisories,
+    findings,
+    kev_entries,
+    match_state,
+    triage_decisions,
+)
+from zonewarden.store.db import Store
+from zonewarden.store.tables import sites
+
+Outcome = Literal["new", "revision", "unchanged", "older", "rejected"]
+SYSTEM_ACTOR = "zonewarden"
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What ingest did with one document."""
+
+    source: str
+    """The file path or URL the bytes came from."""
+    outcome: Outcome
+    """``new`` (first revision of its tracking id), ``revision`` (supersedes the current one),
+    ``unchanged`` (these bytes are stored already), ``older`` (kept as history, not current),
+    ``rejected`` (not stored; see ``error``)."""
+    tracking_id: str | None
+    """``/document/tracking/id`` when it could be read."""
+    version: str | None
+    """``/document/tracking/version`` when it could be read."""
+    error: str | None
+    """Why the document was rejected: names the source and the JSON pointer."""
+    deviations: int
+    """How many deviations from CSAF 2.0 the validator recorded (lenient mode stores them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The results of one batch, in input order, and the findings it changed."""
+
+    results: list[IngestResult]
+    findings_created: int = 0
+    """Findings created on any site by the new and revised advisories."""
+    findings_updated: int = 0
+    """Existing findings whose status, explanation or priority changed."""
+    reopened: int = 0
+    """Triage decisions reopened because a revision changed the product status."""
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def rejected(self) -> list[IngestResult]:
+        return [r for r in self.results if r.outcome == "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryRow:
+    """One stored advisory revision."""
+
+    row_id: int
+    tracking_id: str
+    version: str
+    publisher: str | None
+    title: str
+    release_date: dt.datetime | None
+    status: str | None
+    sha256: str
+    source: str
+    current: bool
+    deviations: tuple[dict[str, str], ...]
+    ingested_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TriageDecision:
+    """One recorded triage decision (append-only)."""
+
+    at: dt.datetime
+    actor: str
+    from_status: str
+    to_status: str
+    why: str
+    owner: str | None
+    expires: dt.date | None
+    controls: tuple[str, ...]
+    automatic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    """A stored finding: one advisory x one asset on one site."""
+
+    id: int
+    site_id: str
+    tracking_id: str
+    advisory_version: str
+    advisory_title: str
+    asset_id: str
+    zone_id: str | None
+    active: bool
+    status: str
+    """Matcher status: affected, not-affected, fixed, needs-review."""
+    reason: str | None
+    """Review reason code (needs-review)."""
+    message: str
+    cves: tuple[str, ...]
+    matches: tuple[dict[str, Any], ...]
+    """Why it matched: one entry per product entry of the advisory that tied to the asset."""
+    ssvc: dict[str, Any] | None
+    """The SSVC decision (inputs with source and override, priority, deciding CVE)."""
+    priority: str | None
+    triage_status: str
+    triage_owner: str | None
+    triage_expires: dt.date | None
+    decisions: tuple[TriageDecision, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "site": self.site_id,
+            "advisory": self.tracking_id,
+            "advisory_version": self.advisory_version,
+            "advisory_title": self.advisory_title,
+            "asset": self.asset_id,
+            "zone": self.zone_id,
+            "active": self.active,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "cves": list(self.cves),
+            "priority": self.priority,
+            "triage": self.triage_status,
+            "triage_owner": self.triage_owner,
+            "triage_expires": self.triage_expires.isoformat() if self.triage_expires else None,
+            "matches": list(self.matches),
+            "ssvc": self.ssvc,
+            "decisions": [
+                {
+                    "at": d.at.isoformat(),
+                    "actor": d.actor,
+                    "from": d.from_status,
+                    "to": d.to_status,
+                    "why": d.why,
+                    "owner": d.owner,
+                    "expires": d.expires.isoformat() if d.expires else None,
+                    "controls": list(d.controls),
+                    "automatic": d.automatic,
+                }
+                for d in self.decisions
+            ],
+        }
+
+
+# --- versions --------------------------------------------------------------------------------
+
+_SEMVER = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*)\.(0|[1-9]\d*))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Order of ``/document/tracking/version`` values (CSAF 2.0 section 3.1.11).
+
+    Integer versioning (``"3"``) and semantic versioning (``"1.2.0"``, ``"1.0.0-rc.1"``) both
+    work; a pre-release sorts before its release, build metadata is ignored. Anything else
+    sorts before every valid version (it can never supersede a valid one).
+    """
+    m = _SEMVER.match(version.strip())
+    if not m:
+        return (-1, version)
+    major, minor, patch, pre = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0), m.group(4)
+    if pre is None:
+        return (0, major, minor, patch, 1, ())
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (0, major, minor, patch, 0, parts)
+
+
+# --- triage workflow -------------------------------------------------------------------------
+
+TRIAGE_STATUSES = (
+    "new",
+    "under-assessment",
+    "not-affected",
+    "mitigated",
+    "remediation-planned",
+    "risk-accepted",
+    "resolved",
+)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"under-assessment"}),
+    "under-assessment": frozenset({"not-affected", "mitigated", "remediation-planned", "risk-accepted", "resolved"}),
+    "not-affected": frozenset({"under-assessment"}),
+    "mitigated": frozenset({"under-assessment", "remediation-planned", "resolved"}),
+    "remediation-planned": frozenset({"under-assessment", "mitigated", "risk-accepted", "resolved"}),
+    "risk-accepted": frozenset({"under-assessment", "remediation-planned", "mitigated", "resolved"}),
+    "resolved": frozenset({"under-assessment"}),
+}
+"""Allowed triage transitions. Every decided state can go back to under-assessment (new facts);
+nothing goes back to ``new``, which only zonewarden sets."""
+
+_OPEN_TRIAGE = frozenset({"new", "under-assessment"})
+
+
+def _clean(text: str | None) -> str | None:
+    # Advisory text is untrusted; PostgreSQL text cannot hold NUL characters.
+    return text.replace("\x00", "\ufffd") if isinstance(text, str) else text
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    text = _clean(text)
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --- per-batch context ---------------------------------------------------------------------
+
+
+class _SiteMatcher:
+    """One site's inventory, indexed once per batch, with exposures and assets by id."""
+
+    def __init__(self, site_id: str, doc: SiteDocument, content_hash: str) -> None:
+        from zonewarden.services.exposure import asset_exposures
+
+        self.site_id = site_id
+        self.doc = doc
+        self.content_hash = content_hash
+        self.index = InventoryIndex(doc.assets)
+        self.assets: dict[str, Asset] = {a.id: a for a in doc.assets}
+        self.exposure: dict[str, SsvcInput] = asset_exposures(doc)
+
+
+def _site_matchers(conn: Connection, site_ids: Iterable[str] | None = None) -> list[_SiteMatcher]:
+    from zonewarden.services.sites import _stored_data
+
+    stmt = select(sites.c.id, sites.c.content_hash).order_by(sites.c.id)
+    if site_ids is not None:
+        stmt = stmt.where(sites.c.id.in_(list(site_ids)))
+    out = []
+    for row in conn.execute(stmt).all():
+        data = _stored_data(conn, row.id)
+        if data is None:
+            continue
+        out.append(_SiteMatcher(row.id, SiteDocument.model_validate(data), row.content_hash))
+    return out
+
+
+def _kev_set(conn: Connection) -> frozenset[str] | None:
+    """CVE ids of the imported KEV catalog; None when none was imported (SSVC says so)."""
+    cves = frozenset(r.cve for r in conn.execute(select(kev_entries.c.cve)))
+    return cves or None
+
+
+def _ssvc_for(
+    flat: FlatAdvisory,
+    finding: Finding | None,
+    status: str,
+    matches: Sequence[dict[str, Any]],
+    cves: Sequence[str],
+    asset: Asset,
+    exposure: SsvcInput,
+    kev: frozenset[str] | None,
+    overrides: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """The highest SSVC priority over the finding's vulnerabilities, with its inputs.
+
+    Only affected and needs-review findings get one: for needs-review it says how urgent the
+    review is if the asset turns out to be affected.
+    """
+    if status not in (FindingStatus.AFFECTED.value, FindingStatus.NEEDS_REVIEW.value):
+        return None
+    product_ids = [m["product_id"] for m in matches if m["status"] == status]
+    wanted = set(cves)
+    vulns = [v for v in flat.vulnerabilities if (v.cve or v.title) in wanted] or list(flat.vulnerabilities)
+    ov = {k: Override.model_validate(v) for k, v in overrides.items()}
+    best: tuple[SsvcDecision, str | None] | None = None
+    for v in sorted(vulns, key=lambda v: v.cve or v.title or ""):
+        score = next((s for s in (v.cvss_v3_for(p) for p in product_ids) if s is not None), None)
+        decision = ssvc_engine.decide(
+            asset=asset,
+            exposure=exposure,
+            cve=v.cve,
+            kev=kev if kev is not None else None,
+            evidence=v.exploitation or flat.exploitation,
+            cvss_vector=score.vector if score else None,
+            overrides=ov,
+        )
+        if best is None or decision.priority.rank > best[0].priority.rank:
+            best = (decision, v.cve or v.title)
+    if best is None:  # an advisory without vulnerabilities: judge the asset alone
+        best = (ssvc_engine.decide(asset=asset, exposure=exposure, kev=kev, evidence=flat.exploitation, overrides=ov), None)
+    out = best[0].model_dump(mode="json")
+    out["vulnerability"] = best[1]
+    return out
+
+
+def _match_json(finding: Finding) -> tuple[list[dict[str, Any]], dict[str, str], str]:
+    matches = [
+        {
+            "product_id": m.product_id,
+            "product_name": _clean(m.product_name),
+            "matched_on": m.matched_on.value,
+            "matched_value": _clean(m.matched_value),
+            "group": m.group.value,
+            "range": _clean(m.range_text),
+            "range_understood_as": _clean(m.range_description),
+            "asset_version": m.asset_version,
+            "in_range": m.in_range,
+            "version_reason": m.version_reason.value if m.version_reason else None,
+            "conditions": [_clean(c) for c in m.conditions],
+            "status": m.status.value,
+            "reason": m.reason.value if m.reason else None,
+            "cves": list(m.cves),
+            "message": _clean(m.message),
+        }
+        for m in finding.matches
+    ]
+    product_status = {m.product_id: f"{m.group.value}:{m.status.value}" for m in finding.matches}
+    return matches, product_status, _clean(finding.message) or ""
+
+
+@dataclass
+class _Counts:
+    created: int = 0
+    updated: int = 0
+    reopened: int = 0
+    deactivated: int = 0
+    reopened_ids: list[int] = field(default_factory=list)
+
+
+def _apply_findings(
+    conn: Connection,
+    sm: _SiteMatcher,
+    flat: FlatAdvisory,
+    advisory_row: int,
+    version: str,
+    kev: frozenset[str] | None,
+    now: dt.datetime,
+    counts: _Counts,
+) -> None:
+    """Upsert the findings of one advisory on one site; reopen triage where the product status changed."""
+    found = match_advisory(flat, sm.index)
+    existing = {
+        r.asset_id: r
+        for r in conn.execute(
+            select(findings).where(and_(findings.c.site_id == sm.site_id, findings.c.tracking_id == flat.id))
+        )
+    }
+    new_rows = []
+    seen = set()
+    for f in found:
+        seen.add(f.asset_id)
+        asset = sm.assets[f.asset_id]
+        matches, product_status, message = _match_json(f)
+        old = existing.get(f.asset_id)
+        overrides = dict(old.overrides) if old is not None else {}
+        decision = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, sm.exposure[asset.id], kev, overrides)
+        priority = decision["priority"] if decision else None
+        values = {
+            "advisory_row": advisory_row,
+            "zone_id": asset.zone,
+            "active": True,
+            "status": f.status.value,
+            "reason": f.reason.value if f.reason else None,
+            "message": message,
+            "cves": list(f.cves),
+            "matches": matches,
+            "product_status": product_status,
+            "ssvc": decision,
+            "priority": priority,
+            "priority_rank": Priority(priority).rank if priority else None,
+        }
+        if old is None:
+            new_rows.append(
+                {
+                    **values,
+                    "site_id": sm.site_id,
+                    "tracking_id": flat.id,
+                    "asset_id": f.asset_id,
+                    "overrides": {},
+                    "triage_status": "new",
+                    "triage_owner": None,
+                    "triage_expires": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        changed_status = old.status != f.status.value or dict(old.product_status) != product_status
+        same = all(getattr(old, k) == v for k, v in values.items())
+        if same:
+            continue
+        values["updated_at"] = now
+        if changed_status and old.triage_status not in _OPEN_TRIAGE:
+            why = (
+                f"revision {version} of {flat.id} changed the product status for {f.asset_id}: "
+                f"{old.status} -> {f.status.value}"
+                + ("" if old.status != f.status.value else " (the product entries or their groups changed)")
+            )
+            values.update(triage_status="under-assessment", triage_owner=None, triage_expires=None)
+            conn.execute(
+                triage_decisions.insert().values(
+                    finding_id=old.id, at=now, actor=SYSTEM_ACTOR, from_status=old.triage_status,
+                    to_status="under-assessment", why=why, owner=None, expires=None, controls=[], automatic=True,
+                )
+            )
+            audit.append(
+                conn, action="finding.reopen", actor=SYSTEM_ACTOR, site_id=sm.site_id, object_type="finding",
+                object_id=str(old.id), reason=why, before={"triage": old.triage_status, "status": old.status},
+                after={"triage": "under-assessment", "status": f.status.value}, at=now,
+            )
+            counts.reopened += 1
+            counts.reopened_ids.append(old.id)
+        conn.execute(update(findings).where(findings.c.id == old.id).values(**values))
+        counts.updated += 1
+    if new_rows:
+        conn.execute(findings.insert(), new_rows)
+        counts.created += len(new_rows)
+    gone = [r.id for a, r in existing.items() if a not in seen and r.active]
+    if gone:
+        conn.execute(update(findings).where(findings.c.id.in_(gone)).values(active=False, updated_at=now))
+        counts.deactivated += len(gone)
+
+
+def _set_match_state(conn: Connection, site_id: str, content_hash: str, now: dt.datetime) -> None:
+    row = conn.execute(select(match_state.c.site_id).where(match_state.c.site_id == site_id)).first()
+    if row is None:
+        conn.execute(match_state.insert().values(site_id=site_id, content_hash=content_hash, matched_at=now))
+    else:
+        conn.execute(
+            update(match_state).where(match_state.c.site_id == site_id).values(content_hash=content_hash, matched_at=now)
+        )
+
+
+def _current_flats(conn: Connection) -> list[tuple[int, str, FlatAdvisory]]:
+    rows = conn.execute(
+        select(advisories.c.id, advisories.c.version, advisories.c.flat)
+        .where(advisories.c.current.is_(True))
+        .order_by(advisories.c.tracking_id)
+    )
+    return [(r.id, r.version, FlatAdvisory.model_validate_json(r.flat)) for r in rows]
+
+
+def _rematch(conn: Connection, sm: _SiteMatcher, kev: frozenset[str] | None, now: dt.datetime) -> _Counts:
+    counts = _Counts()
+    current = _current_flats(conn)
+    for row_id, version, flat in current:
+        _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
+    # Findings of advisories that are no longer current cannot exist (tracking ids are kept),
+    # but findings of assets that left the inventory are handled by _apply_findings above.
+    _set_match_state(conn, sm.site_id, sm.content_hash, now)
+    return counts
+
+
+def _stale_sites(conn: Connection) -> list[str]:
+    state = {r.site_id: r.content_hash for r in conn.execute(select(match_state))}
+    return [
+        r.id
+        for r in conn.execute(select(sites.c.id, sites.c.content_hash).order_by(sites.c.id))
+        if state.get(r.id) != r.content_hash
+    ]
+
+
+def rematch_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> _Counts:
+    """Match every current advisory against the site's stored inventory (after a re-import).
+
+    One transaction; findings of assets no longer in the inventory become inactive (their
+    triage history stays). Returns what changed.
+    """
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        matchers = _site_matchers(conn, [site_id])
+        if not matchers:
+            raise NotFoundError(f"no site {site_id!r} in the database")
+        counts = _rematch(conn, matchers[0], _kev_set(conn), now)
+        if counts.created or counts.updated or counts.deactivated:
+            audit.append(
+                conn, action="findings.rematch", actor=actor, site_id=site_id, object_type="site", object_id=site_id,
+                reason=reason or "the site's inventory changed",
+                after={"created": counts.created, "updated": counts.updated, "deactivated": counts.deactivated,
+                       "reopened": counts.reopened_ids},
+                at=now,
+            )
+    return counts
+
+
+def ensure_current(store: Store, *, actor: str | None = None) -> list[str]:
+    """Rematch every site whose stored content changed since its findings were computed."""
+    with store.read() as conn:
+        stale = _stale_sites(conn)
+        any_advisory = conn.execute(select(advisories.c.id).limit(1)).first() is not None
+    if not any_advisory:
+        return []
+    for site_id in stale:
+        rematch_site(store, site_id, actor=actor, reason="the site's inventory changed since findings were computed")
+    return stale
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+def _deviation_json(devs: Iterable[Any]) -> list[dict[str, str]]:
+    return [{"test_id": d.test_id, "pointer": _clean(d.pointer), "message": _clean(d.message)} for d in devs]
+
+
+def _rejected(source: str, error: str, tracking_id: str | None = None, version: str | None = None, deviations: int = 0) -> IngestResult:
+    return IngestResult(source, "rejected", tracking_id, version, error, deviations)
+
+
+def _release_date(doc: dict[str, Any]) -> dt.datetime | None:
+    try:
+        text = doc["document"]["tracking"]["current_release_date"]
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _doc_status(doc: dict[str, Any]) -> str | None:
+    try:
+        value = doc["document"]["tracking"]["status"]
+    except (KeyError, TypeError):
+        return None
+    return _clip(value, 32) if isinstance(value, str) else None
+
+
+def ingest_bytes(
+    store: Store,
+    items: Iterable[tuple[str, bytes]],
+    *,
+    strict: bool = False,
+    actor: str | None = None,
+    reason: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Validate, store and match CSAF documents given as ``(source, bytes)`` pairs.
+
+    ``strict`` rejects any document with a deviation (for advisories one authors); the default
+    lenient mode stores real-world documents with their deviations. Each document is its own
+    transaction; problems are reported per document (``IngestResult.error`` names the source
+    and JSON pointer) and the batch goes on. ``progress`` is called with ``1`` after each
+    document (an increment, e.g. ``lambda n: bar.advance(task, n)``).
+    """
+    ensure_current(store, actor=actor)
+    now = dt.datetime.now(dt.UTC)
+    results: list[IngestResult] = []
+    totals = _Counts()
+    batch = _Batch(store)
+    for source, data in items:
+        source = str(source)
+        try:
+            result, counts = _ingest_one(store, source, bytes(data), strict, actor, reason, now, batch)
+        except ZonewardenError as exc:
+            if not isinstance(exc, InputError):
+                raise  # the database, not the document: stop
+            result, counts = _rejected(source, f"{source}: {exc}"), _Counts()
+        results.append(result)
+        totals.created += counts.created
+        totals.updated += counts.updated
+        totals.reopened += counts.reopened
+        if progress is not None:
+            progress(1)
+    return IngestReport(results, totals.created, totals.updated, totals.reopened)
+
+
+class _Batch:
+    """Every site's inventory indexed once per batch, on first need (a batch of unchanged
+    documents never builds it), and the KEV catalog."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._loaded: tuple[list[_SiteMatcher], frozenset[str] | None] | None = None
+
+    def load(self) -> tuple[list[_SiteMatcher], frozenset[str] | None]:
+        if self._loaded is None:
+            with self.store.read() as conn:
+                self._loaded = (_site_matchers(conn), _kev_set(conn))
+        return self._loaded
+
+
+def _ingest_one(
+    store: Store,
+    source: str,
+    data: bytes,
+    strict: bool,
+    actor: str | None,
+    reason: str | None,
+    now: dt.datetime,
+    batch: _Batch,
+) -> tuple[IngestResult, _Counts]:
+    counts = _Counts()
+    digest = hashlib.sha256(data).hexdigest()
+    # The same bytes again: nothing to parse, nothing to change (the cheap path of a re-sync).
+    with store.read() as conn:
+        known = conn.execute(
+            select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
+                advisories.c.sha256 == digest
+            )
+        ).first()
+    if known is not None:
+        devs = list(known.deviations or [])
+        if strict and devs:
+            first = devs[0]
+            return _rejected(
+                source,
+                f"{source}: {first['pointer'] or '/'}: strict mode rejects the document with {len(devs)} "
+                f"deviation(s) (stored earlier in lenient mode); first: [{first['test_id']}] {first['message']}",
+                known.tracking_id, known.version, len(devs),
+            ), counts
+        return IngestResult(source, "unchanged", known.tracking_id, known.version, None, len(devs)), counts
+
+    read = read_csaf(data, source=source, strict=strict)
+    if not read.accepted or read.document is None:
+        return _rejected(source, read.error or f"{source}: not accepted", read.tracking_id, read.tracking_version,
+                         len(read.deviations)), counts
+    tracking_id, version = read.tracking_id, read.tracking_version
+    assert tracking_id is not None and version is not None  # accepted documents have both
+    if len(tracking_id) > 200 or len(version) > 100:
+        return _rejected(
+            source, f"{source}: /document/tracking/id: tracking id or version is implausibly long "
+            f"({len(tracking_id)} / {len(version)} characters; limits 200 / 100)", None, None, len(read.deviations),
+        ), counts
+    try:
+        flat = flatten_advisory(read.document, source=source, strict=strict)
+    except InputError as exc:
+        return _rejected(source, str(exc), tracking_id, version, len(read.deviations)), counts
+    # The flattened form is what rematching needs; store it so rematching never re-parses.
+    flat_json = flat.model_dump_json()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
+        return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version), counts
+
+    matchers, kev = batch.load()
+    try:
+        with store.transaction() as conn:
+            cur = conn.execute(
+                select(advisories.c.id, advisories.c.version).where(
+                    and_(advisories.c.tracking_id == tracking_id, advisories.c.current.is_(True))
+                )
+            ).first()
+            if cur is None:
+                outcome: Outcome = "new"
+            elif version_key(version) >= version_key(cur.version):
+                outcome = "revision"
+            else:
+                outcome = "older"
+            if outcome == "revision":
+                conn.execute(update(advisories).where(advisories.c.id == cur.id).values(current=False))
+            inserted = conn.execute(
+                advisories.insert().values(
+                    tracking_id=_clean(tracking_id),
+                    version=_clean(version),
+                    publisher=_clip(read.publisher, 500),
+                    title=_clean(flat.title),
+                    release_date=_release_date(read.document),
+                    status=_doc_status(read.document),
+                    sha256=digest,
+                    source=_clean(source),
+                    strict=strict,
+                    deviations=_deviation_json(read.deviations),
+                    document=text,
+                    flat=flat_json,
+                    current=outcome != "older",
+                    ingested_at=now,
+                )
+            )
+            row_id = inserted.inserted_primary_key[0]
+            if outcome != "older":
+                for sm in matchers:
+                    _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
+                    _set_match_state(conn, sm.site_id, sm.content_hash, now)
+            audit.append(
+                conn,
+                action="advisory.ingest",
+                actor=actor,
+                object_type="advisory",
+                object_id=tracking_id,
+                reason=reason or f"ingest from {source}",
+                before={"version": cur.version} if cur is not None else None,
+                after={
+                    "version": version,
+                    "outcome": outcome,
+                    "sha256": digest,
+                    "strict": strict,
+                    "deviations": len(read.deviations),
+                    "findings": {"created": counts.created, "updated": counts.updated, "reopened": counts.reopened_ids},
+                },
+                at=now,
+            )
+    except IntegrityError:
+        # Another process stored the same bytes between our check and insert.
+        return IngestResult(source, "unchanged", tracking_id, version, None, len(read.deviations)), _Counts()
+    except DataError as exc:
+        return _rejected(source, f"{source}: the database refused a value: {exc.orig}", tracking_id, version,
+                         len(read.deviations)), _Counts()
+    return IngestResult(source, outcome, tracking_id, version, None, len(read.deviations)), counts
+
+
+# --- files ----------------------------------------------------------------------------------
+
+_SKIP_SUFFIXES = (".asc", ".sha256", ".sha512", ".sig")
+_PROVIDER_FILES = frozenset({"provider-metadata.json", "service.json", "aggregator.json"})
+
+
+def iter_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """CSAF candidate files: given files as they are; folders recursively, ``*.json`` only.
+
+    A provider's directory layout (``<tlp>/<year>/*.json`` with ``.asc``/``.sha512`` beside,
+    ROLIE feeds, ``provider-metadata.json``) is walked the same way; signature and hash files
+    are not documents, and the provider's metadata and ROLIE feed files are skipped by name or
+    by the ``-feed-`` naming CSAF providers use. Sorted for a deterministic order.
+    """
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*.json")):
+                if not f.is_file() or f.name in _PROVIDER_FILES or "-feed-" in f.name or f.name.endswith("-feed.json"):
+                    continue
+                out.append(f)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    return out
+
+
+def read_items(paths: Sequence[Path]) -> Iterable[tuple[str, bytes]]:
+    """``(source, bytes)`` pairs, reading one file at a time; unreadable files yield empty bytes
+    (ingest then reports them as not JSON, naming the file)."""
+    for path in paths:
+        if path.name.endswith(_SKIP_SUFFIXES):
+            continue
+        try:
+            yield str(path), path.read_bytes()
+        except OSError:
+            yield str(path), b""
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def list_advisories(store: Store, *, include_history: bool = False) -> list[AdvisoryRow]:
+    """Stored advisories, current revisions only unless ``include_history``; sorted by tracking id, version."""
+    stmt = select(advisories.c[*_ADV_COLS])
+    if not include_history:
+        stmt = stmt.where(advisories.c.current.is_(True))
+    with store.read() as conn:
+        rows = [_advisory_row(r) for r in conn.execute(stmt)]
+    return sorted(rows, key=lambda a: (a.tracking_id, version_key(a.version), a.row_id))
+
+
+_ADV_COLS = (
+    "id", "tracking_id", "version", "publisher", "title", "release_date", "status", "sha256", "source", "current",
+    "deviations", "ingested_at",
+)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _advisory_row(r: Any) -> AdvisoryRow:
+    return AdvisoryRow(
+        r.id, r.tracking_id, r.version, r.publisher, r.title, _utc(r.release_date), r.status, r.sha256, r.source,
+        bool(r.current), tuple(r.deviations or ()), _utc(r.ingested_at) or dt.datetime.min.replace(tzinfo=dt.UTC),
+    )
+
+
+def advisory_history(store: Store, tracking_id: str) -> list[AdvisoryRow]:
+    """Every stored revision of one advisory, oldest version first."""
+    with store.read() as conn:
+        rows = [
+            _advisory_row(r)
+            for r in conn.execute(select(advisories.c[*_ADV_COLS]).where(advisories.c.tracking_id == tracking_id))
+        ]
+    if not rows:
+        raise NotFoundError(f"no advisory {tracking_id!r} stored (see `zonewarden advisories list`)")
+    return sorted(rows, key=lambda a: (version_key(a.version), a.row_id))
+
+
+def advisory_document(store: Store, row_id: int) -> dict[str, Any]:
+    with store.read() as conn:
+        row = conn.execute(select(advisories.c.document).where(advisories.c.id == row_id)).first()
+    if row is None:
+        raise NotFoundError(f"no advisory row {row_id}")
+    doc: dict[str, Any] = orjson.loads(row.document)
+    return doc
+
+
+def _finding_query():  # type: ignore[no-untyped-def]
+    return select(
+        findings,
+        advisories.c.version.label("advisory_version"),
+        advisories.c.title.label("advisory_title"),
+    ).join(advisories, advisories.c.id == findings.c.advisory_row)
+
+
+def _finding_row(r: Any, decisions: tuple[TriageDecision, ...] = ()) -> FindingRow:
+    return FindingRow(
+        id=r.id,
+        site_id=r.site_id,
+        tracking_id=r.tracking_id,
+        advisory_version=r.advisory_version,
+        advisory_title=r.advisory_title,
+        asset_id=r.asset_id,
+        zone_id=r.zone_id,
+        active=bool(r.active),
+        status=r.status,
+        reason=r.reason,
+        message=r.message,
+        cves=tuple(r.cves or ()),
+        matches=tuple(r.matches or ()),
+        ssvc=r.ssvc,
+        priority=r.priority,
+        triage_status=r.triage_status,
+        triage_owner=r.triage_owner,
+        triage_expires=r.triage_expires,
+        decisions=decisions,
+    )
+
+
+_STATUS_ORDER = {"affected": 0, "needs-review": 1, "fixed": 2, "not-affected": 3}
+
+
+def list_findings(
+    store: Store,
+    *,
+    site_id: str | None = None,
+    priority: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    triage: str | Sequence[str] | None = None,
+    zone: str | None = None,
+    advisory: str | None = None,
+    include_inactive: bool = False,
+) -> list[FindingRow]:
+    """Stored findings, most urgent first (priority, then status, advisory, asset).
+
+    Filters take one value or several; ``status`` is the matcher status (affected,
+    not-affected, fixed, needs-review), ``triage`` the workflow status.
+    """
+    ensure_current(store)
+
+    def many(v: str | Sequence[str] | None) -> list[str] | None:
+        return None if v is None else ([v] if isinstance(v, str) else list(v))
+
+    stmt = _finding_query()
+    if not include_inactive:
+        stmt = stmt.where(findings.c.active.is_(True))
+    if site_id is not None:
+        stmt = stmt.where(findings.c.site_id == site_id)
+    if (p := many(priority)) is not None:
+        stmt = stmt.where(findings.c.priority.in_(p))
+    if (s := many(status)) is not None:
+        stmt = stmt.where(findings.c.status.in_(s))
+    if (t := many(triage)) is not None:
+        stmt = stmt.where(findings.c.triage_status.in_(t))
+    if zone is not None:
+        stmt = stmt.where(findings.c.zone_id == zone)
+    if advisory is not None:
+        stmt = stmt.where(findings.c.tracking_id == advisory)
+    with store.read() as conn:
+        rows = [_finding_row(r) for r in conn.execute(stmt)]
+    return sorted(
+        rows,
+        key=lambda f: (
+            -(Priority(f.priority).rank if f.priority else -1),
+            _STATUS_ORDER.get(f.status, 9),
+            f.site_id,
+            f.tracking_id,
+            f.asset_id,
+        ),
+    )
+
+
+def _decisions(conn: Connection, finding_id: int) -> tuple[TriageDecision, ...]:
+    rows = conn.execute(
+        select(triage_decisions).where(triage_decisions.c.finding_id == finding_id).order_by(triage_decisions.c.id)
+    )
+    return tuple(
+        TriageDecision(
+            _utc(r.at) or dt.datetime.min.replace(tzinfo=dt.UTC), r.actor, r.from_status, r.to_status, r.why, r.owner,
+            r.expires, tuple(r.controls or ()), bool(r.automatic),
+        )
+        for r in rows
+    )
+
+
+def get_finding(store: Store, finding_id: int) -> FindingRow:
+    """One finding with its whole triage history."""
+    ensure_current(store)
+    with store.read() as conn:
+        row = conn.execute(_finding_query().where(findings.c.id == finding_id)).first()
+        if row is None:
+            raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
+        return _finding_row(row, _decisions(conn, finding_id))
+
+
+# --- triage ---------------------------------------------------------------------------------
+
+
+def decide(
+    store: Store,
+    finding_id: int,
+    status: str,
+    why: str,
+    owner: str | None = None,
+    expires: dt.date | None = None,
+    actor: str | None = None,
+    *,
+    controls: Sequence[str] = (),
+    today: dt.date | None = None,
+) -> FindingRow:
+    """Record a triage decision (append-only) and move the finding to ``status``.
+
+    Workflow: new -> under-assessment -> not-affected (justification) / mitigated (compensating
+    control ids, which must exist in the site) / remediation-planned / risk-accepted (owner and
+    a future expiry date) / resolved; every decided state can return to under-assessment.
+    Anything else raises :class:`ConflictError`; missing facts raise :class:`InputError`.
+    """
+    if status not in TRIAGE_STATUSES:
+        raise InputError(f"unknown triage status {status!r}; use one of {', '.join(TRIAGE_STATUSES)}")
+    why = (why or "").strip()
+    if len(why) < 10:
+        raise InputError("--why must say why in at least 10 characters (it becomes audit evidence)")
+    today = today or dt.date.today()
+    controls = tuple(sorted({c.strip() for c in controls if c and c.strip()}))
+    problems: list[Problem] = []
+    if status == "risk-accepted":
+        if not owner:
+            problems.append(Problem("risk-accepted needs --owner: the person who accepts the risk", ("owner",)))
+        if expires is None:
+            problems.append(Problem("risk-accepted needs --expires DATE: acceptance is time-limited", ("expires",)))
+        elif expires <= today:
+            problems.append(Problem(f"--expires {expires} is not in the future (today is {today})", ("expires",)))
+    if status == "mitigated" and not controls:
+        problems.append(Problem("mitigated needs --control ID: the compensating control(s) that mitigate it", ("controls",)))
+    if problems:
+        raise InputError(f"finding {finding_id}: cannot record {status}", problems)
+    ensure_current(store, actor=actor)
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
+        if row is None:
+            raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
+        allowed = TRANSITIONS[row.triage_status]
+        if status not in allowed:
+            raise ConflictError(
+                f"finding {finding_id} is {row.triage_status}; it can go to "
+                f"{', '.join(sorted(allowed))}, not {status}"
+            )
+        if controls:
+            from zonewarden.services.sites import _stored_data
+
+            data = _stored_data(conn, row.site_id) or {}
+            known = {c.get("id") for c in data.get("compensating_controls") or []}
+            unknown = [c for c in controls if c not in known]
+            if unknown:
+                raise InputError(
+                    f"finding {finding_id}: unknown compensating control(s) {', '.join(unknown)} in site {row.site_id}",
+                    [Problem("declare it under compensating_controls in the site file first", ("controls",))],
+                )
+        keep = status == "risk-accepted"
+        conn.execute(
+            triage_decisions.insert().values(
+                finding_id=finding_id, at=now, actor=actor or audit.current_actor(), from_status=row.triage_status,
+                to_status=status, why=why, owner=owner, expires=expires, controls=list(controls), automatic=False,
+            )
+        )
+        conn.execute(
+            update(findings)
+            .where(findings.c.id == finding_id)
+            .values(triage_status=status, triage_owner=owner if keep or owner else None,
+                    triage_expires=expires if keep else None, updated_at=now)
+        )
+        audit.append(
+            conn, action="finding.decide", actor=actor, site_id=row.site_id, object_type="finding",
+            object_id=str(finding_id), reason=why, before={"triage": row.triage_status},
+            after={"triage": status, "owner": owner, "expires": expires.isoformat() if expires else None,
+                   "controls": list(controls), "advisory": row.tracking_id, "asset": row.asset_id},
+            at=now,
+        )
+    return get_finding(store, finding_id)
+
+
+def override(
+    store: Store,
+    finding_id: int,
+    values: Mapping[str, str | None],
+    why: str,
+    *,
+    actor: str | None = None,
+) -> FindingRow:
+    """Replace (or with ``None`` remove) computed SSVC inputs of a finding, with a justification.
+
+    ``values`` maps input names (exploitation, exposure, automatable, safety_impact,
+    mission_impact, human_impact) to a value of that decision point. The priority is recomputed
+    in the same transaction; the override and the old and new priority go to the audit log.
+    """
+    why = (why or "").strip()
+    if len(why) < 10:
+        raise InputError("--why must justify the override in at least 10 characters")
+    unknown = sorted(set(values) - set(ssvc_engine.INPUTS))
+    if unknown:
+        raise InputError(f"unknown SSVC input(s) {', '.join(unknown)}; known: {', '.join(ssvc_engine.INPUTS)}")
+    if not values:
+        raise InputError("name at least one input to override, e.g. --exposure open")
+    ensure_current(store, actor=actor)
+    now = dt.datetime.now(dt.UTC)
+    who = actor or audit.current_actor()
+    with store.transaction() as conn:
+        row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
+        if row is None:
+            raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
+        if row.ssvc is None:
+            raise ConflictError(
+                f"finding {finding_id} is {row.status}: only affected and needs-review findings have an SSVC priority"
+            )
+        overrides = dict(row.overrides or {})
+        for name, value in values.items():
+            if value is None:
+                overrides.pop(name, None)
+            else:
+                overrides[name] = Override(value=value, justification=why, by=who).model_dump(mode="json")
+        decision = _recompute(conn, row, overrides)
+        conn.execute(
+            update(findings)
+            .where(findings.c.id == finding_id)
+            .values(overrides=overrides, ssvc=decision, priority=decision["priority"],
+                    priority_rank=Priority(decision["priority"]).rank, updated_at=now)
+        )
+        audit.append(
+            conn, action="finding.override", actor=actor, site_id=row.site_id, object_type="finding",
+            object_id=str(finding_id), reason=why,
+            before={"priority": row.priority, "overrides": row.overrides},
+            after={"priority": decision["priority"], "overrides": overrides}, at=now,
+        )
+    return get_finding(store, finding_id)
+
+
+def _recompute(conn: Connection, row: Any, overrides: Mapping[str, Any], kev: frozenset[str] | None = None,
+               matcher: _SiteMatcher | None = None, flat: FlatAdvisory | None = None) -> dict[str, Any]:
+    if flat is None:
+        flat = FlatAdvisory.model_validate_json(
+            conn.execute(select(advisories.c.flat).where(advisories.c.id == row.advisory_row)).scalar_one()
+        )
+    if matcher is None:
+        matchers = _site_matchers(conn, [row.site_id])
+        if not matchers:
+            raise NotFoundError(f"site {row.site_id!r} of finding {row.id} is no longer in the database")
+        matcher = matchers[0]
+    asset = matcher.assets.get(row.asset_id)
+    if asset is None:
+        raise ConflictError(f"asset {row.asset_id!r} of finding {row.id} is no longer in site {row.site_id}")
+    decision = _ssvc_for(
+        flat, None, row.status, row.matches, row.cves, asset, matcher.exposure[asset.id],
+        kev if kev is not None else _kev_set(conn), overrides,
+    )
+    assert decision is not None
+    return decision
+
+
+# --- KEV ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KevImportReport:
+    version: str
+    entries: int
+    added: int
+    removed: int
+    reprioritised: int
+    """Findings whose SSVC priority changed because of the new catalog."""
+
+
+def import_kev(store: Store, path: str | Path, *, actor: str | None = None, reason: str | None = None) -> KevImportReport:
+    """Replace the stored KEV catalog with the file's and re-prioritise open findings.
+
+    The whole catalog is validated first (:func:`zonewarden.io.kev.load_kev` reports every
+    problem with its JSON pointer); nothing is stored from a damaged file.
+    """
+    from zonewarden.io.kev import load_kev
+
+    catalog = load_kev(path)
+    ensure_current(store, actor=actor)
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        before = {r.cve for r in conn.execute(select(kev_entries.c.cve))}
+        conn.execute(kev_entries.delete())
+        rows = [
+            {
+                "cve": e.cve, "vendor": _clean(e.vendor), "product": _clean(e.product), "name": _clean(e.name),
+                "date_added": e.date_added, "due_date": e.due_date, "ransomware": e.ransomware.value,
+                "catalog_version": catalog.version,
+            }
+            for e in catalog.entries
+        ]
+        for start in range(0, len(rows), 5000):
+            conn.execute(kev_entries.insert(), rows[start : start + 5000])
+        after = {e.cve for e in catalog.entries}
+        changed = _reprioritise(conn, frozenset(after) or None, now)
+        audit.append(
+            conn, action="kev.import", actor=actor, object_type="kev", object_id=catalog.version,
+            reason=reason or f"import from {path}",
+            before={"entries": len(before)},
+            after={"entries": len(after), "added": len(after - before), "removed": len(before - after),
+                   "reprioritised": changed},
+            at=now,
+        )
+    return KevImportReport(catalog.version, len(after), len(after - before), len(before - after), len(changed))
+
+
+def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime) -> list[int]:
+    rows = conn.execute(select(findings).where(and_(findings.c.active.is_(True), findings.c.ssvc.is_not(None)))).all()
+    if not rows:
+        return []
+    matchers = {m.site_id: m for m in _site_matchers(conn, sorted({r.site_id for r in rows}))}
+    flats: dict[int, FlatAdvisory] = {}
+    changed = []
+    for r in rows:
+        sm = matchers.get(r.site_id)
+        if sm is None or r.asset_id not in sm.assets:
+            continue
+        if r.advisory_row not in flats:
+            flats[r.advisory_row] = FlatAdvisory.model_validate_json(
+                conn.execute(select(advisories.c.flat).where(advisories.c.id == r.advisory_row)).scalar_one()
+            )
+        decision = _recompute(conn, r, r.overrides or {}, kev=kev or frozenset(), matcher=sm, flat=flats[r.advisory_row])
+        if decision != r.ssvc:
+            conn.execute(
+                update(findings).where(findings.c.id == r.id).values(
+                    ssvc=decision, priority=decision["priority"], priority_rank=Priority(decision["priority"]).rank,
+                    updated_at=now,
+                )
+            )
+            changed.append(r.id)
+    return changed
+
+
+def kev_count(store: Store) -> tuple[int, str | None]:
+    """How many KEV entries are stored, and the catalog version."""
+    with store.read() as conn:
+        rows = conn.execute(select(kev_entries.c.catalog_version)).all()
+    return len(rows), (rows[0].catalog_version if rows else None)
+
+
+# --- summaries (evidence) -------------------------------------------------------------------
+
+
+def summary(store: Store, site_id: str) -> dict[str, Any]:
+    """Counts per status, priority and triage state of a site's active findings, and the
+    advisories and KEV catalog they come from: the data of the evidence section."""
+    rows = list_findings(store, site_id=site_id)
+    by_status: dict[str, int] = {s.value: 0 for s in FindingStatus}
+    by_priority: dict[str, int] = {p.value: 0 for p in Priority}
+    by_triage: dict[str, int] = dict.fromkeys(TRIAGE_STATUSES, 0)
+    for f in rows:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
+        if f.priority:
+            by_priority[f.priority] += 1
+        by_triage[f.triage_status] = by_triage.get(f.triage_status, 0) + 1
+    kev_entries_count, kev_version = kev_count(store)
+    return {
+        "findings": len(rows),
+        "by_status": by_status,
+        "by_priority": by_priority,
+        "by_triage": by_triage,
+        "advisories": len({f.tracking_id for f in rows}),
+        "advisories_stored": len(list_advisories(store)),
+        "kev_entries": kev_entries_count,
+        "kev_version": kev_version,
+    }
+
+
+__all__ = [
+    "TRANSITIONS",
+    "TRIAGE_STATUSES",
+    "AdvisoryRow",
+    "FindingRow",
+    "IngestReport",
+    "IngestResult",
+    "KevImportReport",
+    "TriageDecision",
+    "advisory_document",
+    "advisory_history",
+    "decide",
+    "ensure_current",
+    "get_finding",
+    "import_kev",
+    "ingest_bytes",
+    "iter_paths",
+    "kev_count",
+    "list_advisories",
+    "list_findings",
+    "override",
+    "read_items",
+    "rematch_site",
+    "summary",
+    "version_key",
+]
