@@ -325,6 +325,16 @@ def test_schema_dir_from_shared_data(monkeypatch: pytest.MonkeyPatch, shared_dat
     assert files is not None and files.origin == "env"
 
 
+def test_schema_falls_back_to_shared_data_without_the_package(
+    monkeypatch: pytest.MonkeyPatch, shared_data
+) -> None:
+    monkeypatch.delenv(schema_mod.ENV_SCHEMA_DIR, raising=False)
+    monkeypatch.setattr(schema_mod, "_layout_package", lambda: None)
+    files = schema_mod.find_schema_files()
+    assert files is not None and files.origin == "shared"
+    assert files.csaf == shared_data / "csaf" / "oasis" / "csaf_2.0" / "json_schema" / "csaf_json_schema.json"
+
+
 def test_schema_comes_from_the_csaf_package_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(schema_mod.ENV_SCHEMA_DIR, raising=False)
     files = schema_mod.find_schema_files()

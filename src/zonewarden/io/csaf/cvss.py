@@ -99,6 +99,7 @@ def parse_vector(vector: object) -> Parsed | None:
 
 @lru_cache(maxsize=4096)
 def _parse_vector(vector: str) -> Parsed | None:
+    base: tuple[str, ...]
     if vector.startswith("CVSS:3.0/") or vector.startswith("CVSS:3.1/"):
         version, body, table, base = vector[5:8], vector[9:], V3_METRICS, V3_BASE
     else:

@@ -200,9 +200,9 @@ def build_context(doc: dict[str, Any]) -> Context:
                 continue
             for i, item in enumerate(items):
                 if type(item) is dict:
-                    ids = item.get(id_key)
-                    if type(ids) is list:
-                        add_ref((f"{vptr}/{list_key}/{i}/{id_key}", ids))
+                    ref_ids = item.get(id_key)
+                    if type(ref_ids) is list:
+                        add_ref((f"{vptr}/{list_key}/{i}/{id_key}", ref_ids))
                     gids = item.get("group_ids")
                     if type(gids) is list and list_key != "scores":
                         add_group_ref((f"{vptr}/{list_key}/{i}/group_ids", gids))
@@ -433,7 +433,7 @@ def invalid_cvss(ctx: Context) -> Dev:
             continue
         if skip_schema:
             continue
-        for err in schemas.cvss[version].iter_errors(obj):
+        for err in schemas.cvss[str(version)].iter_errors(obj):
             yield Deviation("6.1.8", join(ptr, *err.instance_path),
                             f"not valid against the FIRST CVSS {version} schema: "
                             f"{err.message[:200]}")
@@ -479,10 +479,10 @@ def _compute_cvss_findings(kind: str, obj: dict[str, Any]) -> tuple[tuple[str, s
     if kind == "cvss_v3" and obj.get("version") != parsed.version:
         out.append(("6.1.10", "version", f"version {obj.get('version')!r} but the vector is "
                     f"CVSS {parsed.version}"))
-    for prop, expected in cvsslib.properties_of(parsed).items():
-        if prop in obj and obj[prop] != expected:
+    for prop, implied in cvsslib.properties_of(parsed).items():
+        if prop in obj and obj[prop] != implied:
             out.append(("6.1.10", prop, f"{prop} is {obj[prop]!r} but the vector says "
-                        f"{expected}"))
+                        f"{implied}"))
     return tuple(out)
 
 

@@ -128,7 +128,7 @@ def compiled() -> CompiledSchemas | None:
 def _precise_validator() -> Any:
     """A pure-Python ``jsonschema`` validator, used only to explain a failure precisely."""
     import jsonschema
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012, specification_with
 
     schemas = compiled()
@@ -136,7 +136,7 @@ def _precise_validator() -> Any:
     resources = []
     for v, raw in schemas.cvss_raw.items():
         spec = specification_with(raw.get("$schema", ""), default=DRAFT202012)
-        resources.append((_FIRST_URL.format(v=v), Resource(contents=raw, specification=spec)))
+        resources.append((_FIRST_URL.format(v=v), spec.create_resource(raw)))
     registry: Registry = Registry().with_resources(resources)
     cls = jsonschema.validators.validator_for(schemas.csaf_raw)
     return cls(schemas.csaf_raw, registry=registry, format_checker=cls.FORMAT_CHECKER)
