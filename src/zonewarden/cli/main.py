@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.gap",
     "zonewarden.cli.risk",
     "zonewarden.cli.patch",
+    "zonewarden.cli.advisories",
 ]
 
 
