@@ -25,14 +25,17 @@ from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError
 
 
-def load_for_command(db_url: str | None, site_id: str | None, file: Path | None) -> tuple[SiteDocument, Path | None]:
-    """The site to work on: from ``--file`` (no database needed) or from the database."""
+def load_for_command(
+    db_url: str | None, site_id: str | None, file: Path | None, *, without: tuple[str, ...] = ()
+) -> tuple[SiteDocument, Path | None]:
+    """The site to work on: from ``--file`` (no database needed) or from the database, where
+    ``without`` skips sections the command does not read (``paths`` needs no assets)."""
     if file is not None:
         return read_site_file(file), file
     from zonewarden.services import sites
 
     store = open_store_for(db_url)
-    return sites.load_document(store, sites.resolve_site_id(store, site_id)), None
+    return sites.load_document(store, sites.resolve_site_id(store, site_id), without=without), None
 
 
 def read_site_file(path: Path) -> SiteDocument:
@@ -139,7 +142,7 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
     """
     from zonewarden.engines.paths import find_paths, resolve_zone_selector
 
-    doc, _ = load_for_command(db_url, site_id, file)
+    doc, _ = load_for_command(db_url, site_id, file, without=("assets",))
     report = find_paths(
         doc, resolve_zone_selector(doc, source), resolve_zone_selector(doc, target), max_hops=max_hops, limit=limit
     )

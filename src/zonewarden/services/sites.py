@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Text, cast, delete, select
 
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import NotFoundError
@@ -98,8 +98,15 @@ def _diff(section: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
     )
 
 
-def _write(conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: str, now: dt.datetime) -> None:
+def _write(
+    conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: str, now: dt.datetime,
+    evidence: Mapping[str, bytes] | None = None,
+) -> None:
+    """Replace the stored site by ``doc`` (``data`` is its JSON dump). Evidence files: the given
+    ones, or else the stored ones the document still names."""
     site_id = doc.site.id
+    files = dict(evidence) if evidence is not None else _stored_evidence(conn, site_id)
+    wanted = _referenced_files(data)
     conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
     scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
     conn.execute(sites.insert().values(id=site_id, name=doc.site.name, data=scalar, content_hash=digest, updated_at=now))
@@ -119,14 +126,24 @@ def _write(conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: st
             table_ins = site_records.insert()
         for start in range(0, len(rows), 5000):
             conn.execute(table_ins, rows[start : start + 5000])
+    rows = [
+        {"site_id": site_id, "path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "data": b}
+        for p, b in sorted(files.items())
+        if p in wanted
+    ]
+    if rows:
+        conn.execute(evidence_files.insert(), rows)
 
 
-def _stored_data(conn: Connection, site_id: str) -> dict[str, Any] | None:
+def _stored_data(conn: Connection, site_id: str, *, skip: set[str] | None = None) -> dict[str, Any] | None:
     row = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).first()
     if row is None:
         return None
     data: dict[str, Any] = dict(row.data)
+    skip = skip or set()
     for section, table in SITE_CHILD_TABLES.items():
+        if section in skip:
+            continue
         items = [r.data for r in conn.execute(select(table.c.data).where(table.c.site_id == site_id).order_by(table.c.seq))]
         if items:
             data[section] = items
@@ -136,7 +153,8 @@ def _stored_data(conn: Connection, site_id: str) -> dict[str, Any] | None:
         .order_by(site_records.c.section, site_records.c.seq)
     )
     for r in conn.execute(stmt):
-        data.setdefault(r.section, []).append(r.data)
+        if r.section not in skip:
+            data.setdefault(r.section, []).append(r.data)
     return data
 
 
@@ -186,18 +204,7 @@ def import_documents(
             changes = tuple(
                 c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
             )
-            files = dict((evidence or {}).get(doc.site.id) or {})
-            if doc.site.id not in (evidence or {}) and old_row is not None:
-                files = _stored_evidence(conn, doc.site.id)
-            wanted = _referenced_files(data)
-            _write(conn, doc, data, digest, now)
-            rows = [
-                {"site_id": doc.site.id, "path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "data": b}
-                for p, b in sorted(files.items())
-                if p in wanted
-            ]
-            if rows:
-                conn.execute(evidence_files.insert(), rows)
+            _write(conn, doc, data, digest, now, (evidence or {}).get(doc.site.id))
             # SL-T history (IEC 62443-3-2 asks for the rationale of target levels to be kept):
             # one event per zone whose SL-T changed, with before/after and the rationale. The
             # first import is the baseline: its SL-Ts are in the import event itself.
@@ -245,15 +252,50 @@ def resolve_site_id(store: Store, site_id: str | None) -> str:
     return known[0][0]
 
 
-def load_document(store: Store, site_id: str) -> SiteDocument:
-    """The stored site as a validated document."""
+TRUSTED = {"defer_references": True, "trusted": True}
+"""Validation context for documents read back from the database: they were fully validated
+(references included) when written, so Python-level validators that only re-derive what is
+already normalised may skip their work. Engines still reject dangling references they meet."""
+
+
+def _stored_json(conn: Connection, site_id: str, skip: set[str]) -> bytes | None:
+    """The stored document as one JSON text, assembled from the rows' JSON without decoding
+    them in Python: pydantic then validates the text in one pass (about twice as fast as
+    decoding 100k rows and validating the Python objects)."""
+    row = conn.execute(select(cast(sites.c.data, Text)).where(sites.c.id == site_id)).first()
+    if row is None:
+        return None
+    head = orjson.loads(row[0])
+    parts = [orjson.dumps(k) + b":" + orjson.dumps(v) for k, v in head.items()]
+    for section, table in SITE_CHILD_TABLES.items():
+        if section in skip:
+            continue
+        stmt = select(cast(table.c.data, Text)).where(table.c.site_id == site_id).order_by(table.c.seq)
+        items = [r[0] for r in conn.execute(stmt)]
+        if items:
+            parts.append(orjson.dumps(section) + b":[" + ",".join(items).encode() + b"]")
+    stmt = (
+        select(site_records.c.section, cast(site_records.c.data, Text))
+        .where(site_records.c.site_id == site_id)
+        .order_by(site_records.c.section, site_records.c.seq)
+    )
+    grouped: dict[str, list[str]] = {}
+    for section, text in conn.execute(stmt):
+        if section not in skip:
+            grouped.setdefault(section, []).append(text)
+    for section, texts in grouped.items():
+        parts.append(orjson.dumps(section) + b":[" + ",".join(texts).encode() + b"]")
+    return b"{" + b",".join(parts) + b"}"
+
+
+def load_document(store: Store, site_id: str, *, without: Iterable[str] = ()) -> SiteDocument:
+    """The stored site as a document. ``without`` leaves list sections out (``paths`` needs no
+    assets): the result is then a partial view, for reading only."""
     with store.read() as conn:
-        data = _stored_data(conn, site_id)
-    if data is None:
+        text = _stored_json(conn, site_id, set(without))
+    if text is None:
         raise NotFoundError(f"no site {site_id!r} in the database")
-    # Stored documents were validated on import; references are re-checked cheaply anyway so a
-    # hand-edited database cannot feed an engine a dangling reference.
-    return SiteDocument.model_validate(data)
+    return SiteDocument.model_validate_json(text, context=TRUSTED)
 
 
 def delete_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
