@@ -122,9 +122,13 @@ class VersionRange:
 
     parsed = True
 
+    _description: str = field(init=False, default="", repr=False, compare=False)
+
     def __post_init__(self) -> None:
         everything = any(i.lower is None and i.upper is None and i.prefix is None for i in self.intervals)
         object.__setattr__(self, "is_all", everything)
+        text = " or ".join(str(i) for i in self.intervals) + "".join(f" [{c}]" for c in self.conditions)
+        object.__setattr__(self, "_description", text)
 
     def contains(self, version: OTVersion | str | None) -> bool | None:
         """True/False when the version decides it; None when it cannot be compared.
@@ -153,8 +157,7 @@ class VersionRange:
 
     def describe(self) -> str:
         """Normalised text: ``>= 2.0.3 and < 2.0.6``, ``< 2.9 SP1 or = 3.0``."""
-        out = " or ".join(str(i) for i in self.intervals)
-        return out + "".join(f" [{c}]" for c in self.conditions)
+        return self._description
 
 
 @dataclass(frozen=True, slots=True)
