@@ -1,0 +1,164 @@
+"""Benchmark: the auditor evidence package of a synthetic 10k-asset site.
+
+    .venv/bin/python bench/bench_report.py [--assets 10000] [--seed 62443] [--no-pdf]
+
+The site comes from bench/synth.py (zones, conduits, assets) and is enriched here with what an
+auditor package reports on: a requirement status for every SR/RE of every zone, compensating
+controls with the options considered, exceptions, two risk scenarios per zone, legacy
+constraints, assessments and change records, all from a fixed seed.
+
+Printed: the time to build the sections (per section, engines apart), to render HTML + JSON and
+to render the PDF, each also as a ratio against a baseline measured in the same run: plain
+``orjson.dumps`` of the site document (the least any export of the same data costs). Targets
+(issue 5): HTML + JSON under 30 s, PDF under 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import orjson  # noqa: E402
+from synth import generate  # noqa: E402
+
+from zonewarden.catalog import load_62443_3_3  # noqa: E402
+from zonewarden.domain.site import SiteDocument  # noqa: E402
+from zonewarden.evidence.builder import build_package, render_package  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 25)
+
+
+def enrich(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Add the governance records an auditor package shows (deterministic for ``seed``)."""
+    rnd = random.Random(seed)
+    reqs = [r.id for r in load_62443_3_3()]
+    data["people"] = [
+        {"id": "p-owner", "name": "Olivia Owner", "roles": ["asset-owner"], "email": "owner@plant.example"},
+        {"id": "p-approver", "name": "Arne Approver", "roles": ["management"]},
+        {"id": "p-assessor", "name": "Ines Assessor", "roles": ["auditor"]},
+    ]
+    zones = [z for z in data["zones"] if z["kind"] != "external"]
+    controls, statuses, risks, exceptions = [], [], [], []
+    for i in range(0, len(zones), 10):
+        group = [z["id"] for z in zones[i : i + 10]]
+        controls.append({
+            "id": f"CC-{i // 10:03d}", "title": f"Isolation of legacy nodes, group {i // 10}",
+            "description": "Legacy nodes sit behind a dedicated filtering firewall with monitored access.",
+            "covers": sorted(rnd.sample(reqs, 6)), "zones": group, "rationale": "legacy-os",
+            "options_considered": [
+                {"option": "replace the controllers", "why_not": "needs a line stop and full revalidation"},
+                {"option": "isolate behind a cell firewall"},
+            ],
+            "owner": "p-owner", "approver": "p-approver", "approved": "2025-03-01",
+            "review": "2026-09-01" if i % 30 == 0 else "2027-03-01",
+            "expires": "2026-06-30" if i % 50 == 0 else "2027-12-31",
+        })
+    for n, z in enumerate(zones):
+        cc = controls[n // 10]
+        for rid in reqs:
+            roll = rnd.random()
+            row: dict[str, Any] = {"target": z["id"], "requirement": rid}
+            if roll < 0.85:
+                row["status"] = "implemented"
+                if roll < 0.2:
+                    row["evidence"] = [{"document": f"SOP-{rid.replace(' ', '')}", "date": "2026-01-15"}]
+            elif roll < 0.90 and rid in cc["covers"]:
+                row.update(status="compensated", compensating_control=cc["id"])
+            elif roll < 0.92:
+                row.update(status="not-applicable", justification="Function not present in this zone.")
+            elif roll < 0.95:
+                row.update(status="planned", target_date="2027-06-01")
+            else:
+                row["status"] = "partial"
+            statuses.append(row)
+        for k in range(2):
+            likelihood = rnd.randint(2, 5)
+            risks.append({
+                "id": f"R-{n:04d}-{k}", "title": f"Malware via {['removable media', 'remote access'][k]} in {z['id']}",
+                "threat": {"actor": rnd.choice(["criminal", "insider-negligent", "opportunistic"]),
+                           "vector": ["removable-media", "remote-access"][k]},
+                "zone": z["id"],
+                "inherent": {"likelihood": likelihood, "impacts": {"safety": rnd.randint(1, 5),
+                                                                    "supply-disruption": rnd.randint(2, 5)}},
+                "controls": [cc["id"], "SR 1.1"] if k == 0 else ["SR 2.1"],
+                "residual": {"likelihood": max(1, likelihood - 2)},
+                "treatment": "mitigate", "owner": "p-owner",
+                "review_date": "2026-06-01" if n % 7 == 0 else "2027-06-01",
+            })
+        if n % 25 == 0:
+            exceptions.append({
+                "id": f"EX-{n:04d}", "title": f"Shared operator login in {z['id']}",
+                "requirements": ["SR 1.1 RE 1"], "zones": [z["id"]],
+                "justification": "Operator panels support one account only until the 2027 upgrade.",
+                "residual_risk": "medium", "owner": "p-owner", "approver": "p-approver",
+                "approved": "2026-01-01", "expires": "2027-12-31",
+            })
+    for a in data["assets"]:
+        if a.get("end_of_support"):
+            a["legacy_constraints"] = ["OEM image on an unsupported OS; vendor will not qualify patches"]
+            a["serial_number"] = f"SN{a['id']}"
+    data.update(
+        people=data["people"], compensating_controls=controls, requirements=statuses, risks=risks,
+        exceptions=exceptions,
+        assessments=[{"id": "AS-2025", "kind": "full", "date": "2025-05-01", "assessors": ["p-assessor"],
+                      "outcome": "satisfactory-with-findings"}],
+        changes=[{"id": f"CR-{i:03d}", "type": "new-integration", "title": f"New historian interface {i}",
+                  "zones": [zones[i]["id"]], "status": "implemented", "raised": "2026-08-01",
+                  "implemented": "2026-09-01", "owner": "p-owner",
+                  "approvals": [{"by": "p-approver", "on": "2026-08-10"}]} for i in range(min(20, len(zones)))],
+    )
+    return data
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--assets", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=62443)
+    ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (the slow part)")
+    args = ap.parse_args()
+
+    data = enrich(generate(args.assets, seed=args.seed), args.seed)
+    load_s, doc = timed(lambda: SiteDocument.model_validate(data))
+    # Baseline: serialising the same document to JSON once, the floor of any export.
+    base_s = min(timed(lambda: orjson.dumps(doc.model_dump(mode="json")))[0] for _ in range(3))
+    print(f"site: {len(doc.zones)} zones, {len(doc.conduits)} conduits, {len(doc.assets)} assets, "
+          f"{len(doc.requirements)} statuses, {len(doc.risks)} risks; load {load_s:.2f} s")
+    print(f"baseline json.dumps of the document: {base_s:.3f} s")
+
+    build_s, pkg = timed(lambda: build_package(doc, "auditor", AS_OF))
+    html_s, files = timed(lambda: render_package(pkg, ["html", "json"]))
+    total = build_s + html_s
+    print(f"\nbuild sections          {build_s:7.2f} s  ({build_s / base_s:6.1f}x baseline)")
+    print(f"render HTML + JSON      {html_s:7.2f} s  ({html_s / base_s:6.1f}x baseline)")
+    print(f"HTML + JSON package     {total:7.2f} s  ({total / base_s:6.1f}x baseline)  target < 30 s "
+          f"{'OK' if total < 30 else 'MISSED'}")
+    print("  sizes: " + ", ".join(f"{k} {len(v) / 1e6:.1f} MB" for k, v in sorted(files.items()) if k.startswith("evidence")))
+    print("\ntime per section (engines apart, first use):")
+    for key, seconds in sorted(pkg.timings.items(), key=lambda kv: -kv[1]):
+        if key.startswith(("section:", "engine:")):
+            print(f"  {key:34s} {seconds:7.3f} s  ({seconds / base_s:6.1f}x baseline)")
+    if not args.no_pdf:
+        pdf_s, pdf_files = timed(lambda: render_package(pkg, ["pdf"]))
+        pdf_total = build_s + pdf_s
+        print(f"\nPDF package (build + HTML + PDF) {pdf_total:7.2f} s  ({pdf_total / base_s:6.1f}x baseline)  "
+              f"target < 120 s {'OK' if pdf_total < 120 else 'MISSED'}; "
+              f"{len(pdf_files['evidence-auditor.pdf']) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
