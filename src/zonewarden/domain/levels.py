@@ -25,7 +25,8 @@ class FR(StrEnum):
     FR7 = "FR7"
 
     @property
-    def title(self) -> str:
+    def full_name(self) -> str:
+        """The FR's name, e.g. "Identification and authentication control"."""
         return FR_TITLES[self]
 
 

@@ -499,7 +499,7 @@ class CheckSettings(Model):
 class SiteDocument(Model):
     """One site as written in a site file (and as stored): the unit of import and export."""
 
-    zonewarden: Literal[1] = Field(default=FORMAT_VERSION, description="Site file format version.")
+    zonewarden: Literal[1] = Field(default=1, description="Site file format version (FORMAT_VERSION).")
     site: SiteInfo
     people: tuple[Person, ...] = ()
     zones: tuple[Zone, ...] = ()

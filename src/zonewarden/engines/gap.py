@@ -521,7 +521,7 @@ def explain(report: GapReport, target: str, fr: FR | str) -> list[str]:
     g = tg.fr(fr)
     label = f"{tg.kind} {tg.target}" + (f" ({tg.name})" if tg.name else "")
     lines = [
-        f"{label}, {fr.value} {fr.title}, as of {report.as_of}: "
+        f"{label}, {fr.value} {fr.full_name}, as of {report.as_of}: "
         f"SL-T {_fmt_level(g.sl_target)}, SL-A {g.sl_achieved}, SL-C limit {_fmt_level(g.sl_capability)}."
     ]
     if g.sl_achieved == 4:

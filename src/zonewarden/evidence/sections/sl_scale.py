@@ -38,7 +38,7 @@ class SLScaleSection:
             self.title,
             {
                 "levels": levels,
-                "foundational_requirements": [{"id": fr.value, "title": fr.title} for fr in FR],
+                "foundational_requirements": [{"id": fr.value, "title": fr.full_name} for fr in FR],
             },
             [] if catalog is not None else [f"catalog: {ctx.why_missing('catalog')}"],
         )
