@@ -280,9 +280,10 @@ def _stored_json(conn: Connection, site_id: str, skip: set[str]) -> bytes | None
         .order_by(site_records.c.section, site_records.c.seq)
     )
     grouped: dict[str, list[str]] = {}
-    for record in conn.execute(stmt):
-        if record[0] not in skip:
-            grouped.setdefault(record[0], []).append(record[1])
+    records: list[Any] = list(conn.execute(stmt))
+    for section, text in records:
+        if section not in skip:
+            grouped.setdefault(section, []).append(text)
     for section, texts in grouped.items():
         parts.append(orjson.dumps(section) + b":[" + ",".join(texts).encode() + b"]")
     return b"{" + b",".join(parts) + b"}"
