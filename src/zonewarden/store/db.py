@@ -8,7 +8,9 @@ revision before use, inside one transaction on PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,8 +86,40 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
+_REV = re.compile(r"^(down_revision|revision)\s*=\s*(None|[\"'][^\"']+[\"'])", re.MULTILINE)
+
+
+@functools.cache
+def expected_heads() -> frozenset[str]:
+    """Head revisions of the migration scripts, read from the files without importing Alembic
+    (which costs most of a second on every command otherwise)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    folder = resources.files("zonewarden.store") / "migrations" / "versions"
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".py"):
+            continue
+        found = dict((k, v.strip("\"'")) for k, v in _REV.findall(entry.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+        if found.get("down_revision") not in (None, "None"):
+            parents.add(found["down_revision"])
+    return frozenset(revisions - parents)
+
+
+def _is_current(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except SQLAlchemyError:
+        return False
+    return {r[0] for r in rows} == expected_heads()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (every head: features add branches)."""
+    if _is_current(engine):
+        return
     from alembic import command
 
     cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
