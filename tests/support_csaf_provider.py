@@ -276,7 +276,7 @@ class FakeIngest:
         for source, data in items:
             self.calls.append(source)
             if source in self.fail_on:
-                raise RuntimeError("database went away")
+                raise RuntimeError("ingest crashed on this document")
             r = read_csaf(data, source=source, strict=strict)
             if not r.accepted:
                 outcome = "rejected"

@@ -161,7 +161,7 @@ def test_an_ingest_error_is_reported_and_retried(store, mirror) -> None:  # type
         ingest.fail_on.add(victim)
         first = sync(store, url, ingest=ingest, options=FAST)
         assert [(f.url, f.stage) for f in first.failed] == [(victim, "ingest")]
-        assert "database went away" in (first.failed[0].reason or "")
+        assert "ingest crashed on this document" in (first.failed[0].reason or "")
         ingest.fail_on.clear()
         second = sync(store, url, ingest=ingest, options=FAST)
         assert second.ok and second.downloaded == 1 and second.ingested["new"] == 1
@@ -277,3 +277,77 @@ def test_a_url_that_is_not_a_provider_is_an_input_error(store, tmp_path: Path) -
     with S.serve(tmp_path / "www") as (base, _faults), pytest.raises(InputError, match="not a CSAF directory"):
         sync(store, base + "/nothing/", ingest=S.FakeIngest(), options=FAST)
     assert sources(store) == []
+
+
+# --- the command, with the real ingest service --------------------------------------------------
+
+
+def _cli(*args: str, db: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["advisories", "sync", *args, "--db", db], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sync_command_ingests_reports_and_exits_by_outcome(mirror, tmp_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services.advisories import list_advisories
+    from zonewarden.store.db import open_store
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with S.serve(mirror.root) as (base, faults):
+        url = base + WHITE + S.FEED_NAME
+        code, out, err = _cli(url, "--format", "json", "--retries", "0", db=db)
+        assert code == 0, err
+        report = json.loads(out)
+        assert (report["kind"], report["discovered"], report["downloaded"]) == ("rolie", 30, 30)
+        assert report["ingested"]["new"] == 30 and report["failures"] == []
+        assert "signatures not checked" in err
+
+        store = open_store(db)
+        try:
+            held = {a.tracking_id for a in list_advisories(store)}
+        finally:
+            store.close()
+        assert len(held) == 30 and all(t.startswith("ICSA-23-") for t in held)
+
+        # A changed file that the server now drops mid-body: reported, exit 1, in the table too.
+        name = mirror.files[9]
+        mirror.rewrite(name, (mirror.folder / name).read_bytes() + b"\n", time="2031-01-01T00:00:00.000000Z")
+        faults.drop.add(WHITE + name)
+        code, out, err = _cli(url, "--retries", "0", db=db)
+        assert code == 1
+        assert "peer closed connection" in out and "failed" in out and "retried on the next sync" in err
+        faults.drop.clear()
+        code, out, _ = _cli(url, "--format", "json", db=db)
+        # Same advisory with a trailing newline: new bytes, but ingest knows the revision.
+        assert code == 0 and json.loads(out)["downloaded"] == 1
+
+        # --key with the CISA files: their signatures are not by our key, so every changed
+        # document fails the check (CISA's key is not part of the shared data).
+        publisher, _ = keys
+        key = tmp_path / "psirt.asc"
+        key.write_bytes(publisher.public_key)
+        mirror.rewrite(name, (mirror.folder / name).read_bytes() + b"\n", time="2032-01-01T00:00:00.000000Z")
+        code, out, err = _cli(url, "--key", str(key), "--format", "json", db=db)
+        assert code == 1 and "signatures not checked" not in err
+        (failure,) = json.loads(out)["failures"]
+        assert failure["stage"] == "signature" and failure["url"].endswith(name)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ftp://127.0.0.1/csaf/",), "not an http(s) URL"),
+        (("{base}/nothing/",), "neither changes.csv nor index.txt"),
+        (("{base}/csaf/", "--key", "{tmp}/missing.asc"), "cannot read"),
+        (("{base}/csaf/", "--key", "{tmp}/csaf/index.txt"), "no OpenPGP public key"),
+        (("{base}/csaf/", "--jobs", "0"), "--jobs"),
+    ],
+)
+def test_sync_command_bad_usage_exits_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    _own_provider(tmp_path, None, n=1)
+    with S.serve(tmp_path) as (base, _faults):
+        code, out, err = _cli(*(a.format(base=base, tmp=tmp_path) for a in args), db=f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 2 and message in err and out == ""

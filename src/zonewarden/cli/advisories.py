@@ -440,3 +440,7 @@ def findings_override_cmd(finding_id: int, exploitation: str | None, exposure: s
 
 
 commands = [advisories_group, kev_group, findings_group]
+
+from zonewarden.cli.advisories_sync import sync_cmd  # noqa: E402 - `advisories sync` lives in its own module
+
+advisories_group.add_command(sync_cmd)

@@ -87,14 +87,24 @@ def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retr
             *({"what": f"ingested: {k}", "count": v} for k, v in counts["ingested"].items()),
             {"what": "failed", "count": len(report.failed)},
         ]
-        emit_rows(rows, ["what", "count"], "table", title=f"sync {report.url} ({report.kind})")
+        note(f"synced {_safe(report.url)} ({report.kind})")
+        emit_rows(rows, ["what", "count"], "table")
         if report.failed:
-            emit_rows([{"url": f.url, "stage": f.stage, "reason": f.reason} for f in report.failed],
-                      ["url", "stage", "reason"], "table", title="failed (retried on the next sync)")
+            note("failed (retried on the next sync):")
+            emit_rows([{"url": _safe(f.url), "stage": f.stage, "reason": _safe(f.reason)} for f in report.failed],
+                      ["url", "stage", "reason"], "table")
     if not report.signatures_checked:
         note("note: signatures not checked; pass --key with the publisher's OpenPGP public key")
     if report.failed:
         sys.exit(EXIT_FINDINGS)
+
+
+_CONTROL = {c: "\ufffd" for c in range(32) if c not in (9, 10)} | {127: "\ufffd"}
+
+
+def _safe(text: str | None) -> str:
+    """Text from the provider (URLs, server messages) without terminal control characters."""
+    return "" if text is None else str(text).translate(_CONTROL)
 
 
 class _progress:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import httpx
 from sqlalchemy import select
 
+from zonewarden.errors import StoreError
 from zonewarden.io.csaf.sync import (
     DEFAULT_OPTIONS,
     Discovery,
@@ -354,6 +355,8 @@ def _ingest_one(
     url = got.doc.url
     try:
         rep = ingest(store, [(url, got.content)], strict=strict, actor=actor, reason=reason)
+    except StoreError:
+        raise  # the database, not the document: every further file would fail the same way
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run; reported per file
         return FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")
     results = list(getattr(rep, "results", []) or [])
