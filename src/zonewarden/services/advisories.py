@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from zonewarden.domain.advisories import (
@@ -387,12 +387,7 @@ def _apply_findings(
 ) -> None:
     """Upsert the findings of one advisory on one site; reopen triage where the product status changed."""
     found = match_advisory(flat, sm.index)
-    existing = {
-        r.asset_id: r
-        for r in conn.execute(
-            select(findings).where(and_(findings.c.site_id == sm.site_id, findings.c.tracking_id == flat.id))
-        )
-    }
+    existing = {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
     new_rows = []
     seen = set()
     for f in found:
@@ -610,18 +605,38 @@ def ingest_bytes(
 
 
 class _Batch:
-    """Every site's inventory indexed once per batch, on first need (a batch of unchanged
-    documents never builds it), and the KEV catalog."""
+    """State shared by the documents of one batch: the digests already stored (so unchanged
+    documents cost one set lookup), and every site's inventory indexed once, on first need (a
+    batch of unchanged documents never builds it), with the KEV catalog."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._loaded: tuple[list[_SiteMatcher], frozenset[str] | None] | None = None
+        with store.read() as conn:
+            self.digests: set[str] = {r.sha256 for r in conn.execute(select(advisories.c.sha256))}
+        self.state_written: set[str] = set()
+        """Sites whose match state this batch has recorded (once per site is enough)."""
 
     def load(self) -> tuple[list[_SiteMatcher], frozenset[str] | None]:
         if self._loaded is None:
             with self.store.read() as conn:
                 self._loaded = (_site_matchers(conn), _kev_set(conn))
         return self._loaded
+
+
+# Statements built once: constructing SQLAlchemy statements per document costs more than
+# executing them on SQLite.
+_BY_DIGEST = select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
+    advisories.c.sha256 == bindparam("digest")
+)
+_CURRENT = select(advisories.c.id, advisories.c.version).where(
+    and_(advisories.c.tracking_id == bindparam("tid"), advisories.c.current.is_(True))
+)
+_SUPERSEDE = update(advisories).where(advisories.c.id == bindparam("row_id")).values(current=False)
+_INSERT_ADVISORY = advisories.insert()
+_FINDINGS_OF = select(findings).where(
+    and_(findings.c.site_id == bindparam("site"), findings.c.tracking_id == bindparam("tid"))
+)
 
 
 def _ingest_one(
@@ -637,12 +652,10 @@ def _ingest_one(
     counts = _Counts()
     digest = hashlib.sha256(data).hexdigest()
     # The same bytes again: nothing to parse, nothing to change (the cheap path of a re-sync).
-    with store.read() as conn:
-        known = conn.execute(
-            select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
-                advisories.c.sha256 == digest
-            )
-        ).first()
+    known = None
+    if digest in batch.digests:
+        with store.read() as conn:
+            known = conn.execute(_BY_DIGEST, {"digest": digest}).first()
     if known is not None:
         devs = list(known.deviations or [])
         if strict and devs:
@@ -680,11 +693,7 @@ def _ingest_one(
     matchers, kev = batch.load()
     try:
         with store.transaction() as conn:
-            cur = conn.execute(
-                select(advisories.c.id, advisories.c.version).where(
-                    and_(advisories.c.tracking_id == tracking_id, advisories.c.current.is_(True))
-                )
-            ).first()
+            cur = conn.execute(_CURRENT, {"tid": tracking_id}).first()
             if cur is None:
                 outcome: Outcome = "new"
             elif version_key(version) >= version_key(cur.version):
@@ -692,9 +701,10 @@ def _ingest_one(
             else:
                 outcome = "older"
             if outcome == "revision":
-                conn.execute(update(advisories).where(advisories.c.id == cur.id).values(current=False))
+                conn.execute(_SUPERSEDE, {"row_id": cur.id})
             inserted = conn.execute(
-                advisories.insert().values(
+                _INSERT_ADVISORY,
+                dict(
                     tracking_id=_clean(tracking_id),
                     version=_clean(version),
                     publisher=_clip(read.publisher, 500),
@@ -709,13 +719,14 @@ def _ingest_one(
                     flat=flat_json,
                     current=outcome != "older",
                     ingested_at=now,
-                )
+                ),
             )
             row_id = inserted.inserted_primary_key[0]
             if outcome != "older":
                 for sm in matchers:
                     _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
-                    _set_match_state(conn, sm.site_id, sm.content_hash, now)
+                    if sm.site_id not in batch.state_written:
+                        _set_match_state(conn, sm.site_id, sm.content_hash, now)
             audit.append(
                 conn,
                 action="advisory.ingest",
@@ -735,11 +746,16 @@ def _ingest_one(
                 at=now,
             )
     except IntegrityError:
+        batch.state_written.clear()  # the rolled-back transaction may have held the writes
         # Another process stored the same bytes between our check and insert.
         return IngestResult(source, "unchanged", tracking_id, version, None, len(read.deviations)), _Counts()
     except DataError as exc:
+        batch.state_written.clear()
         return _rejected(source, f"{source}: the database refused a value: {exc.orig}", tracking_id, version,
                          len(read.deviations)), _Counts()
+    batch.digests.add(digest)
+    if outcome != "older":
+        batch.state_written.update(sm.site_id for sm in matchers)
     return IngestResult(source, outcome, tracking_id, version, None, len(read.deviations)), counts
 
 
@@ -1160,7 +1176,12 @@ def import_kev(store: Store, path: str | Path, *, actor: str | None = None, reas
 
 
 def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime) -> list[int]:
-    rows = conn.execute(select(findings).where(and_(findings.c.active.is_(True), findings.c.ssvc.is_not(None)))).all()
+    # ssvc holds JSON null (not SQL NULL) for findings without a priority: filter on status.
+    rows = conn.execute(
+        select(findings).where(
+            and_(findings.c.active.is_(True), findings.c.status.in_(["affected", "needs-review"]))
+        )
+    ).all()
     if not rows:
         return []
     matchers = {m.site_id: m for m in _site_matchers(conn, sorted({r.site_id for r in rows}))}
