@@ -45,7 +45,8 @@ def _console(err: bool = False):  # type: ignore[no-untyped-def]
 def _print(text: str) -> None:
     from rich.text import Text
 
-    _console().print(Text(_safe(text)))
+    # No wrapping: lines stay whole for grep and for copying ranges and ids.
+    _console().print(Text(_safe(text)), soft_wrap=True)
 
 
 # --- advisories -----------------------------------------------------------------------------
