@@ -264,7 +264,13 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 @patch_group.group("defer")
 def defer_group() -> None:
-    """Record and approve deferrals (asset + patch, reason, compensating controls, expiry)."""
+    """Record and approve deferrals (asset + patch, reason, compensating controls, expiry).
+
+    \b
+    Examples:
+      zonewarden patch defer record def-coat-hmi.yaml
+      zonewarden patch defer approve DEF-2026-011 --approver p-hkessler
+    """
 
 
 @defer_group.command("record")
@@ -327,7 +333,14 @@ def defer_approve_cmd(deferral_id: str, approver: str, approved: str | None, rea
 
 @patch_group.group("change")
 def change_group() -> None:
-    """Patch change records: record, approve or reject, advance (implemented, closed)."""
+    """Patch change records: record, approve or reject, advance (implemented, closed).
+
+    \b
+    Examples:
+      zonewarden patch change record pc-wincc.yaml
+      zonewarden patch change approve PC-2026-040 --by p-mbrandt --role ot-engineering
+      zonewarden patch change advance PC-2026-040 closed --set closed=2026-12-22 --set "post_implementation_review=ok"
+    """
 
 
 @change_group.command("record")
