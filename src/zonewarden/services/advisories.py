@@ -341,6 +341,18 @@ def _ssvc_for(
     return out
 
 
+def _shared_decision(decision: dict[str, Any] | None, asset: Asset) -> dict[str, Any] | None:
+    """A decision computed for an asset with the same exposure, criticality and impacts, with
+    the impact inputs' sources (which name the asset) taken from this asset."""
+    if decision is None:
+        return None
+    safety, mission = ssvc_engine.impacts_from(asset)
+    out = dict(decision)
+    out["safety_impact"] = safety.model_dump(mode="json")
+    out["mission_impact"] = mission.model_dump(mode="json")
+    return out
+
+
 def _match_json(finding: Finding) -> tuple[list[dict[str, Any]], dict[str, str], str]:
     matches = [
         {
@@ -390,13 +402,28 @@ def _apply_findings(
     existing = {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
     new_rows = []
     seen = set()
+    # Assets that look the same to matching share one (immutable) matches tuple, and assets
+    # with the same exposure and impacts share the SSVC decision: a fleet of 500 identical
+    # drives costs one explanation and one decision, not 500 (see _shared_decision).
+    explained: dict[int, tuple[list[dict[str, Any]], dict[str, str], str]] = {}
+    decided: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     for f in found:
         seen.add(f.asset_id)
         asset = sm.assets[f.asset_id]
-        matches, product_status, message = _match_json(f)
+        key = id(f.matches)
+        if key not in explained:
+            explained[key] = _match_json(f)
+        matches, product_status, message = explained[key]
         old = existing.get(f.asset_id)
         overrides = dict(old.overrides) if old is not None else {}
-        decision = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, sm.exposure[asset.id], kev, overrides)
+        exposure = sm.exposure[asset.id]
+        if overrides:
+            decision = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
+        else:
+            dkey = (key, exposure.value, exposure.source, asset.criticality, asset.safety_impact, asset.mission_impact)
+            if dkey not in decided:
+                decided[dkey] = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
+            decision = _shared_decision(decided[dkey], asset)
         priority = decision["priority"] if decision else None
         values = {
             "advisory_row": advisory_row,
