@@ -716,11 +716,24 @@ def check_plan(problem: Problem, plan: PatchPlan, doc: SiteDocument) -> list[str
         minutes = sum(jobs[a.item.key].duration for a in group)
         if w.capacity_hours is not None and minutes > w.capacity_hours * 60:
             out.append(f"{wid} {_start}: {minutes} min > capacity {w.capacity_hours} h")
+        per_asset: dict[str, int] = defaultdict(int)
+        for a in group:
+            per_asset[a.item.asset_id] += jobs[a.item.key].duration
+        for aid, mins in per_asset.items():
+            if mins > (group[0].end - group[0].start).total_seconds() / 60:
+                out.append(f"{wid} {_start}: {aid}'s patches take {mins} min, longer than the window")
     placed = {a.item.key: a for a in plan.assignments}
     for job in problem.jobs:
         a = placed.get(job.item.key)
         if a is None:
             continue
+        w = windows[a.window]
+        if a.start.date() < job.earliest:
+            out.append(f"{job.item.key}: before {job.earliest} (request, qualification or pilot soak)")
+        if job.restart and not w.allows_restart:
+            out.append(f"{job.item.key}: needs a restart, window {a.window} allows none")
+        if (a.end - a.start).total_seconds() / 60 < job.duration:
+            out.append(f"{job.item.key}: {job.duration} min do not fit in the window")
         for p in job.pilots:
             pk = problem.jobs[p].item.key
             if pk not in placed:
