@@ -111,6 +111,9 @@ def test_negated_exploit_sentences_do_not_count() -> None:
     assert exploitation_in("This vulnerability is not exploitable remotely; no known public exploits exist.") is None
     level, quote = exploitation_in("High skill level. Public exploits are available.")
     assert level is Exploitation.PUBLIC_POC and quote == "Public exploits are available"
+    level, _ = exploitation_in("Known public exploitations specifically targeting this vulnerability have been reported to CISA.")
+    assert level is Exploitation.ACTIVE
+    assert exploitation_in("No known public exploitation specifically targeting this vulnerability has been reported.") is None
 
 
 def test_dangling_reference_is_reported() -> None:

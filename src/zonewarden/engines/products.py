@@ -45,7 +45,7 @@ _VERSION_CATEGORIES = {"product_version": VersionKind.VERSION, "product_version_
 _NEGATED = re.compile(r"\bno known\b|\bnot\b|\bno public\b|\bno (?:reports?|evidence)\b", re.I)
 _ACTIVE = re.compile(
     r"actively exploited|being exploited|exploited in the wild|known to be exploited|"
-    r"reports? of (?:active )?exploitation|exploitation (?:has been|was) (?:observed|reported)",
+    r"reports? of (?:active )?exploitation|exploitations?\b[^.]{0,80}\b(?:has|have) been (?:observed|reported)",
     re.I,
 )
 _POC = re.compile(

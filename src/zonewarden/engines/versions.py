@@ -109,7 +109,9 @@ _MAX_CODE_LETTERS = 3
 """Longer unknown words (``January``, ``Edition``, ``WinCC``) are prose, not version codes."""
 
 _LEX = re.compile(r"(?P<num>\d+)|(?P<word>[A-Za-z]+)|(?P<sep>[ .\-_()]+)|(?P<star>\*)|(?P<bad>.)")
-_PREFIX = re.compile(r"^\s*(?:version\s*|ver\.\s*|ver\s+)?[vV](?=\s?\d)\s?|^\s*(?:version\s+|ver\.\s*|ver\s+)", re.I)
+_PREFIX = re.compile(
+    r"^\s*(?:version\s*|ver\.\s*|ver\s+)?[vV](?=[\s_.\-]?\d)[\s_.\-]?|^\s*(?:version\s+|ver\.\s*|ver\s+)", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +131,15 @@ class Token:
             return (_CLASS[self.kind], 0, 0, self.text)
         return (_CLASS[self.kind], self.rank, self.value, self.text.lower() if self.rank == 4 else "")
 
-    def format(self) -> str:
+    def format(self, before_number: bool = False) -> str:
+        """Spelling of the token; ``before_number``: a number follows, so a 0 must be shown."""
         if self.kind is TokenKind.NUMBER:
             return self.text or str(self.value)  # keep the vendor's digits: 2021.06, v32.011
         if self.kind is TokenKind.LETTERS:
             return self.text
         if self.text and self.rank == 4 and self.value == 0:
             return f"Rev {self.text}"
-        if self.value == 0 and self._word.lower() not in _NEEDS_NUMBER:
+        if self.value == 0 and self._word.lower() not in _NEEDS_NUMBER and self.rank != 4 and not before_number:
             return self._word  # "beta", "SP": parses back to the same value 0
         sep = " " if len(self._word) > 2 else ""
         return f"{self._word}{sep}{self.value}"
@@ -211,8 +214,9 @@ class OTVersion:
         """Canonical spelling: ``V2.9.0 sp1`` -> ``2.9.0 SP1``; parsing it gives an equal value."""
         out = ""
         prev: Token | None = None
-        for tok in self.tokens:
-            piece = tok.format()
+        for i, tok in enumerate(self.tokens):
+            nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+            piece = tok.format(nxt is not None and nxt.kind is TokenKind.NUMBER)
             if prev is None:
                 out = piece
             elif tok.kind is TokenKind.NUMBER and prev.kind is TokenKind.NUMBER:
@@ -273,7 +277,7 @@ def _tokens(text: str) -> list[Token]:
             if nxt and nxt[0] == "num":
                 tokens.append(Token(kind, int(nxt[1]), "", rank))
                 i += 2
-            elif rank == 4 and nxt and nxt[0] == "word" and len(nxt[1]) <= 2:
+            elif rank == 4 and nxt and nxt[0] == "word" and len(nxt[1]) <= 2 and nxt[1].lower() not in _QUALIFIERS:
                 tokens.append(_rev_token(rank, nxt[1]))  # Rev. C, Rev J
                 i += 2
             else:
@@ -286,6 +290,8 @@ def _tokens(text: str) -> list[Token]:
             )
         tokens.append(Token(TokenKind.LETTERS, 0, word))
         i += 1
+    if len(tokens) > 1 and tokens[0] == Token(TokenKind.LETTERS, 0, "v") and tokens[1].kind is TokenKind.NUMBER:
+        del tokens[0]  # "V)0", "V_2": a version prefix behind an odd separator
     return tokens
 
 
