@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -147,6 +148,7 @@ class Mirror:
     def rewrite(self, name: str, data: bytes, *, time: str, fix_hash: bool = True) -> None:
         path = self.materialise(name)
         path.write_bytes(data)
+        _bump_mtime(path)
         if fix_hash:
             (self.folder / (name + ".sha512")).write_text(
                 f"{hashlib.sha512(data).hexdigest()}  {Path(name).name}")
@@ -249,13 +251,17 @@ def write_signed(folder: Path, rel: str, data: bytes, gpg: Gpg | None, *, signat
     (folder / (rel + ".sha256")).write_text(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n")
     if signature is not None or gpg is not None:
         (folder / (rel + ".asc")).write_bytes(signature if signature is not None else gpg.sign(data))  # type: ignore[union-attr]
-    # Each write gets a later mtime than the last, as on a real server; If-Modified-Since
-    # works at one-second resolution, so consecutive writes must not share a second.
-    stamp = 1_700_000_000 + 10 * next(_MTIMES)
-    os.utime(path, (stamp, stamp))
+    _bump_mtime(path)
 
 
 _MTIMES = itertools.count(1)
+
+
+def _bump_mtime(path: Path) -> None:
+    """Each write gets a later mtime than any before, as on a real server: Last-Modified has
+    one-second resolution, so two quick writes must not share a second."""
+    stamp = int(time.time()) + 2 * next(_MTIMES)
+    os.utime(path, (stamp, stamp))
 
 
 @dataclass

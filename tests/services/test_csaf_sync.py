@@ -317,7 +317,7 @@ def test_sync_command_ingests_reports_and_exits_by_outcome(mirror, tmp_path: Pat
         mirror.rewrite(name, (mirror.folder / name).read_bytes() + b"\n", time="2031-01-01T00:00:00.000000Z")
         faults.drop.add(WHITE + name)
         code, out, err = _cli(url, "--retries", "0", db=db)
-        assert code == 1
+        assert code == 1, out + err
         assert "peer closed connection" in out and "failed" in out and "retried on the next sync" in err
         faults.drop.clear()
         code, out, _ = _cli(url, "--format", "json", db=db)

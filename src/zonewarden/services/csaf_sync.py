@@ -44,6 +44,9 @@ from zonewarden.store.sync_tables import csaf_sync_files, csaf_sync_sources
 
 ACTION = "advisories.sync"
 OUTCOMES = ("new", "revision", "unchanged", "older", "rejected")
+# Verified documents handed to ingest per call; bounded in count and bytes.
+INGEST_BATCH = 32
+INGEST_BATCH_BYTES = 16 * 1024 * 1024
 
 
 class IngestFn(Protocol):
@@ -194,40 +197,6 @@ def _needs_fetch(doc: RemoteDocument, state: tuple[Known, dict[str, Any]] | None
     return doc.updated is None or doc.updated != known.updated
 
 
-def _write_state(
-    store: Store,
-    source_id: int,
-    d: Downloaded,
-    *,
-    status: str,
-    strict: bool,
-    outcome: str,
-    tracking_id: str | None,
-    version: str | None,
-    error: str | None,
-) -> None:
-    values = {
-        "updated": d.doc.updated,
-        "etag": d.etag,
-        "last_modified": d.last_modified,
-        "sha512": d.sha512,
-        "sha256": d.sha256 or None,
-        "status": status,
-        "strict": strict,
-        "outcome": outcome,
-        "tracking_id": tracking_id,
-        "version": version,
-        "error": error[:4000] if error else None,
-        "synced_at": _now(),
-    }
-    where = (csaf_sync_files.c.source_id == source_id) & (csaf_sync_files.c.url == d.doc.url)
-    with store.transaction() as conn:
-        if conn.execute(select(csaf_sync_files.c.url).where(where)).first() is None:
-            conn.execute(csaf_sync_files.insert().values(source_id=source_id, url=d.doc.url, **values))
-        else:
-            conn.execute(csaf_sync_files.update().where(where).values(**values))
-
-
 def _touch_state(store: Store, source_id: int, d: Downloaded) -> None:
     """A document found unchanged: remember the provider's newer time and the new validators."""
     where = (csaf_sync_files.c.source_id == source_id) & (csaf_sync_files.c.url == d.doc.url)
@@ -298,6 +267,8 @@ def _run(
 
     downloaded = 0
     ingested: Counter[str] = Counter()
+    batch: list[Downloaded] = []
+    batch_bytes = 0
     total = len(to_fetch)
     for i, got in enumerate(_fetch_all(fetcher, to_fetch, state, verifier is not None, options)):
         if progress:
@@ -315,7 +286,12 @@ def _run(
             if problem is not None:
                 results[got.doc.url] = FileResult(got.doc.url, "failed", stage="signature", reason=problem)
                 continue
-        results[got.doc.url] = _ingest_one(store, source_id, got, ingest, strict, actor, reason, ingested)
+        batch.append(got)
+        batch_bytes += len(got.content)
+        if len(batch) >= INGEST_BATCH or batch_bytes >= INGEST_BATCH_BYTES:
+            results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
+            batch, batch_bytes = [], 0
+    results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
 
     files = tuple(sorted(results.values(), key=lambda r: r.url))
     failed = tuple(sorted([r for r in files if r.action == "failed"] + listing_failures, key=lambda r: r.url))
@@ -342,40 +318,80 @@ def _run(
     return report
 
 
-def _ingest_one(
+def _ingest_batch(
     store: Store,
     source_id: int,
-    got: Downloaded,
+    batch: list[Downloaded],
     ingest: IngestFn,
     strict: bool,
     actor: str | None,
     reason: str,
     ingested: Counter[str],
-) -> FileResult:
-    url = got.doc.url
+) -> dict[str, FileResult]:
+    """Ingest verified documents, then record each one's state.
+
+    Several documents per ingest call (ingest commits each document on its own) spare its
+    per-call set-up; the batch's state rows are then written in one transaction. A crash in
+    between only means those documents are fetched again next time and ingest finds them
+    ``unchanged``.
+    """
+    if not batch:
+        return {}
     try:
-        rep = ingest(store, [(url, got.content)], strict=strict, actor=actor, reason=reason)
+        rep = ingest(store, [(d.doc.url, d.content) for d in batch], strict=strict, actor=actor, reason=reason)
+        results = list(getattr(rep, "results", []) or [])
+        if [str(r.source) for r in results] != [d.doc.url for d in batch]:
+            raise RuntimeError(f"ingest returned {len(results)} results for {len(batch)} documents")
     except StoreError:
         raise  # the database, not the document: every further file would fail the same way
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run; reported per file
-        return FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")
-    results = list(getattr(rep, "results", []) or [])
-    if len(results) != 1:
-        return FileResult(url, "failed", stage="ingest", reason=f"ingest returned {len(results)} results for one file")
-    res = results[0]
-    outcome = str(res.outcome)
-    if outcome == "rejected":
-        # Remembered so that an unchanged rejected document is not fetched on every run; it is
-        # fetched again when the provider changes it, or when strict mode rejected it and this
-        # run is lenient.
-        _write_state(store, source_id, got, status="rejected", strict=strict, outcome=outcome,
-                     tracking_id=res.tracking_id, version=res.version, error=res.error)
-        return FileResult(url, "failed", outcome=outcome, tracking_id=res.tracking_id, version=res.version,
-                          stage="ingest", reason=res.error or "rejected")
-    _write_state(store, source_id, got, status="ingested", strict=strict, outcome=outcome,
-                 tracking_id=res.tracking_id, version=res.version, error=None)
-    ingested[outcome] += 1
-    return FileResult(url, "ingested", outcome=outcome, tracking_id=res.tracking_id, version=res.version)
+        if len(batch) > 1:
+            # Find the document that breaks ingest: the others go through one by one.
+            out: dict[str, FileResult] = {}
+            for d in batch:
+                out.update(_ingest_batch(store, source_id, [d], ingest, strict, actor, reason, ingested))
+            return out
+        url = batch[0].doc.url
+        return {url: FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")}
+
+    out = {}
+    rows = []
+    for d, res in zip(batch, results, strict=True):
+        outcome = str(res.outcome)
+        url = d.doc.url
+        if outcome == "rejected":
+            # Remembered so that an unchanged rejected document is not fetched on every run; it
+            # is fetched again when the provider changes it, or when strict mode rejected it and
+            # a later run is lenient.
+            out[url] = FileResult(url, "failed", outcome=outcome, tracking_id=res.tracking_id, version=res.version,
+                                  stage="ingest", reason=res.error or "rejected")
+            status = "rejected"
+        else:
+            ingested[outcome] += 1
+            out[url] = FileResult(url, "ingested", outcome=outcome, tracking_id=res.tracking_id, version=res.version)
+            status = "ingested"
+        rows.append((d, {
+            "updated": d.doc.updated,
+            "etag": d.etag,
+            "last_modified": d.last_modified,
+            "sha512": d.sha512,
+            "sha256": d.sha256 or None,
+            "status": status,
+            "strict": strict,
+            "outcome": outcome,
+            "tracking_id": res.tracking_id,
+            "version": res.version,
+            "error": res.error[:4000] if status == "rejected" and res.error else None,
+            "synced_at": _now(),
+        }))
+    with store.transaction() as conn:
+        for d, values in rows:
+            where = (csaf_sync_files.c.source_id == source_id) & (csaf_sync_files.c.url == d.doc.url)
+            if conn.execute(select(csaf_sync_files.c.url).where(where)).first() is None:
+                conn.execute(csaf_sync_files.insert().values(source_id=source_id, url=d.doc.url, **values))
+            else:
+                conn.execute(csaf_sync_files.update().where(where).values(**values))
+    return out
 
 
 def _fetch_all(
@@ -390,6 +406,11 @@ def _fetch_all(
     def one(doc: RemoteDocument) -> Downloaded | Failure:
         st = state.get(doc.url)
         known = st[0] if st and st[1]["status"] == "ingested" else None
+        if known is not None and doc.updated is not None:
+            # The listing already says this document changed: ask unconditionally. A 304 here
+            # would only mean the server's one-second Last-Modified missed a quick second edit;
+            # identical bytes are still recognised by their SHA-512 and not ingested again.
+            known = Known(known.updated, None, None, known.sha512, known.sha256)
         return download(fetcher, doc, known, want_signature=want_signature, options=options)
 
     if options.workers <= 1 or len(docs) <= 1:
