@@ -1269,6 +1269,30 @@ def summary(store: Store, site_id: str) -> dict[str, Any]:
     }
 
 
+def evidence_data(store: Store, site_id: str) -> dict[str, Any]:
+    """What the evidence section ``advisories`` needs (plain data): the summary, every active
+    finding without its match details, and every triage decision of the site, oldest first."""
+    rows = list_findings(store, site_id=site_id)
+    decisions = []
+    with store.read() as conn:
+        for f in sorted(rows, key=lambda f: f.id):
+            for d in _decisions(conn, f.id):
+                decisions.append({
+                    "finding": f.id, "at": d.at.isoformat(timespec="seconds"), "actor": d.actor, "from": d.from_status,
+                    "to": d.to_status, "why": d.why, "owner": d.owner,
+                    "expires": d.expires.isoformat() if d.expires else None, "controls": list(d.controls),
+                    "automatic": d.automatic,
+                })
+    findings_json = []
+    for f in rows:
+        item = f.as_json()
+        item.pop("matches")
+        item.pop("decisions")
+        findings_json.append(item)
+    return {"summary": summary(store, site_id), "findings": findings_json,
+            "decisions": sorted(decisions, key=lambda d: (d["at"], d["finding"]))}
+
+
 __all__ = [
     "TRANSITIONS",
     "TRIAGE_STATUSES",
@@ -1282,6 +1306,7 @@ __all__ = [
     "advisory_history",
     "decide",
     "ensure_current",
+    "evidence_data",
     "get_finding",
     "import_kev",
     "ingest_bytes",

@@ -1,0 +1,136 @@
+"""Benchmark: advisory ingest into SQLite, and matching CISA's feed against a 100k-asset site.
+
+    .venv/bin/python bench/bench_ingest.py [--assets 100000] [--naive-sample 5] [--store-sample 40]
+
+Part 1, ingest: every shared CISA advisory, lenient mode, into a fresh SQLite database holding
+the example plant (so matching, SSVC and findings storage are included), through
+``services.advisories.ingest_bytes`` as the CLI calls it. Baseline in the same run: plain
+``orjson.loads`` of the same bytes. Then the same files again (all unchanged).
+
+Part 2, matching at scale: the synthetic site ``bench/synth.py generate(100_000)``; every
+advisory matched against it with the indexed matcher, against the naive advisory x asset loop
+(``match_advisory_naive``) timed on a sample and extrapolated. Then the service path on that
+site for a sample of advisories (match + SSVC + stored findings), as findings per second.
+
+Times are CPU seconds of this process (``time.process_time``): these machines are shared and
+wall time measures the neighbours; wall time is printed beside for reference. Files are read
+into memory first and not timed. Not collected by pytest (docs/advisories.md has figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synth import generate  # noqa: E402
+
+from zonewarden.domain.site import SiteDocument  # noqa: E402
+from zonewarden.engines.matching import (  # noqa: E402
+    InventoryIndex,
+    match_advisory,
+    match_advisory_naive,
+    match_all,
+)
+from zonewarden.engines.products import flatten_advisory  # noqa: E402
+from zonewarden.io.sitefile import load_site  # noqa: E402
+from zonewarden.services import advisories as svc  # noqa: E402
+from zonewarden.services.sites import import_documents  # noqa: E402
+from zonewarden.store.db import open_store  # noqa: E402
+
+CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+
+
+class Clock:
+    def __enter__(self) -> Clock:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cpu, self.wall = time.process_time() - self.cpu, time.perf_counter() - self.wall
+
+
+def part_ingest(items: list[tuple[str, bytes]], tmp: Path) -> None:
+    with Clock() as parse:
+        for _, data in items:
+            orjson.loads(data)
+    store = open_store(f"sqlite:///{tmp / 'ingest.db'}")
+    import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")])
+    with Clock() as ingest:
+        report = svc.ingest_bytes(store, items)
+    with Clock() as again:
+        report2 = svc.ingest_bytes(store, items)
+    n = len(items)
+    outcomes = {o: report.count(o) for o in ("new", "revision", "older", "unchanged", "rejected")}
+    print(f"ingest: {n} CISA advisories, lenient, SQLite, example plant ({report.findings_created} findings) {outcomes}")
+    print(f"  orjson.loads alone: {parse.cpu:.2f} s CPU ({n / parse.cpu:,.0f} docs/s)")
+    print(f"  ingest (validate + flatten + store + match + SSVC): {ingest.cpu:.2f} s CPU, {ingest.wall:.2f} s wall "
+          f"({n / ingest.cpu:,.0f} docs/s) -> ratio to parsing alone {ingest.cpu / parse.cpu:.1f}x (target 4x)")
+    print(f"  re-ingest (all unchanged: {report2.count('unchanged')}): {again.cpu:.2f} s CPU, {again.wall:.2f} s wall "
+          f"-> ratio to parsing alone {again.cpu / parse.cpu:.1f}x")
+    store.close()
+
+
+def part_matching(items: list[tuple[str, bytes]], tmp: Path, n_assets: int, naive_sample: int, store_sample: int) -> None:
+    flats = [flatten_advisory(orjson.loads(data), source=src) for src, data in items]
+    doc = SiteDocument.model_validate(generate(n_assets))
+    with Clock() as index_clock:
+        index = InventoryIndex(doc.assets)
+    with Clock() as all_clock:
+        found = match_all(flats, index)
+    rng = random.Random(62443)
+    sample = rng.sample(flats, naive_sample)
+    with Clock() as naive_clock:
+        naive = [match_advisory_naive(a, doc.assets) for a in sample]
+    with Clock() as fast_clock:
+        fast = [match_advisory(a, index) for a in sample]
+    same = all([(f.asset_id, f.status) for f in x] == [(f.asset_id, f.status) for f in y] for x, y in zip(naive, fast, strict=True))
+    naive_all = naive_clock.cpu / naive_sample * len(flats)
+    print(f"matching: {len(flats)} advisories x {len(doc.assets):,} assets ({index.classes} classes), index {index_clock.cpu:.2f} s")
+    print(f"  indexed, all advisories: {all_clock.cpu:.2f} s CPU -> {len(found):,} findings")
+    print(f"  naive loop on {naive_sample} advisories: {naive_clock.cpu:.2f} s vs indexed {fast_clock.cpu * 1000:.1f} ms "
+          f"(same findings: {same}); all advisories naive (extrapolated) {naive_all:.0f} s -> ratio {naive_all / all_clock.cpu:.0f}x")
+
+    # The service path on the big site: ingest a sample of advisories with the site stored.
+    store = open_store(f"sqlite:///{tmp / 'big.db'}")
+    with Clock() as import_clock:
+        import_documents(store, [doc])
+    picked = rng.sample(items, store_sample)
+    with Clock() as svc_clock:
+        report = svc.ingest_bytes(store, picked)
+    rate = report.findings_created / svc_clock.cpu if svc_clock.cpu else 0.0
+    per_adv = svc_clock.cpu / store_sample
+    print(f"  service path on the {len(doc.assets):,}-asset site (import {import_clock.cpu:.1f} s): {store_sample} advisories "
+          f"-> {report.findings_created:,} stored findings in {svc_clock.cpu:.2f} s CPU ({svc_clock.wall:.2f} s wall): "
+          f"{rate:,.0f} findings/s, {per_adv * 1000:.0f} ms per advisory")
+    store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--assets", type=int, default=100_000)
+    ap.add_argument("--naive-sample", type=int, default=5)
+    ap.add_argument("--store-sample", type=int, default=40, help="advisories stored against the big site")
+    ap.add_argument("--skip-scale", action="store_true", help="only the ingest part")
+    args = ap.parse_args()
+    if not CISA.is_dir():
+        sys.exit(f"shared CISA data not found at {CISA}")
+    items = [(str(p), p.read_bytes()) for p in sorted(CISA.glob("*/*.json"))]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        part_ingest(items, tmp)
+        if not args.skip_scale:
+            part_matching(items, tmp, args.assets, args.naive_sample, args.store_sample)
+
+
+if __name__ == "__main__":
+    main()
