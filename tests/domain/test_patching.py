@@ -340,3 +340,25 @@ def test_bad_patching_file_is_reported_with_file_and_line(tmp_path: Path) -> Non
     messages = [str(p) for p in info.value.problems]
     assert any("patching.yaml:" in m and "maintenance_windows[0].rule" in m and "ambiguous" in m for m in messages)
     assert any("patching.yaml:" in m and "deferrals[0]" in m and "cannot approve it" in m for m in messages)
+
+
+def test_items_from_stored_finding_rows() -> None:
+    """The advisories service's FindingRow: tracking id, triage history, priority as text."""
+    from zonewarden.services.advisories import FindingRow, TriageDecision
+
+    def decision(day: int, to: str) -> TriageDecision:
+        return TriageDecision(dt.datetime(2026, 11, day, 10, 0, tzinfo=dt.UTC), "p-mbrandt", "new", to, "why", None,
+                              None, (), False)
+
+    row = FindingRow(
+        id=1, site_id="s", tracking_id="ICSA-26-100-01", advisory_version="1", advisory_title="S7-1500 DoS",
+        asset_id="gran-plc-hsg", zone_id="gran", active=True, status="affected", reason=None, message="",
+        cves=("CVE-2026-40112",), matches=(), ssvc=None, priority="out-of-cycle", triage_status="remediation-planned",
+        triage_owner="p-mbrandt", triage_expires=None,
+        decisions=(decision(3, "under-assessment"), decision(5, "remediation-planned"), decision(9, "remediation-planned")),
+    )
+    [item] = items_from_findings([row])
+    assert (item.patch_ref, item.asset_id, item.priority, item.requested, item.title, item.cves) == (
+        "ICSA-26-100-01", "gran-plc-hsg", PatchPriority.OUT_OF_CYCLE, dt.date(2026, 11, 9), "S7-1500 DoS",
+        ("CVE-2026-40112",),
+    )

@@ -566,11 +566,12 @@ def items_from_findings(
     """Remediation items for advisory findings whose triage status is 'remediation planned'.
 
     Duck-typed on purpose, so the advisories workflow (issue 6) can hand over its stored
-    finding records or plain dicts without this module importing it. Read per finding:
-    ``asset_id``, ``advisory_id``, ``triage_status`` (or ``status``), ``priority`` (an SSVC
-    priority or its value; missing means 'scheduled'), ``requested`` (or ``triaged``/
-    ``updated``: the date the remediation was decided), and optionally ``cves``, ``title``,
-    ``duration_minutes``, ``restart_needed``, ``qualified``. Findings with another status are
+    finding records (``services.advisories.FindingRow``) or plain dicts without this module
+    importing it. Read per finding: ``asset_id``, ``advisory_id`` (or ``tracking_id``),
+    ``triage_status`` (or ``status``), ``priority`` (an SSVC priority or its value; missing
+    means 'scheduled'), ``requested`` (or ``triaged``/``updated``, or else the time of the
+    latest decision to 'remediation-planned' in ``decisions``), and optionally ``cves``,
+    ``title`` (or ``advisory_title``), ``duration_minutes``, ``restart_needed``, ``qualified``. Findings with another status are
     skipped; a planned finding without a date and without ``default_requested`` is an error.
     """
     out: dict[str, RemediationItem] = {}
@@ -583,21 +584,26 @@ def items_from_findings(
             raw_priority = raw_priority.get("priority")
         raw_priority = getattr(raw_priority, "priority", raw_priority)  # an SsvcDecision
         priority = PatchPriority(str(getattr(raw_priority, "value", raw_priority) or "scheduled"))
-        requested = (
-            _get(f, "requested", None) or _get(f, "triaged", None) or _get(f, "updated", None) or default_requested
-        )
+        requested = _get(f, "requested", None) or _get(f, "triaged", None) or _get(f, "updated", None)
+        if requested is None:
+            # The advisories service's FindingRow keeps its triage history: the remediation was
+            # decided by the latest decision that moved the finding to 'remediation planned'.
+            moves = [d for d in _get(f, "decisions", ()) or () if _get(d, "to_status") == REMEDIATION_PLANNED]
+            requested = max((_get(d, "at") for d in moves), default=None) or default_requested
         if isinstance(requested, dt.datetime):
             requested = requested.date()
         elif isinstance(requested, str):
             requested = dt.date.fromisoformat(requested[:10])
-        asset, advisory = str(_get(f, "asset_id")), str(_get(f, "advisory_id"))
+        asset = str(_get(f, "asset_id"))
+        advisory = str(_get(f, "advisory_id", None) or _get(f, "tracking_id"))
         if requested is None:
             raise ValueError(f"finding {advisory} x {asset} has no triage date; pass default_requested")
         item = RemediationItem(
             asset_id=asset, patch_ref=advisory, priority=priority, requested=requested,
             duration_minutes=_get(f, "duration_minutes", None),
             restart_needed=bool(_get(f, "restart_needed", True)), source="finding",
-            title=str(_get(f, "title", "") or advisory), cves=tuple(_get(f, "cves", ()) or ()),
+            title=str(_get(f, "title", None) or _get(f, "advisory_title", None) or advisory),
+            cves=tuple(_get(f, "cves", ()) or ()),
             qualified=_get(f, "qualified", None),
         )
         # One item per advisory and asset; a re-triaged finding keeps its most urgent priority.

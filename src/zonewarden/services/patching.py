@@ -234,10 +234,8 @@ def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
         if exc.name == "zonewarden.services.advisories":
             return []
         raise
-    lister = getattr(advisories, "list_findings", None)
-    if lister is None:
-        return []
-    return items_from_findings(lister(store, site_id))
+    rows = advisories.list_findings(store, site_id=site_id, triage="remediation-planned")
+    return items_from_findings(rows)
 
 
 def open_items(doc: SiteDocument, findings: Iterable[RemediationItem] = ()) -> list[RemediationItem]:
