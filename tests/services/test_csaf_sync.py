@@ -344,6 +344,7 @@ def test_sync_command_ingests_reports_and_exits_by_outcome(mirror, tmp_path: Pat
         (("{base}/csaf/", "--key", "{tmp}/missing.asc"), "cannot read"),
         (("{base}/csaf/", "--key", "{tmp}/csaf/index.txt"), "no OpenPGP public key"),
         (("{base}/csaf/", "--jobs", "0"), "--jobs"),
+        (("{base}/csaf/", "--proxy", "proxy.local"), "give a URL"),
     ],
 )
 def test_sync_command_bad_usage_exits_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
@@ -351,3 +352,15 @@ def test_sync_command_bad_usage_exits_2(tmp_path: Path, args: tuple[str, ...], m
     with S.serve(tmp_path) as (base, _faults):
         code, out, err = _cli(*(a.format(base=base, tmp=tmp_path) for a in args), db=f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 2 and message in err and out == ""
+
+
+def test_an_unreachable_provider_exits_1_and_changes_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port on 127.0.0.1 where nothing listens any more
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    code, out, err = _cli(f"http://127.0.0.1:{port}/csaf/", "--retries", "1", db=db)
+    assert code == 1 and out == ""
+    assert "connection failed" in err and "gave up after 2 attempts" in err and "run again later" in err

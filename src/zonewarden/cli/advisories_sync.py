@@ -44,12 +44,14 @@ report; they are retried on the next run), 2 bad URL or options, 3 database prob
               help="Largest document accepted, in MiB (CSAF 2.0 Appendix C: 15).")
 @click.option("--jobs", type=click.IntRange(min=1, max=32), default=4, show_default=True,
               help="Parallel downloads.")
+@click.option("--proxy", default=None, metavar="URL",
+              help="HTTP(S) proxy to go through (proxy environment variables are not used).")
 @click.option("--why", "reason", default=None, help="Reason recorded with the ingested revisions.")
 @format_option("table", "json")
 @db_option
 @handle_errors
 def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retries: int, max_mib: int,
-             jobs: int, reason: str | None, fmt: str, db_url: str | None) -> None:
+             jobs: int, proxy: str | None, reason: str | None, fmt: str, db_url: str | None) -> None:
     """Download what changed at a CSAF provider since the last sync, verify it, ingest it.
 
     URL is a provider's provider-metadata.json, a ROLIE feed, or a folder with
@@ -57,8 +59,11 @@ def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retr
     provider metadata names. Each document's .sha512 (and .sha256) is checked, and its .asc
     signature when --key is given; failures are reported and retried on the next run.
     """
-    from zonewarden.io.csaf.sync import SyncOptions
+    from zonewarden.io.csaf.sync import ProviderUnavailable, SyncOptions
     from zonewarden.services.csaf_sync import sync
+
+    if proxy is not None and not proxy.startswith(("http://", "https://", "socks5://")):
+        raise InputError(f"--proxy {proxy!r}: give a URL such as http://proxy.example:3128")
 
     key = None
     if key_file is not None:
@@ -67,12 +72,15 @@ def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retr
         except OSError as exc:
             raise InputError(f"--key {key_file}: cannot read: {exc.strerror}") from None
     options = SyncOptions(timeout=timeout, retries=retries, max_document_bytes=max_mib * 1024 * 1024,
-                          workers=jobs)
+                          workers=jobs, proxy=proxy)
     store = open_store_for(db_url)
     try:
         with _progress() as progress:
             report = sync(store, url, key=key, strict=strict, options=options, progress=progress,
                           reason=reason)
+    except ProviderUnavailable as exc:
+        note(f"error: {exc} (nothing synced; run again later)")
+        sys.exit(EXIT_FINDINGS)
     finally:
         store.close()
 

@@ -64,6 +64,9 @@ class SyncOptions:
     workers: int = 4
     """Parallel downloads. Ingest and state writes stay sequential in the caller."""
     user_agent: str = "zonewarden-csaf-sync"
+    proxy: str | None = None
+    """An HTTP(S) proxy URL. Proxy environment variables are ignored on purpose: the user
+    names the one host to talk to, and a stray variable must not reroute that."""
 
 
 DEFAULT_OPTIONS = SyncOptions()
@@ -72,11 +75,21 @@ DEFAULT_OPTIONS = SyncOptions()
 class FetchError(ZonewardenError):
     """One URL could not be fetched; ``reason`` is for the report."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    def __init__(self, url: str, reason: str, *, status: int | None = None, transient: bool = False) -> None:
         self.url = url
         self.reason = reason
         self.status = status
+        self.transient = transient
+        """Network trouble or a server error that outlasted the retries: try again later."""
         super().__init__(f"{url}: {reason}")
+
+
+class ProviderUnavailable(ZonewardenError):
+    """The provider's listing could not be fetched for now (network, 5xx): nothing was synced.
+
+    Not the user's mistake, so not an ``InputError``; ``advisories sync`` exits with 1, like
+    any other failed download, and the next run starts over.
+    """
 
 
 # --- origins and URL mapping ------------------------------------------------------------------
@@ -162,6 +175,7 @@ class Fetcher:
             follow_redirects=False,
             headers={"User-Agent": options.user_agent},
             trust_env=False,  # no proxy or netrc surprises: the user named the host to talk to
+            proxy=options.proxy,
         )
         self._sleep = sleep
 
@@ -207,7 +221,7 @@ class Fetcher:
             except _Retryable as exc:
                 if attempt >= self.options.retries:
                     raise FetchError(url, f"{exc.reason} (gave up after {attempt + 1} attempts)",
-                                     status=exc.status) from None
+                                     status=exc.status, transient=True) from None
                 delay = exc.retry_after if exc.retry_after is not None else self.options.backoff * (2**attempt)
                 self._sleep(min(delay, 30.0))
                 attempt += 1
@@ -500,8 +514,9 @@ def resolve_listed_path(base: str, path: str) -> str | None:
 def discover(url: str, fetcher: Fetcher, options: SyncOptions = DEFAULT_OPTIONS) -> Discovery:
     """Read the listings at ``url`` and return every document they name.
 
-    Raises :class:`InputError` when ``url`` is not something a provider publishes (exit 2);
-    problems with individual feeds or entries are returned in ``Discovery.problems``.
+    Raises :class:`InputError` when ``url`` is not something a provider publishes (exit 2),
+    :class:`ProviderUnavailable` when it cannot be reached for now (exit 1); problems with
+    individual feeds or entries are returned in ``Discovery.problems``.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -531,6 +546,8 @@ def discover(url: str, fetcher: Fetcher, options: SyncOptions = DEFAULT_OPTIONS)
         else:
             d.directory(url)
     except FetchError as exc:
+        if exc.transient:
+            raise ProviderUnavailable(f"cannot read {exc.url}: {exc.reason}") from None
         raise InputError(f"cannot read {exc.url}: {exc.reason}") from None
     docs = tuple(sorted(d.docs.values(), key=lambda doc: doc.url))
     return Discovery(url, kind, docs, tuple(sorted(set(d.problems))), frozenset(fetcher.allowed))
