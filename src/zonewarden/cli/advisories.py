@@ -392,7 +392,7 @@ def findings_decide_cmd(finding_id: int, status: str, why: str, owner: str | Non
     Example:
       zonewarden findings decide 7 --status under-assessment --why "asking the OEM for the firmware level"
       zonewarden findings decide 7 --status risk-accepted --why "line retired in Q1" --owner p-mweber --expires 2027-03-31
-      zonewarden findings decide 9 --status mitigated --why "web UI blocked at the cell firewall" --control cc-pack-vpn
+      zonewarden findings decide 9 --status mitigated --why "web UI blocked at the cell firewall" --control CC-COMP-HMI
     """
     from zonewarden.services import advisories as svc
 
