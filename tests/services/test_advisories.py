@@ -447,3 +447,15 @@ def test_whole_cisa_feed_ingests_and_reingests(store, shared_data: Path) -> None
     again = svc.ingest_bytes(store, svc.read_items(files))
     assert again.count("unchanged") == len(files)
     assert time.perf_counter() - start < first  # re-ingest skips parsing entirely
+
+
+def test_findings_of_a_deleted_site_become_inactive(store) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services.sites import delete_site
+
+    _plant(store)
+    _examples(store)
+    site_id = load_site(PLANT).site.id
+    delete_site(store, site_id, reason="plant sold")
+    assert svc.list_findings(store) == []
+    kept = svc.list_findings(store, include_inactive=True)
+    assert len(kept) == 16 and not any(f.active for f in kept)

@@ -558,6 +558,16 @@ def ensure_current(store: Store, *, actor: str | None = None) -> list[str]:
     with store.read() as conn:
         stale = _stale_sites(conn)
         any_advisory = conn.execute(select(advisories.c.id).limit(1)).first() is not None
+        gone = sorted(
+            {r.site_id for r in conn.execute(select(match_state.c.site_id))}
+            - {r.id for r in conn.execute(select(sites.c.id))}
+        )
+    if gone:
+        # A deleted site's findings stay as history, inactive.
+        now = dt.datetime.now(dt.UTC)
+        with store.transaction() as conn:
+            conn.execute(update(findings).where(findings.c.site_id.in_(gone)).values(active=False, updated_at=now))
+            conn.execute(match_state.delete().where(match_state.c.site_id.in_(gone)))
     if not any_advisory:
         return []
     for site_id in stale:
