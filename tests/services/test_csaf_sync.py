@@ -246,6 +246,27 @@ def test_signed_provider_bad_and_missing_signatures_then_recovery(store, tmp_pat
         assert not [p for p, _ in faults.requests if p.endswith((".asc", ".sha512"))]
 
 
+def test_full_resync_verifies_what_an_unsigned_sync_took_in(store, tmp_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
+    publisher, stranger = keys
+    rels = _own_provider(tmp_path, publisher, n=3)
+    S.write_signed(tmp_path / "csaf", rels[2], S.own_advisory(3), stranger)
+    ingest = S.FakeIngest()
+    with S.serve(tmp_path) as (base, _faults):
+        url = base + "/csaf/"
+        assert sync(store, url, ingest=ingest, options=FAST).ok  # no key: nothing to notice
+        assert sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST).downloaded == 0
+        full = sync(store, url, ingest=ingest, key=publisher.public_key, full=True, options=FAST)
+        assert full.downloaded == 3 and full.ingested["unchanged"] == 2
+        assert [(f.url.rsplit("/", 1)[1], f.stage) for f in full.failed] == [("zw-test-003.json", "signature")]
+        # The suspect document lost its state: the next ordinary run checks it again.
+        assert sorted(u.rsplit("/", 1)[1] for u in known_files(store, url)) == ["zw-test-001.json",
+                                                                               "zw-test-002.json"]
+        assert not sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST).ok
+        S.write_signed(tmp_path / "csaf", rels[2], S.own_advisory(3), publisher)
+        again = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST)
+        assert again.ok and again.downloaded == 1 and again.ingested["unchanged"] == 1
+
+
 def test_syncing_without_a_key_says_signatures_were_not_checked(store, tmp_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
     rels = _own_provider(tmp_path, None, n=2)
     with S.serve(tmp_path) as (base, faults):

@@ -35,6 +35,8 @@ report; they are retried on the next run), 2 bad URL or options, 3 database prob
 @click.argument("url")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Publisher's OpenPGP public key; checks each document's .asc signature.")
+@click.option("--full", is_flag=True,
+              help="Fetch and verify every listed document again, not only what changed (e.g. after adding --key).")
 @click.option("--strict", is_flag=True, help="Reject any document with a deviation (see docs/csaf-validation.md).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to connect and per read.")
@@ -50,7 +52,7 @@ report; they are retried on the next run), 2 bad URL or options, 3 database prob
 @format_option("table", "json")
 @db_option
 @handle_errors
-def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retries: int, max_mib: int,
+def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout: float, retries: int, max_mib: int,
              jobs: int, proxy: str | None, reason: str | None, fmt: str, db_url: str | None) -> None:
     """Download what changed at a CSAF provider since the last sync, verify it, ingest it.
 
@@ -76,7 +78,7 @@ def sync_cmd(url: str, key_file: Path | None, strict: bool, timeout: float, retr
     store = open_store_for(db_url)
     try:
         with _progress() as progress:
-            report = sync(store, url, key=key, strict=strict, options=options, progress=progress,
+            report = sync(store, url, key=key, strict=strict, full=full, options=options, progress=progress,
                           reason=reason)
     except ProviderUnavailable as exc:
         note(f"error: {exc} (nothing synced; run again later)")

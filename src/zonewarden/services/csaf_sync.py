@@ -215,6 +215,7 @@ def sync(
     ingest: IngestFn | None = None,
     key: bytes | None = None,
     strict: bool = False,
+    full: bool = False,
     options: SyncOptions = DEFAULT_OPTIONS,
     actor: str | None = None,
     reason: str | None = None,
@@ -225,6 +226,8 @@ def sync(
 
     ``ingest`` defaults to ``services.advisories.ingest_bytes``. ``key`` is the publisher's
     OpenPGP public key; without it signatures are not checked (the report says so).
+    ``full`` ignores what earlier runs recorded and fetches and verifies every listed document
+    again (for instance after adding ``key``); ingest leaves unchanged documents as they are.
     ``reason`` is recorded with each ingested revision (default: "advisories sync from URL").
     ``progress(stage, done, total)`` is called as documents are processed.
     Raises ``InputError`` when ``url`` is not a provider listing (exit code 2).
@@ -234,7 +237,7 @@ def sync(
     try:
         with Fetcher({origin_of(url)}, options, client=client) as fetcher:
             found = discover(url, fetcher, options)
-            return _run(store, url, found, fetcher, ingest, verifier, strict, options, actor,
+            return _run(store, url, found, fetcher, ingest, verifier, strict, full, options, actor,
                         reason or f"advisories sync from {url}", progress)
     finally:
         if verifier is not None:
@@ -249,13 +252,15 @@ def _run(
     ingest: IngestFn,
     verifier: SignatureVerifier | None,
     strict: bool,
+    full: bool,
     options: SyncOptions,
     actor: str | None,
     reason: str,
     progress: Callable[[str, int, int], None] | None,
 ) -> SyncReport:
     source_id = _source_id(store, url, found.kind)
-    state = known_files(store, url)
+    stored = known_files(store, url)
+    state = {} if full else stored
     results: dict[str, FileResult] = {}
     to_fetch: list[RemoteDocument] = []
     for doc in found.documents:
@@ -307,6 +312,13 @@ def _run(
         signatures_checked=verifier is not None,
     )
     with store.transaction() as conn:
+        # A failed document keeps no state, so the next run fetches it whatever the listing
+        # says (this matters after --full, which re-checks documents stored earlier). Rejected
+        # documents keep theirs on purpose, see _ingest_batch.
+        retry = [r.url for r in files if r.action == "failed" and r.outcome != "rejected" and r.url in stored]
+        for chunk in range(0, len(retry), 500):
+            conn.execute(csaf_sync_files.delete().where(
+                (csaf_sync_files.c.source_id == source_id) & csaf_sync_files.c.url.in_(retry[chunk:chunk + 500])))
         conn.execute(
             csaf_sync_sources.update().where(csaf_sync_sources.c.id == source_id).values(
                 kind=found.kind, last_sync_at=_now(), last_report=report.as_json()
