@@ -16,6 +16,7 @@ docs/advisory-matching.md).
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
@@ -139,9 +140,20 @@ def main() -> None:
     index = InventoryIndex(assets)
     t_index = time.process_time() - t0
 
+    gc.collect()
     t0 = time.process_time()
     findings = match_all(advisories, index)
     t_all = time.process_time() - t0
+    statuses = Counter(f.status.value for f in findings)
+    reasons = Counter(f.reason.value for f in findings if f.reason)
+    n_findings = len(findings)
+    del findings
+    # Second run: the relation and range caches are warm (a service matching new advisories).
+    gc.collect()
+    t0 = time.process_time()
+    match_all(advisories, index)
+    t_all_warm = time.process_time() - t0
+    gc.collect()
 
     # One advisory, on a warm index (the triage case: a new advisory arrives).
     rng = random.Random(args.seed)
@@ -170,11 +182,12 @@ def main() -> None:
     )
     naive_all_estimate = t_naive / len(naive_sample) * len(advisories)
 
-    statuses = Counter(f.status.value for f in findings)
-    reasons = Counter(f.reason.value for f in findings if f.reason)
     print(f"advisories: {len(advisories)} (flattened in {t_load:.2f} s, not counted)")
     print(f"assets: {len(assets)} of {args.kinds} kinds ({index.classes} distinct to matching); index built in {t_index:.2f} s")
-    print(f"match all advisories (indexed): {t_all:.2f} s -> {len(findings)} findings {dict(statuses)}")
+    print(
+        f"match all advisories (indexed): {t_all:.2f} s cold, {t_all_warm:.2f} s warm -> "
+        f"{n_findings} findings {dict(statuses)}"
+    )
     print(f"  needs-review reasons: {dict(reasons.most_common())}")
     print(
         f"one advisory (indexed, warm): median {statistics.median(one) * 1000:.2f} ms, "
@@ -189,7 +202,7 @@ def main() -> None:
         f"all advisories: naive extrapolated {naive_all_estimate:.0f} s vs indexed {t_all:.2f} s "
         f"-> ratio {naive_all_estimate / t_all:.0f}x"
     )
-    print(f"targets: all < 5 s: {'OK' if t_all < 5 else 'MISSED'}; one < 50 ms (p95): "
+    print(f"targets: all < 5 s (cold): {'OK' if t_all < 5 else 'MISSED'}; one < 50 ms (p95): "
           f"{'OK' if sorted(one)[int(len(one) * 0.95)] < 0.05 else 'MISSED'}")
 
 

@@ -28,11 +28,13 @@ word sets that can match. Relations are cached per (vendor, product words).
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -243,6 +245,16 @@ class InventoryIndex:
                 self._add_class(cid, asset)
             self.members[cid].append(rank)
         self._relations: dict[tuple[str, frozenset[str], frozenset[str]], tuple[tuple[frozenset[str], MatchField], ...]] = {}
+        # vendor key -> word set -> version text -> classes: one decision per version text.
+        self._by_version: dict[str, dict[frozenset[str], dict[str | None, list[int]]]] = {}
+        for key, groups in self._by_vendor.items():
+            per_ws: dict[frozenset[str], dict[str | None, list[int]]] = {}
+            for ws, cids in groups.items():
+                by_text: dict[str | None, list[int]] = defaultdict(list)
+                for cid in cids:
+                    by_text[self._rep[cid].version].append(cid)
+                per_ws[ws] = dict(by_text)
+            self._by_version[key] = per_ws
 
     def _add_class(self, cid: int, asset: Asset) -> None:
         keys = vendor_keys(asset.vendor)
@@ -351,6 +363,28 @@ class InventoryIndex:
                         continue
                     found[cid] = (relation, label)
         return found
+
+    def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
+        """Name-based ties grouped by asset version: ``(relation, value, classes)``.
+
+        The common case (one vendor key, no CPE, purl or model numbers on the entry) needs no
+        per-class checks, so whole groups of classes share one decision. None when the entry
+        needs :meth:`candidates`.
+        """
+        if entry.cpe or entry.purl or entry.model_numbers:
+            return None
+        keys = vendor_keys(entry.vendor)
+        if len(keys) != 1:
+            return None
+        key = keys[0]
+        per_ws = self._by_version.get(key)
+        if not per_ws:
+            return []
+        out = []
+        for ws, relation in self.related(key, product_words(entry.product or entry.name)):
+            label = f"{key}: {' '.join(sorted(ws))}"
+            out += [(relation, label, cids) for cids in per_ws[ws].values()]
+        return out
 
     def vendor_only(self, entry: ProductEntry) -> list[int]:
         """Classes of the entry's vendor that have no product name (cannot be told apart)."""
@@ -553,15 +587,46 @@ def _no_product_match(facts: _EntryFacts, asset: Asset) -> EntryMatch:
     )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while findings are built.
+
+    Matching allocates hundreds of thousands of small acyclic tuples; each allocation burst
+    makes the collector walk the whole (growing) heap again, which doubled the time of
+    matching the CISA feed against 100k assets (bench/bench_matching.py). Nothing here
+    creates reference cycles, so reference counting frees everything; the collector is
+    restored as it was, also on errors.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     """Findings of one advisory against an indexed inventory, sorted by asset id."""
+    with _gc_paused():
+        return _match_advisory(advisory, index)
+
+
+def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     per_class: dict[int, list[EntryMatch]] = defaultdict(list)
     vendor_only: dict[int, EntryMatch] = {}
     for facts in _entry_facts(advisory):
         # An entry's decision depends only on how the asset was tied to it and on its version
         # text, so classes that share both share the (immutable) match.
+        ties = index.name_ties(facts.entry)
+        if ties is not None:
+            for relation, value, cids in ties:
+                m = _decide(facts, index.representative(cids[0]), index.version_of(cids[0]), relation, value)
+                if m is not None:
+                    for cid in cids:
+                        per_class[cid].append(m)
         decided: dict[tuple[MatchField, str, str | None], EntryMatch | None] = {}
-        for cid, (relation, value) in index.candidates(facts.entry).items():
+        for cid, (relation, value) in (index.candidates(facts.entry) if ties is None else {}).items():
             rep = index.representative(cid)
             key = (relation, value, rep.version)
             if key in decided:
@@ -589,9 +654,10 @@ def match_all(advisories: Iterable[FlatAdvisory], index: InventoryIndex | Sequen
     if not isinstance(index, InventoryIndex):
         index = InventoryIndex(index)
     out: list[Finding] = []
-    for adv in sorted(advisories, key=lambda a: a.id):
-        out += match_advisory(adv, index)
-    return tuple(out)
+    with _gc_paused():
+        for adv in sorted(advisories, key=lambda a: a.id):
+            out += _match_advisory(adv, index)
+        return tuple(out)
 
 
 def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tuple[Finding, ...]:
