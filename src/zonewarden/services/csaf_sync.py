@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from zonewarden.errors import StoreError
 from zonewarden.io.csaf.sync import (
@@ -160,14 +160,13 @@ def known_files(store: Store, url: str) -> dict[str, tuple[Known, dict[str, Any]
 
 def sources(store: Store) -> list[SourceState]:
     """Every URL synced so far, with the counts of its last run, sorted by URL."""
-    from sqlalchemy import func
 
     with store.read() as conn:
-        counts = dict(
-            conn.execute(
+        counts: dict[int, int] = {
+            sid: n for sid, n in conn.execute(
                 select(csaf_sync_files.c.source_id, func.count()).group_by(csaf_sync_files.c.source_id)
             ).all()
-        )
+        }
         rows = conn.execute(select(csaf_sync_sources).order_by(csaf_sync_sources.c.url)).mappings().all()
     return [
         SourceState(r["url"], r["kind"], r["last_sync_at"], r["last_report"], counts.get(r["id"], 0))
@@ -179,9 +178,11 @@ def _source_id(store: Store, url: str, kind: str) -> int:
     with store.transaction() as conn:
         sid = conn.execute(select(csaf_sync_sources.c.id).where(csaf_sync_sources.c.url == url)).scalar()
         if sid is None:
-            sid = conn.execute(
+            key = conn.execute(
                 csaf_sync_sources.insert().values(url=url, kind=kind, last_sync_at=_now(), last_report={})
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # an INSERT always has one
+            sid = key[0]
     return int(sid)
 
 
