@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import shutil
 import sys
 import tempfile
 import threading
@@ -100,6 +101,7 @@ def main() -> int:
     finally:
         srv.shutdown()
         srv.server_close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"documents: {n}")
     print(f"baseline A, plain GETs:            {t_get:7.2f} s  ({n / t_get:7.1f} docs/s)")
