@@ -130,6 +130,8 @@ def main() -> None:
     ap.add_argument("--assets", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=62443)
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (the slow part)")
+    ap.add_argument("--pdf-per-section", action="store_true",
+                    help="also render each section alone to PDF and print its time and page count")
     args = ap.parse_args()
 
     data = enrich(generate(args.assets, seed=args.seed), args.seed)
@@ -158,6 +160,19 @@ def main() -> None:
         print(f"\nPDF package (build + HTML + PDF) {pdf_total:7.2f} s  ({pdf_total / base_s:6.1f}x baseline)  "
               f"target < 120 s {'OK' if pdf_total < 120 else 'MISSED'}; "
               f"{len(pdf_files['evidence-auditor.pdf']) / 1e6:.1f} MB")
+    if args.pdf_per_section:
+        import dataclasses
+        import io
+
+        from pypdf import PdfReader
+
+        from zonewarden.evidence.render import render_html, render_pdf
+
+        print("\nPDF time per section (each alone, with title page and contents):")
+        for section in pkg.sections:
+            one = dataclasses.replace(pkg, sections=[section], timings={})
+            seconds, pdf = timed(lambda one=one: render_pdf(one, render_html(one)))
+            print(f"  {section.id:24s} {seconds:7.2f} s  ({seconds / base_s:7.1f}x baseline)  {len(PdfReader(io.BytesIO(pdf)).pages)} pages")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def build_package(doc: SiteDocument, audience: Audience | str, as_of: dt.date) -
         input_sha256=content_hash(doc),
         sections=sections,
         timings=timings,
-        sensitive=sensitive_values(doc) if audience is Audience.CUSTOMER else (),
+        sensitive=sensitive_values(doc, visible) if audience is Audience.CUSTOMER else (),
     )
 
 

@@ -18,11 +18,14 @@ on every customer package and refuses to write one that contains a hit.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import html
 import re
+import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 import orjson
@@ -44,9 +47,33 @@ NEVER_SHARED = frozenset({"notes"})
 """Fields that stay internal even when an object lists them as shareable."""
 
 
+_marked = functools.cache(sensitive_fields)
+
+_LEAF = (str, int, float, bool, type(None), dt.date, Enum)
+
+
+def _may_hold_models(tp: Any) -> bool:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return True
+    return any(_may_hold_models(a) for a in typing.get_args(tp))
+
+
+@functools.cache
+def _walk_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Fields of ``cls`` worth visiting: marked ones and those that can hold other models.
+
+    Computed once per class from the annotations, so redacting 100k assets does not look at
+    every version string and vendor name.
+    """
+    marked = _marked(cls)
+    return tuple(
+        name for name, info in cls.model_fields.items() if name in marked or _may_hold_models(info.annotation)
+    )
+
+
 def _removed(model: BaseModel) -> frozenset[str]:
     """Sensitive fields of ``model`` that must be removed for a customer."""
-    marked = sensitive_fields(type(model))
+    marked = _marked(type(model))
     if not marked:
         return frozenset()
     shareable = set(getattr(model, "shareable", ()) or ())
@@ -57,8 +84,10 @@ def _redact(value: Any) -> Any:
     if isinstance(value, BaseModel):
         update: dict[str, Any] = {}
         removed = _removed(value)
-        for name in type(value).model_fields:
+        for name in _walk_fields(type(value)):
             current = getattr(value, name)
+            if name not in removed and isinstance(current, _LEAF):
+                continue  # nothing inside to redact
             if name in removed:
                 if current is None or current == ():
                     continue
@@ -107,8 +136,10 @@ def _strings(value: Any) -> Iterator[str]:
 def _sensitive(value: Any) -> Iterator[str]:
     if isinstance(value, BaseModel):
         removed = _removed(value)
-        for name in type(value).model_fields:
+        for name in _walk_fields(type(value)):
             current = getattr(value, name)
+            if name not in removed and isinstance(current, _LEAF):
+                continue
             if name in removed:
                 yield from _strings(current)
             else:
@@ -121,30 +152,31 @@ def _sensitive(value: Any) -> Iterator[str]:
             yield from _sensitive(v)
 
 
-def _public_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k)
-            yield from _public_strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _public_strings(v)
+def _public_strings(doc: SiteDocument) -> set[str]:
+    """Values a customer may see anyway and that a sensitive value can coincide with: ids and
+    the names of sites, zones, conduits and people, and asset names as redacted."""
+    out = {doc.site.id, doc.site.name, doc.site.organisation or ""}
+    for section in (doc.zones, doc.conduits, doc.people, doc.assets):
+        for obj in section:
+            out.add(obj.id)
+            name = getattr(obj, "name", None)
+            if name:
+                out.add(name)
+    return out
 
 
 MIN_LENGTH = 3
 """Shorter values (a one-letter host name) cannot be told apart from ordinary text."""
 
 
-def sensitive_values(doc: SiteDocument) -> tuple[str, ...]:
+def sensitive_values(doc: SiteDocument, redacted: SiteDocument | None = None) -> tuple[str, ...]:
     """Every value a customer must not see, sorted.
 
-    A value that is also the whole value of a field the customer may see (an asset whose name
-    equals its id, a host name equal to a zone name) is public anyway and is left out, as are
+    A value that is also an id or a public name (an asset whose name equals its id, a host name
+    equal to a zone name) is public anyway and is left out, as are
     values shorter than :data:`MIN_LENGTH`. IP interfaces are also listed without their prefix.
     """
-    public = set(_public_strings(redact_document(doc, Audience.CUSTOMER).model_dump(mode="json")))
+    public = _public_strings(redacted or redact_document(doc, Audience.CUSTOMER))
     out: set[str] = set()
     for text in _sensitive(doc):
         for v in (text, text.split("/")[0] if "/" in text and text[0].isdigit() else text):

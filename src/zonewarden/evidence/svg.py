@@ -54,9 +54,7 @@ def sanitise_svg(svg: str) -> str:
                 del el.attrib[name]
 
     clean(root)
-    # Scale with the page: keep the drawing's own coordinate system, let CSS set the size.
-    for attr in ("width", "height"):
-        root.attrib.pop(attr, None)
+    # Keep width/height (WeasyPrint needs an intrinsic size); CSS scales it down to the page.
     root.set("class", "diagram")
     root.set("role", "img")
     ET.register_namespace("", SVG_NS)
