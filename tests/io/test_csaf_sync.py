@@ -336,3 +336,14 @@ def test_signatures_verify_only_with_the_supplied_key(gpg_keys) -> None:  # type
 def test_a_key_file_without_a_key_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no OpenPGP public key"):
         SignatureVerifier(b"hello", source="key.asc")
+
+
+def test_signatures_verify_correctly_from_several_threads(gpg_keys) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    publisher, stranger = gpg_keys
+    docs = [S.own_advisory(i) for i in range(24)]
+    sigs = [(publisher if i % 3 else stranger).sign(d) for i, d in enumerate(docs)]
+    with SignatureVerifier(publisher.public_key) as v, ThreadPoolExecutor(6) as pool:
+        verdicts = list(pool.map(v.verify, docs, sigs))
+    assert [v is None for v in verdicts] == [bool(i % 3) for i in range(24)]

@@ -91,8 +91,8 @@ class SyncReport:
     unchanged: int
     """Documents not fetched again, or fetched and found identical (HTTP 304 / same SHA-512)."""
     downloaded: int
-    """Documents fetched in this run whose bytes matched their published hashes (the signature
-    check and ingest come after, and may still fail)."""
+    """Documents fetched in this run that matched their published hashes and, with a key, their
+    signature (ingest comes after, and may still reject them)."""
     ingested: dict[str, int]
     """Ingest outcomes of downloaded documents: new, revision, unchanged, older (rejected are failures)."""
     failed: tuple[FileResult, ...]
@@ -276,7 +276,7 @@ def _run(
     batch: list[Downloaded] = []
     batch_bytes = 0
     total = len(to_fetch)
-    for i, got in enumerate(_fetch_all(fetcher, to_fetch, state, verifier is not None, options)):
+    for i, got in enumerate(_fetch_all(fetcher, to_fetch, state, verifier, options)):
         if progress:
             progress("download", i + 1, total)
         if isinstance(got, Failure):
@@ -287,11 +287,6 @@ def _run(
             results[got.doc.url] = FileResult(got.doc.url, "unchanged")
             continue
         downloaded += 1
-        if verifier is not None:
-            problem = verifier.verify(got.content, got.signature or b"")
-            if problem is not None:
-                results[got.doc.url] = FileResult(got.doc.url, "failed", stage="signature", reason=problem)
-                continue
         batch.append(got)
         batch_bytes += len(got.content)
         if len(batch) >= INGEST_BATCH or batch_bytes >= INGEST_BATCH_BYTES:
@@ -411,12 +406,22 @@ def _fetch_all(
     fetcher: Fetcher,
     docs: list[RemoteDocument],
     state: dict[str, tuple[Known, dict[str, Any]]],
-    want_signature: bool,
+    verifier: SignatureVerifier | None,
     options: SyncOptions,
 ) -> Iterator[Downloaded | Failure]:
-    """Download in parallel, yield in listing order (ingest and state writes stay sequential)."""
+    """Download and verify in parallel, yield in listing order (ingest and state writes stay
+    sequential). Signature checks run here too: one gpg process per document is the slowest
+    step of a first sync with ``--key``."""
 
     def one(doc: RemoteDocument) -> Downloaded | Failure:
+        got = fetch(doc)
+        if verifier is not None and isinstance(got, Downloaded) and not got.not_modified:
+            problem = verifier.verify(got.content, got.signature or b"")
+            if problem is not None:
+                return Failure(doc.url, "signature", problem)
+        return got
+
+    def fetch(doc: RemoteDocument) -> Downloaded | Failure:
         st = state.get(doc.url)
         known = st[0] if st and st[1]["status"] == "ingested" else None
         if known is not None and doc.updated is not None:
@@ -424,7 +429,7 @@ def _fetch_all(
             # would only mean the server's one-second Last-Modified missed a quick second edit;
             # identical bytes are still recognised by their SHA-512 and not ingested again.
             known = Known(known.updated, None, None, known.sha512, known.sha256)
-        return download(fetcher, doc, known, want_signature=want_signature, options=options)
+        return download(fetcher, doc, known, want_signature=verifier is not None, options=options)
 
     if options.workers <= 1 or len(docs) <= 1:
         yield from map(one, docs)

@@ -20,14 +20,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -688,29 +689,42 @@ class SignatureVerifier:
 
     The keyring lives in a temporary GNUPGHOME holding only the key the user supplied, so a
     "good signature" can only come from that key; the user's own keyring is never touched.
-    Use as a context manager; ``verify`` is not thread-safe (call it from one thread).
+    Use as a context manager. ``verify`` may be called from several threads: each thread gets
+    its own ``gnupg.GPG`` handle and each call its own signature file (gpg only reads the
+    keyring, which needs no lock).
     """
 
     def __init__(self, key_data: bytes, *, source: str = "--key") -> None:
-        import gnupg
 
         if shutil.which("gpg") is None:
             raise InputError("signature checking needs the gpg program (Debian package gnupg)")
         # Short path: gpg's sockets must fit in 108 bytes.
         self._home = tempfile.mkdtemp(prefix="zwgpg-")
-        self._gpg = gnupg.GPG(gnupghome=self._home)
-        result = self._gpg.import_keys(key_data)
+        self._local = threading.local()
+        result = self._handle().import_keys(key_data)
         self.fingerprints = frozenset(f.upper() for f in (result.fingerprints or []) if f)
         if not self.fingerprints:
             self.close()
             raise InputError(f"{source}: no OpenPGP public key found in the file "
                              "(expected an armoured or binary public key export)")
 
+    def _handle(self):  # type: ignore[no-untyped-def]
+        import gnupg
+
+        gpg = getattr(self._local, "gpg", None)
+        if gpg is None:
+            gpg = self._local.gpg = gnupg.GPG(gnupghome=self._home)
+        return gpg
+
     def verify(self, data: bytes, signature: bytes) -> str | None:
         """``None`` when the signature is good and made by the supplied key, else why not."""
-        sig_path = Path(self._home) / "detached.asc"
-        sig_path.write_bytes(signature)
-        result = self._gpg.verify_data(str(sig_path), data)
+        fd, name = tempfile.mkstemp(dir=self._home, suffix=".asc")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(signature)
+            result = self._handle().verify_data(name, data)
+        finally:
+            os.unlink(name)
         if not result.valid:
             status = result.status or "no valid signature"
             return f"signature does not verify: {status}"
