@@ -578,7 +578,7 @@ def ensure_current(store: Store, *, actor: str | None = None) -> list[str]:
 # --- ingest ---------------------------------------------------------------------------------
 
 
-def _deviation_json(devs: Iterable[Any]) -> list[dict[str, str]]:
+def _deviation_json(devs: Iterable[Any]) -> list[dict[str, str | None]]:
     return [{"test_id": d.test_id, "pointer": _clean(d.pointer), "message": _clean(d.message)} for d in devs]
 
 
@@ -737,7 +737,7 @@ def _ingest_one(
                 outcome = "revision"
             else:
                 outcome = "older"
-            if outcome == "revision":
+            if outcome == "revision" and cur is not None:
                 conn.execute(_SUPERSEDE, {"row_id": cur.id})
             inserted = conn.execute(
                 _INSERT_ADVISORY,
@@ -758,7 +758,7 @@ def _ingest_one(
                     ingested_at=now,
                 ),
             )
-            row_id = inserted.inserted_primary_key[0]
+            row_id = inserted.inserted_primary_key[0]  # type: ignore[index]
             if outcome != "older":
                 for sm in matchers:
                     _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
@@ -842,7 +842,7 @@ def read_items(paths: Sequence[Path]) -> Iterable[tuple[str, bytes]]:
 
 def list_advisories(store: Store, *, include_history: bool = False) -> list[AdvisoryRow]:
     """Stored advisories, current revisions only unless ``include_history``; sorted by tracking id, version."""
-    stmt = select(advisories.c[*_ADV_COLS])
+    stmt = select(*(advisories.c[c] for c in _ADV_COLS))
     if not include_history:
         stmt = stmt.where(advisories.c.current.is_(True))
     with store.read() as conn:
@@ -874,7 +874,7 @@ def advisory_history(store: Store, tracking_id: str) -> list[AdvisoryRow]:
     with store.read() as conn:
         rows = [
             _advisory_row(r)
-            for r in conn.execute(select(advisories.c[*_ADV_COLS]).where(advisories.c.tracking_id == tracking_id))
+            for r in conn.execute(select(*(advisories.c[c] for c in _ADV_COLS)).where(advisories.c.tracking_id == tracking_id))
         ]
     if not rows:
         raise NotFoundError(f"no advisory {tracking_id!r} stored (see `zonewarden advisories list`)")
