@@ -23,6 +23,7 @@ from zonewarden.io.csaf.sync import (
     download,
     make_rebase,
     origin_of,
+    published_digest,
     resolve_listed_path,
 )
 
@@ -347,3 +348,21 @@ def test_signatures_verify_correctly_from_several_threads(gpg_keys) -> None:  # 
     with SignatureVerifier(publisher.public_key) as v, ThreadPoolExecutor(6) as pool:
         verdicts = list(pool.map(v.verify, docs, sigs))
     assert [v is None for v in verdicts] == [bool(i % 3) for i in range(24)]
+
+
+H512 = "3c7c879dfacfa7faffab079b2b16bdb21cac7017b2f5eb8c08234c50ffcf63ae7c27423a12d82fec529fc9caf87c5846714206db23cd7d3580f6e2d93329b92b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"{H512}  icsa-23-005-01.json", f"{H512} *icsa-23-005-01.json\n", H512, H512.upper(),
+     f"SHA512 (icsa-23-005-01.json) = {H512}\n", f"SHA2-512(icsa-23-005-01.json)= {H512}"],
+)
+def test_hash_files_in_the_usual_tool_formats(text: str) -> None:
+    assert published_digest(text.encode(), "sha512", "x.sha512") == H512
+
+
+@pytest.mark.parametrize("text", ["", "nothing", H512[:-1], f"SHA256 (a.json) = {H512}", "g" * 128])
+def test_hash_files_that_hold_no_digest_are_refused(text: str) -> None:
+    with pytest.raises(FetchError, match="expected 128 hex digits"):
+        published_digest(text.encode(), "sha512", "x.sha512")

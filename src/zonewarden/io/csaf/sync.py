@@ -606,13 +606,23 @@ class Failure:
     reason: str
 
 
-def _published_digest(text: bytes, algo: str, url: str) -> str:
-    # Format of 7.1.7 (sha256sum/sha512sum output): "<hex>  <filename>", or the bare hex.
-    first = text.decode("ascii", errors="replace").strip().split()
+_BSD_DIGEST = re.compile(r"^SHA(?:2-)?(256|512) ?\(.*\) ?= ?([0-9A-Fa-f]+)\s*$")
+
+
+def published_digest(text: bytes, algo: str, url: str) -> str:
+    """The hex digest in a ``.sha256`` / ``.sha512`` file.
+
+    CSAF 2.0 (7.1.7) shows ``sha512sum`` output, ``<hex>  <filename>`` (``*<filename>`` in
+    binary mode); the bare hex digest and the BSD form ``SHA512 (<filename>) = <hex>`` are
+    accepted too, since providers produce them with the tools at hand.
+    """
     want = {"sha256": 64, "sha512": 128}[algo]
-    if not first or len(first[0]) != want or not _HEX.match(first[0]):
+    line = text.decode("ascii", errors="replace").strip()
+    bsd = _BSD_DIGEST.match(line.splitlines()[0]) if line else None
+    digest = bsd.group(2) if bsd and bsd.group(1) == algo[3:] else (line.split() or [""])[0]
+    if len(digest) != want or not _HEX.match(digest):
         raise FetchError(url, f"not a {algo} file: expected {want} hex digits first")
-    return first[0].lower()
+    return digest.lower()
 
 
 def download(
@@ -654,7 +664,7 @@ def download(
             continue
         try:
             side = fetcher.get(hurl, max_bytes=MAX_SIDECAR_BYTES)
-            published = _published_digest(side.content, algo, hurl)
+            published = published_digest(side.content, algo, hurl)
         except FetchError as exc:
             if exc.status == 404:
                 missing.append(f"{hurl}: not found")
