@@ -247,14 +247,14 @@ class InventoryIndex:
         self._relations: dict[tuple[str, frozenset[str], frozenset[str]], tuple[tuple[frozenset[str], MatchField], ...]] = {}
         # vendor key -> word set -> version text -> classes: one decision per version text.
         self._by_version: dict[str, dict[frozenset[str], dict[str | None, list[int]]]] = {}
-        for key, groups in self._by_vendor.items():
+        for vkey, groups in self._by_vendor.items():
             per_ws: dict[frozenset[str], dict[str | None, list[int]]] = {}
             for ws, cids in groups.items():
                 by_text: dict[str | None, list[int]] = defaultdict(list)
                 for cid in cids:
                     by_text[self._rep[cid].version].append(cid)
                 per_ws[ws] = dict(by_text)
-            self._by_version[key] = per_ws
+            self._by_version[vkey] = per_ws
 
     def _add_class(self, cid: int, asset: Asset) -> None:
         keys = vendor_keys(asset.vendor)
