@@ -443,7 +443,7 @@ def test_whole_cisa_feed_ingests_and_reingests(store, shared_data: Path) -> None
     counts: dict[str, int] = {}
     for f in svc.list_findings(store):
         counts[f.status] = counts.get(f.status, 0) + 1
-    assert counts["affected"] > 20 and counts["needs-review"] > 10 and counts["not-affected"] > 20
+    assert counts["affected"] > 20 and counts["needs-review"] > 5 and counts["not-affected"] > 20
     start = time.perf_counter()
     again = svc.ingest_bytes(store, svc.read_items(files))
     assert again.count("unchanged") == len(files)
@@ -460,3 +460,34 @@ def test_findings_of_a_deleted_site_become_inactive(store) -> None:  # type: ign
     assert svc.list_findings(store) == []
     kept = svc.list_findings(store, include_inactive=True)
     assert len(kept) == 16 and not any(f.active for f in kept)
+
+
+def test_migration_0002_matches_the_table_definitions(store) -> None:  # type: ignore[no-untyped-def]
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import MetaData
+
+    from zonewarden.store.advisory_tables import ADVISORY_TABLES
+
+    mine = MetaData(naming_convention=ADVISORY_TABLES[0].metadata.naming_convention)
+    for table in ADVISORY_TABLES:
+        table.to_metadata(mine)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), mine)
+    names = {t.name for t in ADVISORY_TABLES}
+
+    def table_of(d: Any) -> str | None:
+        if isinstance(d, list):  # modify_* entries come as lists of tuples
+            return table_of(d[0])
+        obj = d[1]
+        if hasattr(obj, "table"):  # indexes, constraints
+            return str(obj.table.name)
+        if hasattr(obj, "name") and d[0].endswith("_table"):
+            return str(obj.name)
+        return str(d[2]) if len(d) > 2 else None
+
+    # Other features' tables are not in ``mine`` and show up as removals: ignore them.
+    assert [d for d in diff if table_of(d) in names] == []
+    from sqlalchemy import inspect
+
+    assert names <= set(inspect(store.engine).get_table_names())
