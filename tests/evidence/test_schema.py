@@ -31,6 +31,7 @@ def test_packages_validate(example_doc: SiteDocument, audience: str) -> None:
     jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
     assert data["schema_version"] == SCHEMA_VERSION == 1
     assert [s["id"] for s in data["sections"]] == [s.id for s in sections_for(Audience(audience))]
+    assert all(s["title"] and isinstance(s["data"], dict) for s in data["sections"])
 
 
 def test_schema_rejects_a_broken_package(example_doc: SiteDocument) -> None:

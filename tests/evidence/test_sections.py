@@ -18,10 +18,11 @@ def _sections(doc: SiteDocument, audience: str) -> dict[str, dict]:
 
 def test_auditor_package_covers_the_issue(example_doc: SiteDocument) -> None:
     s = _sections(example_doc, "auditor")
-    assert list(s) == [
+    issue = [
         "overview", "risk-method", "sl-scale", "architecture", "zone-levels", "traceability", "risk-register",
         "residual-risks", "compensations", "legacy", "calendar", "iso27001", "segmentation",
     ]
+    assert [i for i in s if i in issue] == issue  # later capabilities add their own sections
     doc = example_doc
     # per zone and conduit: SL-T, SL-A, SL-C and the gap per FR
     targets = {t["id"]: t for t in s["zone-levels"]["targets"]}
@@ -55,10 +56,11 @@ def test_auditor_package_covers_the_issue(example_doc: SiteDocument) -> None:
 
 def test_customer_package_is_about_practice_not_internals(example_doc: SiteDocument) -> None:
     s = _sections(example_doc, "customer")
-    assert list(s) == [
+    issue = [
         "overview", "customer-architecture", "access-control", "remote-access", "monitoring",
         "incident-response", "supply-continuity", "target-levels",
     ]
+    assert [i for i in s if i in issue] == issue
     kinds = {k["kind"] for k in s["customer-architecture"]["zone_kinds"]}
     assert kinds == {z.kind.value for z in example_doc.zones}
     assert all(r["zones_met"] <= r["zones_requiring"] for r in s["access-control"]["requirements"])
@@ -70,9 +72,9 @@ def test_customer_package_is_about_practice_not_internals(example_doc: SiteDocum
 
 def test_sections_belong_to_audiences() -> None:
     for section in all_sections():
-        assert section.audiences <= set(Audience)
-        if section.id != "overview":
-            assert len(section.audiences) == 1
+        assert section.audiences and section.audiences <= set(Audience)
+    customer = {s.id for s in all_sections() if Audience.CUSTOMER in s.audiences}
+    assert not customer & {"risk-register", "traceability", "legacy", "segmentation", "architecture"}
 
 
 def test_undecided_is_reported_not_dropped(example_doc: SiteDocument) -> None:

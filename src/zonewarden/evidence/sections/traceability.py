@@ -1,9 +1,16 @@
 """Traceability matrix: risk -> zone -> SL-T -> SR/RE -> status -> evidence.
 
-One row per link from a risk scenario to what reduces it: a requirement status (named in the
-scenario's ``controls``) or a compensating control, expanded to each requirement it covers for
-the scenario's zone. A scenario with no link gets one row saying so, because an unlinked risk is
-exactly what an auditor looks for.
+Two kinds of row per risk scenario:
+
+* ``target`` rows follow the chain the SL-T rule creates: for each FR on which the scenario set
+  the zone's proposed level, the SR/REs the zone's SL-T requires on that FR, how many of them
+  count as met on the as-of date, and which do not;
+* ``link`` rows follow what the scenario names as reducing it: a requirement status, or a
+  compensating control expanded to each requirement it covers for the scenario's zone, with the
+  status, whether it counts, and the evidence.
+
+A scenario with neither gets one row saying so, because an untraced risk is exactly what an
+auditor looks for.
 """
 
 from __future__ import annotations
@@ -53,6 +60,14 @@ class TraceabilitySection:
                 return True, "implemented"
             return False, "no status recorded"
 
+        catalog = ctx.catalog
+        required: dict[tuple[str, int], list[str]] = {}
+        if catalog is not None:
+            for req in catalog:
+                for level in range(req.min_sl, 5):
+                    required.setdefault((req.fr.value, level), []).append(req.id)
+        targets = {t.target: t for t in ctx.gap.targets} if ctx.gap is not None else {}
+
         rows: list[dict[str, Any]] = []
         for r in sorted(doc.risks, key=lambda r: (r.zone, r.id)):
             zone = ctx.zones.get(r.zone)
@@ -63,9 +78,29 @@ class TraceabilitySection:
                 "sl_target": level_text(zone.sl_target if zone else None),
                 "drives_frs": sorted(drives.get(r.id, ())),
             }
-            if not r.controls:
-                rows.append({**base, "link": None, "requirement": None, "status": None, "counts": False,
-                             "reason": "no control linked to this risk", "evidence": []})
+            tg = targets.get(r.zone)
+            traced = 0
+            for fr in base["drives_frs"]:
+                level = zone.sl_target[fr] if zone is not None and zone.sl_target is not None else None
+                if tg is None or not level:
+                    continue
+                ids = required.get((fr, level), [])
+                missing = [s.requirement for s in tg.fr(fr).missing_for_target]
+                rows.append({
+                    **base,
+                    "kind": "target",
+                    "link": f"SL-T {fr} = {level}",
+                    "requirement": f"{len(ids)} SR/RE required on {fr} up to SL {level}",
+                    "status": f"{len(ids) - len(missing)} of {len(ids)} met",
+                    "counts": not missing,
+                    "reason": ("all met" if not missing else "not met: " + ", ".join(missing)),
+                    "evidence": [],
+                })
+                traced += 1
+            if not r.controls and not traced:
+                rows.append({**base, "kind": "none", "link": None, "requirement": None, "status": None,
+                             "counts": False, "reason": "no control linked and no target level traced",
+                             "evidence": []})
                 continue
             for link in r.controls:
                 if link.requirement is not None:
@@ -74,6 +109,7 @@ class TraceabilitySection:
                     met, reason = counted(target, link.requirement)
                     rows.append({
                         **base,
+                        "kind": "link",
                         "link": u(f"{target}: {link.requirement}"),
                         "requirement": u(link.requirement),
                         "status": u(st.status.value) if st else None,
@@ -84,7 +120,7 @@ class TraceabilitySection:
                     continue
                 cc = controls.get(link.compensating_control or "")
                 if cc is None:
-                    rows.append({**base, "link": u(link.compensating_control), "requirement": None, "status": None,
+                    rows.append({**base, "kind": "link", "link": u(link.compensating_control), "requirement": None, "status": None,
                                  "counts": False, "reason": "unknown compensating control", "evidence": []})
                     continue
                 for req in cc.covers:
@@ -92,6 +128,7 @@ class TraceabilitySection:
                     met, reason = counted(r.zone, req)
                     rows.append({
                         **base,
+                        "kind": "link",
                         "link": u(cc.id),
                         "requirement": u(req),
                         "status": u(st.status.value) if st else None,
@@ -106,7 +143,9 @@ class TraceabilitySection:
                 "rows": rows,
                 "risks": len(doc.risks),
                 "risks_without_link": sum(1 for r in doc.risks if not r.controls),
-                "links_not_counting": sum(1 for row in rows if row["link"] is not None and not row["counts"]),
+                "risks_untraced": sum(1 for row in rows if row["kind"] == "none"),
+                "links_not_counting": sum(1 for row in rows if row["kind"] == "link" and not row["counts"]),
+                "targets_not_met": sum(1 for row in rows if row["kind"] == "target" and not row["counts"]),
             },
         )
 
