@@ -333,6 +333,9 @@ def test_override_recomputes_priority_with_justification(store) -> None:  # type
 def test_findings_follow_a_reimported_inventory(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _plant(store)
     _examples(store)
+    p2 = _finding(store, "ZW-EXAMPLE-2026-002", "comp-plc-p2")
+    svc.decide(store, p2.id, "under-assessment", "confirm the firmware on site", today=TODAY)
+    svc.decide(store, p2.id, "not-affected", "firmware 34.011 read from the controller", today=TODAY)
     doc = load_site(PLANT)
     assets = []
     for a in doc.assets:
@@ -344,6 +347,10 @@ def test_findings_follow_a_reimported_inventory(store, tmp_path: Path) -> None: 
     import_documents(store, [doc.model_copy(update={"assets": tuple(assets)})], reason="inventory update")
     found = {f.asset_id: f for f in svc.list_findings(store) if f.tracking_id in ("ZW-EXAMPLE-2026-002", "ZW-EXAMPLE-2026-005")}
     assert found["comp-plc-p2"].status == "affected"
+    # Worse than decided: the not-affected decision is reopened, saying why.
+    reopened = svc.get_finding(store, p2.id)
+    assert reopened.triage_status == "under-assessment" and reopened.decisions[-1].automatic
+    assert "inventory changed" in reopened.decisions[-1].why
     assert "bms-nae-1" not in found
     gone = [f for f in svc.list_findings(store, include_inactive=True) if f.asset_id == "bms-nae-1"]
     assert len(gone) == 1 and not gone[0].active

@@ -327,7 +327,7 @@ def _ssvc_for(
             asset=asset,
             exposure=exposure,
             cve=v.cve,
-            kev=kev if kev is not None else None,
+            kev=kev,
             evidence=v.exploitation or flat.exploitation,
             cvss_vector=score.vector if score else None,
             overrides=ov,
@@ -455,17 +455,27 @@ def _apply_findings(
                 }
             )
             continue
-        changed_status = old.status != f.status.value or dict(old.product_status) != product_status
+        # A decision is reopened when a new revision changes the advisory's statement about the
+        # asset, or when the finding gets worse for any reason (an asset downgraded to an
+        # affected firmware). An improvement through the inventory leaves the decision alone.
+        revised = old.advisory_row != advisory_row and (
+            old.status != f.status.value or dict(old.product_status) != product_status
+        )
+        worse = f.status.severity > FindingStatus(old.status).severity
+        changed_status = revised or worse
         same = all(getattr(old, k) == v for k, v in values.items())
         if same:
             continue
         values["updated_at"] = now
         if changed_status and old.triage_status not in _OPEN_TRIAGE:
-            why = (
-                f"revision {version} of {flat.id} changed the product status for {f.asset_id}: "
-                f"{old.status} -> {f.status.value}"
-                + ("" if old.status != f.status.value else " (the product entries or their groups changed)")
-            )
+            if revised:
+                why = (
+                    f"revision {version} of {flat.id} changed the product status for {f.asset_id}: "
+                    f"{old.status} -> {f.status.value}"
+                    + ("" if old.status != f.status.value else " (the product entries or their groups changed)")
+                )
+            else:
+                why = f"the inventory changed: {f.asset_id} is now {f.status.value} for {flat.id} (was {old.status})"
             values.update(triage_status="under-assessment", triage_owner=None, triage_expires=None)
             conn.execute(
                 triage_decisions.insert().values(
