@@ -1244,13 +1244,16 @@ def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime
             )
         decision = _recompute(conn, r, r.overrides or {}, kev=kev or frozenset(), matcher=sm, flat=flats[r.advisory_row])
         if decision != r.ssvc:
+            # Sources change too ("not in KEV" instead of "no KEV catalog"); only a changed
+            # priority is reported as re-prioritised.
             conn.execute(
                 update(findings).where(findings.c.id == r.id).values(
                     ssvc=decision, priority=decision["priority"], priority_rank=Priority(decision["priority"]).rank,
                     updated_at=now,
                 )
             )
-            changed.append(r.id)
+            if decision["priority"] != r.priority:
+                changed.append(r.id)
     return changed
 
 
