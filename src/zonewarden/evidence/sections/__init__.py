@@ -37,6 +37,7 @@ SECTION_MODULES: list[str] = [
     "compensations",
     "legacy",
     "calendar",
+    "patching",
     "iso27001",
     "segmentation",
     # customer
