@@ -172,3 +172,19 @@ def test_command_reference_is_up_to_date() -> None:
         [sys.executable, str(ROOT / "scripts" / "gen_command_docs.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_evidence_recorded_by_a_command_is_exported(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    assert run("import", str(EXAMPLE), db=db)[0] == 0
+    site_dir = tmp_path / "site"
+    (site_dir / "evidence").mkdir(parents=True)
+    (site_dir / "evidence" / "panel-test.txt").write_text("panel hardening test passed\n")
+    code, _, err = run("requirement", "set", "coat", "SR 1.7", "implemented", "--evidence-file",
+                       "evidence/panel-test.txt", "--site-dir", str(site_dir), db=db)
+    assert code == 0, err
+    assert run("export", "-o", str(tmp_path / "out"), db=db)[0] == 0
+    [exported] = list((tmp_path / "out").iterdir())
+    assert (exported / "evidence" / "panel-test.txt").read_text() == "panel hardening test passed\n"
+    # ... and the export imports again (evidence checked by hash).
+    assert run("import", str(exported), db=f"sqlite:///{tmp_path / 'zw2.db'}")[0] == 0

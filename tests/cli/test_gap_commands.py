@@ -94,12 +94,12 @@ def test_iso27001_view() -> None:
     assert "93 Annex A controls" in err
 
 
-def test_evidence_problems_are_warned_in_file_mode(tmp_path: Path) -> None:
+def test_changed_evidence_is_an_error_in_file_mode(tmp_path: Path) -> None:
     copy = tmp_path / "plant"
     shutil.copytree(EXAMPLE, copy)
     (copy / "evidence" / "comp-hmi-access-review-2026-03.txt").write_text("edited afterwards\n")
     code, _, err = run("gap", "--file", str(copy), "--as-of", AS_OF, "--zone", "comp")
-    assert code == 0
+    assert code == 2
     assert "changed since it was recorded" in err and "compensating_controls[1].evidence[0].file" in err
 
 

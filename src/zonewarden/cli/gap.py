@@ -4,6 +4,7 @@ explanations), ``requirement set`` and ``compensation record|approve``."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -166,14 +167,8 @@ def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
 def _load(db_url: str | None, site_id: str | None, file: Path | None) -> Any:
     from zonewarden.cli.check import load_for_command
 
-    doc, path = load_for_command(db_url, site_id, file)
-    if path is not None:
-        # A site file on disk: its evidence files can be checked too (the database holds no files).
-        from zonewarden.io.evidence_files import evidence_problems
-
-        base = path if path.is_dir() else path.parent
-        for p in evidence_problems(doc, base):
-            note(f"warning: {p.pointer}: {p.message}")
+    # Reading a site file checks its evidence files (missing or changed files are errors).
+    doc, _ = load_for_command(db_url, site_id, file)
     return doc
 
 
@@ -352,18 +347,21 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
 
     from zonewarden.catalog.loader import normalise_requirement_id
     from zonewarden.domain.requirements import RequirementStatus
-    from zonewarden.io.evidence_files import resolve_evidence_path, sha256_of
+    from zonewarden.io.evidence_files import resolve_evidence_path
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
     when = _date(evidence_date, "--evidence-date")
     evidence: list[dict[str, Any]] = [{"document": d} for d in evidence_doc]
     evidence += [{"link": u} for u in evidence_link]
+    files: dict[str, bytes] = {}
     for f in evidence_file:
         path = resolve_evidence_path(site_dir, f)
         if not path.is_file():
             raise InputError(f"--evidence-file {f!r}: no such file in {site_dir.resolve()}")
-        evidence.append({"file": path.relative_to(site_dir.resolve()).as_posix(), "sha256": sha256_of(path)})
+        rel = path.relative_to(site_dir.resolve()).as_posix()
+        files[rel] = path.read_bytes()
+        evidence.append({"file": rel, "sha256": hashlib.sha256(files[rel]).hexdigest()})
     if when is not None:
         evidence = [{**e, "date": when.isoformat()} for e in evidence]
     fields: dict[str, Any] = {
@@ -381,7 +379,7 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
         raise InputError("invalid status: " + "; ".join(e["msg"] for e in exc.errors())) from None
     store = open_store_for(db_url)
     outcome = service.set_requirement_status(
-        store, site_service.resolve_site_id(store, site_id), record, reason=reason
+        store, site_service.resolve_site_id(store, site_id), record, reason=reason, evidence=files
     )
     was = f" (was {outcome.before.get('status')})" if outcome.before else ""
     note(f"{record.target} {record.requirement}: {record.status.value}{was}; audit event {outcome.audit_seq}")

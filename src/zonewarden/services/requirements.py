@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,7 @@ def _apply(
     *,
     actor: str | None,
     reason: str | None,
+    evidence: Mapping[str, bytes] | None = None,
 ) -> RecordOutcome:
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
@@ -75,7 +76,7 @@ def _apply(
         doc = _validate(data)
         clean = doc.model_dump(mode="json", exclude_defaults=True)
         digest = hashlib.sha256(orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        site_service._write(conn, doc, clean, digest, now)
+        site_service._write(conn, doc, clean, digest, now, evidence)
         event = audit.append(
             conn,
             action=action,
@@ -98,8 +99,12 @@ def set_requirement_status(
     *,
     actor: str | None = None,
     reason: str | None = None,
+    evidence: Mapping[str, bytes] | None = None,
 ) -> RecordOutcome:
-    """Set (add or replace) the status of one requirement for one zone or conduit."""
+    """Set (add or replace) the status of one requirement for one zone or conduit.
+
+    ``evidence`` holds the bytes of evidence files the status names (path -> bytes, hashes
+    already in the status): they are stored with the site, so an export writes them back."""
     new = status.model_dump(mode="json", exclude_defaults=True)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
@@ -115,7 +120,8 @@ def set_requirement_status(
         data["requirements"] = rows
         return f"{status.target}/{status.requirement}", before, new
 
-    return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, actor=actor, reason=reason)
+    return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, actor=actor, reason=reason,
+                  evidence=evidence)
 
 
 def record_compensating_control(

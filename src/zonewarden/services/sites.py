@@ -102,10 +102,10 @@ def _write(
     conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: str, now: dt.datetime,
     evidence: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Replace the stored site by ``doc`` (``data`` is its JSON dump). Evidence files: the given
-    ones, or else the stored ones the document still names."""
+    """Replace the stored site by ``doc`` (``data`` is its JSON dump). Evidence files: the
+    stored ones, updated by ``evidence`` (path -> bytes), keeping those the document names."""
     site_id = doc.site.id
-    files = dict(evidence) if evidence is not None else _stored_evidence(conn, site_id)
+    files = {**_stored_evidence(conn, site_id), **(evidence or {})}
     wanted = _referenced_files(data)
     conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
     scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
