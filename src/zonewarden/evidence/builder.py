@@ -37,7 +37,7 @@ from zonewarden.evidence.redaction import (
     sensitive_values,
 )
 from zonewarden.evidence.sections import SectionData, sections_for
-from zonewarden.evidence.text import u
+from zonewarden.evidence.text import UserText, strip_marks
 
 FORMATS = ("html", "pdf", "json")
 
@@ -82,8 +82,8 @@ def build_package(doc: SiteDocument, audience: Audience | str, as_of: dt.date) -
     return Package(
         audience=audience,
         as_of=as_of,
-        site_id=u(doc.site.id),
-        site_name=u(doc.site.name),
+        site_id=UserText(strip_marks(doc.site.id)),
+        site_name=UserText(strip_marks(doc.site.name)),
         input_sha256=content_hash(doc),
         sections=sections,
         timings=timings,
