@@ -429,7 +429,7 @@ def test_real_cisa_advisories_against_the_example_plant(store, shared_data: Path
 
 
 def test_whole_cisa_feed_ingests_and_reingests(store, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
-    """All of CISA's feed on SQLite (about 20-30 s on an idle machine); PostgreSQL, whose
+    """All of CISA's feed on SQLite (about 30 s here with light load); PostgreSQL, whose
     per-statement round trips make it slower, gets the 380 advisories of 2023."""
     _plant(store)
     if store.dialect == "sqlite":
