@@ -38,6 +38,7 @@ SECTION_MODULES: list[str] = [
     "legacy",
     "calendar",
     "patching",
+    "advisories",
     "iso27001",
     "segmentation",
     # customer
