@@ -2,9 +2,10 @@
 
 Two kinds of row per risk scenario:
 
-* ``target`` rows follow the chain the SL-T rule creates: for each FR on which the scenario set
-  the zone's proposed level, the SR/REs the zone's SL-T requires on that FR, how many of them
-  count as met on the as-of date, and which do not;
+* a ``target`` row follows the chain the SL-T rule creates: for each FR on which the scenario
+  set the zone's proposed level, the SR/REs the zone's SL-T requires on that FR, how many of
+  them count as met on the as-of date, and which do not (``frs``; the row text names the first
+  few, the zone's section lists them all);
 * ``link`` rows follow what the scenario names as reducing it: a requirement status, or a
   compensating control expanded to each requirement it covers for the scenario's zone, with the
   status, whether it counts, and the evidence.
@@ -79,24 +80,32 @@ class TraceabilitySection:
                 "drives_frs": sorted(drives.get(r.id, ())),
             }
             tg = targets.get(r.zone)
-            traced = 0
+            per_fr = []
             for fr in base["drives_frs"]:
                 level = zone.sl_target[fr] if zone is not None and zone.sl_target is not None else None
                 if tg is None or not level:
                     continue
                 ids = required.get((fr, level), [])
                 missing = [s.requirement for s in tg.fr(fr).missing_for_target]
+                per_fr.append({"fr": fr, "level": level, "required": len(ids), "met": len(ids) - len(missing),
+                               "not_met": missing})
+            traced = bool(per_fr)
+            if per_fr:
+                # One row per risk for the target chain; the full lists per FR stay in the data
+                # (and under the zone's security levels), the row names the first few.
+                missing_all = [m for f in per_fr for m in f["not_met"]]
+                shown = ", ".join(missing_all[:6]) + (f" (+{len(missing_all) - 6} more)" if len(missing_all) > 6 else "")
                 rows.append({
                     **base,
                     "kind": "target",
-                    "link": f"SL-T {fr} = {level}",
-                    "requirement": f"{len(ids)} SR/RE required on {fr} up to SL {level}",
-                    "status": f"{len(ids) - len(missing)} of {len(ids)} met",
-                    "counts": not missing,
-                    "reason": ("all met" if not missing else "not met: " + ", ".join(missing)),
+                    "link": "SL-T " + " ".join(f"{f['fr']}={f['level']}" for f in per_fr),
+                    "requirement": f"{sum(f['required'] for f in per_fr)} SR/RE required on the FRs this risk sets",
+                    "status": ", ".join(f"{f['fr']} {f['met']}/{f['required']}" for f in per_fr) + " met",
+                    "counts": not missing_all,
+                    "reason": "all met" if not missing_all else f"not met: {shown}",
+                    "frs": per_fr,
                     "evidence": [],
                 })
-                traced += 1
             if not r.controls and not traced:
                 rows.append({**base, "kind": "none", "link": None, "requirement": None, "status": None,
                              "counts": False, "reason": "no control linked and no target level traced",
