@@ -131,5 +131,7 @@ def test_redaction_rules(example_doc: SiteDocument) -> None:
 def test_find_leaks_matches_tokens_not_fragments() -> None:
     assert find_leaks([("a", "host fw1 is here")], ["fw1"])
     assert not find_leaks([("a", "fw10 and xfw1y")], ["fw1"])
+    assert not find_leaks([("a", "site historians and Historians")], ["Historian"])
+    assert find_leaks([("a", "the Historian, replicated")], ["Historian"])
     assert find_leaks([("a", '{"x": "O\\"Brien"}')], ['O"Brien'])  # JSON-escaped form
     assert find_leaks([("a", "<td>A &amp; B</td>")], ["A & B"])  # HTML-escaped form

@@ -215,22 +215,29 @@ def _forms(value: str) -> set[str]:
 _WORDISH = re.compile(r"^[\w.\-]+$")
 
 
+def _token_hit(form: str, text: str) -> bool:
+    rx = re.compile(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-]|\.\w)")
+    return rx.search(text) is not None
+
+
 def find_leaks(outputs: Iterable[tuple[str, str]], values: Iterable[str]) -> list[Leak]:
     """Occurrences of any of ``values`` in the ``(name, text)`` outputs.
 
-    Short word-like values are matched as whole tokens (``fw1`` must not match ``fw10``'s
-    neighbour text ``xfw1y``); longer ones as substrings, case-sensitively, in every form the
-    renderers could give them (HTML-escaped, JSON-escaped, whitespace-collapsed).
+    Single-word values (host names, serials, addresses, one-word asset names) are matched as
+    whole tokens, so ``fw1`` does not match inside ``fw10`` and an asset called ``Historian``
+    does not match ``historians``; values with spaces as substrings. Matching is
+    case-sensitive and covers every form the renderers could give a value (HTML-escaped,
+    JSON-escaped, whitespace-collapsed).
     """
     texts = list(outputs)
     leaks: list[Leak] = []
     for value in values:
         for form in _forms(value):
-            if len(form) < 8 and _WORDISH.match(form):
-                rx = re.compile(r"(?<![\w.\-])" + re.escape(form) + r"(?![\w\-]|\.\w)")
-                hit = next((name for name, text in texts if form in text and rx.search(text)), None)
-            else:
-                hit = next((name for name, text in texts if form in text), None)
+            word = _WORDISH.match(form) is not None
+            hit = next(
+                (name for name, text in texts if form in text and (not word or _token_hit(form, text))),
+                None,
+            )
             if hit is not None:
                 leaks.append(Leak(value, hit))
                 break
