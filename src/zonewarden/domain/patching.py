@@ -294,9 +294,9 @@ class Recurrence:
         # monthly: the n-th (or last) given weekday of each month
         y, m = first.year, first.month
         while dt.date(y, m, 1) <= last:
-            d = _nth_weekday(y, m, self.weekday, self.nth or 1)
-            if d is not None and first <= d <= last:
-                yield d
+            nth = _nth_weekday(y, m, self.weekday, self.nth or 1)
+            if nth is not None and first <= nth <= last:
+                yield nth
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
@@ -584,7 +584,7 @@ def items_from_findings(
             raw_priority = raw_priority.get("priority")
         raw_priority = getattr(raw_priority, "priority", raw_priority)  # an SsvcDecision
         priority = PatchPriority(str(getattr(raw_priority, "value", raw_priority) or "scheduled"))
-        requested = _get(f, "requested", None) or _get(f, "triaged", None) or _get(f, "updated", None)
+        requested: Any = _get(f, "requested", None) or _get(f, "triaged", None) or _get(f, "updated", None)
         if requested is None:
             # The advisories service's FindingRow keeps its triage history: the remediation was
             # decided by the latest decision that moved the finding to 'remediation planned'.
@@ -812,39 +812,39 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
         if t.tier in seen_tiers:
             problems.append(Problem(f"tier {t.tier} is configured twice", ("patch_policy", "tiers", i, "tier")))
         seen_tiers.add(t.tier)
-    for j, a in enumerate(policy.waves.pilot_assets):
-        asset(("patch_policy", "waves", "pilot_assets", j), a)
+    for j, pilot in enumerate(policy.waves.pilot_assets):
+        asset(("patch_policy", "waves", "pilot_assets", j), pilot)
     seen_profiles: set[str] = set()
-    for i, p in enumerate(policy.assets):
-        asset(("patch_policy", "assets", i, "asset"), p.asset)
-        if p.asset in seen_profiles:
-            problems.append(Problem(f"asset {p.asset!r} has two patch profiles", ("patch_policy", "assets", i, "asset")))
-        seen_profiles.add(p.asset)
+    for i, prof in enumerate(policy.assets):
+        asset(("patch_policy", "assets", i, "asset"), prof.asset)
+        if prof.asset in seen_profiles:
+            problems.append(Problem(f"asset {prof.asset!r} has two patch profiles", ("patch_policy", "assets", i, "asset")))
+        seen_profiles.add(prof.asset)
 
     dupes("maintenance_windows", [w.id for w in doc.maintenance_windows])
     for i, w in enumerate(doc.maintenance_windows):
         scope(("maintenance_windows", i, "scope"), w.scope)
     ws = doc.maintenance_windows
-    for i, a in enumerate(ws):
-        for b in ws[i + 1 :]:
-            if _scopes_intersect(a.scope, b.scope, doc):
-                hit = _windows_overlap(a, b)
+    for i, wa in enumerate(ws):
+        for wb in ws[i + 1 :]:
+            if _scopes_intersect(wa.scope, wb.scope, doc):
+                hit = _windows_overlap(wa, wb)
                 if hit is not None:
                     problems.append(
                         Problem(
-                            f"overlaps window {b.id!r} for the same assets (first on {hit.start:%Y-%m-%d %H:%M}); "
+                            f"overlaps window {wb.id!r} for the same assets (first on {hit.start:%Y-%m-%d %H:%M}); "
                             "merge them or separate their times or scopes",
                             ("maintenance_windows", i, "rule"),
                         )
                     )
     dupes("blackouts", [b.id for b in doc.blackouts])
-    for i, b in enumerate(doc.blackouts):
-        scope(("blackouts", i, "scope"), b.scope)
+    for i, bo in enumerate(doc.blackouts):
+        scope(("blackouts", i, "scope"), bo.scope)
 
     dupes("patches", [p.id for p in doc.patches])
-    for i, p in enumerate(doc.patches):
-        for j, a in enumerate(p.assets):
-            asset(("patches", i, "assets", j), a)
+    for i, vp in enumerate(doc.patches):
+        for j, target in enumerate(vp.assets):
+            asset(("patches", i, "assets", j), target)
 
     dupes("deferrals", [d.id for d in doc.deferrals])
     patch_refs = {p.id for p in doc.patches}
@@ -853,9 +853,9 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
         asset((*base, "asset"), d.asset)
         person((*base, "requested_by"), d.requested_by)
         person((*base, "approver"), d.approver)
-        for j, c in enumerate(d.compensating_controls):
-            if c not in controls:
-                problems.append(Problem(f"unknown compensating control {c!r}", (*base, "compensating_controls", j)))
+        for j, ctl in enumerate(d.compensating_controls):
+            if ctl not in controls:
+                problems.append(Problem(f"unknown compensating control {ctl!r}", (*base, "compensating_controls", j)))
         for j, r in enumerate(d.requirements):
             zone, _, req = r.partition("/")
             if not req or not any(s.target == zone and s.requirement == _canon(req) for s in doc.requirements):
@@ -866,18 +866,18 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
             problems.append(
                 Problem(f"unknown risk acceptance {d.risk_acceptance!r}: name a risk scenario or exception id", (*base, "risk_acceptance"))
             )
-        a = assets.get(d.asset)
-        if a is None:
+        target_asset = assets.get(d.asset)
+        if target_asset is None:
             continue
-        tier = policy.tier(a.effective_patch_tier)
+        tier = policy.tier(target_asset.effective_patch_tier)
         # The maximum counts from the patch's policy deadline when the patch is known here (a
         # vendor patch of this file); for an advisory finding, from the deferral's request.
         start, since = d.requested, "its request"
         if d.patch in patch_refs:
-            vp = next(p for p in doc.patches if p.id == d.patch)
-            if d.asset not in vp.assets:
+            known = next(x for x in doc.patches if x.id == d.patch)
+            if d.asset not in known.assets:
                 problems.append(Problem(f"patch {d.patch!r} is not for asset {d.asset!r}", (*base, "patch")))
-            start = vp.requested + dt.timedelta(days=tier.target_days(vp.priority))
+            start = known.requested + dt.timedelta(days=tier.target_days(known.priority))
             since = f"the patch deadline {start}"
         limit = start + dt.timedelta(days=tier.max_deferral_days)
         if d.expires > limit and d.risk_acceptance is None:
@@ -900,36 +900,36 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
                 )
 
     change_ids = {c.id for c in doc.changes}
-    dupes("patch_changes", [c.id for c in doc.patch_changes])
-    for i, c in enumerate(doc.patch_changes):
+    dupes("patch_changes", [pc.id for pc in doc.patch_changes])
+    for i, ch in enumerate(doc.patch_changes):
         base = ("patch_changes", i)
-        if c.id in change_ids:
-            problems.append(Problem(f"id {c.id!r} is also used in 'changes'; change ids are unique site-wide", (*base, "id")))
+        if ch.id in change_ids:
+            problems.append(Problem(f"id {ch.id!r} is also used in 'changes'; change ids are unique site-wide", (*base, "id")))
         tiers: set[int] = set()
-        for j, a_id in enumerate(c.assets):
+        for j, a_id in enumerate(ch.assets):
             asset((*base, "assets", j), a_id)
             if a_id in assets:
                 tiers.add(assets[a_id].effective_patch_tier)
-        for j, z in enumerate(c.zones):
+        for j, z in enumerate(ch.zones):
             if z not in zones:
                 problems.append(Problem(f"unknown zone {z!r}", (*base, "zones", j)))
-        person((*base, "owner"), c.owner)
-        person((*base, "rollback_decider"), c.rollback_decider)
-        if c.window is not None and c.window not in windows:
-            problems.append(Problem(f"unknown maintenance window {c.window!r}", (*base, "window")))
-        for j, ap in enumerate(c.approvals):
+        person((*base, "owner"), ch.owner)
+        person((*base, "rollback_decider"), ch.rollback_decider)
+        if ch.window is not None and ch.window not in windows:
+            problems.append(Problem(f"unknown maintenance window {ch.window!r}", (*base, "window")))
+        for j, ap in enumerate(ch.approvals):
             person((*base, "approvals", j, "by"), ap.by)
             if ap.by not in people:
                 continue
             roles = {str(r) for r in people[ap.by].roles}
-            for t in sorted(tiers):
-                tp = policy.tier(t)
+            for tier_no in sorted(tiers):
+                tp = policy.tier(tier_no)
                 allowed = tp.approve_roles if ap.decision is Decision.APPROVED else tp.reject_roles
                 if not roles & set(allowed):
                     verb = "approve" if ap.decision is Decision.APPROVED else "reject"
                     problems.append(
                         Problem(
-                            f"{ap.by} ({', '.join(sorted(roles)) or 'no role'}) may not {verb} a tier-{t} patch; "
+                            f"{ap.by} ({', '.join(sorted(roles)) or 'no role'}) may not {verb} a tier-{tier_no} patch; "
                             f"the policy allows: {', '.join(allowed)}",
                             (*base, "approvals", j, "by"),
                         )

@@ -311,7 +311,7 @@ def build_problem(
             )
         )
 
-    active_deferrals = {(d.asset, d.patch): d for d in doc.deferrals if d.active(today)}
+    active_deferrals: dict[tuple[str, str], Any] = {(d.asset, d.patch): d for d in doc.deferrals if d.active(today)}
     items = sorted({i.key: i for i in items}.values(), key=lambda i: i.key)
     jobs: list[_Job] = []
     for it in items:
@@ -531,13 +531,13 @@ def _cpsat(problem: Problem, hint: dict[int, int], time_limit: float, seed: int,
     by_slot: dict[int, list[int]] = defaultdict(list)
     for j, job in enumerate(jobs):
         for s in job.slots:
-            x[j, s] = m.NewBoolVar(f"x{j}_{s}")
+            x[j, s] = m.new_bool_var(f"x{j}_{s}")
             by_slot[s].append(j)
     sched = []
     for j, job in enumerate(jobs):
-        sj = m.NewBoolVar(f"s{j}")
-        m.Add(sum(x[j, s] for s in job.slots) == sj)
-        m.AddHint(sj, 1 if j in hint else 0)
+        sj = m.new_bool_var(f"s{j}")
+        m.add(sum(x[j, s] for s in job.slots) == sj)
+        m.add_hint(sj, 1 if j in hint else 0)
         sched.append(sj)
     for s, js in by_slot.items():
         slot = slots[s]
@@ -545,49 +545,49 @@ def _cpsat(problem: Problem, hint: dict[int, int], time_limit: float, seed: int,
         for j in js:
             per_asset[jobs[j].item.asset_id].append(j)
         if slot.cap_minutes is not None:
-            m.Add(sum(x[j, s] * jobs[j].duration for j in js) <= slot.cap_minutes)
+            m.add(sum(x[j, s] * jobs[j].duration for j in js) <= slot.cap_minutes)
         asset_used = []
         for aid, ajs in per_asset.items():
             if sum(jobs[j].duration for j in ajs) > slot.occ.minutes:
-                m.Add(sum(x[j, s] * jobs[j].duration for j in ajs) <= slot.occ.minutes)
+                m.add(sum(x[j, s] * jobs[j].duration for j in ajs) <= slot.occ.minutes)
             if slot.cap_assets is not None:
                 if len(ajs) == 1:
                     asset_used.append(x[ajs[0], s])
                 else:
-                    y = m.NewBoolVar(f"y{s}_{aid}")
-                    m.AddMaxEquality(y, [x[j, s] for j in ajs])
+                    y = m.new_bool_var(f"y{s}_{aid}")
+                    m.add_max_equality(y, [x[j, s] for j in ajs])
                     # A complete hint: CP-SAT starts from the greedy plan instead of searching for it.
-                    m.AddHint(y, 1 if any(hint.get(j) == s for j in ajs) else 0)
+                    m.add_hint(y, 1 if any(hint.get(j) == s for j in ajs) else 0)
                     asset_used.append(y)
         if slot.cap_assets is not None and len(asset_used) > slot.cap_assets:
-            m.Add(sum(asset_used) <= slot.cap_assets)
+            m.add(sum(asset_used) <= slot.cap_assets)
     # Waves: one day variable per job in a pilot relation (defined once), so each precedence is a
     # two-term constraint instead of two long sums per production x pilot pair.
     linked = sorted({j for j, job in enumerate(jobs) if job.pilots} | {p for job in jobs for p in job.pilots})
     day: dict[int, Any] = {}
     for j in linked:
         last = max((slots[s].day for s in jobs[j].slots), default=0)
-        day[j] = m.NewIntVar(0, last, f"d{j}")
-        m.Add(day[j] == sum(x[j, s] * slots[s].day for s in jobs[j].slots))
-        m.AddHint(day[j], slots[hint[j]].day if j in hint else 0)
+        day[j] = m.new_int_var(0, last, f"d{j}")
+        m.add(day[j] == sum(x[j, s] * slots[s].day for s in jobs[j].slots))
+        m.add_hint(day[j], slots[hint[j]].day if j in hint else 0)
     for j, job in enumerate(jobs):
         for p in job.pilots:
-            m.AddImplication(sched[j], sched[p])
-            m.Add(day[j] - day[p] >= job.soak).OnlyEnforceIf(sched[j])
+            m.add_implication(sched[j], sched[p])
+            m.add(day[j] - day[p] >= job.soak).only_enforce_if(sched[j])
     const = sum(job.unplanned_cost for job in jobs)
-    m.Minimize(sum(x[j, s] * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s) in x) + const)
+    m.minimize(sum(x[j, s] * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s) in x) + const)
     for (j, s), var in x.items():
-        m.AddHint(var, 1 if hint.get(j) == s else 0)
+        m.add_hint(var, 1 if hint.get(j) == s else 0)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = int(workers)
-    status = solver.Solve(m)
-    name = solver.StatusName(status)
+    status = solver.solve(m)
+    name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return hint, name, relaxed_bound(problem)
-    chosen = {j: s for (j, s), var in x.items() if solver.BooleanValue(var)}
-    bound = int(round(solver.BestObjectiveBound()))
+    chosen = {j: s for (j, s), var in x.items() if solver.boolean_value(var)}
+    bound = int(round(solver.best_objective_bound))
     return chosen, name, bound
 
 
@@ -748,9 +748,10 @@ def check_plan(problem: Problem, plan: PatchPlan, doc: SiteDocument) -> list[str
                 out.append(f"{wid} {_start}: {aid}'s patches take {mins} min, longer than the window")
     placed = {a.item.key: a for a in plan.assignments}
     for job in problem.jobs:
-        a = placed.get(job.item.key)
-        if a is None:
+        found = placed.get(job.item.key)
+        if found is None:
             continue
+        a = found
         w = windows[a.window]
         if a.start.date() < job.earliest:
             out.append(f"{job.item.key}: before {job.earliest} (request, qualification or pilot soak)")

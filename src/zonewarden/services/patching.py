@@ -152,7 +152,7 @@ def approve_patch_change(
         rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
         i = _find(rows, change_id, "patch change", site_id)
         row = rows[i]
-        status = ChangeStatus(row.get("status"))
+        status = ChangeStatus(str(row.get("status")))
         if status is not ChangeStatus.PROPOSED:
             raise ConflictError(f"patch change {change_id} is {status.value}; only a proposed change is approved or rejected")
         roles = _people_roles(data).get(approval.by)
@@ -205,7 +205,7 @@ def advance_patch_change(
         rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
         i = _find(rows, change_id, "patch change", site_id)
         row = rows[i]
-        current = ChangeStatus(row.get("status"))
+        current = ChangeStatus(str(row.get("status")))
         if to not in TRANSITIONS[current]:
             allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none (final)"
             hint = " (approve it first: `zonewarden patch change approve`)" if current is ChangeStatus.PROPOSED else ""
