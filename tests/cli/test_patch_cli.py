@@ -191,3 +191,30 @@ def test_patch_change_workflow(db: Path) -> None:
                             "patch.change.closed"]
     code, _, _ = run("audit", "verify")
     assert code == 0
+
+
+def test_findings_marked_remediation_planned_are_planned(db: Path) -> None:
+    """From the database, advisory findings that triage marked 'remediation planned' join the plan
+    (patch reference = advisory id); a tier-2 switch needs the vendor's qualification first."""
+    examples = EXAMPLE.parent / "advisories"
+    code, _, err = run("advisories", "ingest", str(examples))
+    assert code == 0, err
+    code, out, _ = run("findings", "list", "--format", "json")
+    ids = {r["asset"]: str(r["id"]) for r in json.loads(out) if r["status"] == "affected"}
+    for asset in ("pack-ewon", "dmz-sw-1"):
+        for status in ("under-assessment", "remediation-planned"):
+            code, _, err = run("findings", "decide", ids[asset], "--status", status, "--why", "vendor fix is out",
+                               "--owner", "p-sozturk")
+            assert code == 0, err
+    code, out, err = run("patch", "plan", "--format", "json", "--solver", "greedy")
+    assert code == 0, err
+    plan = json.loads(out)
+    ewon = [a for a in plan["assignments"] if a["asset"] == "pack-ewon"]
+    assert [(a["patch"], a["source"], a["priority"], a["tier"]) for a in ewon] == [
+        ("ZW-EXAMPLE-2026-006", "finding", "immediate", 1)
+    ]
+    switch = [u for u in plan["unplanned"] if u["asset"] == "dmz-sw-1"]
+    assert [(u["patch"], u["reason"]) for u in switch] == [("ZW-EXAMPLE-2026-001", "vendor-not-qualified")]
+    code, out, _ = run("patch", "status", "--format", "json", "--all")
+    states = {(i["asset"], i["source"]) for i in json.loads(out)["items"]}
+    assert ("pack-ewon", "finding") in states and ("dmz-sw-1", "finding") in states

@@ -282,3 +282,12 @@ def test_plans_respect_every_constraint(instance: tuple[SiteDocument, list[Remed
             if a.start.date() > a.deadline:
                 assert a.late and a.reason is not None and (a.item.asset_id, a.item.patch_ref) in cand
     assert relaxed_bound(problem) <= cpsat.objective <= greedy.objective
+
+
+def test_a_vendor_patch_naming_an_advisory_stands_for_its_findings() -> None:
+    doc = _site(patches=[{"id": "FW-2.1", "title": "Firmware 2.1", "assets": ["plc0"], "priority": "scheduled",
+                          "requested": "2026-03-02", "advisory": "ICSA-26-001", "qualified": "2026-03-03"}])
+    finding = _item("plc0", "ICSA-26-001", "immediate", source="finding", qualified=None)
+    other = _item("plc1", "ICSA-26-001", "immediate", source="finding", qualified=None)
+    items = open_items(doc, [finding, other])
+    assert [(i.key, i.source) for i in items] == [("FW-2.1@plc0", "manual"), ("ICSA-26-001@plc1", "finding")]

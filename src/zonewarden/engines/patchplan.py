@@ -705,11 +705,20 @@ def _candidate(policy: Any, item: RemediationItem, tier: int, deadline: dt.date 
 
 
 def open_items(doc: SiteDocument, extra: Iterable[RemediationItem] = ()) -> list[RemediationItem]:
-    """The site's vendor patches as items, plus ``extra`` (e.g. from advisory findings)."""
+    """The site's vendor patches as items, plus ``extra`` (e.g. from advisory findings), one per
+    patch and asset, sorted.
+
+    A vendor patch that names an advisory (``advisory:``) stands for that advisory's findings on
+    its assets: the finding item is dropped, so the patch's vendor qualification, duration and
+    pilot wave apply (a finding alone never carries a qualification).
+    """
     from zonewarden.domain.patching import items_from_patches
 
     out = {i.key: i for i in items_from_patches(doc.patches)}
+    covered = {(p.advisory, a) for p in doc.patches if p.advisory for a in p.assets}
     for i in extra:
+        if (i.patch_ref, i.asset_id) in covered:
+            continue
         out.setdefault(i.key, i)
     return [out[k] for k in sorted(out)]
 

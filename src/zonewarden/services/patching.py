@@ -24,7 +24,6 @@ from zonewarden.domain.patching import (
     PatchPolicy,
     RemediationItem,
     items_from_findings,
-    items_from_patches,
 )
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
@@ -235,15 +234,16 @@ def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
             return []
         raise
     rows = advisories.list_findings(store, site_id=site_id, triage="remediation-planned")
-    return items_from_findings(rows)
+    # The list carries no triage history; the decision that planned the remediation dates the
+    # item (the policy clock starts there), so each planned finding is read with its history.
+    return items_from_findings([advisories.get_finding(store, r.id) for r in rows])
 
 
 def open_items(doc: SiteDocument, findings: Iterable[RemediationItem] = ()) -> list[RemediationItem]:
-    """Vendor patches of the site plus finding items, one per patch and asset, sorted."""
-    out = {i.key: i for i in items_from_patches(doc.patches)}
-    for i in findings:
-        out.setdefault(i.key, i)
-    return [out[k] for k in sorted(out)]
+    """Vendor patches of the site plus finding items (see :func:`engines.patchplan.open_items`)."""
+    from zonewarden.engines.patchplan import open_items as engine_open_items
+
+    return engine_open_items(doc, findings)
 
 
 __all__ = [
