@@ -218,3 +218,14 @@ def test_findings_marked_remediation_planned_are_planned(db: Path) -> None:
     code, out, _ = run("patch", "status", "--format", "json", "--all")
     states = {(i["asset"], i["source"]) for i in json.loads(out)["items"]}
     assert ("pack-ewon", "finding") in states and ("dmz-sw-1", "finding") in states
+
+
+def test_patching_sections_round_trip_through_the_database(db: Path) -> None:
+    from zonewarden.io.sitefile import load_site
+
+    code, _, err = run("export", "-o", str(db / "out"))
+    assert code == 0, err
+    original, exported = load_site(EXAMPLE), load_site(db / "out" / "rheinfeld-os")
+    for section in ("patch_policy", "maintenance_windows", "blackouts", "patches", "deferrals", "patch_changes"):
+        assert getattr(exported, section) == getattr(original, section), section
+    assert (db / "out" / "rheinfeld-os" / "maintenance_windows.yaml").exists()
