@@ -320,7 +320,7 @@ def test_vendor_patches_become_one_item_per_asset() -> None:
 def test_example_plant_has_the_patching_sections() -> None:
     doc = load_site(EXAMPLE)
     assert len(doc.maintenance_windows) == 8 and {b.kind.value for b in doc.blackouts} == {
-        "qualification-run", "peak-production"
+        "qualification-run", "peak-production", "other"
     }
     hmi = doc.patch_policy.profile("coat-hmi-1")
     assert hmi is not None and not hmi.patchable and hmi.remediation_date == dt.date(2027, 7, 31)

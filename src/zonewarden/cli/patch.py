@@ -127,12 +127,13 @@ def plan_cmd(horizon: str, solver: str, time_limit: float, seed: int, workers: i
             "priority": a.item.priority.value,
             "tier": a.tier,
             "wave": a.wave.value,
+            "reval": "yes" if a.revalidation else "",
             "deadline": a.deadline.isoformat(),
             "late": f"LATE: {a.reason.value}" if a.late and a.reason else "",
         }
         for a in plan.assignments
     ]
-    emit_rows(rows, ["start", "window", "asset", "patch", "priority", "tier", "wave", "deadline", "late"], "table",
+    emit_rows(rows, ["start", "window", "asset", "patch", "priority", "tier", "wave", "reval", "deadline", "late"], "table",
               title=f"Patch plan: {doc.site.name} ({today} to {plan.horizon_end})")
     if plan.unplanned:
         emit_rows(

@@ -86,6 +86,8 @@ class Assignment:
     reason: Reason | None = None
     """For late items: why no earlier slot was used."""
     detail: str = ""
+    revalidation: bool = False
+    """The tier policy asks for revalidation of this (validated) asset after the patch."""
 
     @property
     def days_to_patch(self) -> int:
@@ -107,6 +109,7 @@ class Assignment:
             "late": self.late,
             "reason": self.reason.value if self.reason else None,
             "detail": self.detail,
+            "revalidation": self.revalidation,
             "days_to_patch": self.days_to_patch,
         }
 
@@ -243,6 +246,7 @@ class _Job:
     restart: bool
     wave: Wave
     earliest: dt.date
+    revalidation: bool = False
     slots: list[int] = field(default_factory=list)
     """Eligible slot indexes, in time order."""
     costs: dict[int, int] = field(default_factory=dict)
@@ -347,7 +351,7 @@ def build_problem(
         pct = CRITICALITY_FACTOR[asset.criticality.value]
         jobs.append(
             _Job(it, asset, tier, it.priority.weight * pct, deadline, duration, restart,
-                 Wave.PILOT if it.asset_id in pilots else Wave.PRODUCTION, earliest)
+                 Wave.PILOT if it.asset_id in pilots else Wave.PRODUCTION, earliest, tp.needs_revalidation(asset))
         )
 
     # Waves: production jobs of a patch wait for its pilot jobs, or for a pilot already installed.
@@ -657,7 +661,7 @@ def _assemble(doc: SiteDocument, problem: Problem, chosen: dict[int, int], used:
                 reason, detail = _late_reason(job, problem, chosen)
             assignments.append(
                 Assignment(job.item, slot.occ.window, slot.occ.start, slot.occ.end, job.wave, job.tier, job.deadline,
-                           late, reason, detail)
+                           late, reason, detail, job.revalidation)
             )
             rwd += job.weight * (slot.occ.start.date() - job.item.requested).days
             continue

@@ -91,7 +91,8 @@ def plan_to_ical(
         if late:
             summary += f", {len(late)} past deadline"
         desc = "\n".join(
-            f"{a.item.asset_id}: {a.item.patch_ref} [{a.item.priority.value}, tier {a.tier}, {a.wave.value}]"
+            f"{a.item.asset_id}: {a.item.patch_ref} [{a.item.priority.value}, tier {a.tier}, {a.wave.value}"
+            + (", revalidation]" if a.revalidation else "]")
             + (f" - past deadline {a.deadline} ({a.reason.value if a.reason else ''})" if a.late else f" - deadline {a.deadline}")
             for a in items
         )
