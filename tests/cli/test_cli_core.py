@@ -188,3 +188,20 @@ def test_evidence_recorded_by_a_command_is_exported(tmp_path: Path) -> None:
     assert (exported / "evidence" / "panel-test.txt").read_text() == "panel hardening test passed\n"
     # ... and the export imports again (evidence checked by hash).
     assert run("import", str(exported), db=f"sqlite:///{tmp_path / 'zw2.db'}")[0] == 0
+
+
+def test_report_from_the_database_includes_advisory_triage(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    assert run("import", str(EXAMPLE), db=db)[0] == 0
+    assert run("advisories", "ingest", str(ROOT / "examples" / "advisories"), db=db)[0] == 0
+    code, _, err = run("report", "--audience", "auditor", "--format", "json", "-o", str(tmp_path / "a"),
+                       "--as-of", "2026-11-25", db=db)
+    assert code == 0, err
+    package = json.loads((tmp_path / "a" / "evidence-auditor.json").read_text())
+    text = json.dumps(package)
+    assert "ZW-EXAMPLE-2026-006" in text and "pack-ewon" in text
+    code, _, err = run("report", "--audience", "customer", "--format", "json", "-o", str(tmp_path / "c"),
+                       "--as-of", "2026-11-25", db=db)
+    assert code == 0, err
+    customer = (tmp_path / "c" / "evidence-customer.json").read_text()
+    assert "pack-ewon" not in customer and "ZW-EXAMPLE-2026-006" not in customer

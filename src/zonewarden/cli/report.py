@@ -11,6 +11,7 @@ from zonewarden.cli.common import (
     db_option,
     handle_errors,
     note,
+    open_store_for,
     parse_as_of,
     site_option,
 )
@@ -60,7 +61,15 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
     day = parse_as_of(as_of)
     if as_of is None:
         note("note: no --as-of given; using today's date (pass --as-of for reproducible output)")
-    package = build_package(doc, audience, day)
+    extras = {}
+    if file is None:
+        # Advisory findings and triage decisions live in the database, not in the site file.
+        from zonewarden.services import advisories
+        from zonewarden.services import sites as site_service
+
+        store = open_store_for(db_url)
+        extras["advisories"] = advisories.evidence_data(store, site_service.resolve_site_id(store, site_id))
+    package = build_package(doc, audience, day, extras=extras)
     files = render_package(package, formats)
     written = write_package(files, output)
     for section in package.sections:

@@ -12,12 +12,16 @@ before anything is returned (:func:`zonewarden.evidence.redaction.find_leaks`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError
@@ -62,12 +66,23 @@ class Package:
         return f"evidence-{self.audience.value}"
 
 
-def build_package(doc: SiteDocument, audience: Audience | str, as_of: dt.date) -> Package:
+def build_package(
+    doc: SiteDocument, audience: Audience | str, as_of: dt.date, *, extras: Mapping[str, Any] | None = None
+) -> Package:
+    """Build every section for ``audience``. ``extras`` carries data that lives outside the site
+    document (``advisories``: findings and triage decisions from the database); each entry
+    becomes an attribute of the build context and is covered by the input snapshot hash."""
     from zonewarden.services.sites import content_hash
 
     audience = Audience(audience)
     visible = redact_document(doc, audience)
     ctx = BuildContext(visible, audience, as_of)
+    for name, value in sorted((extras or {}).items()):
+        setattr(ctx, name, value)
+    input_sha256 = content_hash(doc)
+    if extras:
+        snapshot = orjson.dumps(extras, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        input_sha256 = hashlib.sha256(input_sha256.encode() + b"\n" + snapshot).hexdigest()
     sections: list[SectionData] = []
     timings: dict[str, float] = {}
     for section in sections_for(audience):
@@ -84,7 +99,7 @@ def build_package(doc: SiteDocument, audience: Audience | str, as_of: dt.date) -
         as_of=as_of,
         site_id=UserText(strip_marks(doc.site.id)),
         site_name=UserText(strip_marks(doc.site.name)),
-        input_sha256=content_hash(doc),
+        input_sha256=input_sha256,
         sections=sections,
         timings=timings,
         sensitive=sensitive_values(doc, visible) if audience is Audience.CUSTOMER else (),
