@@ -40,7 +40,8 @@ elif step in ("check-db", "paths-db"):
     from zonewarden.services.sites import load_document, resolve_site_id
     from zonewarden.store.db import open_store
     store = open_store(db)
-    doc = load_document(store, resolve_site_id(store, None))
+    # As the commands do: `paths` reads zones and conduits only.
+    doc = load_document(store, resolve_site_id(store, None), without=("assets",) if step == "paths-db" else ())
     if step == "check-db":
         from zonewarden.engines.segmentation import run_check
         run_check(doc, today=today)
