@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # graphviz: diagrams; pango/harfbuzz/fonts: PDF (WeasyPrint); gnupg: advisory signatures;
-# postgresql: the PostgreSQL test server; chromium: browser tests; poppler-utils: PDF → PNG.
+# postgresql: the PostgreSQL test server; chromium: browser tests; poppler-utils: PDF → PNG;
+# tzdata: site time zones (zoneinfo).
 DEB_PACKAGES=(python3 python3-venv python3-dev build-essential graphviz libpango-1.0-0 libpangoft2-1.0-0
-  libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gnupg postgresql chromium poppler-utils ca-certificates)
+  libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gnupg postgresql chromium poppler-utils ca-certificates tzdata)
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=()
