@@ -424,16 +424,15 @@ RequirementCheck = Callable[[str], "str | None"]
 """Says what is wrong with a requirement id (a message), or None when the catalog knows it."""
 
 
-@functools.lru_cache(maxsize=1)
-def _default_check() -> RequirementCheck | None:
+def _catalog_check(loader_name: str) -> RequirementCheck | None:
     # The catalog is package data; when it is present every id is checked against it, and its
     # error names the closest real id. Imported lazily so the domain model stays importable on
     # its own (and the catalog may import the domain).
     try:
-        from zonewarden.catalog.loader import load_62443_3_3
+        from zonewarden.catalog import loader
     except ImportError:  # pragma: no cover - the catalog ships with the package
         return None
-    catalog = load_62443_3_3()
+    catalog = getattr(loader, loader_name)()
 
     def check(ident: str) -> str | None:
         try:
@@ -446,22 +445,15 @@ def _default_check() -> RequirementCheck | None:
 
 
 @functools.lru_cache(maxsize=1)
+def _default_check() -> RequirementCheck | None:
+    """Checks IEC 62443-3-3 SR/RE ids (requirement statuses, controls, exceptions)."""
+    return _catalog_check("load_62443_3_3")
+
+
+@functools.lru_cache(maxsize=1)
 def _default_component_check() -> RequirementCheck | None:
-    # Same as _default_check, for the IEC 62443-4-2 ids of capability declarations.
-    try:
-        from zonewarden.catalog.loader import load_62443_4_2
-    except ImportError:  # pragma: no cover - the catalog ships with the package
-        return None
-    catalog = load_62443_4_2()
-
-    def check(ident: str) -> str | None:
-        try:
-            catalog.resolve(ident)
-        except LookupError as exc:
-            return str(exc)
-        return None
-
-    return check
+    """Checks IEC 62443-4-2 ids (capability declarations)."""
+    return _catalog_check("load_62443_4_2")
 
 
 def requirement_reference_problems(
