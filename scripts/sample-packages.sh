@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Regenerate the sample evidence packages linked from docs/evidence-packages.md:
-# the example plant as of 2026-11-25, straight from the site files (no database).
-# Deterministic: running it again without data or code changes gives the same bytes.
+# Regenerate the sample evidence packages linked from docs/evidence-packages.md: the example
+# plant as of 2026-11-25, with the example advisories taken in, built from a throw-away database.
 #   bash scripts/sample-packages.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZW=.venv/bin/zonewarden
 AS_OF=2026-11-25
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export ZONEWARDEN_DB="sqlite:///$TMP/sample.db" ZONEWARDEN_ACTOR=sample
+$ZW import examples/pharma-plant >/dev/null 2>&1
+$ZW advisories ingest examples/advisories >/dev/null 2>&1
 rm -rf docs/sample/auditor docs/sample/customer
-$ZW report --audience auditor --format html --format pdf -o docs/sample/auditor \
-  --file examples/pharma-plant --as-of "$AS_OF" >/dev/null
+$ZW report --audience auditor --format html --format pdf -o docs/sample/auditor --as-of "$AS_OF" >/dev/null
 $ZW report --audience customer --format html --format pdf --format json -o docs/sample/customer \
-  --file examples/pharma-plant --as-of "$AS_OF" >/dev/null
+  --as-of "$AS_OF" >/dev/null
 echo "sample packages written to docs/sample/" >&2
