@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, NewType
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from zonewarden.errors import Problem
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 """Ids are short, stable and safe in file names, URLs and SARIF locations."""
@@ -78,3 +81,14 @@ class Criticality(StrEnum):
 
 
 NonNegInt = Annotated[int, Field(ge=0)]
+
+
+def duplicate_id_problems(section: str, ids: Iterable[str]) -> list[Problem]:
+    """One problem for every repeat of an id within a section, located at the repeat."""
+    seen: set[str] = set()
+    out = []
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            out.append(Problem(f"duplicate id {ident!r} (ids must be unique within {section})", (section, i, "id")))
+        seen.add(ident)
+    return out

@@ -14,7 +14,6 @@ record without it stays valid and the calendar logic here need not change.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ from zonewarden.domain.common import (
     ShortText,
     Text,
     ZoneRef,
+    duplicate_id_problems,
     sensitive,
 )
 from zonewarden.errors import Problem
@@ -249,23 +249,6 @@ class ChangeRecord(Model):
         return None
 
 
-def _dupes(section: str, ids: list[str]) -> list[Problem]:
-    counts = Counter(ids)
-    seen: set[str] = set()
-    out = []
-    for i, ident in enumerate(ids):
-        if counts[ident] > 1:
-            if ident in seen:
-                out.append(
-                    Problem(
-                        f"duplicate id {ident!r} (ids must be unique within {section})",
-                        (section, i, "id"),
-                    )
-                )
-            seen.add(ident)
-    return out
-
-
 def governance_reference_problems(doc: SiteDocument) -> list[Problem]:
     """Broken references and duplicates in criticality classes, assessments and changes."""
     problems: list[Problem] = []
@@ -279,8 +262,8 @@ def governance_reference_problems(doc: SiteDocument) -> list[Problem]:
                 )
             )
         seen_classes.add(c.id)
-    problems += _dupes("assessments", [a.id for a in doc.assessments])
-    problems += _dupes("changes", [c.id for c in doc.changes])
+    problems += duplicate_id_problems("assessments", [a.id for a in doc.assessments])
+    problems += duplicate_id_problems("changes", [c.id for c in doc.changes])
     zones = {z.id for z in doc.zones}
     assets = {a.id for a in doc.assets}
     people = {p.id for p in doc.people}

@@ -32,6 +32,7 @@ from zonewarden.domain.common import (
     ShortText,
     Text,
     ZoneRef,
+    duplicate_id_problems,
 )
 from zonewarden.domain.governance import ChangeRecord, ChangeStatus, ChangeType, Decision
 from zonewarden.errors import Problem
@@ -801,11 +802,7 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
             asset((*path, "assets", j), a)
 
     def dupes(section: str, ids: list[str]) -> None:
-        seen: set[str] = set()
-        for i, ident in enumerate(ids):
-            if ident in seen:
-                problems.append(Problem(f"duplicate id {ident!r} (ids must be unique within {section})", (section, i, "id")))
-            seen.add(ident)
+        problems.extend(duplicate_id_problems(section, ids))
 
     seen_tiers: set[int] = set()
     for i, t in enumerate(policy.tiers):

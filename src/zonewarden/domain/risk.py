@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,6 +29,7 @@ from zonewarden.domain.common import (
     ShortText,
     Text,
     ZoneRef,
+    duplicate_id_problems,
     sensitive,
 )
 from zonewarden.domain.levels import FR
@@ -610,23 +610,6 @@ class RiskScenario(Model):
 # Cross-reference checks for a whole site document
 
 
-def _dupes(section: str, ids: list[str]) -> list[Problem]:
-    counts = Counter(ids)
-    seen: set[str] = set()
-    out = []
-    for i, ident in enumerate(ids):
-        if counts[ident] > 1:
-            if ident in seen:
-                out.append(
-                    Problem(
-                        f"duplicate id {ident!r} (ids must be unique within {section})",
-                        (section, i, "id"),
-                    )
-                )
-            seen.add(ident)
-    return out
-
-
 def _estimate_problems(
     method: RiskMethod, est: RiskEstimate | ResidualEstimate, path: Path
 ) -> list[Problem]:
@@ -662,7 +645,7 @@ def risk_reference_problems(doc: SiteDocument) -> list[Problem]:
     from zonewarden.domain.governance import governance_reference_problems
 
     method: RiskMethod = doc.risk_method
-    problems: list[Problem] = _dupes("risks", [r.id for r in doc.risks])
+    problems: list[Problem] = duplicate_id_problems("risks", [r.id for r in doc.risks])
     zones = {z.id for z in doc.zones}
     assets = {a.id: a for a in doc.assets}
     people = {p.id for p in doc.people}

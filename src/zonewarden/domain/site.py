@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections import Counter
-from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -27,6 +25,7 @@ from zonewarden.domain.common import (
     ShortText,
     Text,
     ZoneRef,
+    duplicate_id_problems,
     sensitive,
 )
 from zonewarden.domain.governance import Assessment, ChangeRecord, CriticalityClass
@@ -543,24 +542,11 @@ class SiteDocument(Model):
         return {a.id: a for a in self.assets}
 
 
-def _duplicates(section: str, ids: Iterable[str]) -> list[Problem]:
-    ids = list(ids)
-    counts = Counter(ids)
-    seen: set[str] = set()
-    out = []
-    for i, ident in enumerate(ids):
-        if counts[ident] > 1:
-            if ident in seen:
-                out.append(Problem(f"duplicate id {ident!r} (ids must be unique within {section})", (section, i, "id")))
-            seen.add(ident)
-    return out
-
-
 def reference_problems(doc: SiteDocument) -> list[Problem]:
     """Every broken reference and duplicate id in ``doc``, located by field path."""
     problems: list[Problem] = []
     for section in ("people", "zones", "conduits", "assets"):
-        problems += _duplicates(section, (o.id for o in getattr(doc, section)))
+        problems += duplicate_id_problems(section, (o.id for o in getattr(doc, section)))
     zones = {z.id for z in doc.zones}
     people = {p.id for p in doc.people}
 
