@@ -37,15 +37,17 @@ elif step == "import":
     from zonewarden.store.db import open_store
     import_documents(open_store(db), [load_site(site)], actor="bench")
 elif step in ("check-db", "paths-db"):
-    from zonewarden.services.sites import load_document, resolve_site_id
+    from zonewarden.services.sites import load_document, load_for_check, resolve_site_id
     from zonewarden.store.db import open_store
     store = open_store(db)
-    # As the commands do: `paths` reads zones and conduits only.
-    doc = load_document(store, resolve_site_id(store, None), without=("assets",) if step == "paths-db" else ())
+    # As the commands do: `check` reads the document without assets plus the assets' facts,
+    # `paths` reads zones and conduits only.
     if step == "check-db":
         from zonewarden.engines.segmentation import run_check
-        run_check(doc, today=today)
+        doc, assets = load_for_check(store, resolve_site_id(store, None))
+        run_check(doc, today=today, assets=assets)
     else:
+        doc = load_document(store, resolve_site_id(store, None), without=("assets",))
         from zonewarden.engines.paths import find_paths, resolve_zone_selector
         find_paths(doc, resolve_zone_selector(doc, "enterprise"), resolve_zone_selector(doc, "safety"),
                    max_hops=6, limit=1000)

@@ -89,3 +89,23 @@ def test_delete_cascades(store, mini_site_file: Path) -> None:  # type: ignore[n
     with store.read() as conn:
         assert conn.execute(text("select count(*) from assets")).scalar() == 0
         assert conn.execute(text("select count(*) from zones")).scalar() == 0
+
+
+def test_check_from_the_database_reads_the_same_asset_facts(store) -> None:  # type: ignore[no-untyped-def]
+    # `check` reads stored assets as a projection (typed columns + JSON fields extracted by the
+    # database); it must see exactly what the full model sees, on SQLite and PostgreSQL.
+    import datetime as dt
+
+    from zonewarden.domain.site import AssetFacts
+    from zonewarden.engines.segmentation import run_check
+
+    doc = load_site(Path(__file__).parents[2] / "examples" / "pharma-plant")
+    sites.import_documents(store, [doc])
+    partial, facts = sites.load_for_check(store, doc.site.id)
+    assert partial.assets == ()
+    assert facts == [AssetFacts.of(a) for a in doc.assets]
+    assert any(f.end_of_support for f in facts) and any(f.vendor_support.value != "unknown" for f in facts)
+    today = dt.date(2031, 1, 1)  # late enough that end-of-support findings appear
+    full, projected = run_check(doc, today=today), run_check(partial, today=today, assets=facts)
+    assert projected == full
+    assert any(f.rule == "ZW011" for f in full.findings)

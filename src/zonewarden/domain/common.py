@@ -64,6 +64,7 @@ class Model(BaseModel):
         str_strip_whitespace=True,
         use_enum_values=False,
         validate_default=False,
+        defer_build=True,
     )
 
 

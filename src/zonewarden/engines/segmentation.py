@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from zonewarden.domain.levels import FR, SLTarget
 from zonewarden.domain.site import (
     CONTROL_KINDS,
+    Asset,
+    AssetFacts,
     AssetType,
     Conduit,
     Flow,
@@ -296,13 +298,14 @@ _NON_OT = frozenset({ZoneKind.EXTERNAL, ZoneKind.ENTERPRISE, ZoneKind.REMOTE_ACC
 class _Site:
     """The document plus the indexes every rule shares."""
 
-    def __init__(self, doc: SiteDocument, today: dt.date) -> None:
+    def __init__(self, doc: SiteDocument, today: dt.date, assets: Sequence[Asset | AssetFacts]) -> None:
         self.doc = doc
         self.today = today
+        self.assets = assets
         self.zones: dict[str, Zone] = {z.id: z for z in doc.zones}
         self.adjacency = zone_adjacency(doc)
         self.jump_host_zones = frozenset(
-            a.zone for a in doc.assets if a.type is AssetType.JUMP_HOST and a.zone is not None
+            a.zone for a in assets if a.type is AssetType.JUMP_HOST and a.zone is not None
         )
         self.conduit_ids = frozenset(c.id for c in doc.conduits)
         custom = doc.checks.insecure_protocols
@@ -665,7 +668,7 @@ def _boundary_without_filter(s: _Site) -> Iterator[_Hit]:
     fix="Set the asset's zone.",
 )
 def _asset_without_zone(s: _Site) -> Iterator[_Hit]:
-    for a in s.doc.assets:
+    for a in s.assets:
         if a.zone is None:
             # Asset names are sensitive: the message names the id and type only.
             yield _Hit(
@@ -687,7 +690,7 @@ def _asset_without_zone(s: _Site) -> Iterator[_Hit]:
     "(tighter conduit rules, monitoring) and a waiver with an expiry.",
 )
 def _asset_end_of_support(s: _Site) -> Iterator[_Hit]:
-    for a in s.doc.assets:
+    for a in s.assets:
         past = a.end_of_support is not None and a.end_of_support < s.today
         if not past and a.vendor_support is not SupportStatus.END_OF_SUPPORT:
             continue
@@ -758,7 +761,7 @@ def _kind_of(s: _Site, ident: str) -> ObjectKind:
         return ObjectKind.ZONE
     if ident in s.conduit_ids:
         return ObjectKind.CONDUIT
-    if any(a.id == ident for a in s.doc.assets):  # only for expired waivers: rare, keep it lazy
+    if any(a.id == ident for a in s.assets):  # only for expired waivers: rare, keep it lazy
         return ObjectKind.ASSET
     return ObjectKind.OBJECT
 
@@ -767,14 +770,14 @@ def _kind_of(s: _Site, ident: str) -> ObjectKind:
 # The engine
 
 
-def _settings_problems(doc: SiteDocument) -> list[Problem]:
+def _settings_problems(doc: SiteDocument, assets: Sequence[Asset | AssetFacts]) -> list[Problem]:
     out = []
     for i, rid in enumerate(doc.checks.disabled):
         if rid not in RULES:
             out.append(Problem(f"unknown rule {rid}; known rules: {', '.join(RULES)}", ("checks", "disabled", i)))
     if not doc.checks.waivers:
         return out
-    known = {z.id for z in doc.zones} | {c.id for c in doc.conduits} | {a.id for a in doc.assets}
+    known = {z.id for z in doc.zones} | {c.id for c in doc.conduits} | {a.id for a in assets}
     for i, w in enumerate(doc.checks.waivers):
         if w.rule not in RULES:
             out.append(Problem(f"unknown rule {w.rule}; known rules: {', '.join(RULES)}", ("checks", "waivers", i, "rule")))
@@ -798,10 +801,18 @@ def _waiver_for(finding: Finding, waivers: Mapping[str, list[Waiver]]) -> Waiver
     return None
 
 
-def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
-    """Run every enabled rule over ``doc``; pure and deterministic for a given ``today``."""
+def run_check(
+    doc: SiteDocument, *, today: dt.date, assets: Sequence[Asset | AssetFacts] | None = None
+) -> CheckReport:
+    """Run every enabled rule over ``doc``; pure and deterministic for a given ``today``.
+
+    ``assets`` replaces ``doc.assets`` when given: the check reads only the facts in
+    :class:`AssetFacts`, so a caller holding a large stored site passes that projection and
+    a document loaded without its assets."""
     require_conduit_zones(doc)
-    site = _Site(doc, today)
+    if assets is None:
+        assets = doc.assets
+    site = _Site(doc, today, assets)
     disabled = frozenset(doc.checks.disabled)
     findings: list[Finding] = []
     for rule in RULES.values():
@@ -841,7 +852,7 @@ def run_check(doc: SiteDocument, *, today: dt.date) -> CheckReport:
         expired_waivers=tuple(sorted(expired, key=_waiver_key)),
         unused_waivers=tuple(sorted(unused, key=_waiver_key)),
         disabled_rules=tuple(sorted(disabled)),
-        problems=tuple(_settings_problems(doc)),
+        problems=tuple(_settings_problems(doc, assets)),
         rules_run=tuple(r for r in RULES if r not in disabled),
     )
 

@@ -15,11 +15,12 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Text, cast, delete, select
 
-from zonewarden.domain.site import SiteDocument
+from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
 from zonewarden.services import audit
 from zonewarden.store.db import Store
 from zonewarden.store.tables import SITE_CHILD_TABLES, evidence_files, site_records, sites
+from zonewarden.store.tables import assets as assets_table
 
 # Columns pulled out of each object's JSON into indexed columns of its table.
 _COLUMNS: dict[str, Any] = {
@@ -297,6 +298,43 @@ def load_document(store: Store, site_id: str, *, without: Iterable[str] = ()) ->
     if text is None:
         raise NotFoundError(f"no site {site_id!r} in the database")
     return SiteDocument.model_validate_json(text, context=TRUSTED)
+
+
+def asset_facts(store: Store, site_id: str) -> list[AssetFacts]:
+    """The stored assets projected to what the segmentation check reads, in file order.
+
+    Typed columns and two JSON fields extracted by the database: no per-asset model
+    validation, so ``check`` on a 100k-asset site reads its assets in a fraction of a second.
+    The rows were validated when they were written.
+    """
+    data = assets_table.c.data
+    stmt = (
+        select(
+            assets_table.c.id,
+            assets_table.c.type,
+            assets_table.c.zone_id,
+            data["end_of_support"].as_string(),
+            data["vendor_support"].as_string(),
+        )
+        .where(assets_table.c.site_id == site_id)
+        .order_by(assets_table.c.seq)
+    )
+    with store.read() as conn:
+        rows = conn.execute(stmt).all()
+    # Dictionary lookups instead of Enum(value) calls: this loop runs once per asset.
+    types: dict[str, AssetType] = dict(AssetType._value2member_map_)  # type: ignore[arg-type]
+    support: dict[str | None, SupportStatus] = dict(SupportStatus._value2member_map_)  # type: ignore[arg-type]
+    support[None] = SupportStatus.UNKNOWN
+    date, facts = dt.date.fromisoformat, AssetFacts
+    return [
+        facts(ident, types[kind], zone, date(eos) if eos else None, support[status])
+        for ident, kind, zone, eos, status in rows
+    ]
+
+
+def load_for_check(store: Store, site_id: str) -> tuple[SiteDocument, list[AssetFacts]]:
+    """What ``check`` reads: the document without its assets, and the assets' facts."""
+    return load_document(store, site_id, without=("assets",)), asset_facts(store, site_id)
 
 
 def delete_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
