@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from zonewarden.domain.advisories import (
@@ -67,8 +68,7 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def exploitation_in(text: str) -> tuple[Exploitation, str] | None:
-    """The strongest exploitation statement in ``text`` and the sentence that makes it."""
+def _scan_exploitation(text: str) -> tuple[Exploitation, str] | None:
     best: tuple[Exploitation, str] | None = None
     for m in _SENTENCE.finditer(text):
         sentence = m.group().strip()
@@ -79,6 +79,50 @@ def exploitation_in(text: str) -> tuple[Exploitation, str] | None:
         if best is None and _POC.search(sentence):
             best = (Exploitation.PUBLIC_POC, sentence)
     return best
+
+
+# Every statement either pattern finds contains "exploit" or "proof". Under re.I those letters
+# match only themselves in either case, except "i", which also matches U+0130 and U+0131:
+# str.lower() maps neither to "i", so texts holding them take the full scan. In all other texts
+# a sentence whose lower-cased form holds neither word cannot make a statement and is skipped
+# without the three searches (most advisory text never mentions exploits).
+_DOTTED_I = ("\u0130", "\u0131")
+
+
+def _may_state(text: str) -> bool:
+    low = text.lower()
+    return "exploit" in low or "proof" in low
+
+
+@lru_cache(maxsize=2048)
+def _exploitation_cached(text: str) -> tuple[Exploitation, str] | None:
+    if _DOTTED_I[0] in text or _DOTTED_I[1] in text:
+        return _scan_exploitation(text)
+    if not _may_state(text):
+        return None
+    best: tuple[Exploitation, str] | None = None
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group()
+        if not _may_state(sentence):
+            continue
+        sentence = sentence.strip()
+        if not sentence or _NEGATED.search(sentence):
+            continue
+        if _ACTIVE.search(sentence):
+            return Exploitation.ACTIVE, sentence
+        if best is None and _POC.search(sentence):
+            best = (Exploitation.PUBLIC_POC, sentence)
+    return best
+
+
+def exploitation_in(text: str) -> tuple[Exploitation, str] | None:
+    """The strongest exploitation statement in ``text`` and the sentence that makes it.
+
+    Cached: CISA repeats the same notes in every advisory, and the result is immutable.
+    """
+    if type(text) is str:
+        return _exploitation_cached(text)
+    return _scan_exploitation(text)
 
 
 def _evidence(notes: Any, path: list[str | int]) -> ExploitEvidence | None:
@@ -224,6 +268,13 @@ def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: 
         if not isinstance(ids, list):
             problems.append(Problem("a product status group is a list of product ids", (*path, "product_status", key)))
             continue
+        try:
+            complete = known.keys() >= set(ids)
+        except TypeError:  # an unhashable id: the loop below says which
+            complete = False
+        if complete:  # the usual case, in one C-level pass
+            status[group] = tuple(sorted(map(str, ids)))
+            continue
         for j, pid in enumerate(ids):
             if pid not in known:
                 # CSAF 6.1.1 (missing definition of product id): the reference cannot be matched.
@@ -242,7 +293,7 @@ def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: 
                         version=str(c.get("version") or key[-1]),
                         vector=c["vectorString"],
                         base_score=float(base) if isinstance(base, (int, float)) else None,
-                        products=tuple(str(p) for p in s.get("products") or ()),
+                        products=tuple(map(str, s.get("products") or ())),
                     )
                 )
             elif key in s:
@@ -256,7 +307,7 @@ def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: 
             Remediation(
                 category=r["category"],
                 details=_text(r.get("details")) or "",
-                product_ids=tuple(str(p) for p in r.get("product_ids") or ()),
+                product_ids=tuple(map(str, r.get("product_ids") or ())),
                 url=_text(r.get("url")),
             )
         )
