@@ -177,6 +177,60 @@ def test_revision_supersedes_keeps_history_and_reopens_changed_decisions(store) 
     assert "finding.reopen" in actions
 
 
+def test_revisions_and_twins_inside_one_batch(store) -> None:  # type: ignore[no-untyped-def]
+    # Ingest stores a chunk of documents per transaction: a revision later in the same chunk
+    # must supersede the row an earlier document of the chunk inserted, and the same bytes
+    # twice in one batch are stored once.
+    _plant(store)
+    v1 = _bytes(_doc("zw-example-2026-001.json"))
+    doc = _doc("zw-example-2026-001.json")
+    doc["document"]["tracking"]["version"] = "2"
+    doc["document"]["tracking"]["current_release_date"] = "2026-10-01T10:00:00.000Z"
+    doc["document"]["tracking"]["revision_history"].append(
+        {"date": "2026-10-01T10:00:00.000Z", "number": "2", "summary": "Only versions before V4.3 are affected."}
+    )
+    doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]["name"] = "vers:intdot/<4.3"
+    report = svc.ingest_bytes(store, [("v1.json", v1), ("v2.json", _bytes(doc)), ("v1-copy.json", v1)], strict=True)
+    assert [r.outcome for r in report.results] == ["new", "revision", "unchanged"]
+    history = svc.advisory_history(store, "ZW-EXAMPLE-2026-001")
+    assert [(a.version, a.current) for a in history] == [("1", False), ("2", True)]
+    f = _finding(store, "ZW-EXAMPLE-2026-001", "dmz-sw-1")
+    assert (f.status, f.advisory_version) == ("not-affected", "2")
+    assert _count(store, advisories) == 2
+    with store.read() as conn:
+        assert audit.verify(conn).ok
+        assert [e.after["outcome"] for e in audit.events(conn) if e.action == "advisory.ingest"] == ["new", "revision"]
+
+
+def test_a_document_the_database_refuses_does_not_take_its_chunk_with_it(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import DataError
+
+    _plant(store)
+    real_write = svc._Batch._write
+
+    def refusing(self, conn, docs):  # type: ignore[no-untyped-def]
+        if any(p.source.endswith("zw-example-2026-003.json") for p in docs):
+            raise DataError("INSERT ...", {}, Exception("value too long for type character varying(500)"))
+        return real_write(self, conn, docs)
+
+    monkeypatch.setattr(svc._Batch, "_write", refusing)
+    report = _examples(store)
+    outcomes = {Path(r.source).name: r.outcome for r in report.results}
+    assert outcomes.pop("zw-example-2026-003.json") == "rejected"
+    assert set(outcomes.values()) == {"new"} and len(outcomes) == 5
+    (bad,) = [r for r in report.results if r.outcome == "rejected"]
+    assert "the database refused a value" in (bad.error or "")
+    assert _count(store, advisories) == 5
+    assert "ZW-EXAMPLE-2026-003" not in {f.tracking_id for f in svc.list_findings(store)}
+    with store.read() as conn:
+        assert audit.verify(conn).ok
+        assert len([e for e in audit.events(conn) if e.action == "advisory.ingest"]) == 5
+    # Once the database takes it, the refused document goes in on the next run.
+    monkeypatch.setattr(svc._Batch, "_write", real_write)
+    again = _examples(store)
+    assert sorted(r.outcome for r in again.results) == ["new"] + ["unchanged"] * 5
+
+
 def test_version_order() -> None:
     keys = ["1", "2", "10", "1.0.0-rc.1", "1.0.0", "1.2.0", "2.0.0-alpha", "not a version"]
     ordered = sorted(keys, key=svc.version_key)

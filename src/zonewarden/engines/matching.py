@@ -33,7 +33,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -418,40 +418,46 @@ class _EntryFacts:
     range_text: str | None
 
 
-def _entry_facts(advisory: FlatAdvisory) -> list[_EntryFacts]:
+def _entries_with_status(
+    advisory: FlatAdvisory,
+) -> Iterator[tuple[ProductEntry, dict[ProductStatus, list[str]]]]:
+    """Product entries some vulnerability gives a status, with the vulnerabilities per group."""
     by_pid: dict[str, dict[ProductStatus, list[str]]] = defaultdict(lambda: defaultdict(list))
     for i, vuln in enumerate(advisory.vulnerabilities):
         label = vuln.cve or vuln.title or f"vulnerability {i + 1}"
         for group, ids in vuln.status.items():
             for pid in ids:
                 by_pid[pid][group].append(label)
-    out = []
     for entry in advisory.products:
         groups = by_pid.get(entry.product_id)
-        if not groups:
-            continue
-        rng = parse_range(entry.version_text) if entry.version_text else None
-        if rng is None and entry.cpe:
-            ck = _cpe_key(entry.cpe)
-            if ck and ck[2] not in ("*", "-", ""):
-                rng = parse_range(ck[2])
-        if rng is None and entry.purl:
-            pk = _purl_key(entry.purl)
-            if pk and pk[1]:
-                rng = parse_range(pk[1])
-        words = product_words(entry.product or entry.name)
-        out.append(
-            _EntryFacts(
-                entry,
-                rng,
-                tuple((g, tuple(sorted(set(c)))) for g, c in sorted(groups.items())),
-                words.series,
-                words.series_upto,
-                rng.describe() if rng is not None else "all versions (no version given)",
-                rng.text if rng is not None else None,
-            )
-        )
-    return out
+        if groups:
+            yield entry, groups
+
+
+def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) -> _EntryFacts:
+    rng = parse_range(entry.version_text) if entry.version_text else None
+    if rng is None and entry.cpe:
+        ck = _cpe_key(entry.cpe)
+        if ck and ck[2] not in ("*", "-", ""):
+            rng = parse_range(ck[2])
+    if rng is None and entry.purl:
+        pk = _purl_key(entry.purl)
+        if pk and pk[1]:
+            rng = parse_range(pk[1])
+    words = product_words(entry.product or entry.name)
+    return _EntryFacts(
+        entry,
+        rng,
+        tuple((g, tuple(sorted(set(c)))) for g, c in sorted(groups.items())),
+        words.series,
+        words.series_upto,
+        rng.describe() if rng is not None else "all versions (no version given)",
+        rng.text if rng is not None else None,
+    )
+
+
+def _entry_facts(advisory: FlatAdvisory) -> list[_EntryFacts]:
+    return [_facts_of(entry, groups) for entry, groups in _entries_with_status(advisory)]
 
 
 def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductStatus) -> tuple[bool | None, ReviewReason | None]:
@@ -615,10 +621,15 @@ def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Findi
 def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     per_class: dict[int, list[EntryMatch]] = defaultdict(list)
     vendor_only: dict[int, EntryMatch] = {}
-    for facts in _entry_facts(advisory):
+    for entry, groups in _entries_with_status(advisory):
         # An entry's decision depends only on how the asset was tied to it and on its version
         # text, so classes that share both share the (immutable) match.
-        ties = index.name_ties(facts.entry)
+        ties = index.name_ties(entry)
+        candidates = index.candidates(entry) if ties is None else {}
+        vendor_only_ids = index.vendor_only(entry)
+        if not ties and not candidates and not vendor_only_ids:
+            continue  # no asset is tied to this entry: its range need not even be parsed
+        facts = _facts_of(entry, groups)
         if ties is not None:
             for relation, value, cids in ties:
                 m = _decide(facts, index.representative(cids[0]), index.version_of(cids[0]), relation, value)
@@ -626,7 +637,7 @@ def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Find
                     for cid in cids:
                         per_class[cid].append(m)
         decided: dict[tuple[MatchField, str, str | None], EntryMatch | None] = {}
-        for cid, (relation, value) in (index.candidates(facts.entry) if ties is None else {}).items():
+        for cid, (relation, value) in candidates.items():
             rep = index.representative(cid)
             key = (relation, value, rep.version)
             if key in decided:
@@ -635,7 +646,7 @@ def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Find
                 m = decided[key] = _decide(facts, rep, index.version_of(cid), relation, value)
             if m is not None:
                 per_class[cid].append(m)
-        for cid in index.vendor_only(facts.entry):
+        for cid in vendor_only_ids:
             vendor_only.setdefault(cid, _no_product_match(facts, index.representative(cid)))
     for cid, m in vendor_only.items():
         if cid not in per_class:

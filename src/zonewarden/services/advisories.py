@@ -396,10 +396,18 @@ def _apply_findings(
     kev: frozenset[str] | None,
     now: dt.datetime,
     counts: _Counts,
+    log: audit.Buffer,
+    *,
+    first_of_its_id: bool = False,
 ) -> None:
-    """Upsert the findings of one advisory on one site; reopen triage where the product status changed."""
+    """Upsert the findings of one advisory on one site; reopen triage where the product status
+    changed. Reopen events go to ``log``. ``first_of_its_id`` says no advisory of this tracking
+    id was stored before, so there are no findings to read back."""
     found = match_advisory(flat, sm.index)
-    existing = {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
+    existing = (
+        {} if first_of_its_id
+        else {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
+    )
     new_rows = []
     seen = set()
     # Assets that look the same to matching share one (immutable) matches tuple, and assets
@@ -483,8 +491,8 @@ def _apply_findings(
                     to_status="under-assessment", why=why, owner=None, expires=None, controls=[], automatic=True,
                 )
             )
-            audit.append(
-                conn, action="finding.reopen", actor=SYSTEM_ACTOR, site_id=sm.site_id, object_type="finding",
+            log.add(
+                action="finding.reopen", actor=SYSTEM_ACTOR, site_id=sm.site_id, object_type="finding",
                 object_id=str(old.id), reason=why, before={"triage": old.triage_status, "status": old.status},
                 after={"triage": "under-assessment", "status": f.status.value}, at=now,
             )
@@ -523,8 +531,10 @@ def _current_flats(conn: Connection) -> list[tuple[int, str, FlatAdvisory]]:
 def _rematch(conn: Connection, sm: _SiteMatcher, kev: frozenset[str] | None, now: dt.datetime) -> _Counts:
     counts = _Counts()
     current = _current_flats(conn)
+    log = audit.Buffer()
     for row_id, version, flat in current:
-        _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
+        _apply_findings(conn, sm, flat, row_id, version, kev, now, counts, log)
+    log.flush(conn)
     # Findings of advisories that are no longer current cannot exist (tracking ids are kept),
     # but findings of assets that left the inventory are handled by _apply_findings above.
     _set_match_state(conn, sm.site_id, sm.content_hash, now)
@@ -612,6 +622,11 @@ def _doc_status(doc: dict[str, Any]) -> str | None:
     return _clip(value, 32) if isinstance(value, str) else None
 
 
+CHUNK = 200
+"""Documents stored per transaction. A commit per document cost more than everything else
+ingest does on SQLite; a killed run loses at most the chunk in flight (re-running is safe)."""
+
+
 def ingest_bytes(
     store: Store,
     items: Iterable[tuple[str, bytes]],
@@ -624,51 +639,257 @@ def ingest_bytes(
     """Validate, store and match CSAF documents given as ``(source, bytes)`` pairs.
 
     ``strict`` rejects any document with a deviation (for advisories one authors); the default
-    lenient mode stores real-world documents with their deviations. Each document is its own
-    transaction; problems are reported per document (``IngestResult.error`` names the source
-    and JSON pointer) and the batch goes on. ``progress`` is called with ``1`` after each
-    document (an increment, e.g. ``lambda n: bar.advance(task, n)``).
+    lenient mode stores real-world documents with their deviations. Problems are reported per
+    document (``IngestResult.error`` names the source and JSON pointer) and the batch goes on.
+
+    Documents are validated and flattened first, then stored :data:`CHUNK` at a time, each
+    chunk one transaction. When the database refuses something in a chunk (a value it cannot
+    hold, a concurrent writer), the chunk is rolled back and stored again one document per
+    transaction, so a bad document never takes others with it and nothing is half-stored.
+    ``progress`` is called with the number of documents finished (an increment, e.g.
+    ``lambda n: bar.advance(task, n)``).
     """
     ensure_current(store, actor=actor)
     now = dt.datetime.now(dt.UTC)
-    results: list[IngestResult] = []
-    totals = _Counts()
-    batch = _Batch(store)
+    results: list[IngestResult | None] = []
+    batch = _Batch(store, strict=strict, actor=actor, reason=reason, now=now)
+    chunk: list[tuple[int, _Prepared]] = []
+
+    def store_chunk() -> None:
+        for i, result in batch.write_chunk(chunk):
+            results[i] = result
+        if progress is not None:
+            progress(len(chunk))
+        chunk.clear()
+
     for source, data in items:
         source = str(source)
         try:
-            result, counts = _ingest_one(store, source, bytes(data), strict, actor, reason, now, batch)
+            prepared = batch.prepare(source, bytes(data))
         except ZonewardenError as exc:
             if not isinstance(exc, InputError):
                 raise  # the database, not the document: stop
-            result, counts = _rejected(source, f"{source}: {exc}"), _Counts()
-        results.append(result)
-        totals.created += counts.created
-        totals.updated += counts.updated
-        totals.reopened += counts.reopened
-        if progress is not None:
-            progress(1)
-    return IngestReport(results, totals.created, totals.updated, totals.reopened)
+            prepared = _rejected(source, f"{source}: {exc}")
+        if isinstance(prepared, IngestResult):
+            results.append(prepared)
+            if progress is not None:
+                progress(1)
+            continue
+        results.append(None)
+        chunk.append((len(results) - 1, prepared))
+        if len(chunk) >= CHUNK:
+            store_chunk()
+    if chunk:
+        store_chunk()
+    done = [r for r in results if r is not None]
+    assert len(done) == len(results)
+    t = batch.totals
+    return IngestReport(done, t.created, t.updated, t.reopened)
+
+
+@dataclass
+class _Prepared:
+    """A document that passed validation and flattening, ready to store."""
+
+    source: str
+    digest: str
+    read: Any  # CsafReadResult
+    tracking_id: str
+    version: str
+    flat: FlatAdvisory
+    flat_json: str
+    text: str
 
 
 class _Batch:
     """State shared by the documents of one batch: the digests already stored (so unchanged
-    documents cost one set lookup), and every site's inventory indexed once, on first need (a
-    batch of unchanged documents never builds it), with the KEV catalog."""
+    documents cost one set lookup), the current version of each tracking id as stored so far,
+    and every site's inventory indexed once, on first need (a batch of unchanged documents
+    never builds it), with the KEV catalog."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, strict: bool, actor: str | None, reason: str | None,
+                 now: dt.datetime) -> None:
         self.store = store
+        self.strict, self.actor, self.reason, self.now = strict, actor, reason, now
         self._loaded: tuple[list[_SiteMatcher], frozenset[str] | None] | None = None
         with store.read() as conn:
             self.digests: set[str] = {r.sha256 for r in conn.execute(select(advisories.c.sha256))}
+        self.pending: dict[str, _Prepared] = {}
+        """Digests validated in this batch but not stored yet: the same bytes twice in one
+        batch are stored once."""
         self.state_written: set[str] = set()
         """Sites whose match state this batch has recorded (once per site is enough)."""
+        self.totals = _Counts()
 
     def load(self) -> tuple[list[_SiteMatcher], frozenset[str] | None]:
         if self._loaded is None:
             with self.store.read() as conn:
                 self._loaded = (_site_matchers(conn), _kev_set(conn))
         return self._loaded
+
+    def prepare(self, source: str, data: bytes) -> IngestResult | _Prepared:
+        """Everything that needs no write: the unchanged check, validation, flattening."""
+        strict = self.strict
+        digest = hashlib.sha256(data).hexdigest()
+        # The same bytes again: nothing to parse, nothing to change (the cheap path of a re-sync).
+        known = None
+        if digest in self.digests:
+            with self.store.read() as conn:
+                known = conn.execute(_BY_DIGEST, {"digest": digest}).first()
+        if known is not None:
+            devs = list(known.deviations or [])
+            if strict and devs:
+                first = devs[0]
+                return _rejected(
+                    source,
+                    f"{source}: {first['pointer'] or '/'}: strict mode rejects the document with {len(devs)} "
+                    f"deviation(s) (stored earlier in lenient mode); first: [{first['test_id']}] {first['message']}",
+                    known.tracking_id, known.version, len(devs),
+                )
+            return IngestResult(source, "unchanged", known.tracking_id, known.version, None, len(devs))
+        twin = self.pending.get(digest)
+        if twin is not None:
+            return IngestResult(source, "unchanged", twin.tracking_id, twin.version, None, len(twin.read.deviations))
+
+        read = read_csaf(data, source=source, strict=strict)
+        if not read.accepted or read.document is None:
+            return _rejected(source, read.error or f"{source}: not accepted", read.tracking_id, read.tracking_version,
+                             len(read.deviations))
+        tracking_id, version = read.tracking_id, read.tracking_version
+        assert tracking_id is not None and version is not None  # accepted documents have both
+        if len(tracking_id) > 200 or len(version) > 100:
+            return _rejected(
+                source, f"{source}: /document/tracking/id: tracking id or version is implausibly long "
+                f"({len(tracking_id)} / {len(version)} characters; limits 200 / 100)", None, None, len(read.deviations),
+            )
+        try:
+            flat = flatten_advisory(read.document, source=source, strict=strict)
+        except InputError as exc:
+            return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
+            return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version)
+        # The flattened form is what rematching needs; store it so rematching never re-parses.
+        prepared = _Prepared(source, digest, read, tracking_id, version, flat, flat.model_dump_json(), text)
+        self.pending[digest] = prepared
+        return prepared
+
+    def write_chunk(self, chunk: Sequence[tuple[int, _Prepared]]) -> list[tuple[int, IngestResult]]:
+        """Store a chunk in one transaction; on a database refusal, one document at a time."""
+        docs = [p for _, p in chunk]
+        try:
+            with self.store.transaction() as conn:
+                done = self._write(conn, docs)
+        except (IntegrityError, DataError):
+            done = None
+        if done is not None:
+            self._landed(docs, done)
+            return [(i, r) for (i, _), (r, _) in zip(chunk, done, strict=True)]
+        out = []
+        for i, p in chunk:
+            try:
+                with self.store.transaction() as conn:
+                    one = self._write(conn, [p])
+            except IntegrityError:
+                # Another process stored the same bytes between our check and insert.
+                self.pending.pop(p.digest, None)
+                out.append((i, IngestResult(p.source, "unchanged", p.tracking_id, p.version, None,
+                                            len(p.read.deviations))))
+                continue
+            except DataError as exc:
+                self.pending.pop(p.digest, None)
+                out.append((i, _rejected(p.source, f"{p.source}: the database refused a value: {exc.orig}",
+                                         p.tracking_id, p.version, len(p.read.deviations))))
+                continue
+            self._landed([p], one)
+            out.append((i, one[0][0]))
+        return out
+
+    def _landed(self, docs: Sequence[_Prepared], done: Sequence[tuple[IngestResult, _Counts]]) -> None:
+        """Book a committed write into the batch's state."""
+        for p, (result, counts) in zip(docs, done, strict=True):
+            self.totals.created += counts.created
+            self.totals.updated += counts.updated
+            self.totals.reopened += counts.reopened
+            self.digests.add(p.digest)
+            self.pending.pop(p.digest, None)
+            if result.outcome != "older":
+                self.state_written.update(sm.site_id for sm in self.load()[0])
+
+    def _write(self, conn: Connection, docs: Sequence[_Prepared]) -> list[tuple[IngestResult, _Counts]]:
+        """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here)."""
+        matchers, kev = self.load()
+        now, strict = self.now, self.strict
+        log = audit.Buffer()
+        # The current version per tracking id, as this transaction leaves it: a revision later
+        # in the same chunk supersedes the row an earlier document of the chunk inserted.
+        current: dict[str, tuple[int, str] | None] = {}
+        state_written = set(self.state_written)
+        out = []
+        for p in docs:
+            counts = _Counts()
+            tid, version = p.tracking_id, p.version
+            if tid not in current:
+                row = conn.execute(_CURRENT, {"tid": tid}).first()
+                current[tid] = (row.id, row.version) if row is not None else None
+            cur = current[tid]
+            if cur is None:
+                outcome: Outcome = "new"
+            elif version_key(version) >= version_key(cur[1]):
+                outcome = "revision"
+            else:
+                outcome = "older"
+            if outcome == "revision" and cur is not None:
+                conn.execute(_SUPERSEDE, {"row_id": cur[0]})
+            inserted = conn.execute(
+                _INSERT_ADVISORY,
+                dict(
+                    tracking_id=_clean(tid),
+                    version=_clean(version),
+                    publisher=_clip(p.read.publisher, 500),
+                    title=_clean(p.flat.title),
+                    release_date=_release_date(p.read.document),
+                    status=_doc_status(p.read.document),
+                    sha256=p.digest,
+                    source=_clean(p.source),
+                    strict=strict,
+                    deviations=_deviation_json(p.read.deviations),
+                    document=p.text,
+                    flat=p.flat_json,
+                    current=outcome != "older",
+                    ingested_at=now,
+                ),
+            )
+            row_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+            if outcome != "older":
+                current[tid] = (row_id, version)
+                for sm in matchers:
+                    _apply_findings(conn, sm, p.flat, row_id, version, kev, now, counts, log,
+                                    first_of_its_id=outcome == "new")
+                    if sm.site_id not in state_written:
+                        _set_match_state(conn, sm.site_id, sm.content_hash, now)
+                        state_written.add(sm.site_id)
+            log.add(
+                action="advisory.ingest",
+                actor=self.actor,
+                object_type="advisory",
+                object_id=tid,
+                reason=self.reason or f"ingest from {p.source}",
+                before={"version": cur[1]} if cur is not None else None,
+                after={
+                    "version": version,
+                    "outcome": outcome,
+                    "sha256": p.digest,
+                    "strict": strict,
+                    "deviations": len(p.read.deviations),
+                    "findings": {"created": counts.created, "updated": counts.updated, "reopened": counts.reopened_ids},
+                },
+                at=now,
+            )
+            out.append((IngestResult(p.source, outcome, tid, version, None, len(p.read.deviations)), counts))
+        log.flush(conn)
+        return out
 
 
 # Statements built once: constructing SQLAlchemy statements per document costs more than
@@ -684,126 +905,6 @@ _INSERT_ADVISORY = advisories.insert()
 _FINDINGS_OF = select(findings).where(
     and_(findings.c.site_id == bindparam("site"), findings.c.tracking_id == bindparam("tid"))
 )
-
-
-def _ingest_one(
-    store: Store,
-    source: str,
-    data: bytes,
-    strict: bool,
-    actor: str | None,
-    reason: str | None,
-    now: dt.datetime,
-    batch: _Batch,
-) -> tuple[IngestResult, _Counts]:
-    counts = _Counts()
-    digest = hashlib.sha256(data).hexdigest()
-    # The same bytes again: nothing to parse, nothing to change (the cheap path of a re-sync).
-    known = None
-    if digest in batch.digests:
-        with store.read() as conn:
-            known = conn.execute(_BY_DIGEST, {"digest": digest}).first()
-    if known is not None:
-        devs = list(known.deviations or [])
-        if strict and devs:
-            first = devs[0]
-            return _rejected(
-                source,
-                f"{source}: {first['pointer'] or '/'}: strict mode rejects the document with {len(devs)} "
-                f"deviation(s) (stored earlier in lenient mode); first: [{first['test_id']}] {first['message']}",
-                known.tracking_id, known.version, len(devs),
-            ), counts
-        return IngestResult(source, "unchanged", known.tracking_id, known.version, None, len(devs)), counts
-
-    read = read_csaf(data, source=source, strict=strict)
-    if not read.accepted or read.document is None:
-        return _rejected(source, read.error or f"{source}: not accepted", read.tracking_id, read.tracking_version,
-                         len(read.deviations)), counts
-    tracking_id, version = read.tracking_id, read.tracking_version
-    assert tracking_id is not None and version is not None  # accepted documents have both
-    if len(tracking_id) > 200 or len(version) > 100:
-        return _rejected(
-            source, f"{source}: /document/tracking/id: tracking id or version is implausibly long "
-            f"({len(tracking_id)} / {len(version)} characters; limits 200 / 100)", None, None, len(read.deviations),
-        ), counts
-    try:
-        flat = flatten_advisory(read.document, source=source, strict=strict)
-    except InputError as exc:
-        return _rejected(source, str(exc), tracking_id, version, len(read.deviations)), counts
-    # The flattened form is what rematching needs; store it so rematching never re-parses.
-    flat_json = flat.model_dump_json()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
-        return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version), counts
-
-    matchers, kev = batch.load()
-    try:
-        with store.transaction() as conn:
-            cur = conn.execute(_CURRENT, {"tid": tracking_id}).first()
-            if cur is None:
-                outcome: Outcome = "new"
-            elif version_key(version) >= version_key(cur.version):
-                outcome = "revision"
-            else:
-                outcome = "older"
-            if outcome == "revision" and cur is not None:
-                conn.execute(_SUPERSEDE, {"row_id": cur.id})
-            inserted = conn.execute(
-                _INSERT_ADVISORY,
-                dict(
-                    tracking_id=_clean(tracking_id),
-                    version=_clean(version),
-                    publisher=_clip(read.publisher, 500),
-                    title=_clean(flat.title),
-                    release_date=_release_date(read.document),
-                    status=_doc_status(read.document),
-                    sha256=digest,
-                    source=_clean(source),
-                    strict=strict,
-                    deviations=_deviation_json(read.deviations),
-                    document=text,
-                    flat=flat_json,
-                    current=outcome != "older",
-                    ingested_at=now,
-                ),
-            )
-            row_id = inserted.inserted_primary_key[0]  # type: ignore[index]
-            if outcome != "older":
-                for sm in matchers:
-                    _apply_findings(conn, sm, flat, row_id, version, kev, now, counts)
-                    if sm.site_id not in batch.state_written:
-                        _set_match_state(conn, sm.site_id, sm.content_hash, now)
-            audit.append(
-                conn,
-                action="advisory.ingest",
-                actor=actor,
-                object_type="advisory",
-                object_id=tracking_id,
-                reason=reason or f"ingest from {source}",
-                before={"version": cur.version} if cur is not None else None,
-                after={
-                    "version": version,
-                    "outcome": outcome,
-                    "sha256": digest,
-                    "strict": strict,
-                    "deviations": len(read.deviations),
-                    "findings": {"created": counts.created, "updated": counts.updated, "reopened": counts.reopened_ids},
-                },
-                at=now,
-            )
-    except IntegrityError:
-        batch.state_written.clear()  # the rolled-back transaction may have held the writes
-        # Another process stored the same bytes between our check and insert.
-        return IngestResult(source, "unchanged", tracking_id, version, None, len(read.deviations)), _Counts()
-    except DataError as exc:
-        batch.state_written.clear()
-        return _rejected(source, f"{source}: the database refused a value: {exc.orig}", tracking_id, version,
-                         len(read.deviations)), _Counts()
-    batch.digests.add(digest)
-    if outcome != "older":
-        batch.state_written.update(sm.site_id for sm in matchers)
-    return IngestResult(source, outcome, tracking_id, version, None, len(read.deviations)), counts
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import datetime as dt
 import getpass
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,26 +94,72 @@ def append(
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's transaction."""
-    actor = actor or current_actor()
-    at = at or dt.datetime.now(dt.UTC)
-    # Normalise values through JSON once so the hash is computed on exactly what is stored.
-    before = orjson.loads(orjson.dumps(before)) if before is not None else None
-    after = orjson.loads(orjson.dumps(after)) if after is not None else None
+    [event] = append_many(
+        conn,
+        [dict(action=action, actor=actor, site_id=site_id, object_type=object_type, object_id=object_id,
+              reason=reason, before=before, after=after, at=at)],
+    )
+    return event
+
+
+def append_many(conn: Connection, items: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append events, in order, inside the caller's transaction: one read of the chain head,
+    one multi-row insert and one head update however many there are. Each item takes the
+    keyword arguments of :func:`append`."""
+    if not items:
+        return []
     stmt = _HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HEAD
     head = conn.execute(stmt).first()
-    prev_seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    seq = prev_seq + 1
-    digest = event_hash(prev_hash, seq, at, actor, action, site_id, object_type, object_id, reason, before, after)
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    default_actor: str | None = None
+    out: list[AuditEvent] = []
+    for item in items:
+        actor = item.get("actor")
+        if not actor:
+            default_actor = default_actor or current_actor()
+            actor = default_actor
+        at = item.get("at") or dt.datetime.now(dt.UTC)
+        # Normalise values through JSON once so the hash is computed on exactly what is stored.
+        before, after = item.get("before"), item.get("after")
+        before = orjson.loads(orjson.dumps(before)) if before is not None else None
+        after = orjson.loads(orjson.dumps(after)) if after is not None else None
+        seq += 1
+        site_id, object_type, object_id, reason = (
+            item.get("site_id"), item.get("object_type"), item.get("object_id"), item.get("reason"),
+        )
+        digest = event_hash(prev_hash, seq, at, actor, item["action"], site_id, object_type, object_id, reason,
+                            before, after)
+        out.append(AuditEvent(seq, at, actor, item["action"], site_id, object_type, object_id, reason, before, after,
+                              prev_hash, digest))
+        prev_hash = digest
     conn.execute(
         _INSERT_EVENT,
-        {
-            "seq": seq, "at": at, "actor": actor, "action": action, "site_id": site_id,
-            "object_type": object_type, "object_id": object_id, "reason": reason,
-            "before": before, "after": after, "prev_hash": prev_hash, "hash": digest,
-        },
+        [
+            {
+                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "site_id": e.site_id,
+                "object_type": e.object_type, "object_id": e.object_id, "reason": e.reason,
+                "before": e.before, "after": e.after, "prev_hash": e.prev_hash, "hash": e.hash,
+            }
+            for e in out
+        ],
     )
-    conn.execute(_UPDATE_HEAD if head else _INSERT_HEAD, {"head_id": 1, "seq": seq, "hash": digest})
-    return AuditEvent(seq, at, actor, action, site_id, object_type, object_id, reason, before, after, prev_hash, digest)
+    conn.execute(_UPDATE_HEAD if head else _INSERT_HEAD, {"head_id": 1, "seq": seq, "hash": prev_hash})
+    return out
+
+
+class Buffer:
+    """Events collected during a batch and appended together by :meth:`flush`, in the order
+    they were added (a batch of 200 ingested advisories costs one chain-head read, not 200)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, **item: Any) -> None:
+        self.items.append(item)
+
+    def flush(self, conn: Connection) -> list[AuditEvent]:
+        events, self.items = append_many(conn, self.items), []
+        return events
 
 
 def _as_utc(at: dt.datetime) -> dt.datetime:
