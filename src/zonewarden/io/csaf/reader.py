@@ -7,8 +7,10 @@ source and the JSON pointer. Exceptions escape only for programming errors.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+import jsonschema_rs
 import orjson
 
 from zonewarden.io.csaf.mandatory import run_mandatory_tests
@@ -18,8 +20,47 @@ from zonewarden.io.csaf.schema import schema_deviations
 DEFAULT_LIMITS = Limits()
 
 
+@cache
+def _limits_validator(max_depth: int, max_string: int | None) -> Any:
+    """A jsonschema_rs validator that accepts exactly the values within the depth limit and,
+    unless ``max_string`` is None, whose strings and keys are within the string limit.
+
+    ``$defs/l{k}`` applies to the values at depth ``k`` (the document is depth 1); containers
+    at the deepest allowed level must be empty.
+    """
+    defs: dict[str, Any] = {}
+    for k in range(1, max_depth + 1):
+        child: Any = {"$ref": f"#/$defs/l{k + 1}"} if k < max_depth else False
+        level: dict[str, Any] = {"items": child, "additionalProperties": child}
+        if max_string is not None:
+            level["maxLength"] = max_string
+            level["propertyNames"] = {"maxLength": max_string}
+        defs[f"l{k}"] = level
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": "#/$defs/l1",
+              "$defs": defs}
+    return jsonschema_rs.validator_for(schema)
+
+
 def _find_limit_violation(doc: Any, size: int, limits: Limits) -> tuple[str, str] | None:
     """First value that breaks the depth or string limit, as (pointer, message).
+
+    A document within the limits (nearly all) is recognised by one pass of a compiled
+    validator in Rust; only a document it rejects takes the Python walk below, which decides
+    and says where.
+    """
+    depth, longest = limits.max_depth, limits.max_string
+    if type(depth) is int and type(longest) is int and 1 <= depth <= 256 and longest >= 0:
+        fast = _limits_validator(depth, longest if size > longest else None)
+        try:
+            if fast.is_valid(doc):
+                return None
+        except ValueError:  # not a JSON value (a set, a non-string key): only when called directly
+            pass
+    return _walk_limits(doc, size, limits)
+
+
+def _walk_limits(doc: Any, size: int, limits: Limits) -> tuple[str, str] | None:
+    """The Python definition of :func:`_find_limit_violation`.
 
     A breadth-first pass, one level at a time, so the depth check costs one comparison per
     level rather than per node. No string can be longer than the file, so strings are only
