@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -818,35 +818,47 @@ class _Batch:
                 self.state_written.update(sm.site_id for sm in self.load()[0])
 
     def _write(self, conn: Connection, docs: Sequence[_Prepared]) -> list[tuple[IngestResult, _Counts]]:
-        """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here)."""
+        """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here).
+
+        Outcomes are decided in memory first, in input order, from the current revisions
+        stored before the chunk and those earlier in the chunk; then every advisory row goes in
+        with one multi-row insert, and findings are applied document by document.
+        """
         matchers, kev = self.load()
         now, strict = self.now, self.strict
-        log = audit.Buffer()
-        # The current version per tracking id, as this transaction leaves it: a revision later
-        # in the same chunk supersedes the row an earlier document of the chunk inserted.
-        current: dict[str, tuple[int, str] | None] = {}
-        state_written = set(self.state_written)
-        out = []
-        for p in docs:
-            counts = _Counts()
-            tid, version = p.tracking_id, p.version
-            if tid not in current:
-                row = conn.execute(_CURRENT, {"tid": tid}).first()
-                current[tid] = (row.id, row.version) if row is not None else None
-            cur = current[tid]
+        # The current revision per tracking id: ("db", row id, version) stored before this
+        # chunk, or ("chunk", position, version) for a document earlier in this chunk.
+        current: dict[str, tuple[str, int, str]] = {}
+        for tids in _batched(sorted({p.tracking_id for p in docs}), 500):
+            for row in conn.execute(_CURRENT_OF, {"tids": tids}):
+                current[row.tracking_id] = ("db", row.id, row.version)
+        outcomes: list[tuple[Outcome, str | None]] = []
+        is_current: list[bool] = []
+        superseded: list[int] = []
+        for i, p in enumerate(docs):
+            cur = current.get(p.tracking_id)
             if cur is None:
                 outcome: Outcome = "new"
-            elif version_key(version) >= version_key(cur[1]):
+            elif version_key(p.version) >= version_key(cur[2]):
                 outcome = "revision"
+                if cur[0] == "db":
+                    superseded.append(cur[1])
+                else:
+                    is_current[cur[1]] = False
             else:
                 outcome = "older"
-            if outcome == "revision" and cur is not None:
-                conn.execute(_SUPERSEDE, {"row_id": cur[0]})
-            inserted = conn.execute(
-                _INSERT_ADVISORY,
+            outcomes.append((outcome, cur[2] if cur is not None else None))
+            is_current.append(outcome != "older")
+            if outcome != "older":
+                current[p.tracking_id] = ("chunk", i, p.version)
+        if superseded:
+            conn.execute(_SUPERSEDE, [{"row_id": r} for r in superseded])
+        inserted = conn.execute(
+            _INSERT_ADVISORIES,
+            [
                 dict(
-                    tracking_id=_clean(tid),
-                    version=_clean(version),
+                    tracking_id=_clean(p.tracking_id),
+                    version=_clean(p.version),
                     publisher=_clip(p.read.publisher, 500),
                     title=_clean(p.flat.title),
                     release_date=_release_date(p.read.document),
@@ -857,15 +869,21 @@ class _Batch:
                     deviations=_deviation_json(p.read.deviations),
                     document=p.text,
                     flat=p.flat_json,
-                    current=outcome != "older",
+                    current=is_current[i],
                     ingested_at=now,
-                ),
-            )
-            row_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+                )
+                for i, p in enumerate(docs)
+            ],
+        )
+        row_ids = [r[0] for r in inserted]
+        log = audit.Buffer()
+        state_written = set(self.state_written)
+        out = []
+        for p, row_id, (outcome, before) in zip(docs, row_ids, outcomes, strict=True):
+            counts = _Counts()
             if outcome != "older":
-                current[tid] = (row_id, version)
                 for sm in matchers:
-                    _apply_findings(conn, sm, p.flat, row_id, version, kev, now, counts, log,
+                    _apply_findings(conn, sm, p.flat, row_id, p.version, kev, now, counts, log,
                                     first_of_its_id=outcome == "new")
                     if sm.site_id not in state_written:
                         _set_match_state(conn, sm.site_id, sm.content_hash, now)
@@ -874,11 +892,11 @@ class _Batch:
                 action="advisory.ingest",
                 actor=self.actor,
                 object_type="advisory",
-                object_id=tid,
+                object_id=p.tracking_id,
                 reason=self.reason or f"ingest from {p.source}",
-                before={"version": cur[1]} if cur is not None else None,
+                before={"version": before} if before is not None else None,
                 after={
-                    "version": version,
+                    "version": p.version,
                     "outcome": outcome,
                     "sha256": p.digest,
                     "strict": strict,
@@ -887,9 +905,14 @@ class _Batch:
                 },
                 at=now,
             )
-            out.append((IngestResult(p.source, outcome, tid, version, None, len(p.read.deviations)), counts))
+            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
         log.flush(conn)
         return out
+
+
+def _batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
 
 
 # Statements built once: constructing SQLAlchemy statements per document costs more than
@@ -897,11 +920,11 @@ class _Batch:
 _BY_DIGEST = select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
     advisories.c.sha256 == bindparam("digest")
 )
-_CURRENT = select(advisories.c.id, advisories.c.version).where(
-    and_(advisories.c.tracking_id == bindparam("tid"), advisories.c.current.is_(True))
+_CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version).where(
+    and_(advisories.c.tracking_id.in_(bindparam("tids", expanding=True)), advisories.c.current.is_(True))
 )
 _SUPERSEDE = update(advisories).where(advisories.c.id == bindparam("row_id")).values(current=False)
-_INSERT_ADVISORY = advisories.insert()
+_INSERT_ADVISORIES = advisories.insert().returning(advisories.c.id, sort_by_parameter_order=True)
 _FINDINGS_OF = select(findings).where(
     and_(findings.c.site_id == bindparam("site"), findings.c.tracking_id == bindparam("tid"))
 )
