@@ -1,11 +1,13 @@
 """Benchmark: advisory ingest into SQLite, and matching CISA's feed against a 100k-asset site.
 
     .venv/bin/python bench/bench_ingest.py [--assets 100000] [--naive-sample 5] [--store-sample 40]
+                                           [--repeat 2] [--skip-scale]
 
-Part 1, ingest: every shared CISA advisory, lenient mode, into a fresh SQLite database holding
-the example plant (so matching, SSVC and findings storage are included), through
-``services.advisories.ingest_bytes`` as the CLI calls it. Baseline in the same run: plain
-``orjson.loads`` of the same bytes. Then the same files again (all unchanged).
+Part 1, ingest: every shared CISA advisory, lenient mode, through
+``services.advisories.ingest_bytes`` as the CLI calls it, into a fresh SQLite database: once
+with no site (validation + normalisation + storage, the scope of issue 6's 4x target) and once
+holding the example plant (matching, SSVC and findings storage added). Baseline in the same
+run: plain ``orjson.loads`` of the same bytes. Then the same files again (all unchanged).
 
 Part 2, matching at scale: the synthetic site ``bench/synth.py generate(100_000)``; every
 advisory matched against it with the indexed matcher, against the naive advisory x asset loop
@@ -59,25 +61,42 @@ class Clock:
         self.cpu, self.wall = time.process_time() - self.cpu, time.perf_counter() - self.wall
 
 
-def part_ingest(items: list[tuple[str, bytes]], tmp: Path) -> None:
+def part_ingest(items: list[tuple[str, bytes]], tmp: Path, repeat: int) -> None:
+    # The machine is shared: each figure is the best of `repeat` runs (the baseline too), each
+    # ingest into a fresh database.
+    parse = min((_timed_parse(items) for _ in range(max(repeat, 3))), key=lambda c: c.cpu)
+    n = len(items)
+    print(f"ingest: {n} CISA advisories, lenient, SQLite; best of {repeat} runs, CPU seconds of this process")
+    print(f"  orjson.loads alone: {parse.cpu:.2f} s CPU ({n / parse.cpu:,.0f} docs/s)")
+    for label, with_plant in (
+        ("validate + flatten + store (no site: the issue's scope)", False),
+        ("the same + match, SSVC and findings on the example plant", True),
+    ):
+        runs = []
+        for r in range(repeat):
+            store = open_store(f"sqlite:///{tmp / f'ingest-{with_plant}-{r}.db'}")
+            if with_plant:
+                import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")])
+            with Clock() as ingest:
+                report = svc.ingest_bytes(store, items)
+            with Clock() as again:
+                report2 = svc.ingest_bytes(store, items)
+            store.close()
+            runs.append((ingest, again, report, report2))
+        ingest, _, report, _ = min(runs, key=lambda x: x[0].cpu)
+        again, _, _, report2 = min(((x[1], x[0], x[2], x[3]) for x in runs), key=lambda x: x[0].cpu)
+        outcomes = {o: report.count(o) for o in ("new", "revision", "older", "unchanged", "rejected")}
+        print(f"  {label}: {ingest.cpu:.2f} s CPU, {ingest.wall:.2f} s wall ({n / ingest.cpu:,.0f} docs/s) "
+              f"-> {ingest.cpu / parse.cpu:.1f}x parsing alone (target 4x); {report.findings_created} findings {outcomes}")
+        print(f"    re-ingest (all unchanged: {report2.count('unchanged')}): {again.cpu:.2f} s CPU "
+              f"-> {again.cpu / parse.cpu:.1f}x")
+
+
+def _timed_parse(items: list[tuple[str, bytes]]) -> Clock:
     with Clock() as parse:
         for _, data in items:
             orjson.loads(data)
-    store = open_store(f"sqlite:///{tmp / 'ingest.db'}")
-    import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")])
-    with Clock() as ingest:
-        report = svc.ingest_bytes(store, items)
-    with Clock() as again:
-        report2 = svc.ingest_bytes(store, items)
-    n = len(items)
-    outcomes = {o: report.count(o) for o in ("new", "revision", "older", "unchanged", "rejected")}
-    print(f"ingest: {n} CISA advisories, lenient, SQLite, example plant ({report.findings_created} findings) {outcomes}")
-    print(f"  orjson.loads alone: {parse.cpu:.2f} s CPU ({n / parse.cpu:,.0f} docs/s)")
-    print(f"  ingest (validate + flatten + store + match + SSVC): {ingest.cpu:.2f} s CPU, {ingest.wall:.2f} s wall "
-          f"({n / ingest.cpu:,.0f} docs/s) -> ratio to parsing alone {ingest.cpu / parse.cpu:.1f}x (target 4x)")
-    print(f"  re-ingest (all unchanged: {report2.count('unchanged')}): {again.cpu:.2f} s CPU, {again.wall:.2f} s wall "
-          f"-> ratio to parsing alone {again.cpu / parse.cpu:.1f}x")
-    store.close()
+    return parse
 
 
 def part_matching(items: list[tuple[str, bytes]], tmp: Path, n_assets: int, naive_sample: int, store_sample: int) -> None:
@@ -121,13 +140,14 @@ def main() -> None:
     ap.add_argument("--naive-sample", type=int, default=5)
     ap.add_argument("--store-sample", type=int, default=40, help="advisories stored against the big site")
     ap.add_argument("--skip-scale", action="store_true", help="only the ingest part")
+    ap.add_argument("--repeat", type=int, default=2, help="ingest runs per figure (the best is printed)")
     args = ap.parse_args()
     if not CISA.is_dir():
         sys.exit(f"shared CISA data not found at {CISA}")
     items = [(str(p), p.read_bytes()) for p in sorted(CISA.glob("*/*.json"))]
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        part_ingest(items, tmp)
+        part_ingest(items, tmp, args.repeat)
         if not args.skip_scale:
             part_matching(items, tmp, args.assets, args.naive_sample, args.store_sample)
 
