@@ -149,20 +149,26 @@ def build_context(doc: dict[str, Any]) -> Context:
                 ctx.product_defs.append((pid, f"{ptr}/product_id"))
 
     tree = _dict(doc.get("product_tree"))
-    # Branches nest arbitrarily deep: walk them with an explicit stack (no recursion limit).
-    stack = [(f"/product_tree/branches/{i}", b)
-             for i, b in enumerate(_list(tree.get("branches")))]
-    stack.reverse()
+    # Branches nest arbitrarily deep: walk them depth first (each branch before its children,
+    # children before the next sibling) with an explicit stack of (pointer prefix, iterator)
+    # pairs, so there is no recursion limit and no pointer is built for a skipped item.
+    add_branch = ctx.branches.append
+    stack = [("/product_tree/branches/", enumerate(_list(tree.get("branches"))))]
     while stack:
-        ptr, branch = stack.pop()
-        if not isinstance(branch, dict):
-            continue
-        ctx.branches.append((ptr, branch))
-        if "product" in branch:
-            add_fpn(branch["product"], f"{ptr}/product")
-        children = branch.get("branches")
-        if type(children) is list:
-            stack.extend((f"{ptr}/branches/{i}", b) for i, b in reversed(list(enumerate(children))))
+        base, items = stack[-1]
+        for i, branch in items:
+            if not isinstance(branch, dict):
+                continue
+            ptr = f"{base}{i}"
+            add_branch((ptr, branch))
+            if "product" in branch:
+                add_fpn(branch["product"], f"{ptr}/product")
+            children = branch.get("branches")
+            if type(children) is list:
+                stack.append((f"{ptr}/branches/", enumerate(children)))
+                break
+        else:
+            stack.pop()
     for i, fpn in enumerate(_list(tree.get("full_product_names"))):
         add_fpn(fpn, f"/product_tree/full_product_names/{i}")
     for i, rel in enumerate(_list(tree.get("relationships"))):
@@ -342,7 +348,7 @@ def _groups_disjoint(status: dict[str, Any]) -> bool:
 def contradicting_status(ctx: Context) -> Dev:
     for vptr, vuln in ctx.vulns:
         status = _dict(vuln.get("product_status"))
-        if _groups_disjoint(status):
+        if len(status) < 2 or _groups_disjoint(status):  # one group cannot contradict itself
             continue
         seen: dict[str, str] = {}
         for key, group in STATUS_GROUPS.items():
@@ -399,8 +405,8 @@ def multiple_scores(ctx: Context) -> Dev:
 # ---- 6.1.8 - 6.1.10: CVSS -------------------------------------------------------------------
 
 
-def _cvss_objects(ctx: Context) -> list[tuple[str, str, dict[str, Any], cvsslib.Parsed | None]]:
-    """(kind, pointer, object, parsed vector) of every CVSS object; parsed once per document."""
+def _cvss_objects(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, pointer, object) of every CVSS object; collected once per document."""
     found = ctx.memo.get("cvss")
     if found is None:
         found = ctx.memo["cvss"] = []
@@ -411,8 +417,19 @@ def _cvss_objects(ctx: Context) -> list[tuple[str, str, dict[str, Any], cvsslib.
                 for kind in ("cvss_v2", "cvss_v3"):
                     obj = score.get(kind)
                     if type(obj) is dict:
-                        found.append((kind, f"{vptr}/scores/{i}/{kind}", obj,
-                                      _parsed_cvss(kind, obj)))
+                        found.append((kind, f"{vptr}/scores/{i}/{kind}", obj))
+    return found
+
+
+def _all_cvss_findings(ctx: Context) -> list[tuple[str, tuple[tuple[str, str, str], ...]]]:
+    """(pointer, findings) of every CVSS object with findings; shared by 6.1.9 and 6.1.10."""
+    found = ctx.memo.get("cvss_findings")
+    if found is None:
+        found = ctx.memo["cvss_findings"] = []
+        for kind, ptr, obj in _cvss_objects(ctx):
+            findings = _cvss_findings(kind, obj)
+            if findings:
+                found.append((ptr, findings))
     return found
 
 
@@ -424,7 +441,7 @@ def invalid_cvss(ctx: Context) -> Dev:
     # The CSAF schema embeds these same FIRST schemas: a schema-valid document can only fail
     # here by putting a v3 object under cvss_v2 or the reverse, checked first below.
     skip_schema = ctx.schema_valid
-    for kind, ptr, obj, _ in _cvss_objects(ctx):
+    for kind, ptr, obj in _cvss_objects(ctx):
         version = obj.get("version")
         allowed = ("2.0",) if kind == "cvss_v2" else ("3.0", "3.1")
         if version not in allowed:
@@ -502,16 +519,16 @@ def _cvss_findings(kind: str, obj: dict[str, Any]) -> tuple[tuple[str, str, str]
 
 @mandatory("6.1.9", "Invalid CVSS computation")
 def invalid_cvss_computation(ctx: Context) -> Dev:
-    for kind, ptr, obj, _ in _cvss_objects(ctx):
-        for test_id, prop, message in _cvss_findings(kind, obj):
+    for ptr, findings in _all_cvss_findings(ctx):
+        for test_id, prop, message in findings:
             if test_id == "6.1.9":
                 yield Deviation("6.1.9", join(ptr, prop), message)
 
 
 @mandatory("6.1.10", "Inconsistent CVSS")
 def inconsistent_cvss(ctx: Context) -> Dev:
-    for kind, ptr, obj, _ in _cvss_objects(ctx):
-        for test_id, prop, message in _cvss_findings(kind, obj):
+    for ptr, findings in _all_cvss_findings(ctx):
+        for test_id, prop, message in findings:
             if test_id == "6.1.10":
                 yield Deviation("6.1.10", join(ptr, prop), message)
 
