@@ -38,6 +38,8 @@ from zonewarden.domain.advisories import (
 from zonewarden.engines.ranges import version_is_range
 from zonewarden.errors import InputError, Problem
 
+# dict first: isinstance() then answers parsed JSON without the slower ABC check of Mapping.
+_MAPPING = (dict, Mapping)
 _PRODUCT_CATEGORIES = {"product_name", "product_family"}
 _VERSION_CATEGORIES = {"product_version": VersionKind.VERSION, "product_version_range": VersionKind.RANGE}
 
@@ -130,7 +132,7 @@ def _evidence(notes: Any, path: list[str | int]) -> ExploitEvidence | None:
     if not isinstance(notes, list):
         return None
     for i, note in enumerate(notes):
-        if not isinstance(note, Mapping) or not isinstance(note.get("text"), str):
+        if not isinstance(note, _MAPPING) or not isinstance(note.get("text"), str):
             continue
         hit = exploitation_in(note["text"])
         if hit and (best is None or (hit[0] is Exploitation.ACTIVE and best.level is not Exploitation.ACTIVE)):
@@ -151,7 +153,7 @@ class _Walker:
         name: str | None,
         version: tuple[str, VersionKind] | None,
     ) -> None:
-        if not isinstance(product, Mapping):
+        if not isinstance(product, _MAPPING):
             self.problems.append(Problem("'product' must be an object with name and product_id", tuple(path)))
             return
         pid = _text(product.get("product_id"))
@@ -160,7 +162,7 @@ class _Walker:
             self.problems.append(Problem("a product needs a non-empty 'product_id' and 'name'", tuple(path)))
             return
         helper = product.get("product_identification_helper") or {}
-        if not isinstance(helper, Mapping):
+        if not isinstance(helper, _MAPPING):
             helper = {}
         models = tuple(t for t in (_text(m) for m in helper.get("model_numbers") or ()) if t)
         skus = tuple(t for t in (_text(m) for m in helper.get("skus") or ()) if t)
@@ -199,7 +201,7 @@ class _Walker:
             return
         for i, branch in enumerate(branches):
             here = [*path, i]
-            if not isinstance(branch, Mapping):
+            if not isinstance(branch, _MAPPING):
                 self.problems.append(Problem("a branch must be an object", tuple(here)))
                 continue
             category, label = branch.get("category"), _text(branch.get("name"))
@@ -218,16 +220,16 @@ class _Walker:
 
 def _flatten_tree(tree: Any) -> tuple[dict[str, ProductEntry], list[Problem]]:
     walker = _Walker()
-    if not isinstance(tree, Mapping):
+    if not isinstance(tree, _MAPPING):
         walker.problems.append(Problem("'product_tree' must be an object", ("product_tree",)))
         return walker.entries, walker.problems
     if "branches" in tree:
         walker.branches(tree["branches"], ["product_tree", "branches"])
     for i, fpn in enumerate(tree.get("full_product_names") or ()):
-        walker.product(fpn, ["product_tree", "full_product_names", i], None, _text(fpn.get("name")) if isinstance(fpn, Mapping) else None, None)
+        walker.product(fpn, ["product_tree", "full_product_names", i], None, _text(fpn.get("name")) if isinstance(fpn, _MAPPING) else None, None)
     for i, rel in enumerate(tree.get("relationships") or ()):
         here = ("product_tree", "relationships", i)
-        if not isinstance(rel, Mapping):
+        if not isinstance(rel, _MAPPING):
             walker.problems.append(Problem("a relationship must be an object", here))
             continue
         ref, target = rel.get("product_reference"), rel.get("relates_to_product_reference")
@@ -236,7 +238,7 @@ def _flatten_tree(tree: Any) -> tuple[dict[str, ProductEntry], list[Problem]]:
         if base is None:
             walker.problems.append(Problem(f"product_reference {ref!r} is not a product of the tree", (*here, "product_reference")))
             continue
-        if not isinstance(fpn, Mapping) or not _text(fpn.get("product_id")):
+        if not isinstance(fpn, _MAPPING) or not _text(fpn.get("product_id")):
             walker.problems.append(Problem("a relationship needs full_product_name.product_id", (*here, "full_product_name")))
             continue
         pid = _text(fpn["product_id"])
@@ -253,9 +255,11 @@ def _flatten_tree(tree: Any) -> tuple[dict[str, ProductEntry], list[Problem]]:
     return walker.entries, walker.problems
 
 
-def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: list[Problem]) -> VulnerabilityInfo | None:
+def _vulnerability(
+    v: Any, i: int, known: Mapping[str, ProductEntry], problems: list[Problem], made: dict[tuple[Any, ...], Any]
+) -> VulnerabilityInfo | None:
     path: list[str | int] = ["vulnerabilities", i]
-    if not isinstance(v, Mapping):
+    if not isinstance(v, _MAPPING):
         problems.append(Problem("a vulnerability must be an object", tuple(path)))
         return None
     status: dict[ProductStatus, tuple[str, ...]] = {}
@@ -282,38 +286,43 @@ def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: 
         status[group] = tuple(sorted(str(p) for p in ids if p in known))
     scores = []
     for j, s in enumerate(v.get("scores") or ()):
-        if not isinstance(s, Mapping):
+        if not isinstance(s, _MAPPING):
             continue
         for key in ("cvss_v3", "cvss_v2"):
             c = s.get(key)
-            if isinstance(c, Mapping) and isinstance(c.get("vectorString"), str):
+            if isinstance(c, _MAPPING) and isinstance(c.get("vectorString"), str):
                 base = c.get("baseScore")
-                scores.append(
-                    CvssScore(
-                        version=str(c.get("version") or key[-1]),
-                        vector=c["vectorString"],
-                        base_score=float(base) if isinstance(base, (int, float)) else None,
-                        products=tuple(map(str, s.get("products") or ())),
-                    )
+                args = (
+                    "score",
+                    str(c.get("version") or key[-1]),
+                    c["vectorString"],
+                    float(base) if isinstance(base, (int, float)) else None,
+                    tuple(map(str, s.get("products") or ())),
                 )
+                # Advisories repeat the same score for several vulnerabilities: one frozen
+                # model per distinct input (0.0 is not shared, it equals -0.0).
+                score = made.get(args) if args[3] != 0.0 else None
+                if score is None:
+                    score = CvssScore(version=args[1], vector=args[2], base_score=args[3], products=args[4])
+                    if args[3] != 0.0:
+                        made[args] = score
+                scores.append(score)
             elif key in s:
                 problems.append(Problem(f"{key} has no vectorString", (*path, "scores", j, key)))
     remediations = []
     for j, r in enumerate(v.get("remediations") or ()):
-        if not isinstance(r, Mapping) or not isinstance(r.get("category"), str):
+        if not isinstance(r, _MAPPING) or not isinstance(r.get("category"), str):
             problems.append(Problem("a remediation needs a category", (*path, "remediations", j)))
             continue
-        remediations.append(
-            Remediation(
-                category=r["category"],
-                details=_text(r.get("details")) or "",
-                product_ids=tuple(map(str, r.get("product_ids") or ())),
-                url=_text(r.get("url")),
-            )
-        )
+        args = ("remediation", r["category"], _text(r.get("details")) or "",
+                tuple(map(str, r.get("product_ids") or ())), _text(r.get("url")))
+        remediation = made.get(args)
+        if remediation is None:
+            remediation = made[args] = Remediation(category=args[1], details=args[2], product_ids=args[3], url=args[4])
+        remediations.append(remediation)
     evidence = _evidence(v.get("notes"), [*path, "notes"])
     for j, t in enumerate(v.get("threats") or ()):
-        if isinstance(t, Mapping) and t.get("category") == "exploit_status" and isinstance(t.get("details"), str):
+        if isinstance(t, _MAPPING) and t.get("category") == "exploit_status" and isinstance(t.get("details"), str):
             hit = exploitation_in(t["details"])
             if hit and (evidence is None or hit[0] is Exploitation.ACTIVE):
                 evidence = ExploitEvidence(level=hit[0], quote=hit[1][:500], pointer=_pointer([*path, "threats", j, "details"]))
@@ -321,7 +330,7 @@ def _vulnerability(v: Any, i: int, known: Mapping[str, ProductEntry], problems: 
     return VulnerabilityInfo(
         cve=_text(v.get("cve")),
         title=_text(v.get("title")),
-        cwe=_text(cwe.get("id")) if isinstance(cwe, Mapping) else None,
+        cwe=_text(cwe.get("id")) if isinstance(cwe, _MAPPING) else None,
         status=status,
         scores=tuple(scores),
         remediations=tuple(remediations),
@@ -347,11 +356,11 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
     from the status groups.
     """
     problems: list[Problem] = []
-    document = doc.get("document") if isinstance(doc, Mapping) else None
-    if not isinstance(document, Mapping):
+    document = doc.get("document") if isinstance(doc, _MAPPING) else None
+    if not isinstance(document, _MAPPING):
         raise InputError(f"{source or '<input>'}: not a CSAF document", [Problem("'document' is missing", ("document",), file=source)])
     raw_tracking = document.get("tracking")
-    tracking: Mapping[str, Any] = raw_tracking if isinstance(raw_tracking, Mapping) else {}
+    tracking: Mapping[str, Any] = raw_tracking if isinstance(raw_tracking, _MAPPING) else {}
     doc_id = _text(tracking.get("id"))
     if doc_id is None:
         problems.append(Problem("document.tracking.id is missing", ("document", "tracking", "id")))
@@ -359,8 +368,9 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
     problems += tree_problems
     vulns = []
     raw_vulns = doc.get("vulnerabilities") or []
+    made: dict[tuple[Any, ...], Any] = {}
     for i, v in enumerate(raw_vulns if isinstance(raw_vulns, list) else []):
-        info = _vulnerability(v, i, entries, problems)
+        info = _vulnerability(v, i, entries, problems, made)
         if info is not None:
             vulns.append(info)
     fatal = doc_id is None or (not entries and bool(tree_problems))
@@ -368,7 +378,7 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
         located = [Problem(p.message, p.path, file=source) for p in problems]
         raise InputError(f"{source or doc_id or '<input>'}: cannot read the advisory's products", located)
     raw_publisher = document.get("publisher")
-    publisher: Mapping[str, Any] = raw_publisher if isinstance(raw_publisher, Mapping) else {}
+    publisher: Mapping[str, Any] = raw_publisher if isinstance(raw_publisher, _MAPPING) else {}
     assert doc_id is not None
     return FlatAdvisory(
         id=doc_id,
