@@ -40,6 +40,7 @@ from zonewarden.errors import InputError, Problem
 
 # dict first: isinstance() then answers parsed JSON without the slower ABC check of Mapping.
 _MAPPING = (dict, Mapping)
+_STATUS = {member.value: member for member in ProductStatus}
 _PRODUCT_CATEGORIES = {"product_name", "product_family"}
 _VERSION_CATEGORIES = {"product_version": VersionKind.VERSION, "product_version_range": VersionKind.RANGE}
 
@@ -59,8 +60,18 @@ _POC = re.compile(
 _SENTENCE = re.compile(r"[^.;\n]+")
 
 
+# A pure function of the text; the same product_version values recur across advisories.
+_is_range = lru_cache(maxsize=8192)(version_is_range)
+
+
 def _pointer(path: Sequence[str | int]) -> str:
-    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path) if path else ""
+    if not path:
+        return ""
+    parts = list(map(str, path))
+    joined = "/".join(parts)
+    if "~" not in joined and joined.count("/") == len(parts) - 1:
+        return "/" + joined  # no part needs escaping (the usual case)
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def _text(value: Any) -> str | None:
@@ -164,10 +175,11 @@ class _Walker:
         helper = product.get("product_identification_helper") or {}
         if not isinstance(helper, _MAPPING):
             helper = {}
-        models = tuple(t for t in (_text(m) for m in helper.get("model_numbers") or ()) if t)
-        skus = tuple(t for t in (_text(m) for m in helper.get("skus") or ()) if t)
+        raw_models, raw_skus = helper.get("model_numbers"), helper.get("skus")
+        models = tuple(t for t in (_text(m) for m in raw_models) if t) if raw_models else ()
+        skus = tuple(t for t in (_text(m) for m in raw_skus) if t) if raw_skus else ()
         deviations: list[str] = []
-        if version and version[1] is VersionKind.VERSION and version_is_range(version[0]):
+        if version and version[1] is VersionKind.VERSION and _is_range(version[0]):
             deviations.append("a range in product_version (CSAF 6.1.31 requires product_version_range)")
         if pid in self.entries:
             # CSAF 6.1.2 (multiple definition of product id): keep the first, say so.
@@ -265,8 +277,8 @@ def _vulnerability(
     status: dict[ProductStatus, tuple[str, ...]] = {}
     for key, ids in (v.get("product_status") or {}).items():
         try:
-            group = ProductStatus(key)
-        except ValueError:
+            group = _STATUS.get(key) or ProductStatus(key)
+        except (ValueError, TypeError):
             problems.append(Problem(f"unknown product status group {key!r}", (*path, "product_status", key)))
             continue
         if not isinstance(ids, list):
@@ -314,11 +326,17 @@ def _vulnerability(
         if not isinstance(r, _MAPPING) or not isinstance(r.get("category"), str):
             problems.append(Problem("a remediation needs a category", (*path, "remediations", j)))
             continue
-        args = ("remediation", r["category"], _text(r.get("details")) or "",
-                tuple(map(str, r.get("product_ids") or ())), _text(r.get("url")))
-        remediation = made.get(args)
+        details, url = r.get("details"), r.get("url")
+        product_ids = tuple(map(str, r.get("product_ids") or ()))
+        # Keyed on the raw texts (normalised only once per distinct remediation); other types
+        # (not hashable, or not str) are built every time.
+        cacheable = (details is None or type(details) is str) and (url is None or type(url) is str)
+        args = ("remediation", r["category"], details, url, product_ids)
+        remediation = made.get(args) if cacheable else None
         if remediation is None:
-            remediation = made[args] = Remediation(category=args[1], details=args[2], product_ids=args[3], url=args[4])
+            remediation = Remediation(category=r["category"], details=_text(details) or "", product_ids=product_ids, url=_text(url))
+            if cacheable:
+                made[args] = remediation
         remediations.append(remediation)
     evidence = _evidence(v.get("notes"), [*path, "notes"])
     for j, t in enumerate(v.get("threats") or ()):
@@ -335,7 +353,7 @@ def _vulnerability(
         scores=tuple(scores),
         remediations=tuple(remediations),
         exploitation=evidence,
-        pointer=_pointer(path),
+        pointer=f"/vulnerabilities/{i}",
     )
 
 
