@@ -638,10 +638,17 @@ def _by_date(revs: list[_Rev]) -> list[_Rev] | None:
     return sorted(revs, key=lambda r: (r.date, r.number.key() if r.number else ()))
 
 
+def _history_by_date(ctx: Context) -> list[_Rev] | None:
+    """:func:`_by_date` of the document's revision history, sorted once per document."""
+    if "history_by_date" not in ctx.memo:
+        ctx.memo["history_by_date"] = _by_date(_history(ctx))
+    return ctx.memo["history_by_date"]
+
+
 @mandatory("6.1.14", "Sorted Revision History")
 def sorted_revision_history(ctx: Context) -> Dev:
     revs = _history(ctx)
-    ordered = _by_date(revs)
+    ordered = _history_by_date(ctx)
     if ordered is None or not _one_scheme(revs):
         return
     for prev, cur in zip(ordered, ordered[1:], strict=False):
@@ -666,7 +673,7 @@ def _version(ctx: Context) -> Version | None:
 @mandatory("6.1.16", "Latest Document Version")
 def latest_document_version(ctx: Context) -> Dev:
     version = _version(ctx)
-    ordered = _by_date(_history(ctx))
+    ordered = _history_by_date(ctx)
     if version is None or not ordered or ordered[-1].number is None:
         return
     last = ordered[-1].number
@@ -1033,10 +1040,12 @@ def flag_without_product(ctx: Context) -> Dev:
 
 @mandatory("6.1.33", "Multiple Flags with VEX Justification Codes per Product")
 def multiple_flags(ctx: Context) -> Dev:
-    groups = ctx.groups()
+    groups: dict[str, list[str]] | None = None  # built at the first flag (most documents have none)
     for vptr, vuln in ctx.vulns:
         seen: dict[str, int] = {}
         for i, flag in enumerate(_list(vuln.get("flags"))):
+            if groups is None:
+                groups = ctx.groups()
             members = _covered([flag], groups)
             for pid in sorted(members):
                 if pid in seen and seen[pid] != i:
