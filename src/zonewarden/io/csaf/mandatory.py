@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from zonewarden.io.csaf import cvss as cvsslib
@@ -110,14 +111,10 @@ def _each_ref(refs: list[tuple[str, list[Any]]], wanted: Callable[[str], bool]) 
 
 
 def _all_in(refs: list[tuple[str, list[Any]]], defined: set[str]) -> bool:
-    superset = defined.issuperset
     try:
-        for _, ids in refs:
-            if not superset(ids):
-                return False
+        return all(map(defined.issuperset, map(itemgetter(1), refs)))
     except TypeError:  # an unhashable item in a malformed array: take the slow path
         return False
-    return True
 
 
 _VULN_REF_LISTS = (("remediations", "product_ids"), ("scores", "products"),
@@ -262,7 +259,7 @@ def run_mandatory_tests(doc: dict[str, Any], *, schema_valid: bool = True) -> li
 
 @mandatory("6.1.1", "Missing Definition of Product ID")
 def missing_product_definition(ctx: Context) -> Dev:
-    defined = {pid for pid, _ in ctx.product_defs}
+    defined = set(map(itemgetter(0), ctx.product_defs))
     if _all_in(ctx.product_refs, defined):
         return
     for pid, ptr in _each_ref(ctx.product_refs, lambda p: p not in defined):
@@ -365,6 +362,19 @@ def contradicting_status(ctx: Context) -> Dev:
 
 def _scores_unique(vuln: dict[str, Any]) -> bool:
     """Fast path of 6.1.7: per CVSS version, no product is listed twice."""
+    scores = vuln.get("scores")
+    if type(scores) is list and len(scores) == 1 and type(scores[0]) is dict:
+        # The usual case: one score with one CVSS object, so one version and one product list.
+        score = scores[0]
+        products = score.get("products")
+        v2, v3 = score.get("cvss_v2"), score.get("cvss_v3")
+        if type(products) is list and (type(v2) is dict) != (type(v3) is dict):
+            # The version is a dict key below: an unhashable one fails here the same way.
+            hash((v2 if type(v2) is dict else v3).get("version"))
+            try:
+                return len(set(products)) == len(products)
+            except TypeError:
+                return False
     by_version: dict[Any, list[Any]] = {}
     for score in _list(vuln.get("scores")):
         if type(score) is not dict or type(score.get("products")) is not list:
@@ -1007,9 +1017,8 @@ def remediation_without_product(ctx: Context) -> Dev:
                                 "product_ids or group_ids, so it applies to nothing")
 
 
-# 6.1.31: operators anywhere in the name, keywords only as whole words (the OASIS valid
-# example "after-eight" shows that substrings of tokens do not count; csaf#825).
-_RANGE_OPERATORS = ("<", ">")
+# 6.1.31: operators (< and >) anywhere in the name, keywords only as whole words (the OASIS
+# valid example "after-eight" shows that substrings of tokens do not count; csaf#825).
 _RANGE_WORDS = frozenset({"after", "all", "before", "earlier", "later", "prior", "versions"})
 
 
@@ -1023,7 +1032,7 @@ def version_range_in_version(ctx: Context) -> Dev:
             continue
         low = name.lower()
         # A vers string ("vers:all/*", CISA's "vers:all/<V7.0.3") is a range by definition.
-        if (low.startswith("vers:") or any(op in low for op in _RANGE_OPERATORS)
+        if (low.startswith("vers:") or "<" in low or ">" in low
                 or _RANGE_WORDS.intersection(low.split())):
             yield Deviation("6.1.31", join(ptr, "name"), f"'{name}' looks like a version range; "
                             "use a product_version_range branch (vers or vls) instead")
