@@ -152,8 +152,8 @@ def build_context(doc: dict[str, Any]) -> Context:
     add_branch = ctx.branches.append
     stack = [("/product_tree/branches/", enumerate(_list(tree.get("branches"))))]
     while stack:
-        base, items = stack[-1]
-        for i, branch in items:
+        base, siblings = stack[-1]
+        for i, branch in siblings:
             if not isinstance(branch, dict):
                 continue
             ptr = f"{base}{i}"
@@ -370,7 +370,7 @@ def _scores_unique(vuln: dict[str, Any]) -> bool:
         v2, v3 = score.get("cvss_v2"), score.get("cvss_v3")
         if type(products) is list and (type(v2) is dict) != (type(v3) is dict):
             # The version is a dict key below: an unhashable one fails here the same way.
-            hash((v2 if type(v2) is dict else v3).get("version"))
+            hash(_dict(v2 if type(v2) is dict else v3).get("version"))
             try:
                 return len(set(products)) == len(products)
             except TypeError:
