@@ -205,3 +205,26 @@ def test_report_from_the_database_includes_advisory_triage(tmp_path: Path) -> No
     assert code == 0, err
     customer = (tmp_path / "c" / "evidence-customer.json").read_text()
     assert "pack-ewon" not in customer and "ZW-EXAMPLE-2026-006" not in customer
+
+
+def test_large_tables_print_as_plain_aligned_text_with_control_characters_escaped(capsys) -> None:  # type: ignore[no-untyped-def]
+    # Thousands of findings: rich's layout would take seconds, so the table is plain text;
+    # untrusted text still cannot drive the terminal (escape sequences print as escapes).
+    from zonewarden.cli.common import RICH_TABLE_ROWS, emit_rows
+
+    rows = [{"rule": f"ZW{i % 13:03d}", "objects": ["c1", f"z{i}"], "message": f"finding {i}"} for i in range(RICH_TABLE_ROWS + 1)]
+    rows[7]["message"] = "evil \x1b[2J\x1b]0;owned\x07 text\nsecond line"
+    emit_rows(rows, ["rule", "objects", "message"], "table", title="Segmentation check")
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "Segmentation check" and lines[2].split() == ["rule", "objects", "message"]
+    assert len(lines) == 4 + len(rows)
+    assert "\x1b" not in out and "\x07" not in out
+    assert "evil \\x1b[2J\\x1b]0;owned\\x07 text second line" in out
+    # Columns line up: every row's message starts where the header's does.
+    start = lines[2].index("message")
+    assert all(line[start:].startswith("finding") for line in lines[4:] if "evil" not in line)
+    # The rich layout of small tables escapes them too.
+    emit_rows(rows[5:9], ["rule", "objects", "message"], "table")
+    small = capsys.readouterr().out
+    assert "\x1b" not in small and "\x07" not in small and "\\x1b[2J" in small and "[2J" in small

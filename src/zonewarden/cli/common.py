@@ -154,6 +154,9 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, 
             writer.writerow({c: _plain(row.get(c)) for c in columns})
         sys.stdout.write(buf.getvalue())
         return
+    if len(rows) > RICH_TABLE_ROWS:
+        _plain_table(rows, columns, title)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -161,11 +164,45 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, 
     for col in columns:
         table.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        # Text objects are not markup: user text like "[red]" stays literal.
+        # Text objects are not markup: user text like "[red]" stays literal; control
+        # characters (terminal escape sequences) are escaped by _cell.
         from rich.text import Text
 
-        table.add_row(*(Text(str(_plain(row.get(c)))) for c in columns))
+        table.add_row(*(Text(_cell(row.get(c))) for c in columns))
     Console(width=None if sys.stdout.isatty() else 200, soft_wrap=False).print(table)
+
+
+RICH_TABLE_ROWS = 500
+"""Above this many rows a table is printed as plain aligned text: rich lays out every cell to
+fit the terminal, which takes seconds for the thousands of findings of a large site."""
+
+_PLAIN_WIDTH = 48
+"""Columns but the last are padded to their widest value up to this; longer values stretch
+their line rather than being cut (nothing is hidden)."""
+
+# Untrusted text must not drive the terminal: control characters print as escapes.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROL.update({ord("\n"): " ", ord("\t"): " ", ord("\r"): " "})
+
+
+def _cell(value: Any) -> str:
+    return str(_plain(value)).translate(_CONTROL)
+
+
+def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None) -> None:
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    headers = [c.replace("_", " ") for c in columns]
+    widths = [min(max(len(h), *(len(r[i]) for r in cells)), _PLAIN_WIDTH) for i, h in enumerate(headers)]
+    last = len(columns) - 1
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v if i == last else v.ljust(widths[i]) for i, v in enumerate(values)).rstrip()
+
+    out = [title, ""] if title else []
+    out.append(line(headers))
+    out.append(line(["-" * w for w in widths[:last]] + ["-" * max(len(headers[last]), 8)]))
+    out.extend(line(r) for r in cells)
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def note(message: str) -> None:
