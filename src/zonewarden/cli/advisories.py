@@ -22,16 +22,11 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
+    safe_text,
     site_option,
 )
 from zonewarden.errors import InputError
 
-_CONTROL = {c: "\ufffd" for c in range(32) if c not in (9, 10)} | {127: "\ufffd"}
-
-
-def _safe(text: Any) -> str:
-    """Untrusted text without terminal control characters (escape sequences, carriage returns)."""
-    return "" if text is None else str(text).translate(_CONTROL)
 
 
 def _console(err: bool = False):  # type: ignore[no-untyped-def]
@@ -46,7 +41,7 @@ def _print(text: str) -> None:
     from rich.text import Text
 
     # No wrapping: lines stay whole for grep and for copying ranges and ids.
-    _console().print(Text(_safe(text)), soft_wrap=True)
+    _console().print(Text(safe_text(text)), soft_wrap=True)
 
 
 # --- advisories -----------------------------------------------------------------------------
@@ -125,7 +120,7 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
         })
     else:
         for r in report.rejected:
-            note(f"rejected: {_safe(r.error)}")
+            note(f"rejected: {safe_text(r.error)}")
         counts = ", ".join(f"{report.count(o)} {o}" for o in ("new", "revision", "unchanged", "older", "rejected"))
         deviating = sum(1 for r in report.results if r.outcome != "rejected" and r.deviations)
         note(f"{len(report.results)} document(s): {counts}; {deviating} stored with deviations from CSAF 2.0")
@@ -306,7 +301,7 @@ def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], tr
         {
             "id": f.id, "priority": f.priority or "-", "status": f.status + (f" ({f.reason})" if f.reason else ""),
             "advisory": f.tracking_id, "asset": f.asset_id, "zone": f.zone_id, "triage": f.triage_status,
-            "why": _safe(f.message), "site": f.site_id,
+            "why": safe_text(f.message), "site": f.site_id,
         }
         for f in rows
     ]

@@ -180,13 +180,23 @@ _PLAIN_WIDTH = 48
 """Columns but the last are padded to their widest value up to this; longer values stretch
 their line rather than being cut (nothing is hidden)."""
 
-# Untrusted text must not drive the terminal: control characters print as escapes.
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-_CONTROL.update({ord("\n"): " ", ord("\t"): " ", ord("\r"): " "})
+# Untrusted text must not drive the terminal: control characters (escape sequences, bells,
+# carriage returns) print as U+FFFD.
+_CONTROL = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ONE_LINE = _CONTROL | {ord("\n"): " ", ord("\t"): " "}
+_LINES = _CONTROL | {ord("\n"): "\n", ord("\t"): "\t"}
+
+
+def safe_text(value: Any, *, one_line: bool = False) -> str:
+    """Untrusted text for the terminal, without control characters; ``one_line`` turns line
+    breaks and tabs into spaces (table cells)."""
+    if value is None:
+        return ""
+    return str(value).translate(_ONE_LINE if one_line else _LINES)
 
 
 def _cell(value: Any) -> str:
-    return str(_plain(value)).translate(_CONTROL)
+    return safe_text(_plain(value), one_line=True)
 
 
 def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None) -> None:
@@ -206,8 +216,9 @@ def _plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: 
 
 
 def note(message: str) -> None:
-    """A message for the person at the terminal (stderr)."""
-    click.echo(message, err=True)
+    """A message for the person at the terminal (stderr); messages quote untrusted text, so
+    control characters are replaced (:func:`safe_text`)."""
+    click.echo(safe_text(message), err=True)
 
 
 def existing_path(value: str) -> Path:
