@@ -32,7 +32,10 @@ page and the code disagree. Each command's help (`zonewarden COMMAND --help`) sa
 - **Who**: every write is recorded in the audit log with the actor from `ZONEWARDEN_ACTOR`
   (default: the operating-system user) and the `--reason` given.
 - **Output**: data on stdout (`--format table|json|csv`, and `sarif` for `check`), messages on
-  stderr. `--as-of YYYY-MM-DD` evaluates dates as of that day, for reproducible output.
+  stderr. `--as-of YYYY-MM-DD` evaluates dates as of that day, for reproducible output. A table
+  of more than 500 rows prints as plain aligned text (fast, and easy to `grep`); in every table
+  and message, control characters from untrusted text (advisory titles, asset notes) print as
+  `�`, so they cannot drive the terminal.
 - **Exit codes**: 0 ok; 1 findings at or over the threshold (`--fail-on`), something overdue, or
   a broken audit chain; 2 bad input or usage (the message says which file, line and field);
   3 database problem.
