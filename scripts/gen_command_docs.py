@@ -35,7 +35,7 @@ page and the code disagree. Each command's help (`zonewarden COMMAND --help`) sa
   stderr. `--as-of YYYY-MM-DD` evaluates dates as of that day, for reproducible output. A table
   of more than 500 rows prints as plain aligned text (fast, and easy to `grep`); in every table
   and message, control characters from untrusted text (advisory titles, asset notes) print as
-  `�`, so they cannot drive the terminal.
+  the replacement character U+FFFD, so they cannot drive the terminal.
 - **Exit codes**: 0 ok; 1 findings at or over the threshold (`--fail-on`), something overdue, or
   a broken audit chain; 2 bad input or usage (the message says which file, line and field);
   3 database problem.
