@@ -3,7 +3,9 @@
 Every figure is printed as a ratio against a baseline measured in the same run on the same
 files: plain YAML parsing of the site directory (yaml-rs, no validation). Absolute seconds are
 printed too, for the targets, but on a shared machine only the ratios compare across runs.
-Each step runs in its own process so its peak memory (max RSS) is its own.
+Each step runs in its own process so its peak memory (max RSS) is its own. `check-db` and
+`paths-db` run the commands themselves (imports, database, default table output to /dev/null);
+only the interpreter's own start-up (~30 ms) is outside the figure.
 
     .venv/bin/python bench/bench_foundation.py                 # 1k, 10k, 100k
     .venv/bin/python bench/bench_foundation.py --sizes 1000    # quick
@@ -37,20 +39,13 @@ elif step == "import":
     from zonewarden.store.db import open_store
     import_documents(open_store(db), [load_site(site)], actor="bench")
 elif step in ("check-db", "paths-db"):
-    from zonewarden.services.sites import load_document, load_for_check, resolve_site_id
-    from zonewarden.store.db import open_store
-    store = open_store(db)
-    # As the commands do: `check` reads the document without assets plus the assets' facts,
-    # `paths` reads zones and conduits only.
-    if step == "check-db":
-        from zonewarden.engines.segmentation import run_check
-        doc, assets = load_for_check(store, resolve_site_id(store, None))
-        run_check(doc, today=today, assets=assets)
-    else:
-        doc = load_document(store, resolve_site_id(store, None), without=("assets",))
-        from zonewarden.engines.paths import find_paths, resolve_zone_selector
-        find_paths(doc, resolve_zone_selector(doc, "enterprise"), resolve_zone_selector(doc, "safety"),
-                   max_hops=6, limit=1000)
+    # The commands themselves, as a user runs them (default table output, to /dev/null).
+    import contextlib, os
+    from zonewarden.cli.main import cli
+    args = (["check", "--as-of", str(today), "--fail-on", "never"] if step == "check-db"
+            else ["paths", "--from", "enterprise", "--to", "safety", "--max-hops", "6", "--limit", "1000"])
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        cli.main(args + ["--db", db], standalone_mode=False)
 elif step == "check-file":
     from zonewarden.io.sitefile import load_site
     from zonewarden.engines.segmentation import run_check
