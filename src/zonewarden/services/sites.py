@@ -321,9 +321,10 @@ def asset_facts(store: Store, site_id: str) -> list[AssetFacts]:
     types: dict[str, AssetType] = dict(AssetType._value2member_map_)  # type: ignore[arg-type]
     support: dict[str | None, SupportStatus] = dict(SupportStatus._value2member_map_)  # type: ignore[arg-type]
     support[None] = SupportStatus.UNKNOWN
-    date, facts = dt.date.fromisoformat, AssetFacts
+    # tuple.__new__ directly: a NamedTuple's generated __new__ is a Python call per asset.
+    date, new, facts = dt.date.fromisoformat, tuple.__new__, AssetFacts
     return [
-        facts(ident, types[kind], zone, date(eos) if eos else None, support[status])
+        new(facts, (ident, types[kind], zone, date(eos) if eos else None, support[status]))
         for ident, kind, zone, eos, status in rows
     ]
 
