@@ -28,13 +28,11 @@ word sets that can match. Relations are cached per (vendor, product words).
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -55,6 +53,7 @@ from zonewarden.domain.advisories import (
 from zonewarden.domain.site import Asset
 from zonewarden.engines.ranges import Range, VersionRange, parse_range
 from zonewarden.engines.versions import OTVersion, VersionError, parse_version
+from zonewarden.runtime import gc_paused
 
 # --- names ----------------------------------------------------------------------------
 
@@ -593,28 +592,9 @@ def _no_product_match(facts: _EntryFacts, asset: Asset) -> EntryMatch:
     )
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while findings are built.
-
-    Matching allocates hundreds of thousands of small acyclic tuples; each allocation burst
-    makes the collector walk the whole (growing) heap again, which doubled the time of
-    matching the CISA feed against 100k assets (bench/bench_matching.py). Nothing here
-    creates reference cycles, so reference counting frees everything; the collector is
-    restored as it was, also on errors.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     """Findings of one advisory against an indexed inventory, sorted by asset id."""
-    with _gc_paused():
+    with gc_paused():
         return _match_advisory(advisory, index)
 
 
@@ -665,7 +645,7 @@ def match_all(advisories: Iterable[FlatAdvisory], index: InventoryIndex | Sequen
     if not isinstance(index, InventoryIndex):
         index = InventoryIndex(index)
     out: list[Finding] = []
-    with _gc_paused():
+    with gc_paused():
         for adv in sorted(advisories, key=lambda a: a.id):
             out += _match_advisory(adv, index)
         return tuple(out)
