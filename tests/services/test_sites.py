@@ -91,21 +91,55 @@ def test_delete_cascades(store, mini_site_file: Path) -> None:  # type: ignore[n
         assert conn.execute(text("select count(*) from zones")).scalar() == 0
 
 
-def test_check_from_the_database_reads_the_same_asset_facts(store) -> None:  # type: ignore[no-untyped-def]
-    # `check` reads stored assets as a projection (typed columns + JSON fields extracted by the
-    # database); it must see exactly what the full model sees, on SQLite and PostgreSQL.
+def _plant_with_asset_edge_cases():  # type: ignore[no-untyped-def]
+    """The example plant plus what the asset rules look at: an unzoned asset, a vendor
+    end-of-support status, and waivers naming an asset the check's scope leaves out, an
+    unknown id and an expired one."""
     import datetime as dt
 
-    from zonewarden.domain.site import AssetFacts
-    from zonewarden.engines.segmentation import run_check
+    from zonewarden.domain.site import SupportStatus, Waiver
 
     doc = load_site(Path(__file__).parents[2] / "examples" / "pharma-plant")
+    assets = list(doc.assets)
+    plain = [i for i, a in enumerate(assets) if a.zone and not a.end_of_support and a.type.value != "jump-host"]
+    assets[plain[0]] = assets[plain[0]].model_copy(update={"zone": None})
+    assets[plain[1]] = assets[plain[1]].model_copy(update={"vendor_support": SupportStatus.END_OF_SUPPORT})
+    outside = assets[plain[2]].id  # an asset no asset rule looks at
+    waivers = (
+        *doc.checks.waivers,
+        Waiver(rule="ZW011", objects=(outside,), justification="named by an expired waiver only",
+               approved_by=doc.people[0].id, expires=dt.date(2020, 1, 1)),
+        Waiver(rule="ZW010", objects=(assets[plain[0]].id, "no-such-id"), justification="one unknown id here",
+               approved_by=doc.people[0].id, expires=dt.date(2040, 1, 1)),
+    )
+    return doc.model_copy(update={"assets": tuple(assets), "checks": doc.checks.model_copy(update={"waivers": waivers})})
+
+
+def test_check_from_the_database_gives_the_report_of_the_whole_document(store) -> None:  # type: ignore[no-untyped-def]
+    # `check` on a stored site reads the document without assets and, of the assets, only the
+    # facts of those the rules look at (typed columns, filtered by the database). The report
+    # must be the one of the whole document, on SQLite and PostgreSQL.
+    import datetime as dt
+
+    from zonewarden.domain.site import AssetFacts, SiteDocument
+    from zonewarden.engines.segmentation import ASSET_SCOPE, ObjectKind, run_check
+
+    doc = SiteDocument.model_validate(_plant_with_asset_edge_cases().model_dump())
     sites.import_documents(store, [doc])
-    partial, facts = sites.load_for_check(store, doc.site.id)
-    assert partial.assets == ()
-    assert facts == [AssetFacts.of(a) for a in doc.assets]
-    assert any(f.end_of_support for f in facts) and any(f.vendor_support.value != "unknown" for f in facts)
-    today = dt.date(2031, 1, 1)  # late enough that end-of-support findings appear
-    full, projected = run_check(doc, today=today), run_check(partial, today=today, assets=facts)
-    assert projected == full
-    assert any(f.rule == "ZW011" for f in full.findings)
+    every = [AssetFacts.of(a) for a in doc.assets]
+    assert sites.asset_facts(store, doc.site.id) == every
+    stored = sites.load_for_check(store, doc.site.id)
+    assert stored.doc.assets == ()
+    assert stored.assets == [f for f in every if ASSET_SCOPE.covers(f)]
+    assert 0 < len(stored.assets) < len(every) // 2
+    assert stored.asset_ids == {o for w in doc.checks.waivers for o in w.objects} & {a.id for a in doc.assets}
+    for today in (dt.date(2026, 11, 25), dt.date(2031, 1, 1)):  # before and after the support dates
+        full = run_check(doc, today=today)
+        assert run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids) == full
+    assert {"ZW010", "ZW011", "ZW014"} <= {f.rule for f in full.findings}
+    assert any("no-such-id" in p.message for p in full.problems)
+    # The expired waiver names an asset outside the scope: still reported as an asset.
+    (outside,) = [w.objects[0] for w in doc.checks.waivers if w.justification.startswith("named by")]
+    assert not ASSET_SCOPE.covers(next(f for f in every if f.id == outside))
+    (expired,) = [f for f in full.findings if f.rule == "ZW014" and f.objects == (outside,)]
+    assert expired.kinds == (ObjectKind.ASSET,)

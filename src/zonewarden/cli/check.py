@@ -96,15 +96,15 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
     from zonewarden.engines.segmentation import Severity, run_check
 
     if file is not None:
-        doc, path, assets = read_site_file(file), file, None
+        doc, path, assets, asset_ids = read_site_file(file), file, None, None
     else:
         from zonewarden.services import sites
 
         store = open_store_for(db_url)
-        # The stored assets are read as a projection: no 100k model validations.
-        doc, assets = sites.load_for_check(store, sites.resolve_site_id(store, site_id))
-        path = None
-    report = run_check(doc, today=parse_as_of(as_of), assets=assets)
+        # Only the assets the rules look at, as a projection: no 100k model validations.
+        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id))
+        doc, assets, asset_ids, path = stored.doc, stored.assets, stored.asset_ids, None
+    report = run_check(doc, today=parse_as_of(as_of), assets=assets, asset_ids=asset_ids)
     if fmt == "json":
         emit_json({"site": doc.site.id, "as_of": parse_as_of(as_of).isoformat(), **report.to_dict()})
     elif fmt == "sarif":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -298,10 +299,13 @@ _NON_OT = frozenset({ZoneKind.EXTERNAL, ZoneKind.ENTERPRISE, ZoneKind.REMOTE_ACC
 class _Site:
     """The document plus the indexes every rule shares."""
 
-    def __init__(self, doc: SiteDocument, today: dt.date, assets: Sequence[Asset | AssetFacts]) -> None:
+    def __init__(
+        self, doc: SiteDocument, today: dt.date, assets: Sequence[Asset | AssetFacts], asset_ids: AbstractSet[str]
+    ) -> None:
         self.doc = doc
         self.today = today
         self.assets = assets
+        self.asset_ids = asset_ids
         self.zones: dict[str, Zone] = {z.id: z for z in doc.zones}
         self.adjacency = zone_adjacency(doc)
         self.jump_host_zones = frozenset(
@@ -761,7 +765,7 @@ def _kind_of(s: _Site, ident: str) -> ObjectKind:
         return ObjectKind.ZONE
     if ident in s.conduit_ids:
         return ObjectKind.CONDUIT
-    if any(a.id == ident for a in s.assets):  # only for expired waivers: rare, keep it lazy
+    if ident in s.asset_ids:
         return ObjectKind.ASSET
     return ObjectKind.OBJECT
 
@@ -770,14 +774,14 @@ def _kind_of(s: _Site, ident: str) -> ObjectKind:
 # The engine
 
 
-def _settings_problems(doc: SiteDocument, assets: Sequence[Asset | AssetFacts]) -> list[Problem]:
+def _settings_problems(doc: SiteDocument, asset_ids: AbstractSet[str]) -> list[Problem]:
     out = []
     for i, rid in enumerate(doc.checks.disabled):
         if rid not in RULES:
             out.append(Problem(f"unknown rule {rid}; known rules: {', '.join(RULES)}", ("checks", "disabled", i)))
     if not doc.checks.waivers:
         return out
-    known = {z.id for z in doc.zones} | {c.id for c in doc.conduits} | {a.id for a in assets}
+    known = {z.id for z in doc.zones} | {c.id for c in doc.conduits} | asset_ids
     for i, w in enumerate(doc.checks.waivers):
         if w.rule not in RULES:
             out.append(Problem(f"unknown rule {w.rule}; known rules: {', '.join(RULES)}", ("checks", "waivers", i, "rule")))
@@ -801,18 +805,56 @@ def _waiver_for(finding: Finding, waivers: Mapping[str, list[Waiver]]) -> Waiver
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class AssetScope:
+    """The assets the rules read: unzoned ones, those with an end-of-support date or status,
+    and those of the listed types (jump hosts make a zone a broker). Any other asset cannot
+    change the report, so a caller holding a large stored site may pass :func:`run_check` only
+    the assets this scope covers (a superset is fine), plus the ids waivers name."""
+
+    types: frozenset[AssetType]
+    support: frozenset[SupportStatus]
+
+    def covers(self, asset: Asset | AssetFacts) -> bool:
+        return (
+            asset.zone is None
+            or asset.end_of_support is not None
+            or asset.vendor_support in self.support
+            or asset.type in self.types
+        )
+
+
+ASSET_SCOPE = AssetScope(types=frozenset({AssetType.JUMP_HOST}), support=frozenset({SupportStatus.END_OF_SUPPORT}))
+"""What the asset rules (ZW010, ZW011 and the jump-host test of brokering zones) look at.
+A rule that reads another asset attribute must widen this scope; a test compares the check
+with the scoped assets against the check with all of them."""
+
+
+def waiver_object_ids(doc: SiteDocument) -> frozenset[str]:
+    """Every id a waiver names: the asset ids among them are what ``asset_ids`` must hold."""
+    return frozenset(o for w in doc.checks.waivers for o in w.objects)
+
+
 def run_check(
-    doc: SiteDocument, *, today: dt.date, assets: Sequence[Asset | AssetFacts] | None = None
+    doc: SiteDocument,
+    *,
+    today: dt.date,
+    assets: Sequence[Asset | AssetFacts] | None = None,
+    asset_ids: AbstractSet[str] | None = None,
 ) -> CheckReport:
     """Run every enabled rule over ``doc``; pure and deterministic for a given ``today``.
 
     ``assets`` replaces ``doc.assets`` when given: the check reads only the facts in
-    :class:`AssetFacts`, so a caller holding a large stored site passes that projection and
-    a document loaded without its assets."""
+    :class:`AssetFacts`, and only of the assets :data:`ASSET_SCOPE` covers, so a caller holding
+    a large stored site passes those and a document loaded without its assets. ``asset_ids``
+    then names the site's assets among the ids its waivers name (:func:`waiver_object_ids`);
+    by default it is the ids of ``assets``."""
     require_conduit_zones(doc)
     if assets is None:
         assets = doc.assets
-    site = _Site(doc, today, assets)
+    if asset_ids is None:
+        asset_ids = {a.id for a in assets} if doc.checks.waivers else frozenset()
+    site = _Site(doc, today, assets, asset_ids)
     disabled = frozenset(doc.checks.disabled)
     findings: list[Finding] = []
     for rule in RULES.values():
@@ -852,7 +894,7 @@ def run_check(
         expired_waivers=tuple(sorted(expired, key=_waiver_key)),
         unused_waivers=tuple(sorted(unused, key=_waiver_key)),
         disabled_rules=tuple(sorted(disabled)),
-        problems=tuple(_settings_problems(doc, assets)),
+        problems=tuple(_settings_problems(doc, site.asset_ids)),
         rules_run=tuple(r for r in RULES if r not in disabled),
     )
 
@@ -862,11 +904,13 @@ def _waiver_key(w: Waiver) -> tuple[str, tuple[str, ...], dt.date]:
 
 
 __all__ = [
+    "ASSET_SCOPE",
     "DEFAULT_INSECURE_PROTOCOLS",
     "INSECURE_ALWAYS",
     "INSECURE_UNLESS_AUTHENTICATED",
     "REMOTE_ACCESS_PROTOCOLS",
     "RULES",
+    "AssetScope",
     "CheckReport",
     "Finding",
     "ObjectKind",
@@ -874,4 +918,5 @@ __all__ = [
     "Severity",
     "WaivedFinding",
     "run_check",
+    "waiver_object_ids",
 ]
