@@ -81,10 +81,13 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _scan_exploitation(text: str) -> tuple[Exploitation, str] | None:
+def _scan_exploitation(text: str, *, skip_silent: bool) -> tuple[Exploitation, str] | None:
     best: tuple[Exploitation, str] | None = None
     for m in _SENTENCE.finditer(text):
-        sentence = m.group().strip()
+        sentence = m.group()
+        if skip_silent and not _may_state(sentence):
+            continue
+        sentence = sentence.strip()
         if not sentence or _NEGATED.search(sentence):
             continue
         if _ACTIVE.search(sentence):
@@ -110,22 +113,10 @@ def _may_state(text: str) -> bool:
 @lru_cache(maxsize=2048)
 def _exploitation_cached(text: str) -> tuple[Exploitation, str] | None:
     if _DOTTED_I[0] in text or _DOTTED_I[1] in text:
-        return _scan_exploitation(text)
+        return _scan_exploitation(text, skip_silent=False)
     if not _may_state(text):
         return None
-    best: tuple[Exploitation, str] | None = None
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group()
-        if not _may_state(sentence):
-            continue
-        sentence = sentence.strip()
-        if not sentence or _NEGATED.search(sentence):
-            continue
-        if _ACTIVE.search(sentence):
-            return Exploitation.ACTIVE, sentence
-        if best is None and _POC.search(sentence):
-            best = (Exploitation.PUBLIC_POC, sentence)
-    return best
+    return _scan_exploitation(text, skip_silent=True)
 
 
 def exploitation_in(text: str) -> tuple[Exploitation, str] | None:
@@ -135,7 +126,7 @@ def exploitation_in(text: str) -> tuple[Exploitation, str] | None:
     """
     if type(text) is str:
         return _exploitation_cached(text)
-    return _scan_exploitation(text)
+    return _scan_exploitation(text, skip_silent=False)
 
 
 def _evidence(notes: Any, path: list[str | int]) -> ExploitEvidence | None:
