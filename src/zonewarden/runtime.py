@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -30,3 +33,10 @@ def collect_young() -> None:
     """Free reference cycles among the objects allocated since the last collection (cheap:
     the long-lived heap is not walked)."""
     gc.collect(1)
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``: SQL ``IN (...)`` lists stay under the
+    databases' parameter limits."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
 
 import click
 
@@ -26,7 +25,6 @@ from zonewarden.cli.common import (
     site_option,
 )
 from zonewarden.errors import InputError
-
 
 
 def _console(err: bool = False):  # type: ignore[no-untyped-def]

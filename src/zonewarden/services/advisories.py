@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -46,7 +46,7 @@ from zonewarden.engines.matching import InventoryIndex, match_advisory
 from zonewarden.engines.products import flatten_advisory
 from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem, ZonewardenError
 from zonewarden.io.csaf import read_csaf
-from zonewarden.runtime import collect_young, gc_paused
+from zonewarden.runtime import batched, collect_young, gc_paused
 from zonewarden.services import audit
 from zonewarden.store.advisory_tables import (
     advisories,
@@ -814,14 +814,15 @@ class _Batch:
 
     def _landed(self, docs: Sequence[_Prepared], done: Sequence[tuple[IngestResult, _Counts]]) -> None:
         """Book a committed write into the batch's state."""
-        for p, (result, counts) in zip(docs, done, strict=True):
+        for p, (_, counts) in zip(docs, done, strict=True):
             self.totals.created += counts.created
             self.totals.updated += counts.updated
             self.totals.reopened += counts.reopened
             self.digests.add(p.digest)
             self.pending.pop(p.digest, None)
-            if result.outcome != "older":
-                self.state_written.update(sm.site_id for sm in self.load()[0])
+        if any(result.outcome != "older" for result, _ in done):
+            # _write recorded every site's match state in the committed transaction.
+            self.state_written.update(sm.site_id for sm in self.load()[0])
 
     def _write(self, conn: Connection, docs: Sequence[_Prepared]) -> list[tuple[IngestResult, _Counts]]:
         """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here).
@@ -835,7 +836,7 @@ class _Batch:
         # The current revision per tracking id: ("db", row id, version) stored before this
         # chunk, or ("chunk", position, version) for a document earlier in this chunk.
         current: dict[str, tuple[str, int, str]] = {}
-        for tids in _batched(sorted({p.tracking_id for p in docs}), 500):
+        for tids in batched(sorted({p.tracking_id for p in docs}), 500):
             for row in conn.execute(_CURRENT_OF, {"tids": tids}):
                 current[row.tracking_id] = ("db", row.id, row.version)
         outcomes: list[tuple[Outcome, str | None]] = []
@@ -914,11 +915,6 @@ class _Batch:
             out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
         log.flush(conn)
         return out
-
-
-def _batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 # Statements built once: constructing SQLAlchemy statements per document costs more than

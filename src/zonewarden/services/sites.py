@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Text, cast, delete, or_, select
 
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
+from zonewarden.runtime import batched
 from zonewarden.services import audit
 from zonewarden.store.db import Store
 from zonewarden.store.tables import SITE_CHILD_TABLES, evidence_files, site_records, sites
@@ -364,7 +365,7 @@ def load_for_check(store: Store, site_id: str) -> CheckInput:
     ids: set[str] = set()
     if named:
         with store.read() as conn:
-            for chunk in (named[i : i + 500] for i in range(0, len(named), 500)):
+            for chunk in batched(named, 500):
                 stmt = select(assets_table.c.id).where(assets_table.c.site_id == site_id, assets_table.c.id.in_(chunk))
                 ids.update(r[0] for r in conn.execute(stmt))
     return CheckInput(doc, asset_facts(store, site_id, ASSET_SCOPE), frozenset(ids))
