@@ -59,7 +59,9 @@ class CalendarSection:
                 key=lambda t: (t.date, t.source.value, t.ref),
             )
         ]
-        assessments = [
+        # Declared: mypy would infer the row's value type from its other entries, and "zones"
+        # is either the user's zone ids or our own "whole site" (kept a plain str on purpose).
+        assessments: list[dict[str, object]] = [
             {
                 "id": u(a.id),
                 "kind": a.kind.value,

@@ -18,8 +18,8 @@ class LegacySection:
         doc = ctx.doc
         by_asset: dict[str, list[str]] = {}
         for c in doc.compensating_controls:
-            for a in c.assets:
-                by_asset.setdefault(a, []).append(c.id)
+            for asset_id in c.assets:
+                by_asset.setdefault(asset_id, []).append(c.id)
         assets = []
         for a in sorted(doc.assets, key=lambda a: ((a.zone or ""), a.id)):
             eos = a.vendor_support is SupportStatus.END_OF_SUPPORT or (

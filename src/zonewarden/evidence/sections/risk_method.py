@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from zonewarden.domain.levels import FR
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
-from zonewarden.evidence.sections._common import FRS
 from zonewarden.evidence.text import u
 
 
@@ -41,7 +41,7 @@ class RiskMethodSection:
                         "id": u(c.id),
                         "name": u(c.name),
                         "criteria": [{"level": lv, "criteria": u(t)} for lv, t in sorted(c.criteria.items())],
-                        "fr_weights": {fr: u(c.weight(fr).value) for fr in FRS},
+                        "fr_weights": {fr.value: u(c.weight(fr).value) for fr in FR},
                     }
                     for c in m.impact_categories
                 ],

@@ -16,12 +16,22 @@ auditor looks for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.sections._common import level_text
 from zonewarden.evidence.text import u
+
+
+class _FRTrace(TypedDict):
+    """One FR of a ``target`` row: the SR/REs the zone's SL-T requires on it, and which are not met."""
+
+    fr: str
+    level: int
+    required: int
+    met: int
+    not_met: list[str]
 
 
 def _evidence(refs: Any) -> list[dict[str, Any]]:
@@ -72,22 +82,23 @@ class TraceabilitySection:
         rows: list[dict[str, Any]] = []
         for r in sorted(doc.risks, key=lambda r: (r.zone, r.id)):
             zone = ctx.zones.get(r.zone)
+            drives_frs = sorted(drives.get(r.id, ()))
             base = {
                 "risk": u(r.id),
                 "title": u(r.title),
                 "zone": u(r.zone),
                 "sl_target": level_text(zone.sl_target if zone else None),
-                "drives_frs": sorted(drives.get(r.id, ())),
+                "drives_frs": drives_frs,
             }
             tg = targets.get(r.zone)
-            per_fr = []
-            for fr in base["drives_frs"]:
-                level = zone.sl_target[fr] if zone is not None and zone.sl_target is not None else None
-                if tg is None or not level:
+            per_fr: list[_FRTrace] = []
+            for fr in drives_frs:
+                fr_level = zone.sl_target[fr] if zone is not None and zone.sl_target is not None else None
+                if tg is None or not fr_level:
                     continue
-                ids = required.get((fr, level), [])
+                ids = required.get((fr, fr_level), [])
                 missing = [s.requirement for s in tg.fr(fr).missing_for_target]
-                per_fr.append({"fr": fr, "level": level, "required": len(ids), "met": len(ids) - len(missing),
+                per_fr.append({"fr": fr, "level": fr_level, "required": len(ids), "met": len(ids) - len(missing),
                                "not_met": missing})
             traced = bool(per_fr)
             if per_fr:
