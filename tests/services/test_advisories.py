@@ -231,6 +231,30 @@ def test_a_document_the_database_refuses_does_not_take_its_chunk_with_it(store, 
     assert sorted(r.outcome for r in again.results) == ["new"] + ["unchanged"] * 5
 
 
+def test_a_copy_of_a_refused_document_is_not_reported_unchanged(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The same bytes twice in one batch are stored once; when the database refuses the first
+    # copy, the second was not stored either and must say so.
+    from sqlalchemy.exc import DataError
+
+    real_write = svc._Batch._write
+
+    def refusing(self, conn, docs):  # type: ignore[no-untyped-def]
+        if any(p.tracking_id == "ZW-EXAMPLE-2026-003" for p in docs):
+            raise DataError("INSERT ...", {}, Exception("value too long for type character varying(500)"))
+        return real_write(self, conn, docs)
+
+    monkeypatch.setattr(svc._Batch, "_write", refusing)
+    data = (EXAMPLES / "zw-example-2026-003.json").read_bytes()
+    other = (EXAMPLES / "zw-example-2026-001.json").read_bytes()
+    items = [("a/003.json", data), ("b/001.json", other), ("b/003.json", data), ("c/001.json", other)]
+    report = svc.ingest_bytes(store, items)
+    assert [(r.source, r.outcome) for r in report.results] == [
+        ("a/003.json", "rejected"), ("b/001.json", "new"), ("b/003.json", "rejected"), ("c/001.json", "unchanged"),
+    ]
+    assert "the same bytes as a/003.json, which was not stored" in (report.results[2].error or "")
+    assert _count(store, advisories) == 1
+
+
 def test_version_order() -> None:
     keys = ["1", "2", "10", "1.0.0-rc.1", "1.0.0", "1.2.0", "2.0.0-alpha", "not a version"]
     ordered = sorted(keys, key=svc.version_key)

@@ -49,3 +49,46 @@ def test_migration_0005_backfills_the_asset_facts_of_stored_sites(db_url: str) -
     assert any(f.end_of_support for f in expected) and any(f.vendor_support.value != "unknown" for f in expected)
     assert sites.asset_facts(store, doc.site.id) == expected
     store.close()
+
+
+def test_migration_0006_drops_the_stored_flat_form_and_downgrade_restores_it(db_url: str) -> None:
+    # Advisories keep only the document; a downgrade (to a release that reads `flat`) fills the
+    # column again from each document, and findings stay the same either way.
+    from pathlib import Path
+
+    import orjson
+    from alembic import command
+    from sqlalchemy import select
+
+    from zonewarden.domain.advisories import FlatAdvisory
+    from zonewarden.engines.products import flatten_advisory
+    from zonewarden.io.sitefile import load_site
+    from zonewarden.services import advisories as svc
+    from zonewarden.services import sites
+    from zonewarden.store.advisory_tables import advisories
+
+    root = Path(__file__).parents[2]
+    store = open_store(db_url)
+    sites.import_documents(store, [load_site(root / "examples" / "pharma-plant")])
+    svc.ingest_bytes(store, svc.read_items(svc.iter_paths([root / "examples" / "advisories"])))
+    before = [(f.tracking_id, f.asset_id, f.status, f.priority) for f in svc.list_findings(store)]
+    assert "flat" not in {c["name"] for c in inspect(store.engine).get_columns("advisories")}
+    cfg = _alembic_config(db_url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006@-1")
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT source, document, flat FROM advisories").all()
+    assert len(rows) == 6
+    for source, document, flat in rows:
+        assert FlatAdvisory.model_validate_json(flat) == flatten_advisory(orjson.loads(document), source=source)
+    store.close()
+    store = open_store(db_url)  # upgrades again: 0006 drops the column
+    assert "flat" not in {c["name"] for c in inspect(store.engine).get_columns("advisories")}
+    with store.read() as conn:
+        assert len(conn.execute(select(advisories.c.id)).all()) == 6
+    # Rematching reads every stored advisory from its document and finds nothing to change.
+    counts = svc.rematch_site(store, "rheinfeld-os")
+    assert (counts.created, counts.updated, counts.deactivated) == (0, 0, 0)
+    assert [(f.tracking_id, f.asset_id, f.status, f.priority) for f in svc.list_findings(store)] == before
+    store.close()

@@ -522,11 +522,30 @@ def _set_match_state(conn: Connection, site_id: str, content_hash: str, now: dt.
 
 def _current_flats(conn: Connection) -> list[tuple[int, str, FlatAdvisory]]:
     rows = conn.execute(
-        select(advisories.c.id, advisories.c.version, advisories.c.flat)
+        select(advisories.c.id, advisories.c.version, advisories.c.source, advisories.c.document)
         .where(advisories.c.current.is_(True))
         .order_by(advisories.c.tracking_id)
     )
-    return [(r.id, r.version, FlatAdvisory.model_validate_json(r.flat)) for r in rows]
+    return [(r.id, r.version, _reflatten(r)) for r in rows]
+
+
+def _flat_of(conn: Connection, row_id: int) -> FlatAdvisory:
+    row = conn.execute(_DOCUMENT_OF, {"row_id": row_id}).one()
+    return _reflatten(row)
+
+
+def _reflatten(row: Any) -> FlatAdvisory:
+    """The stored document flattened again (``row`` has ``source`` and ``document``).
+
+    The document as received is the only stored form of an advisory: what matching needs is
+    derived from it each time, so a new release's reading of product trees and ranges applies
+    to advisories stored before it, and never sits beside a stale copy. It was accepted once;
+    should a later release find it unreadable, the error names it.
+    """
+    try:
+        return flatten_advisory(orjson.loads(row.document), source=row.source)
+    except InputError as exc:
+        raise InputError(f"stored advisory {row.source} can no longer be read ({exc}); ingest it again or a newer revision") from exc
 
 
 def _rematch(conn: Connection, sm: _SiteMatcher, kev: frozenset[str] | None, now: dt.datetime) -> _Counts:
@@ -655,13 +674,19 @@ def ingest_bytes(
     results: list[IngestResult | None] = []
     batch = _Batch(store, strict=strict, actor=actor, reason=reason, now=now)
     chunk: list[tuple[int, _Prepared]] = []
+    twins: list[tuple[int, _Twin]] = []  # copies of documents in the chunk in flight
 
     def store_chunk() -> None:
-        for i, result in batch.write_chunk(chunk):
-            results[i] = result
+        by_digest = {}
+        for (i, p), (j, result) in zip(chunk, batch.write_chunk(chunk), strict=True):
+            assert i == j
+            results[i] = by_digest[p.digest] = result
+        for i, twin in twins:
+            results[i] = twin.result(by_digest[twin.first.digest])
         if progress is not None:
-            progress(len(chunk))
+            progress(len(chunk) + len(twins))
         chunk.clear()
+        twins.clear()
 
     # A quarter of ingest went to the cyclic collector walking the parsed documents: it is
     # paused, and the chunk's leftovers are collected after each chunk.
@@ -678,6 +703,9 @@ def ingest_bytes(
                 results.append(prepared)
                 if progress is not None:
                     progress(1)
+            elif isinstance(prepared, _Twin):
+                results.append(None)
+                twins.append((len(results) - 1, prepared))
             else:
                 results.append(None)
                 chunk.append((len(results) - 1, prepared))
@@ -693,6 +721,22 @@ def ingest_bytes(
     return IngestReport(done, t.created, t.updated, t.reopened)
 
 
+@dataclass(frozen=True)
+class _Twin:
+    """The same bytes as a document earlier in the batch that is not stored yet: unchanged
+    once that copy is stored, rejected with it if the database refuses it."""
+
+    source: str
+    first: _Prepared
+
+    def result(self, first: IngestResult) -> IngestResult:
+        p = self.first
+        if first.outcome == "rejected":
+            return _rejected(self.source, f"{self.source}: the same bytes as {p.source}, which was not stored: {first.error}",
+                             p.tracking_id, p.version, len(p.read.deviations))
+        return IngestResult(self.source, "unchanged", p.tracking_id, p.version, None, len(p.read.deviations))
+
+
 @dataclass
 class _Prepared:
     """A document that passed validation and flattening, ready to store."""
@@ -703,7 +747,6 @@ class _Prepared:
     tracking_id: str
     version: str
     flat: FlatAdvisory
-    flat_json: str
     text: str
 
 
@@ -733,7 +776,7 @@ class _Batch:
                 self._loaded = (_site_matchers(conn), _kev_set(conn))
         return self._loaded
 
-    def prepare(self, source: str, data: bytes) -> IngestResult | _Prepared:
+    def prepare(self, source: str, data: bytes) -> IngestResult | _Prepared | _Twin:
         """Everything that needs no write: the unchanged check, validation, flattening."""
         strict = self.strict
         digest = hashlib.sha256(data).hexdigest()
@@ -753,9 +796,9 @@ class _Batch:
                     known.tracking_id, known.version, len(devs),
                 )
             return IngestResult(source, "unchanged", known.tracking_id, known.version, None, len(devs))
-        twin = self.pending.get(digest)
-        if twin is not None:
-            return IngestResult(source, "unchanged", twin.tracking_id, twin.version, None, len(twin.read.deviations))
+        first = self.pending.get(digest)
+        if first is not None:
+            return _Twin(source, first)  # decided when the first copy's chunk is stored
 
         read = read_csaf(data, source=source, strict=strict)
         if not read.accepted or read.document is None:
@@ -776,8 +819,7 @@ class _Batch:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
             return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version)
-        # The flattened form is what rematching needs; store it so rematching never re-parses.
-        prepared = _Prepared(source, digest, read, tracking_id, version, flat, flat.model_dump_json(), text)
+        prepared = _Prepared(source, digest, read, tracking_id, version, flat, text)
         self.pending[digest] = prepared
         return prepared
 
@@ -875,7 +917,6 @@ class _Batch:
                     strict=strict,
                     deviations=_deviation_json(p.read.deviations),
                     document=p.text,
-                    flat=p.flat_json,
                     current=is_current[i],
                     ingested_at=now,
                 )
@@ -925,6 +966,7 @@ _BY_DIGEST = select(advisories.c.tracking_id, advisories.c.version, advisories.c
 _CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version).where(
     and_(advisories.c.tracking_id.in_(bindparam("tids", expanding=True)), advisories.c.current.is_(True))
 )
+_DOCUMENT_OF = select(advisories.c.source, advisories.c.document).where(advisories.c.id == bindparam("row_id"))
 _SUPERSEDE = update(advisories).where(advisories.c.id == bindparam("row_id")).values(current=False)
 _INSERT_ADVISORIES = advisories.insert().returning(advisories.c.id, sort_by_parameter_order=True)
 _FINDINGS_OF = select(findings).where(
@@ -1279,9 +1321,7 @@ def override(
 def _recompute(conn: Connection, row: Any, overrides: Mapping[str, Any], kev: frozenset[str] | None = None,
                matcher: _SiteMatcher | None = None, flat: FlatAdvisory | None = None) -> dict[str, Any]:
     if flat is None:
-        flat = FlatAdvisory.model_validate_json(
-            conn.execute(select(advisories.c.flat).where(advisories.c.id == row.advisory_row)).scalar_one()
-        )
+        flat = _flat_of(conn, row.advisory_row)
     if matcher is None:
         matchers = _site_matchers(conn, [row.site_id])
         if not matchers:
@@ -1365,9 +1405,7 @@ def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime
         if sm is None or r.asset_id not in sm.assets:
             continue
         if r.advisory_row not in flats:
-            flats[r.advisory_row] = FlatAdvisory.model_validate_json(
-                conn.execute(select(advisories.c.flat).where(advisories.c.id == r.advisory_row)).scalar_one()
-            )
+            flats[r.advisory_row] = _flat_of(conn, r.advisory_row)
         decision = _recompute(conn, r, r.overrides or {}, kev=kev or frozenset(), matcher=sm, flat=flats[r.advisory_row])
         if decision != r.ssvc:
             # Sources change too ("not in KEV" instead of "no KEV catalog"); only a changed

@@ -46,7 +46,6 @@ advisories = Table(
     Column("strict", Boolean, nullable=False, doc="ingested in strict mode"),
     Column("deviations", JSON, nullable=False, doc="[{test_id, pointer, message}] found by the validator"),
     Column("document", Text, nullable=False, doc="the document as received (UTF-8 JSON text)"),
-    Column("flat", Text, nullable=False, doc="FlatAdvisory JSON: what matching needs, so rematching skips parsing"),
     Column("current", Boolean, nullable=False, doc="the newest revision of its tracking id"),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tracking_id", "sha256"),
