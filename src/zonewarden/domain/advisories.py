@@ -20,6 +20,7 @@ from typing import NamedTuple
 from pydantic import Field
 
 from zonewarden.domain.common import Model, ShortText, Text
+from zonewarden.domain.priority import Priority
 from zonewarden.domain.site import MissionImpact, SafetyImpact
 
 
@@ -320,19 +321,6 @@ class HumanImpact(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     VERY_HIGH = "very-high"
-
-
-class Priority(StrEnum):
-    """SSVC deployer outcome (``ssvc:DSOI:1.0.0``), lowest first."""
-
-    DEFER = "defer"
-    SCHEDULED = "scheduled"
-    OUT_OF_CYCLE = "out-of-cycle"
-    IMMEDIATE = "immediate"
-
-    @property
-    def rank(self) -> int:
-        return list(Priority).index(self)
 
 
 class Override(Model):

@@ -35,6 +35,7 @@ from zonewarden.domain.common import (
     duplicate_id_problems,
 )
 from zonewarden.domain.governance import ChangeRecord, ChangeStatus, ChangeType, Decision
+from zonewarden.domain.priority import Priority
 from zonewarden.errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover - site imports this module
@@ -44,27 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover - site imports this module
 # --- priorities and policy ----------------------------------------------------------------
 
 
-class PatchPriority(StrEnum):
-    """SSVC deployer priority of a remediation, lowest first.
-
-    Same values as :class:`zonewarden.domain.advisories.Priority`; a type of its own because
-    ``advisories`` imports ``site``, which imports this module (a shared import would be a
-    cycle). :func:`items_from_findings` converts by value.
-    """
-
-    DEFER = "defer"
-    SCHEDULED = "scheduled"
-    OUT_OF_CYCLE = "out-of-cycle"
-    IMMEDIATE = "immediate"
-
-    @property
-    def rank(self) -> int:
-        return list(PatchPriority).index(self)
-
-    @property
-    def weight(self) -> int:
-        """Risk weight per day of waiting; doubles with each step of urgency."""
-        return 1 << self.rank
+PatchPriority = Priority
+"""The SSVC priority a remediation carries (:class:`zonewarden.domain.priority.Priority`)."""
 
 
 class Revalidation(StrEnum):
