@@ -143,3 +143,69 @@ def test_check_from_the_database_gives_the_report_of_the_whole_document(store) -
     assert not ASSET_SCOPE.covers(next(f for f in every if f.id == outside))
     (expired,) = [f for f in full.findings if f.rule == "ZW014" and f.objects == (outside,)]
     assert expired.kinds == (ObjectKind.ASSET,)
+
+
+def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type: ignore[no-untyped-def]
+    # An edit of one requirement on a large site must not rewrite its asset rows; whatever is
+    # rewritten, the stored site equals the new document and keeps the evidence it names.
+    from sqlalchemy import event
+
+    from zonewarden.domain.requirements import RequirementStatus, Status
+    from zonewarden.services import requirements
+
+    plant = Path(__file__).resolve().parents[2] / "examples" / "pharma-plant"
+    doc = load_site(plant)
+    sites.import_documents(store, [doc], evidence={doc.site.id: _evidence_bytes(plant, doc)})
+    files = sites.evidence_of(store, doc.site.id)
+    assert "evidence/comp-hmi-access-review-2026-03.txt" in files
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement.split("(")[0].upper())
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        # 1. One requirement changes: only the requirements section is written.
+        status = RequirementStatus(target="ent", requirement="SR 1.1", status=Status.PARTIAL,
+                                   justification="MFA only for the vendor accounts so far")
+        requirements.set_requirement_status(store, doc.site.id, status, reason="review")
+        written = {s for s in statements if s.startswith(("INSERT", "DELETE"))}
+        assert any("REQUIREMENTS" in s or "SITE_RECORDS" in s for s in written), written
+        assert not any(" ASSETS" in s or " ZONES" in s or "EVIDENCE_FILES" in s for s in written), written
+        expected = doc.model_copy(update={"requirements": tuple(
+            status if (r.target, r.requirement) == ("ent", "SR 1.1") else r for r in doc.requirements
+        )})
+        assert sites.load_document(store, doc.site.id) == expected
+        assert sites.evidence_of(store, doc.site.id) == files
+
+        # 2. A re-import that changes one asset and drops the evidence a requirement named.
+        statements.clear()
+        firmware = tuple(a.model_copy(update={"version": "V9.9"}) if a.id == "comp-plc-p1" else a for a in doc.assets)
+        gone = "evidence/comp-hmi-access-review-2026-03.txt"
+
+        def without(items):  # type: ignore[no-untyped-def]
+            return tuple(i.model_copy(update={"evidence": tuple(e for e in i.evidence if e.file != gone)}) for i in items)
+
+        changed = doc.model_copy(update={
+            "assets": firmware,
+            "requirements": without(doc.requirements),
+            "compensating_controls": without(doc.compensating_controls),
+        })
+        sites.import_documents(store, [changed])
+        written = {s for s in statements if s.startswith(("INSERT", "DELETE"))}
+        assert any(" ASSETS" in s for s in written) and not any(" ZONES" in s for s in written), written
+        assert sites.load_document(store, doc.site.id) == changed
+        kept = sites.evidence_of(store, doc.site.id)
+        assert gone not in kept and kept == {p: b for p, b in files.items() if p != gone}
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    with store.read() as conn:
+        assert conn.execute(
+            select(assets_table.c.version).where(assets_table.c.id == "comp-plc-p1")
+        ).scalar_one() == "V9.9"
+
+
+def _evidence_bytes(plant: Path, doc) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    paths = {e.file for item in (*doc.requirements, *doc.compensating_controls, *doc.capabilities)
+             for e in item.evidence if e.file}
+    return {p: (plant / p).read_bytes() for p in paths}

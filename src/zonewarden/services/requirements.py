@@ -72,11 +72,12 @@ def _apply(
         data = site_service._stored_data(conn, site_id)  # same package: the site service's reader
         if data is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
+        stored = site_service.section_prints(data)  # before the change: what _write compares
         object_id, before, after = mutate(data)
         doc = _validate(data)
         clean = doc.model_dump(mode="json", exclude_defaults=True)
         digest = hashlib.sha256(orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        site_service._write(conn, doc, clean, digest, now, evidence)
+        site_service._write(conn, doc, clean, digest, now, evidence, stored=stored)
         event = audit.append(
             conn,
             action=action,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Text, cast, delete, or_, select
+from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
@@ -105,19 +105,53 @@ def _diff(section: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
     )
 
 
+def section_prints(data: Mapping[str, Any]) -> dict[str, bytes]:
+    """A digest of each list section of site data (sorted-key JSON). A write compares the
+    stored site's prints with the new content's and rewrites only the sections that differ."""
+    return {
+        s: hashlib.sha256(orjson.dumps(data.get(s) or [], option=orjson.OPT_SORT_KEYS)).digest() for s in LIST_SECTIONS
+    }
+
+
 def _write(
     conn: Connection, doc: SiteDocument, data: dict[str, Any], digest: str, now: dt.datetime,
-    evidence: Mapping[str, bytes] | None = None,
+    evidence: Mapping[str, bytes] | None = None, stored: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Replace the stored site by ``doc`` (``data`` is its JSON dump). Evidence files: the
-    stored ones, updated by ``evidence`` (path -> bytes), keeping those the document names."""
+    """Store ``doc`` (``data`` is its JSON dump) in place of the stored site.
+
+    ``stored``: the :func:`section_prints` of the site as stored, when there is one; only the
+    sections whose content differs are rewritten (an edit of one requirement on a 100k-asset
+    site leaves the asset rows alone). Without it the site is replaced whole. Evidence files:
+    the stored ones, updated by ``evidence`` (path -> bytes), keeping those the document names.
+    """
     site_id = doc.site.id
-    files = {**_stored_evidence(conn, site_id), **(evidence or {})}
-    wanted = _referenced_files(data)
-    conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
+    stored_files = _stored_evidence(conn, site_id)
+    wanted = {p: b for p, b in {**stored_files, **(evidence or {})}.items() if p in _referenced_files(data)}
     scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
-    conn.execute(sites.insert().values(id=site_id, name=doc.site.name, data=scalar, content_hash=digest, updated_at=now))
-    for section in LIST_SECTIONS:
+    if stored is None:
+        conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
+        conn.execute(sites.insert().values(id=site_id, name=doc.site.name, data=scalar, content_hash=digest, updated_at=now))
+        sections: Sequence[str] = LIST_SECTIONS
+        stored_files = {}
+    else:
+        conn.execute(
+            update(sites).where(sites.c.id == site_id)
+            .values(name=doc.site.name, data=scalar, content_hash=digest, updated_at=now)
+        )
+        prints = section_prints(data)
+        sections = [s for s in LIST_SECTIONS if prints[s] != stored.get(s)]
+        for section in sections:
+            table = SITE_CHILD_TABLES.get(section)
+            if table is not None:
+                conn.execute(delete(table).where(table.c.site_id == site_id))
+            else:
+                conn.execute(
+                    delete(site_records).where(site_records.c.site_id == site_id, site_records.c.section == section)
+                )
+        gone = sorted(p for p, b in stored_files.items() if wanted.get(p) != b)
+        for paths in batched(gone, 500):
+            conn.execute(delete(evidence_files).where(evidence_files.c.site_id == site_id, evidence_files.c.path.in_(paths)))
+    for section in sections:
         items = data.get(section) or []
         if not items:
             continue
@@ -133,13 +167,13 @@ def _write(
             table_ins = site_records.insert()
         for start in range(0, len(rows), 5000):
             conn.execute(table_ins, rows[start : start + 5000])
-    rows = [
+    files = [
         {"site_id": site_id, "path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "data": b}
-        for p, b in sorted(files.items())
-        if p in wanted
+        for p, b in sorted(wanted.items())
+        if stored_files.get(p) != b
     ]
-    if rows:
-        conn.execute(evidence_files.insert(), rows)
+    if files:
+        conn.execute(evidence_files.insert(), files)
 
 
 def _stored_data(conn: Connection, site_id: str, *, skip: set[str] | None = None) -> dict[str, Any] | None:
@@ -211,7 +245,8 @@ def import_documents(
             changes = tuple(
                 c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
             )
-            _write(conn, doc, data, digest, now, (evidence or {}).get(doc.site.id))
+            _write(conn, doc, data, digest, now, (evidence or {}).get(doc.site.id),
+                   stored=section_prints(old) if old is not None and old_row is not None else None)
             # SL-T history (IEC 62443-3-2 asks for the rationale of target levels to be kept):
             # one event per zone whose SL-T changed, with before/after and the rationale. The
             # first import is the baseline: its SL-Ts are in the import event itself.
