@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from zonewarden.domain.requirements import CompensatingControl, RequirementStatus
 from zonewarden.domain.site import SiteDocument, reference_problems
 from zonewarden.errors import InputError, NotFoundError, PermissionDenied
+from zonewarden.runtime import gc_paused
 from zonewarden.services import audit
 from zonewarden.services import sites as site_service
 from zonewarden.store.db import Store
@@ -68,7 +69,7 @@ def _apply(
     evidence: Mapping[str, bytes] | None = None,
 ) -> RecordOutcome:
     now = dt.datetime.now(dt.UTC)
-    with store.transaction() as conn:
+    with gc_paused(), store.transaction() as conn:  # a large site's read, validation and dump
         data = site_service._stored_data(conn, site_id)  # same package: the site service's reader
         if data is None:
             raise NotFoundError(f"no site {site_id!r} in the database")

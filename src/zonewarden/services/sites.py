@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
-from zonewarden.runtime import batched
+from zonewarden.runtime import batched, gc_paused
 from zonewarden.services import audit
 from zonewarden.store.db import Store
 from zonewarden.store.tables import SITE_CHILD_TABLES, evidence_files, site_records, sites
@@ -232,7 +232,7 @@ def import_documents(
     """
     outcomes = []
     now = dt.datetime.now(dt.UTC)
-    with store.transaction() as conn:
+    with gc_paused(), store.transaction() as conn:  # dumps and rows of a large site: see io.sitefile.load_site
         for doc in docs:
             data = doc.model_dump(mode="json", exclude_defaults=True)
             digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -338,7 +338,8 @@ def load_document(store: Store, site_id: str, *, without: Iterable[str] = ()) ->
         text = _stored_json(conn, site_id, set(without))
     if text is None:
         raise NotFoundError(f"no site {site_id!r} in the database")
-    return SiteDocument.model_validate_json(text, context=TRUSTED)
+    with gc_paused():  # see io.sitefile.load_site
+        return SiteDocument.model_validate_json(text, context=TRUSTED)
 
 
 def asset_facts(store: Store, site_id: str, scope: AssetScope | None = None) -> list[AssetFacts]:
