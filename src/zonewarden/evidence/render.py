@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from zonewarden.evidence.language import LanguageError, check_data, check_text, mark
 from zonewarden.evidence.text import UserText, strip_marks
+from zonewarden.runtime import gc_paused
 
 if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.evidence.builder import Package
@@ -99,8 +100,11 @@ def render_pdf(package: Package, html: str) -> bytes:
     # A stable identifier: WeasyPrint would otherwise derive one from the output stream, which is
     # stable too, but tying it to the HTML makes the link between the two formats explicit.
     ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
-    doc = HTML(string=html, base_url=None).render()
-    out = doc.write_pdf(pdf_identifier=ident)
+    # Layout builds millions of boxes that live until the PDF is written; the cyclic collector
+    # walked them again and again (a fifth to a third of the time, same peak memory without it).
+    with gc_paused():
+        doc = HTML(string=html, base_url=None).render()
+        out = doc.write_pdf(pdf_identifier=ident)
     assert out is not None
     return bytes(out)
 
