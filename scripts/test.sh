@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole test suite, on SQLite and on PostgreSQL.
+# Set everything up and run the whole test suite, on SQLite and on PostgreSQL; without pytest
+# arguments also ruff and mypy (as CI does).
 #   bash scripts/test.sh [PYTEST ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,10 @@ if [ -z "${ZONEWARDEN_TEST_PG:-}" ]; then
   export ZONEWARDEN_TEST_PG
 fi
 [ -n "$ZONEWARDEN_TEST_PG" ] && echo "test: PostgreSQL at $ZONEWARDEN_TEST_PG" >&2
+if [ "$#" -eq 0 ]; then
+  # The whole run (CI) also holds the code to the linter and the type checker.
+  echo "test: ruff and mypy" >&2
+  .venv/bin/ruff check src tests bench scripts
+  .venv/bin/mypy src
+fi
 exec .venv/bin/python -m pytest -q "$@"
