@@ -126,7 +126,8 @@ def _write(
     """
     site_id = doc.site.id
     stored_files = _stored_evidence(conn, site_id)
-    wanted = {p: b for p, b in {**stored_files, **(evidence or {})}.items() if p in _referenced_files(data)}
+    named = _referenced_files(data)
+    wanted = {p: b for p, b in {**stored_files, **(evidence or {})}.items() if p in named}
     scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
     if stored is None:
         conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
