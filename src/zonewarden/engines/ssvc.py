@@ -140,11 +140,19 @@ def exploitation_from(
     cve: str | None, *, kev: Container[str] | None = None, evidence: ExploitEvidence | None = None
 ) -> SsvcInput:
     """Exploitation from KEV membership and what the advisory says (strongest wins)."""
-    if cve and kev is not None and cve.upper() in kev:
-        value, source = Exploitation.ACTIVE, f"{cve} is in CISA's Known Exploited Vulnerabilities catalog"
+    in_kev = bool(cve and kev is not None and cve.upper() in kev)
+    return _exploitation(cve if in_kev else None, kev is not None, evidence)
+
+
+# The inputs below are pure functions of a few values and immutable: a site with thousands of
+# findings asks for the same ones over and over, so each is built once.
+@lru_cache(maxsize=65536)
+def _exploitation(cve_in_kev: str | None, kev_given: bool, evidence: ExploitEvidence | None) -> SsvcInput:
+    if cve_in_kev:
+        value, source = Exploitation.ACTIVE, f"{cve_in_kev} is in CISA's Known Exploited Vulnerabilities catalog"
     elif evidence is not None:
         value, source = evidence.level, f"the advisory says: {evidence.quote!r} ({evidence.pointer})"
-    elif kev is None:
+    elif not kev_given:
         value, source = Exploitation.NONE, "no KEV catalog given and the advisory reports no exploitation"
     else:
         value, source = Exploitation.NONE, "not in KEV and the advisory reports no exploitation or public exploit"
@@ -154,6 +162,7 @@ def exploitation_from(
 _CVSS3 = re.compile(r"^CVSS:3\.[01]/")
 
 
+@lru_cache(maxsize=4096)
 def automatable_from_cvss(vector: str | None) -> SsvcInput:
     """``yes`` for CVSS v3 ``AV:N/AC:L/PR:N/UI:N``; a missing or unreadable vector counts as ``yes``.
 
@@ -184,26 +193,33 @@ def automatable_from_cvss(vector: str | None) -> SsvcInput:
 
 def impacts_from(asset: Asset) -> tuple[SsvcInput, SsvcInput]:
     """Safety and mission impact of the asset, or defaults from its criticality class."""
-    default_safety, default_mission = CRITICALITY_DEFAULTS[asset.criticality]
-    if asset.safety_impact is not None:
+    return _impacts(asset.id, asset.criticality, asset.safety_impact, asset.mission_impact)
+
+
+@lru_cache(maxsize=65536)
+def _impacts(
+    asset_id: str, criticality: Criticality, safety_impact: SafetyImpact | None, mission_impact: MissionImpact | None
+) -> tuple[SsvcInput, SsvcInput]:
+    default_safety, default_mission = CRITICALITY_DEFAULTS[criticality]
+    if safety_impact is not None:
         safety = SsvcInput(
-            name="safety_impact", value=asset.safety_impact.value, computed=asset.safety_impact.value,
-            source=f"asset {asset.id}: safety_impact",
+            name="safety_impact", value=safety_impact.value, computed=safety_impact.value,
+            source=f"asset {asset_id}: safety_impact",
         )
     else:
         safety = SsvcInput(
             name="safety_impact", value=default_safety.value, computed=default_safety.value,
-            source=f"default for criticality {asset.criticality.value} (asset {asset.id} sets no safety_impact)",
+            source=f"default for criticality {criticality.value} (asset {asset_id} sets no safety_impact)",
         )
-    if asset.mission_impact is not None:
+    if mission_impact is not None:
         mission = SsvcInput(
-            name="mission_impact", value=asset.mission_impact.value, computed=asset.mission_impact.value,
-            source=f"asset {asset.id}: mission_impact",
+            name="mission_impact", value=mission_impact.value, computed=mission_impact.value,
+            source=f"asset {asset_id}: mission_impact",
         )
     else:
         mission = SsvcInput(
             name="mission_impact", value=default_mission.value, computed=default_mission.value,
-            source=f"default for criticality {asset.criticality.value} (asset {asset.id} sets no mission_impact)",
+            source=f"default for criticality {criticality.value} (asset {asset_id} sets no mission_impact)",
         )
     return safety, mission
 
@@ -223,6 +239,14 @@ def _apply(item: SsvcInput, override: Override | None) -> SsvcInput:
     who = f" by {override.by}" if override.by else ""
     return item.model_copy(
         update={"value": override.value, "override": override, "source": f"overridden{who}: {override.justification}"}
+    )
+
+
+@lru_cache(maxsize=256)
+def _human_impact_input(safety: str, mission: str) -> SsvcInput:
+    computed = human_impact(SafetyImpact(safety), MissionImpact(mission))
+    return SsvcInput(
+        name="human_impact", value=computed.value, computed=computed.value, source=f"DT_HI: safety {safety} x mission {mission}"
     )
 
 
@@ -258,14 +282,7 @@ def decide(
     safety, mission = impacts_from(asset)
     safety = _apply(safety, overrides.get("safety_impact"))
     mission = _apply(mission, overrides.get("mission_impact"))
-    computed_hi = human_impact(SafetyImpact(safety.value), MissionImpact(mission.value))
-    hi = SsvcInput(
-        name="human_impact",
-        value=computed_hi.value,
-        computed=computed_hi.value,
-        source=f"DT_HI: safety {safety.value} x mission {mission.value}",
-    )
-    hi = _apply(hi, overrides.get("human_impact"))
+    hi = _apply(_human_impact_input(safety.value, mission.value), overrides.get("human_impact"))
     priority = patch_priority(Exploitation(e.value), Exposure(x.value), Automatable(a.value), HumanImpact(hi.value))
     return SsvcDecision(
         exploitation=e,
