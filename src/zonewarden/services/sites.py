@@ -125,15 +125,13 @@ def _write(
     the stored ones, updated by ``evidence`` (path -> bytes), keeping those the document names.
     """
     site_id = doc.site.id
-    stored_files = _stored_evidence(conn, site_id)
     named = _referenced_files(data)
-    wanted = {p: b for p, b in {**stored_files, **(evidence or {})}.items() if p in named}
     scalar = {k: v for k, v in data.items() if k not in LIST_SECTIONS}
     if stored is None:
+        new_files = {p: b for p, b in {**_stored_evidence(conn, site_id), **(evidence or {})}.items() if p in named}
         conn.execute(delete(sites).where(sites.c.id == site_id))  # cascades to every child table
         conn.execute(sites.insert().values(id=site_id, name=doc.site.name, data=scalar, content_hash=digest, updated_at=now))
         sections: Sequence[str] = LIST_SECTIONS
-        stored_files = {}
     else:
         conn.execute(
             update(sites).where(sites.c.id == site_id)
@@ -149,7 +147,13 @@ def _write(
                 conn.execute(
                     delete(site_records).where(site_records.c.site_id == site_id, site_records.c.section == section)
                 )
-        gone = sorted(p for p, b in stored_files.items() if wanted.get(p) != b)
+        # Evidence by digest: the stored files' bytes are not read back to be kept.
+        stmt = select(evidence_files.c.path, evidence_files.c.sha256).where(evidence_files.c.site_id == site_id)
+        kept = {r.path: r.sha256 for r in conn.execute(stmt)}
+        new_files = {
+            p: b for p, b in (evidence or {}).items() if p in named and kept.get(p) != hashlib.sha256(b).hexdigest()
+        }
+        gone = sorted(p for p in kept if p not in named or p in new_files)
         for paths in batched(gone, 500):
             conn.execute(delete(evidence_files).where(evidence_files.c.site_id == site_id, evidence_files.c.path.in_(paths)))
     for section in sections:
@@ -170,8 +174,7 @@ def _write(
             conn.execute(table_ins, rows[start : start + 5000])
     files = [
         {"site_id": site_id, "path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "data": b}
-        for p, b in sorted(wanted.items())
-        if stored_files.get(p) != b
+        for p, b in sorted(new_files.items())
     ]
     if files:
         conn.execute(evidence_files.insert(), files)
