@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from timing import best_interleaved  # noqa: E402  (bench/, the script's own folder)
+
 from zonewarden.engines.products import flatten_advisory  # noqa: E402
 from zonewarden.io.csaf.mandatory import run_mandatory_tests  # noqa: E402
 from zonewarden.io.csaf.reader import DEFAULT_LIMITS, _find_limit_violation, read_csaf  # noqa: E402
@@ -39,17 +40,6 @@ from zonewarden.io.csaf.schema import schema_deviations  # noqa: E402
 
 SHARED = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CISA = SHARED / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
-
-
-def best_interleaved(repeat: int, funcs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Best CPU time of each function over ``repeat`` rounds, taking turns in each round."""
-    best = {name: float("inf") for name in funcs}
-    for _ in range(repeat):
-        for name, func in funcs.items():
-            start = time.process_time()
-            func()
-            best[name] = min(best[name], time.process_time() - start)
-    return best
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import orjson
+from timing import best_interleaved  # bench/, the script's own folder
 
 from zonewarden.io.csaf import read_csaf
 
@@ -67,18 +68,6 @@ for (let i = 0; i < repeat; i++) {
 }
 console.log(JSON.stringify({ seconds: best, parse_seconds: parse, valid, count: texts.length }))
 """
-
-
-def best_interleaved(repeat: int, **funcs) -> dict[str, float]:
-    """Best time of each function over ``repeat`` rounds, the functions taking turns in each
-    round so that a busy moment on a shared machine hits all of them alike."""
-    best = {name: float("inf") for name in funcs}
-    for _ in range(repeat):
-        for name, func in funcs.items():
-            start = time.perf_counter()
-            func()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def ensure_node_validator() -> str | None:
@@ -148,7 +137,9 @@ def main() -> int:
         for blob in blobs:
             read_csaf(blob, source="b")
 
-    best = best_interleaved(args.repeat, orjson=parse_only, strict=strict, lenient=lenient)
+    best = best_interleaved(
+        args.repeat, {"orjson": parse_only, "strict": strict, "lenient": lenient}, clock=time.perf_counter
+    )
     t_orjson, t_strict, t_lenient = best["orjson"], best["strict"], best["lenient"]
     strict_ok = sum(read_csaf(b, source="b", strict=True).accepted for b in blobs)
     lenient_ok = sum(read_csaf(b, source="b").accepted for b in blobs)
