@@ -41,6 +41,7 @@ SECTION_MODULES: list[str] = [
     "advisories",
     "iso27001",
     "segmentation",
+    "claims",
     # customer
     "customer_architecture",
     "access_control",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from zonewarden.evidence.claims import plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -25,6 +26,7 @@ class AccessControlSection:
             self.title,
             {
                 "requirements": requirement_summary(ctx, REQUIREMENTS),
+                "plan": plan_statement(ctx, self.id, REQUIREMENTS),
                 "roles": dict(sorted(roles.items())),
                 "change_approvals_recorded": approvals,
                 "compensations_need_approval": True,

@@ -4,6 +4,7 @@ what it reassesses afterwards (IEC 62443-2-1 event-driven reassessment, FR6/FR7)
 from __future__ import annotations
 
 from zonewarden.domain.governance import effective_classes
+from zonewarden.evidence.claims import incident_claims, plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -33,8 +34,9 @@ class IncidentResponseSection:
             self.title,
             {
                 "reaction": reaction,
-                "incident_records_kept": True,
+                "practice": [c.statement for c in incident_claims(ctx)],
                 "requirements": requirement_summary(ctx, REQUIREMENTS),
+                "plan": plan_statement(ctx, self.id, REQUIREMENTS),
             },
         )
 

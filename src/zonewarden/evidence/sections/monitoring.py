@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zonewarden.domain.site import AssetType, Protection
+from zonewarden.evidence.claims import plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -28,6 +29,7 @@ class MonitoringSection:
                 "zones_with_network_sensor": len(sensors),
                 "zones": len(doc.zones),
                 "requirements": requirement_summary(ctx, REQUIREMENTS),
+                "plan": plan_statement(ctx, self.id, REQUIREMENTS),
             },
         )
 

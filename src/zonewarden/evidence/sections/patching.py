@@ -13,24 +13,10 @@ from typing import Any
 
 from zonewarden.domain.patching import items_from_patches
 from zonewarden.engines.patchstatus import ItemState, patch_status
+from zonewarden.evidence.claims import patching_claims
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import BOTH, SectionData
 from zonewarden.evidence.text import u, us
-
-PRACTICE = [
-    "Patches are handled per patch tier: exposed security infrastructure, OT servers, line-level "
-    "devices and legacy or vendor-locked systems, each with its own target time per SSVC priority.",
-    "Line-level and server patches are installed only once the system vendor has qualified them, "
-    "inside agreed maintenance windows, and never during blackout periods such as qualification runs.",
-    "A patch goes to pilot or test systems first; production follows after a soak period, and only "
-    "when the pilot went well.",
-    "A patch that cannot be installed in time is deferred explicitly: with a reason, the compensating "
-    "controls that cover the exposure, an expiry within the policy's maximum, and an approver other "
-    "than the requester whose role the policy allows.",
-    "Each installation is a change record with impact assessment, approval, backup and tested "
-    "restore, rollback criteria and who decides a rollback, revalidation of validated systems or a "
-    "documented no-impact determination, and a post-implementation review before closure.",
-]
 
 
 class PatchingSection:
@@ -40,13 +26,15 @@ class PatchingSection:
 
     def build(self, ctx: BuildContext) -> SectionData:
         doc = ctx.doc
+        claims = patching_claims(ctx)
         status = ctx._timed("patchstatus", lambda: patch_status(doc, items_from_patches(doc.patches), ctx.as_of))
         if status is None:
-            return SectionData(self.id, self.title, {"practice": PRACTICE, "available": False},
+            return SectionData(self.id, self.title, {"practice": [c.statement for c in claims],
+                                "available": False},
                                [f"patch status: {ctx.why_missing('patchstatus')}"])
         summary = status.as_dict()["summary"]
         data: dict[str, Any] = {
-            "practice": PRACTICE,
+            "practice": [c.statement for c in claims],
             "available": True,
             "policy": [
                 {

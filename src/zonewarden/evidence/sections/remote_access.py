@@ -6,6 +6,7 @@ from collections import Counter
 
 from zonewarden.domain.site import AssetType, ZoneKind
 from zonewarden.engines.segmentation import REMOTE_ACCESS_PROTOCOLS
+from zonewarden.evidence.claims import plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -46,6 +47,7 @@ class RemoteAccessSection:
                 "protections": dict(sorted(protections.items())),
                 "access_brokers": gateways,
                 "requirements": requirement_summary(ctx, REQUIREMENTS),
+                "plan": plan_statement(ctx, self.id, REQUIREMENTS),
             },
         )
 
