@@ -39,3 +39,14 @@ def test_diagram_shows_a_zone_id_that_equals_its_kind_once() -> None:
     assert "dmz · dmz" not in source
     assert any(z.id == z.kind.value for z in doc.zones)  # the example has such a zone ("dmz")
     assert " 1 assets" not in source and "·1 assets" not in source
+
+
+def test_windows_without_a_site_timezone_are_warned_about() -> None:
+    from zonewarden.domain.patching import timezone_note
+
+    doc = load_site(EXAMPLE)
+    assert doc.site.timezone == "Europe/Berlin" and doc.maintenance_windows
+    assert timezone_note(doc) is None
+    bare = doc.model_copy(update={"site": doc.site.model_copy(update={"timezone": None})})
+    note = timezone_note(bare)
+    assert note is not None and "site.timezone" in note and "UTC" in note

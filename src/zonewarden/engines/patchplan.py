@@ -39,6 +39,7 @@ from zonewarden.domain.patching import (
     Outcome,
     RemediationItem,
     Wave,
+    timezone_note,
 )
 from zonewarden.wording import count
 
@@ -300,6 +301,8 @@ def build_problem(
     unplanned: list[Unplanned] = []
     deferred: list[Deferred] = []
     notes: list[str] = []
+    if (tz_note := timezone_note(doc)) is not None:
+        notes.append(tz_note)
 
     # Windows -> occurrences in the horizon, in time order.
     slots: list[_Slot] = []
