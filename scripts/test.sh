@@ -9,6 +9,11 @@ if [ -z "${ZONEWARDEN_TEST_PG:-}" ]; then
   # Starts a throw-away PostgreSQL on 127.0.0.1 and prints its URL (empty if impossible).
   ZONEWARDEN_TEST_PG=$(bash scripts/start-postgres.sh) || ZONEWARDEN_TEST_PG=""
   export ZONEWARDEN_TEST_PG
+  if [ -z "$ZONEWARDEN_TEST_PG" ] && [ "${CI:-}" = "true" ]; then
+    # Locally the PostgreSQL tests skip with a reason; CI must not pass with them silently off.
+    echo "test: CI=true but the throw-away PostgreSQL server did not start (see above); failing" >&2
+    exit 1
+  fi
 fi
 [ -n "$ZONEWARDEN_TEST_PG" ] && echo "test: PostgreSQL at $ZONEWARDEN_TEST_PG" >&2
 if [ "$#" -eq 0 ]; then

@@ -61,6 +61,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-u
         yield f"sqlite:///{tmp_path / 'zw.db'}"
         return
     if not PG_URL:
+        if os.environ.get("CI", "").lower() == "true":
+            # CI must not pass with the PostgreSQL half of the suite silently off.
+            pytest.fail("CI=true but ZONEWARDEN_TEST_PG is not set: the PostgreSQL tests cannot run")
         pytest.skip("ZONEWARDEN_TEST_PG is not set (scripts/test.sh starts a server and sets it)")
     url, name = _pg_database()
     yield url

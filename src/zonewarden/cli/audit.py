@@ -14,6 +14,7 @@ from zonewarden.cli.common import (
     handle_errors,
     open_store_for,
 )
+from zonewarden.wording import count
 
 
 @click.group("audit")
@@ -44,7 +45,7 @@ def verify_cmd(db_url: str | None) -> None:
         return
     for p in result.problems:
         click.echo(f"event {p.seq}: {p.message}", err=True)
-    click.echo(f"audit log BROKEN: {len(result.problems)} problems in {result.events} events", err=True)
+    click.echo(f"audit log BROKEN: {count(len(result.problems), 'problem')} in {count(result.events, 'event')}", err=True)
     sys.exit(EXIT_FINDINGS)
 
 

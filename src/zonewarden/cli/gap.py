@@ -25,6 +25,7 @@ from zonewarden.cli.common import (
     site_option,
 )
 from zonewarden.errors import InputError
+from zonewarden.wording import count
 
 GAP_COLUMNS = ["target", "kind", "fr", "sl_t", "sl_a", "sl_c", "gap", "limited_by", "missing_for_next_level"]
 ISO_COLUMNS = ["control", "theme", "title", "coverage", "supporting", "met", "recorded"]
@@ -429,7 +430,7 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
                 pos = yamlio.locate(text, path)
                 problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
     if problems:
-        raise InputError(f"{file}: {len(problems)} problems; nothing was recorded", problems)
+        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
     store = open_store_for(db_url)
     target = site_service.resolve_site_id(store, site_id)
     for control in controls:

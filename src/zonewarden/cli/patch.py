@@ -26,6 +26,7 @@ from zonewarden.cli.common import (
 from zonewarden.cli.risk import site_today
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError, Problem
+from zonewarden.wording import count
 
 
 @click.group("patch")
@@ -250,7 +251,7 @@ def _read_records(file: Path, section: str, model: Any) -> list[Any]:
                 pos = yamlio.locate(text, path)
                 problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
     if problems:
-        raise InputError(f"{file}: {len(problems)} problems; nothing was recorded", problems)
+        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
     return out
 
 

@@ -54,11 +54,14 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
     docs = []
     evidence: dict[str, dict[str, bytes]] = {}
     if source_format == "zonewarden":
+        from zonewarden.domain.patching import timezone_note
         from zonewarden.io.evidence_files import read_evidence_files
         from zonewarden.io.sitefile import load_sites
 
         for path in paths:
             for site_path, doc in load_sites(path):
+                if (tz_note := timezone_note(doc)) is not None:
+                    note(f"warning: {tz_note}")
                 docs.append(doc)
                 evidence[doc.site.id] = read_evidence_files(doc, site_path if site_path.is_dir() else site_path.parent)
     elif source_format == "induform":

@@ -757,6 +757,19 @@ def _scopes_intersect(a: Scope, b: Scope, doc: SiteDocument) -> bool:
     return any(a.covers(x) and b.covers(x) for x in doc.assets)
 
 
+def timezone_note(doc: SiteDocument) -> str | None:
+    """A warning when the site has maintenance windows but no ``site.timezone``: the windows'
+    wall-clock times are then read as UTC, and calendar exports put them at the wrong hour for
+    a plant in another zone (issue 17.5)."""
+    if doc.maintenance_windows and not doc.site.timezone:
+        return (
+            f"site {doc.site.id} has {len(doc.maintenance_windows)} maintenance window(s) but no "
+            "site.timezone: their times are read as UTC; set site.timezone to the plant's IANA "
+            "zone (e.g. Europe/Berlin) so plans and calendar exports show plant time"
+        )
+    return None
+
+
 def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
     """Broken references and policy violations in the patching sections of ``doc``."""
     problems: list[Problem] = []

@@ -39,7 +39,9 @@ from zonewarden.domain.patching import (
     Outcome,
     RemediationItem,
     Wave,
+    timezone_note,
 )
+from zonewarden.wording import count
 
 if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.domain.site import Asset, SiteDocument
@@ -299,6 +301,8 @@ def build_problem(
     unplanned: list[Unplanned] = []
     deferred: list[Deferred] = []
     notes: list[str] = []
+    if (tz_note := timezone_note(doc)) is not None:
+        notes.append(tz_note)
 
     # Windows -> occurrences in the horizon, in time order.
     slots: list[_Slot] = []
@@ -749,7 +753,7 @@ def check_plan(problem: Problem, plan: PatchPlan, doc: SiteDocument) -> list[str
         w = windows[wid]
         assets_used = {a.item.asset_id for a in group}
         if w.capacity_assets is not None and len(assets_used) > w.capacity_assets:
-            out.append(f"{wid} {_start}: {len(assets_used)} assets > capacity {w.capacity_assets}")
+            out.append(f"{wid} {_start}: {count(len(assets_used), 'asset')} > capacity {w.capacity_assets}")
         minutes = sum(jobs[a.item.key].duration for a in group)
         if w.capacity_hours is not None and minutes > w.capacity_hours * 60:
             out.append(f"{wid} {_start}: {minutes} min > capacity {w.capacity_hours} h")

@@ -24,6 +24,7 @@ from zonewarden.domain.site import SiteDocument, ZoneKind
 from zonewarden.engines.paths import require_conduit_zones
 from zonewarden.engines.segmentation import CheckReport, ObjectKind
 from zonewarden.errors import ZonewardenError
+from zonewarden.wording import count
 
 KIND_COLOURS: dict[ZoneKind, str] = {
     ZoneKind.EXTERNAL: "#d9d9d9",
@@ -163,8 +164,9 @@ def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphvi
                 n = zone_findings.get(z.id, 0)
                 lines = [
                     f"<B>{esc(z.name)}</B>",
-                    _small(f"{esc(z.kind.value)} · {esc(z.id)}"),
-                    _small(f"{esc(_sl(z.sl_target))} · {assets.get(z.id, 0)} assets"),
+                    # "dmz · dmz" says nothing twice: the id is shown beside the kind only where it differs.
+                    _small(esc(z.kind.value) if z.id == z.kind.value else f"{esc(z.kind.value)} · {esc(z.id)}"),
+                    _small(f"{esc(_sl(z.sl_target))} · {count(assets.get(z.id, 0), 'asset')}"),
                 ]
                 if n:
                     lines.append(_small(f"<B>{n} finding{'s' if n > 1 else ''}</B>", FINDING_COLOUR))

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import InputError, Problem, SiteFileError
 from zonewarden.io import yamlio
+from zonewarden.wording import count
 
 LIST_FIELDS = {"addresses", "hostnames", "tags", "legacy_constraints"}
 ALIASES = {
@@ -152,7 +153,7 @@ def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_
             continue
         assets.append(asset)
     if problems:
-        raise SiteFileError(f"cannot import assets from {path} ({len(problems)} problems); nothing was written", problems)
+        raise SiteFileError(f"cannot import assets from {path} ({count(len(problems), 'problem')}); nothing was written", problems)
     return assets
 
 

@@ -19,6 +19,7 @@ from zonewarden.domain.site import SiteDocument, reference_problems
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
 from zonewarden.io.sitefile import pydantic_problems
+from zonewarden.wording import count
 
 ZONE_TYPES: dict[str, tuple[str, float]] = {
     "enterprise": ("enterprise", 4),
@@ -200,5 +201,5 @@ def load_induform(path: Path) -> InduformImport:
             head = str(p.path[0]) if p.path else ""
             pos = yamlio.locate(text, p.path) if head in ("zones", "conduits") else None
             located.append(Problem(f"(after conversion) {p.message}", p.path, str(path), *(pos or (None, None))))
-        raise SiteFileError(f"InduForm project {path} cannot be converted ({len(located)} problems)", located)
+        raise SiteFileError(f"InduForm project {path} cannot be converted ({count(len(located), 'problem')})", located)
     return InduformImport(doc, tuple(unmapped))

@@ -18,6 +18,7 @@ from zonewarden.domain.site import NeedsExactText, SiteDocument, reference_probl
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
 from zonewarden.runtime import gc_paused
+from zonewarden.wording import count
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SITE_FILE_NAME = "site.yaml"
@@ -188,7 +189,7 @@ def document_from_source(source: SiteSource) -> SiteDocument:
     except ValidationError as exc:
         problems = pydantic_problems(exc) + _reference_problems_of_valid_part(source.sections)
         located = sorted((source.locate(p) for p in problems), key=lambda p: (p.file or "", p.line or 0, p.column or 0))
-        raise SiteFileError(f"site {source.label} is invalid ({len(located)} problems)", located) from None
+        raise SiteFileError(f"site {source.label} is invalid ({count(len(located), 'problem')})", located) from None
     problems = reference_problems(doc)
     if source.base_dir is not None:
         from zonewarden.io.evidence_files import evidence_problems
@@ -196,7 +197,7 @@ def document_from_source(source: SiteSource) -> SiteDocument:
         problems += evidence_problems(doc, source.base_dir)
     if problems:
         located = [source.locate(p) for p in problems]
-        raise SiteFileError(f"site {source.label} is invalid ({len(located)} problems)", located)
+        raise SiteFileError(f"site {source.label} is invalid ({count(len(located), 'problem')})", located)
     return doc
 
 
@@ -225,7 +226,7 @@ def load_sites(path: Path) -> list[tuple[Path, SiteDocument]]:
         except SiteFileError as exc:
             problems.extend(exc.problems or [Problem(str(exc), file=str(site_path))])
     if problems:
-        raise SiteFileError(f"{path}: {len(problems)} problems; nothing was imported", problems)
+        raise SiteFileError(f"{path}: {count(len(problems), 'problem')}; nothing was imported", problems)
     ids = [doc.site.id for _, doc in out]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
