@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zonewarden.evidence.sections._common import requirement_summary
+from zonewarden.wording import count
 
 if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.evidence.context import BuildContext
@@ -46,10 +47,6 @@ class Claim:
         }
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def _ids(items: Any, limit: int = 8) -> str:
     ids = sorted(str(i) for i in items)
     shown = ", ".join(ids[:limit])
@@ -73,7 +70,7 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
         "devices, legacy or vendor-locked systems), each tier with its own target time per SSVC priority.",
         IN_PLACE,
         (f"patch policy: tiers 1-4 ({'customised: ' + ', '.join(map(str, custom)) if custom else 'defaults'})",
-         f"{_plural(len(doc.patches), 'vendor patch record')}"),
+         f"{count(len(doc.patches), 'vendor patch record')}"),
     ))
     qualified = [t for t in (1, 2, 3, 4) if policy.tier(t).vendor_qualification]
     windows, blackouts = len(doc.maintenance_windows), len(doc.blackouts)
@@ -82,10 +79,10 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
         parts.append(f"Patches for tier {', '.join(map(str, qualified))} systems are installed only once the "
                      "system vendor has qualified them")
     if windows:
-        where = f"inside {_plural(windows, 'agreed maintenance window')}"
+        where = f"inside {count(windows, 'agreed maintenance window')}"
         parts.append(where if parts else f"Patches are installed {where}")
     if blackouts:
-        parts.append(f"never during the {_plural(blackouts, 'recorded blackout period')} such as qualification runs")
+        parts.append(f"never during the {count(blackouts, 'recorded blackout period')} such as qualification runs")
     if parts:
         state = IN_PLACE if qualified and windows else PARTLY
         statement = ", ".join(parts) + "."
@@ -101,8 +98,8 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
     pilots = policy.waves.pilot_assets
     pilot_changes = [c.id for c in doc.patch_changes if c.wave is Wave.PILOT]
     if pilots:
-        statement = (f"A patch goes first to the {_plural(len(pilots), 'recorded pilot or test system')}; "
-                     f"production follows after a soak of {_plural(policy.waves.soak_days, 'day')}, and only "
+        statement = (f"A patch goes first to the {count(len(pilots), 'recorded pilot or test system')}; "
+                     f"production follows after a soak of {count(policy.waves.soak_days, 'day')}, and only "
                      "when the pilot went well.")
         state = IN_PLACE if pilot_changes or not doc.patch_changes else PARTLY
         if state == PARTLY:
@@ -113,7 +110,7 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
         state = NOT_IN_PLACE
     out.append(Claim(
         "patch-pilot", "patching", statement, state,
-        (f"patch policy waves: {_plural(len(pilots), 'pilot asset')}, soak {policy.waves.soak_days} days",
+        (f"patch policy waves: {count(len(pilots), 'pilot asset')}, soak {policy.waves.soak_days} days",
          f"pilot-wave patch change records: {_ids(pilot_changes) or 'none'}"),
     ))
     deferrals = doc.deferrals
@@ -122,7 +119,7 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
                  "controls that cover the exposure, an expiry within the policy's longest deferral, and an "
                  "approver other than the requester.")
     if deferrals:
-        statement += f" {_plural(len(deferrals), 'deferral')} on record, {len(approved)} approved."
+        statement += f" {count(len(deferrals), 'deferral')} on record, {len(approved)} approved."
     else:
         statement += " No deferral is on record."
     out.append(Claim(
@@ -134,7 +131,7 @@ def patching_claims(ctx: BuildContext) -> list[Claim]:
     closed = [c for c in installed if c.status is ChangeStatus.CLOSED]
     if installed:
         one = len(installed) == 1
-        statement = (f"{_plural(len(installed), 'patch installation')} {'is' if one else 'are'} "
+        statement = (f"{count(len(installed), 'patch installation')} {'is' if one else 'are'} "
                      f"on record as {'a change record' if one else 'change records'}, each with impact assessment, approval, backup and tested "
                      "restore, rollback criteria and who decides a rollback, and revalidation or a documented "
                      f"no-impact determination; {len(closed)} of them closed after a post-implementation review.")
@@ -162,7 +159,7 @@ def incident_claims(ctx: BuildContext) -> list[Claim]:
     incidents = [c.id for c in doc.changes if c.type is ChangeType.SECURITY_INCIDENT]
     statement = ("A security incident is recorded as a change record and triggers a scoped reassessment of "
                  "the zones it touched, within a reaction time set by each zone's criticality class.")
-    statement += (f" {_plural(len(incidents), 'incident record')} on record." if incidents
+    statement += (f" {count(len(incidents), 'incident record')} on record." if incidents
                   else " No security incident is on record.")
     out = [Claim(
         "incident-reassessment", "incident-response", statement, IN_PLACE,
@@ -173,7 +170,7 @@ def incident_claims(ctx: BuildContext) -> list[Claim]:
     requiring = sum(r["zones_requiring"] for r in summary)
     met = sum(r["zones_met"] for r in summary)
     evidence = tuple(
-        f"{r['requirement']}: in place in {r['zones_met']} of {r['zones_requiring']} zone(s) whose target asks for it"
+        f"{r['requirement']}: in place in {r['zones_met']} of {count(r['zones_requiring'], 'zone')} whose target asks for it"
         for r in summary
     ) or ("gap analysis not available",)
     if not summary or requiring == 0:
