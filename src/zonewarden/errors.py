@@ -79,6 +79,11 @@ class PermissionDenied(ZonewardenError):
     """The actor's role does not allow the action (approval rules, segregation of duties)."""
 
 
+class AuthenticationError(PermissionDenied):
+    """No valid credential: wrong or unknown user, password, code or token (HTTP 401). One
+    message for every cause, so a caller cannot tell which part was wrong."""
+
+
 class StoreError(ZonewardenError):
     """The database could not be reached or is not at the expected schema version."""
 

@@ -52,6 +52,9 @@ class AuditEvent:
     after: Any
     prev_hash: str
     hash: str
+    context: Any = None
+    """How the actor authenticated and through which client (``{"method", "client"}``); None
+    for events written before accounts existed."""
 
 
 def _canonical_time(at: dt.datetime) -> str:
@@ -59,11 +62,12 @@ def _canonical_time(at: dt.datetime) -> str:
 
 
 def event_hash(prev_hash: str, seq: int, at: dt.datetime, actor: str, action: str, site_id: str | None,
-               object_type: str | None, object_id: str | None, reason: str | None, before: Any, after: Any) -> str:
-    body = orjson.dumps(
-        [seq, _canonical_time(at), actor, action, site_id, object_type, object_id, reason, before, after],
-        option=orjson.OPT_SORT_KEYS,
-    )
+               object_type: str | None, object_id: str | None, reason: str | None, before: Any, after: Any,
+               context: Any = None) -> str:
+    fields = [seq, _canonical_time(at), actor, action, site_id, object_type, object_id, reason, before, after]
+    if context is not None:  # only when present: chains written before the column still verify
+        fields.append(context)
+    body = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
 
 
@@ -92,12 +96,14 @@ def append(
     before: Any = None,
     after: Any = None,
     at: dt.datetime | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction."""
+    """Append one event inside the caller's transaction. ``context`` is the principal's
+    ``audit_context`` (how it authenticated, which client)."""
     [event] = append_many(
         conn,
         [dict(action=action, actor=actor, site_id=site_id, object_type=object_type, object_id=object_id,
-              reason=reason, before=before, after=after, at=at)],
+              reason=reason, before=before, after=after, at=at, context=context)],
     )
     return event
 
@@ -123,14 +129,16 @@ def append_many(conn: Connection, items: Sequence[Mapping[str, Any]]) -> list[Au
         before, after = item.get("before"), item.get("after")
         before = orjson.loads(orjson.dumps(before)) if before is not None else None
         after = orjson.loads(orjson.dumps(after)) if after is not None else None
+        context = item.get("context")
+        context = orjson.loads(orjson.dumps(dict(context))) if context is not None else None
         seq += 1
         site_id, object_type, object_id, reason = (
             item.get("site_id"), item.get("object_type"), item.get("object_id"), item.get("reason"),
         )
         digest = event_hash(prev_hash, seq, at, actor, item["action"], site_id, object_type, object_id, reason,
-                            before, after)
+                            before, after, context)
         out.append(AuditEvent(seq, at, actor, item["action"], site_id, object_type, object_id, reason, before, after,
-                              prev_hash, digest))
+                              prev_hash, digest, context))
         prev_hash = digest
     conn.execute(
         _INSERT_EVENT,
@@ -139,6 +147,7 @@ def append_many(conn: Connection, items: Sequence[Mapping[str, Any]]) -> list[Au
                 "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "site_id": e.site_id,
                 "object_type": e.object_type, "object_id": e.object_id, "reason": e.reason,
                 "before": e.before, "after": e.after, "prev_hash": e.prev_hash, "hash": e.hash,
+                "context": e.context,
             }
             for e in out
         ],
@@ -174,7 +183,7 @@ def events(conn: Connection, *, site_id: str | None = None) -> Iterator[AuditEve
     for row in conn.execute(stmt):
         yield AuditEvent(
             row.seq, _as_utc(row.at), row.actor, row.action, row.site_id, row.object_type, row.object_id,
-            row.reason, row.before, row.after, row.prev_hash, row.hash,
+            row.reason, row.before, row.after, row.prev_hash, row.hash, row.context,
         )
 
 
@@ -208,7 +217,7 @@ def verify(conn: Connection) -> VerifyResult:
         if ev.prev_hash != prev_hash:
             problems.append(ChainProblem(ev.seq, "does not follow the previous event (an event before it was deleted or replaced)"))
         digest = event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.site_id, ev.object_type,
-                            ev.object_id, ev.reason, ev.before, ev.after)
+                            ev.object_id, ev.reason, ev.before, ev.after, ev.context)
         if digest != ev.hash:
             problems.append(ChainProblem(ev.seq, "content does not match its hash (the event was edited)"))
         prev_hash, expected_seq = ev.hash, ev.seq + 1

@@ -132,6 +132,7 @@ audit_events = Table(
     Column("after", JSON),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("context", JSON, doc="how the actor authenticated and the client: {method, client}; NULL before 0007"),
 )
 Index("ix_audit_site", audit_events.c.site_id, audit_events.c.seq)
 
