@@ -219,6 +219,33 @@ def test_deferral_rules() -> None:
         SiteDocument.model_validate(_doc(deferrals=[_deferral(compensating_controls=[])]))
 
 
+def test_a_deferral_may_only_rely_on_a_control_that_covers_its_asset() -> None:
+    # Issue 17.1: a control of another zone (or naming other assets) was accepted and shown valid.
+    other_zone = {"id": "ops-hmi", "name": "Ops HMI", "type": "hmi", "zone": "z2", "patch_tier": 4}
+    data = _doc(deferrals=[_deferral(asset="ops-hmi")])
+    data["assets"] = [*data["assets"], other_zone]
+    data["patches"][0]["assets"] = ["plc1", "hmi1", "ops-hmi"]
+    assert _problems(data) == [
+        "deferrals[0].compensating_controls[0]: compensating control 'CC-1' does not cover asset 'ops-hmi': "
+        "it applies to z1, and 'ops-hmi' is in zone 'z2'; add the asset (or its zone) to the control, "
+        "or name a control that covers it"
+    ]
+    # A control that names its assets covers exactly those, even inside its own zone.
+    named = _doc(deferrals=[_deferral()])
+    named["compensating_controls"][0]["assets"] = ["plc1"]
+    [problem] = _problems(named)
+    assert "it names the assets plc1, not 'hmi1'" in problem
+    named["compensating_controls"][0]["assets"] = ["plc1", "hmi1"]
+    assert _problems(named) == []
+    # A control on a conduit covers the assets of the zones at its ends.
+    via_conduit = _doc(deferrals=[_deferral(asset="ops-hmi")])
+    via_conduit["assets"] = [*via_conduit["assets"], other_zone]
+    via_conduit["patches"][0]["assets"] = ["plc1", "hmi1", "ops-hmi"]
+    via_conduit["conduits"] = [{"id": "c12", "name": "Z1-Z2", "zones": ["z1", "z2"]}]
+    via_conduit["compensating_controls"][0].update(zones=[], conduits=["c12"])
+    assert _problems(via_conduit) == []
+
+
 def test_patch_for_an_unknown_asset() -> None:
     data = _doc(patches=[{"id": "P1", "title": "Fix", "assets": ["plc1", "nope"], "priority": "scheduled",
                           "requested": "2026-10-01"}])

@@ -57,6 +57,28 @@ def _doc(**extra: Any) -> SiteDocument:
     return SiteDocument.model_validate(data)
 
 
+def test_a_control_that_does_not_cover_the_asset_is_not_shown_valid() -> None:
+    # A site stored before the reference check (issue 17.1) still says so in patch status.
+    control = {"id": "CC-X", "title": "Other cell", "description": "Firewall of another cell entirely.",
+               "covers": ["SR 3.2"], "zones": ["z"], "assets": ["other"], "rationale": "legacy-os",
+               "owner": "p1", "approver": "p2", "approved": "2026-01-01", "review": "2026-12-01",
+               "expires": "2027-06-01"}
+    deferral = {"id": "D", "asset": "hmi", "patch": "P", "reason": "OEM image cannot take it yet",
+                "compensating_controls": ["CC-X"], "requested_by": "p1", "requested": "2026-02-01",
+                "approver": "p2", "approved": "2026-02-02", "expires": "2026-12-31"}
+    data = _doc().model_dump(mode="json", exclude_defaults=True)
+    data.update(compensating_controls=[control], deferrals=[deferral])
+    data["assets"].append({"id": "other", "name": "Other", "type": "hmi", "zone": "z"})
+    doc = SiteDocument.model_validate(data, context={"defer_references": True})
+    status = patch_status(doc, items_from_patches(doc.patches), dt.date(2026, 6, 1))
+    [item] = status.items
+    assert item.state is ItemState.DEFERRED and not item.within_policy
+    assert [(c.id, c.validity) for c in item.controls] == [("CC-X", "does-not-cover")]
+    assert [(d.problem, d.message) for d in status.deferral_issues] == [
+        ("control-not-valid", "relies on CC-X, which does not cover the asset")
+    ]
+
+
 def test_states_move_with_time() -> None:
     doc = _doc()
     items = items_from_patches(doc.patches)

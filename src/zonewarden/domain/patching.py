@@ -776,7 +776,8 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
     assets = doc.asset_index()
     zones = {z.id for z in doc.zones}
     people = {p.id: p for p in doc.people}
-    controls = {c.id for c in doc.compensating_controls}
+    controls = {c.id: c for c in doc.compensating_controls}
+    conduit_ends = {c.id: c.zones for c in doc.conduits}
     acceptances = {r.id for r in doc.risks} | {e.id for e in doc.exceptions}
     windows = {w.id for w in doc.maintenance_windows}
     policy = doc.patch_policy
@@ -848,6 +849,16 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
         for j, ctl in enumerate(d.compensating_controls):
             if ctl not in controls:
                 problems.append(Problem(f"unknown compensating control {ctl!r}", (*base, "compensating_controls", j)))
+            elif d.asset in assets:
+                gap = controls[ctl].asset_scope_gap(d.asset, assets[d.asset].zone, conduit_ends)
+                if gap is not None:
+                    problems.append(
+                        Problem(
+                            f"compensating control {ctl!r} does not cover asset {d.asset!r}: {gap}; "
+                            "add the asset (or its zone) to the control, or name a control that covers it",
+                            (*base, "compensating_controls", j),
+                        )
+                    )
         for j, r in enumerate(d.requirements):
             zone, _, req = r.partition("/")
             if not req or not any(s.target == zone and s.requirement == _canon(req) for s in doc.requirements):

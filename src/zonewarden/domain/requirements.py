@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -206,7 +206,9 @@ class CompensatingControl(Model):
     zones: Annotated[tuple[ZoneRef, ...], AfterValidator(_unique)] = ()
     conduits: Annotated[tuple[ConduitRef, ...], AfterValidator(_unique)] = ()
     assets: Annotated[tuple[AssetRef, ...], AfterValidator(_unique)] = Field(
-        default=(), description="The assets whose limitation it compensates (informative)."
+        default=(),
+        description="The assets whose limitation it compensates. When given, a deferral may rely on "
+        "the control only for these assets; otherwise for any asset of its zones.",
     )
     rationale: RationaleKind
     rationale_detail: Text | None = None
@@ -230,6 +232,24 @@ class CompensatingControl(Model):
 
     def applies_to(self, target: str) -> bool:
         return target in self.zones or target in self.conduits
+
+    def asset_scope_gap(self, asset: str, zone: str | None, conduit_ends: Mapping[str, Iterable[str]]) -> str | None:
+        """Why the control does not cover ``asset`` (in ``zone``), or None when it does.
+
+        A control that names assets covers exactly those; one that names none covers every asset
+        of its zones and of the zones at either end of its conduits.
+        """
+        if self.assets:
+            if asset in self.assets:
+                return None
+            return f"it names the assets {', '.join(self.assets)}, not {asset!r}"
+        reached = set(self.zones)
+        for c in self.conduits:
+            reached.update(conduit_ends.get(c, ()))
+        if zone is not None and zone in reached:
+            return None
+        where = f"in zone {zone!r}" if zone is not None else "in no zone"
+        return f"it applies to {', '.join(sorted(reached))}, and {asset!r} is {where}"
 
 
 class ControlValidity(StrEnum):

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from zonewarden.domain.patching import Deferral, RemediationItem
-from zonewarden.domain.requirements import ControlValidity, control_validity
+from zonewarden.domain.requirements import CompensatingControl, ControlValidity, control_validity
 from zonewarden.engines.patchplan import CRITICALITY_FACTOR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -212,11 +212,29 @@ class PatchStatus:
         }
 
 
+DOES_NOT_COVER = "does-not-cover"
+"""The state of a control a deferral names but whose scope leaves the deferred asset out (a site
+stored before references were checked this way)."""
+
+
+def _control_state(control: CompensatingControl, asset: str, zone: str | None,
+                   conduit_ends: Mapping[str, Iterable[str]], today: dt.date) -> str:
+    """``does-not-cover`` when the control's scope leaves ``asset`` out, else its validity today."""
+    if control.asset_scope_gap(asset, zone, conduit_ends) is not None:
+        return DOES_NOT_COVER
+    return control_validity(control, today).value
+
+
+def _state_phrase(state: str) -> str:
+    return "does not cover the asset" if state == DOES_NOT_COVER else f"is {state}"
+
+
 def patch_status(doc: SiteDocument, items: Iterable[RemediationItem], today: dt.date) -> PatchStatus:
     """The status of every item on ``today``, compliance per tier and risk carried per zone."""
     assets = doc.asset_index()
     policy = doc.patch_policy
     controls = {c.id: c for c in doc.compensating_controls}
+    conduit_ends = {c.id: c.zones for c in doc.conduits}
     installed: dict[tuple[str, str], dt.date] = {}
     for ch in doc.patch_changes:
         if ch.installed and ch.implemented is not None:
@@ -250,7 +268,7 @@ def patch_status(doc: SiteDocument, items: Iterable[RemediationItem], today: dt.
         profile = policy.profile(it.asset_id)
         if current is not None:
             refs = tuple(
-                ControlRef(c, control_validity(controls[c], today).value, controls[c].expires)
+                ControlRef(c, _control_state(controls[c], asset.id, asset.zone, conduit_ends, today), controls[c].expires)
                 for c in current.compensating_controls if c in controls
             )
             active = current.active(today)
@@ -335,9 +353,13 @@ def patch_status(doc: SiteDocument, items: Iterable[RemediationItem], today: dt.
             issues.append(DeferralIssue(d.id, d.asset, d.patch, "expired",
                                         f"expired {d.expires}; the patch is overdue unless renewed"))
         for c in d.compensating_controls:
-            if c in controls and control_validity(controls[c], today) is not ControlValidity.VALID and today < d.expires:
+            if c not in controls or today >= d.expires:
+                continue
+            zone = assets[d.asset].zone if d.asset in assets else None
+            state = _control_state(controls[c], d.asset, zone, conduit_ends, today)
+            if state != ControlValidity.VALID.value:
                 issues.append(DeferralIssue(d.id, d.asset, d.patch, "control-not-valid",
-                                            f"relies on {c}, which is {control_validity(controls[c], today).value}"))
+                                            f"relies on {c}, which {_state_phrase(state)}"))
     for i in out:
         if i.needs_risk_acceptance:
             max_days = policy.tier(i.tier).max_deferral_days
