@@ -74,6 +74,9 @@ def test_check_file_exit_codes_and_formats(mini_site_file: Path) -> None:
     assert code == 0 and data["site"] == "mini"
     code, out, _ = run("check", "--file", str(EXAMPLE), "--fail-on", "critical", "--as-of", "2026-11-25")
     assert code == 1
+    # The summary counts in words (issue 17.6: it said "1 expired waivers").
+    _, _, err = run("check", "--file", str(EXAMPLE), "--fail-on", "never", "--as-of", "2026-11-25")
+    assert "; 1 waived; 1 expired waiver\n" in err and "open findings (" in err
     code, out, _ = run("check", "--file", str(EXAMPLE), "--fail-on", "never", "--format", "sarif", "--as-of", "2026-11-25")
     sarif = json.loads(out)
     assert code == 0 and sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]

@@ -314,6 +314,27 @@ def test_zw007_authenticated_industrial_protocol_passes() -> None:
     assert of(check(base()), "ZW007") == []  # profinet and modbus-tcp are authenticated in base
 
 
+def test_zw007_what_the_flow_declares_wins_over_the_protocol_list() -> None:
+    # Issue 17.2: a flow the user marked unauthenticated or unencrypted is insecure whatever its
+    # protocol is called; the built-in list only decides for flows that say nothing.
+    data = base()
+    c = get_conduit(data, "c-sup-ctl")
+    c["flows"] += [
+        flow("sup", "ctl", "vendor-rpc", authenticated=False),
+        flow("sup", "ctl", "historian-sync", authenticated=True, encrypted=False),
+        flow("sup", "ctl", "opc-ua", authenticated=True, encrypted=True),
+        flow("sup", "ctl", "mqtt"),  # not on the list and nothing declared: not a finding
+    ]
+    [f] = of(check(data), "ZW007")
+    assert f.objects == ("c-sup-ctl", "sup", "ctl")
+    assert f.message.endswith("without authentication, and historian-sync without encryption.")
+    assert "carries vendor-rpc from" in f.message and "mqtt" not in f.message and "opc-ua" not in f.message
+    # A replaced list does not make a declared-insecure flow secure.
+    data["checks"] = {"insecure_protocols": ["telnet"]}
+    [f] = of(check(data), "ZW007")
+    assert "vendor-rpc" in f.message and "historian-sync" in f.message
+
+
 def test_zw007_site_list_replaces_builtin() -> None:
     data = base()
     get_conduit(data, "c-sup-ctl")["flows"].append(flow("sup", "ctl", "telnet"))

@@ -23,6 +23,7 @@ from zonewarden.cli.common import (
 )
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError
+from zonewarden.wording import count
 
 
 def load_for_command(
@@ -119,8 +120,8 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
         ]
         emit_rows(rows, ["severity", "rule", "objects", "message"], "table", title=f"Segmentation check: {doc.site.name}")
         counts = ", ".join(f"{n} {s.value}" for s, n in report.counts().items() if n)
-        note(f"{len(report.findings)} open findings ({counts or 'none'}); {len(report.waived)} waived; "
-             f"{len(report.expired_waivers)} expired waivers")
+        note(f"{count(len(report.findings), 'open finding')} ({counts or 'none'}); {len(report.waived)} waived; "
+             f"{count(len(report.expired_waivers), 'expired waiver')}")
         for problem in report.problems:
             note(f"warning: {problem.pointer}: {problem.message}")
     if fail_on != "never" and report.at_or_above(Severity.parse(fail_on)):

@@ -588,7 +588,8 @@ def _conduit_sl_below_zone(s: _Site) -> Iterator[_Hit]:
     finds="A flow over a conduit that uses a clear-text or unauthenticated protocol: telnet, "
     "FTP, TFTP, HTTP, SMBv1, SNMPv1/v2c, rlogin/rsh always; VNC, SNMP, Modbus/TCP, DNP3, "
     "S7comm, EtherNet/IP (CIP), PROFINET, BACnet, IEC 60870-5-104 and OPC DA unless the flow "
-    "is marked authenticated. checks.insecure_protocols replaces the list for a site.",
+    "is marked authenticated; and any flow marked authenticated: false or encrypted: false, "
+    "whatever its protocol. checks.insecure_protocols replaces the list for a site.",
     why="IEC 62443-3-3 SR 1.2 (identification and authentication of software processes and "
     "devices), SR 3.1 (communication integrity) and SR 4.1 (information confidentiality) fail "
     "for protocols that carry commands or credentials in the clear; at a zone boundary the "
@@ -599,19 +600,36 @@ def _conduit_sl_below_zone(s: _Site) -> Iterator[_Hit]:
 )
 def _insecure_protocols(s: _Site) -> Iterator[_Hit]:
     for c in s.doc.conduits:
-        bad: dict[tuple[str, str], set[str]] = {}
+        bad: dict[tuple[str, str], dict[str, set[str]]] = {}
         for f in c.flows:
-            if f.protocol not in s.insecure:
-                continue
-            if f.authenticated is True and f.protocol in INSECURE_UNLESS_AUTHENTICATED:
-                continue
-            bad.setdefault((f.source, f.destination), set()).add(f.protocol)
-        for (src, dst), protocols in sorted(bad.items()):
+            weakness = _flow_weakness(s, f)
+            if weakness is not None:
+                bad.setdefault((f.source, f.destination), {}).setdefault(weakness, set()).add(f.protocol)
+        for (src, dst), by_weakness in sorted(bad.items()):
+            (first, protocols), *rest = sorted(by_weakness.items(), key=lambda kv: _WEAKNESS_ORDER.index(kv[0]))
+            more = "".join(f", and {', '.join(sorted(p))} {w}" for w, p in rest)
             yield _Hit(
-                f"{s.c(c)} carries {', '.join(sorted(protocols))} from {s.z(src)} to {s.z(dst)}"
-                " without authentication.",
+                f"{s.c(c)} carries {', '.join(sorted(protocols))} from {s.z(src)} to {s.z(dst)} {first}{more}.",
                 _conduit_refs(c, src, dst),
             )
+
+
+_WITHOUT_AUTHENTICATION = "without authentication"
+_WITHOUT_ENCRYPTION = "without encryption"
+_WEAKNESS_ORDER = (_WITHOUT_AUTHENTICATION, _WITHOUT_ENCRYPTION)
+
+
+def _flow_weakness(s: _Site, f: Flow) -> str | None:
+    """Why a flow is insecure, or None. What the flow declares wins over the protocol list: a
+    flow marked ``authenticated: false`` or ``encrypted: false`` is insecure whatever its
+    protocol is called; the list is the default for flows that say nothing."""
+    if f.authenticated is False:
+        return _WITHOUT_AUTHENTICATION
+    if f.protocol in s.insecure and not (f.authenticated is True and f.protocol in INSECURE_UNLESS_AUTHENTICATED):
+        return _WITHOUT_AUTHENTICATION
+    if f.encrypted is False:
+        return _WITHOUT_ENCRYPTION
+    return None
 
 
 @_rule(
