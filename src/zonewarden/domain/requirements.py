@@ -243,7 +243,7 @@ class CompensatingControl(Model):
             if asset in self.assets:
                 return None
             return f"it names the assets {', '.join(self.assets)}, not {asset!r}"
-        reached = set(self.zones)
+        reached: set[str] = set(self.zones)
         for c in self.conduits:
             reached.update(conduit_ends.get(c, ()))
         if zone is not None and zone in reached:
