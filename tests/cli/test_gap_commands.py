@@ -125,6 +125,19 @@ def test_requirement_set_and_compensation_commands(db: Path) -> None:
     digest = hashlib.sha256(b"new panel installed\n").hexdigest()
     assert digest in exported and "evidence/panel.txt" in exported
 
+    # Setting a status records when it was assessed: today (in the site's time zone) unless given.
+    status_block = exported.split("target: coat\n", 1)
+    assert any("assessed: 20" in part for part in status_block)
+    code, _, err = run("requirement", "set", "coat", "SR 2.5", "implemented", "--assessed", "2026-11-02")
+    assert code == 0, err
+    run("export", "-o", str(db / "out2"))
+    assert "assessed: 2026-11-02" in (db / "out2" / "rheinfeld-os" / "requirements.yaml").read_text()
+    # A missing field is named as the option that gives it, not as a site-file path (issue 17.6).
+    code, _, err = run("requirement", "set", "gran", "SR 3.4", "planned")
+    assert code == 2 and "status 'planned' needs --target-date DATE" in err and "requirements[" not in err
+    code, _, err = run("requirement", "set", "gran", "SR 3.4", "not-applicable")
+    assert code == 2 and "needs --justification TEXT" in err
+
     code, _, err = run("requirement", "set", "coat", "SR 9.1", "implemented")
     assert code == 2 and "not a requirement of IEC 62443-3-3" in err
     code, _, err = run("requirement", "set", "coat", "SR 1.7", "compensated", "--control", "CC-NOPE")

@@ -29,6 +29,29 @@ def test_every_problem_is_reported_with_file_line_and_path(tmp_path: Path, mini_
     assert "unknown field" in problems["zones[2].colour"].message
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("note: x", "notes"), ("purdue: 1", "purdue_level"), ("sl_targte: 2", "sl_target"), ("Owner: ann", "owner")],
+)
+def test_an_unknown_field_names_the_field_meant(tmp_path: Path, mini_site_text: str, written: str, meant: str) -> None:
+    # Issue 17.6: the message could say "did you mean `notes`?".
+    path = tmp_path / "typo.yaml"
+    path.write_text(mini_site_text.replace("sl_target: 2, owner: ann", f"sl_target: 2, owner: ann, {written}"))
+    with pytest.raises(SiteFileError) as err:
+        load_site(path)
+    [problem] = [p for p in err.value.problems if p.pointer.startswith("zones[2].")]
+    assert problem.message == f"unknown field: did you mean `{meant}`?"
+
+
+def test_an_unknown_field_with_no_close_name_says_where_the_fields_are(tmp_path: Path, mini_site_text: str) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(mini_site_text.replace("sl_target: 2, owner: ann", "sl_target: 2, owner: ann, wibble: 1"))
+    with pytest.raises(SiteFileError) as err:
+        load_site(path)
+    [problem] = err.value.problems
+    assert problem.message == "unknown field (check the spelling; `zonewarden schema` lists the fields)"
+
+
 def test_reference_problems_are_all_reported(tmp_path: Path, mini_site_text: str) -> None:
     bad = mini_site_text.replace("zone: dmz, vendor: AVEVA", "zone: dmz2, vendor: AVEVA").replace(
         "zones: [dmz, cell]", "zones: [dmz, nowhere]"

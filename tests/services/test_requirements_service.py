@@ -59,7 +59,9 @@ def test_set_status_adds_then_replaces_with_audit(store, site_id: str) -> None: 
     second = set_requirement_status(
         store, site_id, st.model_copy(update={"status": Status.IMPLEMENTED}), actor="ann"
     )
-    assert not second.created and second.before == {"target": "cell", "requirement": "SR 1.1", "status": "partial"}
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # the site has no time zone: UTC
+    assert not second.created
+    assert second.before == {"target": "cell", "requirement": "SR 1.1", "status": "partial", "assessed": today}
     doc = sites.load_document(store, site_id)
     assert [(r.target, r.requirement, r.status) for r in doc.requirements] == [("cell", "SR 1.1", Status.IMPLEMENTED)]
     last = events(store)[-1]

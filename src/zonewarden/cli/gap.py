@@ -304,6 +304,14 @@ def _date(value: str | None, option: str) -> Any:
         raise InputError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+_STATUS_OPTIONS = {
+    "target_date": "status 'planned' needs --target-date DATE (when it will be in place)",
+    "justification": "status 'not-applicable' needs --justification TEXT (why it does not apply)",
+    "compensating_control": "status 'compensated' needs --control ID (the compensating control standing in)",
+}
+"""What to say, in options, when a status lacks a field (status_field_problems names fields)."""
+
+
 @click.group("requirement")
 def requirement_group() -> None:
     """Record what a zone or conduit does about an IEC 62443-3-3 requirement."""
@@ -326,6 +334,8 @@ def requirement_group() -> None:
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Folder evidence file paths are relative to (the site file's folder).")
 @click.option("--evidence-date", default=None, metavar="DATE", help="Date of the evidence.")
+@click.option("--assessed", default=None, metavar="DATE",
+              help="When the status was confirmed [default: today in the site's time zone].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
 @site_option
 @db_option
@@ -333,7 +343,7 @@ def requirement_group() -> None:
 def requirement_set_cmd(target: str, requirement: str, status: str, target_date: str | None,
                         justification: str | None, control_id: str | None, evidence_doc: tuple[str, ...],
                         evidence_link: tuple[str, ...], evidence_file: tuple[str, ...], site_dir: Path,
-                        evidence_date: str | None, reason: str | None, site_id: str | None,
+                        evidence_date: str | None, assessed: str | None, reason: str | None, site_id: str | None,
                         db_url: str | None) -> None:
     """Set the status of one SR/RE for one zone or conduit (audited).
 
@@ -347,7 +357,7 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
     from pydantic import ValidationError
 
     from zonewarden.catalog.loader import normalise_requirement_id
-    from zonewarden.domain.requirements import RequirementStatus
+    from zonewarden.domain.requirements import RequirementStatus, status_field_problems
     from zonewarden.io.evidence_files import resolve_evidence_path
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
@@ -373,11 +383,18 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
         "justification": justification,
         "compensating_control": control_id,
         "evidence": evidence,
+        "assessed": _date(assessed, "--assessed"),
     }
     try:
         record = RequirementStatus.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise InputError("invalid status: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    missing = status_field_problems(record)
+    if missing:
+        # The rule names the field; here the user gives it as an option.
+        raise InputError(
+            "; ".join(_STATUS_OPTIONS.get(str(p.path[-1]), p.message) for p in missing)
+        )
     store = open_store_for(db_url)
     outcome = service.set_requirement_status(
         store, site_service.resolve_site_id(store, site_id), record, reason=reason, evidence=files

@@ -476,6 +476,24 @@ def _default_component_check() -> RequirementCheck | None:
     return _catalog_check("load_62443_4_2")
 
 
+def status_field_problems(st: RequirementStatus) -> list[Problem]:
+    """What one status lacks on its own (paths relative to the status; a caller adds its hints,
+    e.g. the CLI names ``--target-date`` for ``target_date``)."""
+    problems: list[Problem] = []
+    if st.status is Status.NOT_APPLICABLE and not (st.justification or "").strip():
+        problems.append(Problem("status 'not-applicable' needs a 'justification' saying why", ("justification",)))
+    if st.status is Status.PLANNED and st.target_date is None:
+        problems.append(Problem("status 'planned' needs a 'target_date'", ("target_date",)))
+    if st.status is Status.COMPENSATED and st.compensating_control is None:
+        problems.append(
+            Problem(
+                "status 'compensated' needs a 'compensating_control' (an id from compensating_controls)",
+                ("compensating_control",),
+            )
+        )
+    return problems
+
+
 def requirement_reference_problems(
     doc: SiteDocument,
     check_id: RequirementCheck | None = None,
@@ -539,21 +557,11 @@ def requirement_reference_problems(
             )
         else:
             seen_pairs[key] = i
-        if st.status is Status.NOT_APPLICABLE and not (st.justification or "").strip():
-            problems.append(
-                Problem("status 'not-applicable' needs a 'justification' saying why", (*base, "justification"))
-            )
-        if st.status is Status.PLANNED and st.target_date is None:
-            problems.append(Problem("status 'planned' needs a 'target_date'", (*base, "target_date")))
+        problems.extend(Problem(p.message, (*base, *p.path)) for p in status_field_problems(st))
         if st.status is Status.COMPENSATED:
             cc_id = st.compensating_control
             if cc_id is None:
-                problems.append(
-                    Problem(
-                        "status 'compensated' needs a 'compensating_control' (an id from compensating_controls)",
-                        (*base, "compensating_control"),
-                    )
-                )
+                pass  # reported by status_field_problems
             elif cc_id not in controls:
                 problems.append(Problem(f"unknown compensating control {cc_id!r}", (*base, "compensating_control")))
             else:

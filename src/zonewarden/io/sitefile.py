@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from zonewarden.domain.site import NeedsExactText, SiteDocument, reference_problems
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
+from zonewarden.io.field_hints import did_you_mean
 from zonewarden.runtime import gc_paused
 from zonewarden.wording import count
 
@@ -113,15 +114,29 @@ def read_source(path: Path, *, exact: bool = False) -> SiteSource:
     return source
 
 
-def pydantic_problems(exc: ValidationError) -> list[Problem]:
+def pydantic_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[Problem]:
+    """One problem per pydantic error, at the field path the user wrote. ``model`` (default: the
+    site document, when that is what failed) lets an unknown field name the one meant."""
+    if model is None and exc.title == SiteDocument.__name__:
+        model = SiteDocument
     out = []
     for err in exc.errors(include_url=False):
+        raw = err["loc"]
+        # Union members show up in the location as model names; the key of an unknown field is
+        # the user's own spelling and stays whatever its case.
+        last = raw[-1:] if err["type"] == "extra_forbidden" else ()
         loc = tuple(
-            part for part in err["loc"] if isinstance(part, int) or ("[" not in part and not part[:1].isupper())
-        )
+            part for part in raw[: len(raw) - len(last)]
+            if isinstance(part, int) or ("[" not in part and not part[:1].isupper())
+        ) + tuple(last)
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; `zonewarden schema` lists the fields)"
+            meant = did_you_mean(model, loc) if model is not None else None
+            message = (
+                f"unknown field: did you mean `{meant}`?"
+                if meant is not None
+                else "unknown field (check the spelling; `zonewarden schema` lists the fields)"
+            )
         elif err["type"] == "missing":
             message = "required field is missing"
         out.append(Problem(message, loc))

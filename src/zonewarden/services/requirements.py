@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,11 @@ def _apply(
     return RecordOutcome(site_id, action, object_id, before is None, before, after, event.seq)
 
 
+def _site_today(data: Mapping[str, Any]) -> dt.date:
+    zone = (data.get("site") or {}).get("timezone") or "UTC"
+    return dt.datetime.now(zoneinfo.ZoneInfo(zone)).date()
+
+
 def set_requirement_status(
     store: Store,
     site_id: str,
@@ -107,9 +113,12 @@ def set_requirement_status(
 
     ``evidence`` holds the bytes of evidence files the status names (path -> bytes, hashes
     already in the status): they are stored with the site, so an export writes them back."""
-    new = status.model_dump(mode="json", exclude_defaults=True)
+    given = status.model_dump(mode="json", exclude_defaults=True)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        # Setting a status is confirming it: without a date given, it was assessed today (the
+        # site's today, in its time zone).
+        new = given if "assessed" in given else {**given, "assessed": _site_today(data).isoformat()}
         rows: list[dict[str, Any]] = list(data.get("requirements") or [])
         before = None
         for i, row in enumerate(rows):
