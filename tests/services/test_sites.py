@@ -148,6 +148,8 @@ def test_check_from_the_database_gives_the_report_of_the_whole_document(store) -
 def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type: ignore[no-untyped-def]
     # An edit of one requirement on a large site must not rewrite its asset rows; whatever is
     # rewritten, the stored site equals the new document and keeps the evidence it names.
+    import datetime as dt
+
     from sqlalchemy import event
 
     from zonewarden.domain.requirements import RequirementStatus, Status
@@ -167,7 +169,8 @@ def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type
     try:
         # 1. One requirement changes: only the requirements section is written.
         status = RequirementStatus(target="ent", requirement="SR 1.1", status=Status.PARTIAL,
-                                   justification="MFA only for the vendor accounts so far")
+                                   justification="MFA only for the vendor accounts so far",
+                                   assessed=dt.date(2026, 11, 30))
         requirements.set_requirement_status(store, doc.site.id, status, reason="review")
         written = {s for s in statements if s.startswith(("INSERT", "DELETE"))}
         assert any("REQUIREMENTS" in s or "SITE_RECORDS" in s for s in written), written
