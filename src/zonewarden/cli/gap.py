@@ -3,7 +3,6 @@ explanations), ``requirement set`` and ``compensation record|approve``."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import sys
 from pathlib import Path
@@ -59,8 +58,13 @@ def _missing_words(states: Any) -> str:
     return ", ".join(out)
 
 
+NOT_ASSESSED = "not assessed (no requirement statuses)"
+"""What the table says for a zone or conduit nobody has assessed, instead of every requirement."""
+
+
 def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[str, Any]]:
-    """One row per zone/conduit and FR, as shown by ``zonewarden gap``."""
+    """One row per zone/conduit and FR, as shown by ``zonewarden gap``. A zone or conduit with no
+    status at all still has its rows (SL-A 0, its gap to SL-T), marked not assessed."""
     rows = []
     for t in report.targets:
         for g in t.frs:
@@ -78,7 +82,7 @@ def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[
                     "sl_c": g.sl_capability,
                     "gap": g.gap,
                     "limited_by": list(g.limiting_assets) if g.capability_blocks_target else [],
-                    "missing_for_next_level": _missing_words(g.missing_next),
+                    "missing_for_next_level": _missing_words(g.missing_next) if t.assessed else NOT_ASSESSED,
                 }
             )
     return rows
@@ -107,6 +111,7 @@ def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
                 "target": t.target,
                 "kind": t.kind,
                 "name": t.name,
+                "assessed": t.assessed,
                 "sl_target": t.sl_target.model_dump() if t.sl_target else None,
                 "sl_achieved": t.sl_achieved.model_dump(),
                 "sl_capability": t.sl_capability.model_dump() if t.sl_capability else None,
@@ -258,13 +263,11 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
         click.echo("\n".join(lines))
         return
 
-    if not zones:
-        # Zones and conduits nobody has assessed yet would fill the table with "no status" rows;
-        # they are named once instead (ask for one with --zone to see its rows).
-        skipped = [t.target for t in report.targets if t.recorded == 0]
-        if skipped:
-            report = dataclasses.replace(report, targets=tuple(t for t in report.targets if t.recorded))
-            note(f"not assessed (no requirement statuses), left out: {', '.join(skipped)}")
+    # A zone or conduit nobody has assessed is at SL-A 0: its rows stay in the table (and count
+    # for --fail-on-gap), marked "not assessed" instead of listing every requirement.
+    unassessed = [t.target for t in report.targets if not t.assessed]
+    if unassessed:
+        note(f"not assessed (no requirement statuses, SL-A 0 on every FR): {', '.join(unassessed)}")
     rows = gap_rows(report, fr, only_gaps)
     if fmt == "json":
         emit_json(report_json(doc, report, fr))

@@ -145,6 +145,11 @@ class TargetGap:
     recorded: int = 0
     """Statuses recorded for it; 0 means it was not assessed (every requirement counts as unmet)."""
 
+    @property
+    def assessed(self) -> bool:
+        """False when no status is recorded for it: SL-A is 0 on every FR, for want of an assessment."""
+        return self.recorded > 0
+
     def fr(self, fr: FR | str) -> FRGap:
         return self.frs[list(FR).index(FR(fr))]
 
