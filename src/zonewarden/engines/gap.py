@@ -31,6 +31,7 @@ from zonewarden.domain.requirements import (
     control_validity,
 )
 from zonewarden.domain.site import SiteDocument
+from zonewarden.wording import count
 
 # --- what the engine needs from the catalog --------------------------------------------------
 
@@ -581,12 +582,15 @@ def explain(report: GapReport, target: str, fr: FR | str) -> list[str]:
             else:
                 lines.append(f"The zone's assets allow SL 4 on {fr.value}.")
         if tg.unknown_capability:
+            n = len(tg.unknown_capability)
             shown = ", ".join(tg.unknown_capability[:5])
-            more = len(tg.unknown_capability) - 5
+            more = n - 5
+            # "The others" only when some asset does state an SL-C; otherwise there is no limit
+            # to rest on (the line above already says it is unknown).
             lines.append(
-                f"{len(tg.unknown_capability)} asset(s) state no SL-C ({shown}"
+                f"{count(n, 'asset')} {'states' if n == 1 else 'state'} no SL-C ({shown}"
                 + (f" and {more} more" if more > 0 else "")
-                + "); the limit rests on the others."
+                + ("); the limit rests on the others." if g.sl_capability is not None else ").")
             )
     return lines
 
