@@ -105,9 +105,10 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
         # Only the assets the rules look at, as a projection: no 100k model validations.
         stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id))
         doc, assets, asset_ids, path = stored.doc, stored.assets, stored.asset_ids, None
-    report = run_check(doc, today=parse_as_of(as_of), assets=assets, asset_ids=asset_ids)
+    today = parse_as_of(as_of, doc.site.timezone)
+    report = run_check(doc, today=today, assets=assets, asset_ids=asset_ids)
     if fmt == "json":
-        emit_json({"site": doc.site.id, "as_of": parse_as_of(as_of).isoformat(), **report.to_dict()})
+        emit_json({"site": doc.site.id, "as_of": today.isoformat(), **report.to_dict()})
     elif fmt == "sarif":
         from zonewarden.io.sarif import site_locations, to_sarif
 
@@ -196,7 +197,7 @@ def diagram_cmd(output: Path, site_id: str | None, file: Path | None, as_of: str
     if output.suffix.lower() != ".svg":
         raise InputError(f"{output}: the diagram is written as SVG; name the file *.svg")
     doc, _ = load_for_command(db_url, site_id, file)
-    svg = render_diagram(doc, run_check(doc, today=parse_as_of(as_of)))
+    svg = render_diagram(doc, run_check(doc, today=parse_as_of(as_of, doc.site.timezone)))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(svg, encoding="utf-8")
     note(f"diagram of {len(doc.zones)} zones and {len(doc.conduits)} conduits written to {output}")

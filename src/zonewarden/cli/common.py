@@ -147,23 +147,22 @@ def as_of_option(func: F) -> F:
         "as_of",
         default=None,
         metavar="DATE",
-        help="Evaluate as of this date (YYYY-MM-DD) instead of today; makes output reproducible.",
+        help="Evaluate as of this date (YYYY-MM-DD, in the site's time zone) instead of today where the "
+        "site is; makes output reproducible.",
     )(func)
 
 
-def parse_as_of(value: str | None) -> dt.date:
-    """A date from ``--as-of``: a date, or a date-time with offset converted to UTC's date."""
-    if value is None:
-        return dt.date.today()
+def parse_as_of(value: str | None, timezone: str | None) -> dt.date:
+    """The date from ``--as-of``, or today, both where the site is (``timezone`` is the site's
+    ``site.timezone``; UTC when it has none): see :mod:`zonewarden.clock`."""
+    from zonewarden.clock import site_today
+
     try:
-        if "T" in value or " " in value:
-            stamp = dt.datetime.fromisoformat(value)
-            if stamp.tzinfo is not None:
-                stamp = stamp.astimezone(dt.UTC)
-            return stamp.date()
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD") from None
+        return site_today(timezone, value)
+    except InputError:
+        raise InputError(
+            f"--as-of {value!r} is not a date; write it as YYYY-MM-DD (or an ISO date-time with offset)"
+        ) from None
 
 
 def open_store_for(db_url: str | None):  # type: ignore[no-untyped-def]

@@ -220,9 +220,9 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
     from zonewarden.catalog.loader import load_62443_3_3
     from zonewarden.engines.gap import analyse, annex_a_coverage, explain
 
-    today = parse_as_of(as_of)
     fr = _parse_fr(fr_text)
     doc = _load(db_url, site_id, file)
+    today = parse_as_of(as_of, doc.site.timezone)
 
     if framework == "iso27001":
         from zonewarden.catalog.loader import load_iso27001, load_mapping
@@ -463,7 +463,7 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
 @compensation_group.command("approve")
 @click.argument("control_id")
 @click.option("--approver", required=True, metavar="PERSON", help="Person id of the approver (not the owner).")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
 @site_option
 @db_option
@@ -476,16 +476,15 @@ def compensation_approve_cmd(control_id: str, approver: str, approved: str | Non
     Example:
       zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
     """
-    import datetime as dt
 
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
-    when = _date(approved, "--date") or dt.date.today()
     store = open_store_for(db_url)
+    target = site_service.resolve_site_id(store, site_id)
+    when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_compensating_control(
-        store, site_service.resolve_site_id(store, site_id), control_id, approver=approver, approved=when,
-        reason=reason,
+        store, target, control_id, approver=approver, approved=when, reason=reason,
     )
     note(f"compensating control {control_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
 

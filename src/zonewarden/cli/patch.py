@@ -307,7 +307,7 @@ def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url
 @defer_group.command("approve")
 @click.argument("deferral_id")
 @click.option("--approver", required=True, metavar="PERSON", help="Person id (not the requester; role allowed by the policy).")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
 @site_option
 @db_option
@@ -323,10 +323,10 @@ def defer_approve_cmd(deferral_id: str, approver: str, approved: str | None, rea
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
-    when = _date(approved, "--date") or dt.date.today()
     store = open_store_for(db_url)
-    outcome = service.approve_deferral(store, site_service.resolve_site_id(store, site_id), deferral_id,
-                                       approver=approver, approved=when, reason=reason)
+    target = site_service.resolve_site_id(store, site_id)
+    when = _date(approved, "--date") or site_service.site_today(store, target)
+    outcome = service.approve_deferral(store, target, deferral_id, approver=approver, approved=when, reason=reason)
     note(f"deferral {deferral_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
 
 
@@ -376,7 +376,7 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
 @click.option("--by", "by", required=True, metavar="PERSON", help="Person id; the role must be allowed by the policy.")
 @click.option("--role", default=None, metavar="ROLE", help="Role in which they sign (recorded).")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
-@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today].")
+@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today where the site is].")
 @click.option("--comment", default=None, help="Comment recorded with the decision.")
 @site_option
 @db_option
@@ -394,11 +394,12 @@ def change_approve_cmd(change_id: str, by: str, role: str | None, reject: bool, 
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
-    when = _date(on, "--date") or dt.date.today()
+    store = open_store_for(db_url)
+    target = site_service.resolve_site_id(store, site_id)
+    when = _date(on, "--date") or site_service.site_today(store, target)
     approval = Approval(by=by, on=when, decision=Decision.REJECTED if reject else Decision.APPROVED,
                         role=role, comment=comment)
-    store = open_store_for(db_url)
-    outcome = service.approve_patch_change(store, site_service.resolve_site_id(store, site_id), change_id, approval)
+    outcome = service.approve_patch_change(store, target, change_id, approval)
     note(f"patch change {change_id} {outcome.after['status']} by {by} on {when}; audit event {outcome.audit_seq}")
 
 
