@@ -97,6 +97,8 @@ def read_secret(prompt: str, from_stdin: bool) -> str:
 
 def signing_for(principal: Principal, password_stdin: bool, totp: str | None, meaning: str | None) -> Signing | None:
     """The signer's re-authentication, asked for only when the approval is signed (accounts)."""
+    from zonewarden.services.signatures import Signing
+
     if principal.local:
         return None
     password = read_secret(f"Password of {principal.user_id} (to sign): ", password_stdin)

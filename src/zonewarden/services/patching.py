@@ -28,7 +28,7 @@ from zonewarden.domain.patching import (
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
 from zonewarden.services.principal import SYSTEM, Principal
-from zonewarden.services.requirements import RecordOutcome, approver_for
+from zonewarden.services.requirements import RecordOutcome, approver_for, refuse_typed_approval
 from zonewarden.services.requirements import (
     _apply as apply_change,  # one write path for site records
 )
@@ -72,6 +72,7 @@ def record_deferral(
                 break
         else:
             rows.append(new)
+        refuse_typed_approval(principal, "deferral", deferral.id, before, new, "patch defer approve")
         data["deferrals"] = rows
         return deferral.id, before, new
 

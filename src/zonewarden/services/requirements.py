@@ -117,6 +117,23 @@ def _apply(
     return RecordOutcome(site_id, action, object_id, before is None, before, after, event.seq)
 
 
+APPROVAL_FIELDS = ("approver", "approved")
+
+
+def refuse_typed_approval(principal: Principal, what: str, ident: str, before: Mapping[str, Any] | None,
+                          new: Mapping[str, Any], command: str) -> None:
+    """With user accounts an approval is an electronic signature: a record written with an
+    approval it did not have (or another one) is refused, naming the command that signs."""
+    if principal.local:
+        return
+    old = {k: (before or {}).get(k) for k in APPROVAL_FIELDS}
+    if any(new.get(k) != old[k] for k in APPROVAL_FIELDS if new.get(k) is not None):
+        raise PermissionDenied(
+            f"{what} {ident}: an approval cannot be written into the record; "
+            f"the approver signs it with `zonewarden {command}`"
+        )
+
+
 def approver_for(store: Store, principal: Principal, site_id: str, approver: str | None) -> str:
     """The person (of the site's ``people``) an approval is recorded for.
 
@@ -200,6 +217,7 @@ def record_compensating_control(
                 break
         else:
             rows.append(new)
+        refuse_typed_approval(principal, "compensating control", control.id, before, new, "compensation approve")
         data["compensating_controls"] = rows
         return control.id, before, new
 

@@ -316,19 +316,24 @@ def resolve_site_id(store: Store, site_id: str | None, principal: Principal, ope
     an error must not tell a stranger which sites a plant has."""
     from zonewarden.services import identity
 
-    resolved = _resolve(list_sites(store, principal), site_id)
+    resolved = _resolve(list_sites(store, principal), site_id, principal.local or bool(principal.roles_on(None)))
     identity.authorize(store, principal, operation, resolved)
     return resolved
 
 
-def _resolve(known: list[tuple[str, str]], site_id: str | None) -> str:
+def _resolve(known: list[tuple[str, str]], site_id: str | None, everything: bool = True) -> str:
+    """``everything``: the caller sees every site (single-user mode, a global role); otherwise
+    the messages speak of the sites they hold a role on, never of the others."""
+    empty = "none yet: run `zonewarden import FILE` first" if everything else "none that you hold a role on"
     if site_id is not None:
         if site_id not in {i for i, _ in known}:
-            hint = ", ".join(i for i, _ in known) or "none yet: run `zonewarden import FILE` first"
+            hint = ", ".join(i for i, _ in known) or empty
             raise NotFoundError(f"no site {site_id!r} in the database (sites: {hint})")
         return site_id
     if not known:
-        raise NotFoundError("the database holds no site yet: run `zonewarden import FILE` first")
+        if everything:
+            raise NotFoundError("the database holds no site yet: run `zonewarden import FILE` first")
+        raise NotFoundError("you hold a role on no site: ask an administrator (`zonewarden role grant`)")
     if len(known) > 1:
         raise NotFoundError("the database holds several sites; choose one with --site (" + ", ".join(i for i, _ in known) + ")")
     return known[0][0]
