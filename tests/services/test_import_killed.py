@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.store.db import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ def test_sigkill_during_import_leaves_a_consistent_database(tmp_path: Path, mini
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     store = open_store(db)
-    ids = [i for i, _ in sites.list_sites(store)]
+    ids = [i for i, _ in sites.list_sites(store, principal=local_principal())]
     assert "mini" in ids
     with store.read() as conn:
         result = audit.verify(conn)

@@ -27,16 +27,19 @@ from zonewarden.wording import count
 
 
 def load_for_command(
-    db_url: str | None, site_id: str | None, file: Path | None, *, without: tuple[str, ...] = ()
+    db_url: str | None, site_id: str | None, file: Path | None, *, without: tuple[str, ...] = (),
+    operation: str = "site.read",
 ) -> tuple[SiteDocument, Path | None]:
     """The site to work on: from ``--file`` (no database needed) or from the database, where
     ``without`` skips sections the command does not read (``paths`` needs no assets)."""
     if file is not None:
         return read_site_file(file), file
+    from zonewarden.cli.identity import current_principal
     from zonewarden.services import sites
 
     store = open_store_for(db_url)
-    return sites.load_document(store, sites.resolve_site_id(store, site_id), without=without), None
+    target = sites.resolve_site_id(store, site_id, current_principal(store), operation)
+    return sites.load_document(store, target, without=without), None
 
 
 def read_site_file(path: Path) -> SiteDocument:
@@ -99,11 +102,12 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
     if file is not None:
         doc, path, assets, asset_ids = read_site_file(file), file, None, None
     else:
+        from zonewarden.cli.identity import current_principal
         from zonewarden.services import sites
 
         store = open_store_for(db_url)
         # Only the assets the rules look at, as a projection: no 100k model validations.
-        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id))
+        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id, current_principal(store)))
         doc, assets, asset_ids, path = stored.doc, stored.assets, stored.asset_ids, None
     today = parse_as_of(as_of, doc.site.timezone)
     report = run_check(doc, today=today, assets=assets, asset_ids=asset_ids)

@@ -141,6 +141,16 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return deco
 
 
+def signing_options(func: F) -> F:
+    """Options of a command whose approval is an electronic signature (with user accounts)."""
+    func = click.option("--meaning", default=None, metavar="TEXT",
+                        help="What your signature means (default: 'approved as <your approver role>').")(func)
+    func = click.option("--totp", "totp", default=None, metavar="CODE",
+                        help="The current code of your second factor, if your account has one.")(func)
+    return click.option("--password-stdin", "password_stdin", is_flag=True,
+                        help="Read your password (to sign) from standard input instead of a prompt.")(func)
+
+
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",

@@ -21,6 +21,7 @@ from zonewarden.cli.common import (
     note,
     open_store_for,
     parse_as_of,
+    signing_options,
     site_option,
 )
 from zonewarden.errors import InputError
@@ -398,9 +399,13 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
         raise InputError(
             "; ".join(_STATUS_OPTIONS.get(str(p.path[-1]), p.message) for p in missing)
         )
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
+    principal = current_principal(store)
     outcome = service.set_requirement_status(
-        store, site_service.resolve_site_id(store, site_id), record, reason=reason, evidence=files
+        store, site_service.resolve_site_id(store, site_id, principal), record, principal=principal,
+        reason=reason, evidence=files,
     )
     was = f" (was {outcome.before.get('status')})" if outcome.before else ""
     note(f"{record.target} {record.requirement}: {record.status.value}{was}; audit event {outcome.audit_seq}")
@@ -451,10 +456,13 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
                 problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
     if problems:
         raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    target = site_service.resolve_site_id(store, site_id)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal)
     for control in controls:
-        outcome = service.record_compensating_control(store, target, control, reason=reason)
+        outcome = service.record_compensating_control(store, target, control, principal=principal, reason=reason)
         verb = "recorded" if outcome.created else "replaced"
         state = "approved" if control.approved else "pending approval"
         note(f"compensating control {control.id} {verb} ({state}); audit event {outcome.audit_seq}")
@@ -462,31 +470,42 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
 
 @compensation_group.command("approve")
 @click.argument("control_id")
-@click.option("--approver", required=True, metavar="PERSON", help="Person id of the approver (not the owner).")
+@click.option("--approver", default=None, metavar="PERSON",
+              help="Person id of the approver (not the owner); with user accounts, your linked person.")
 @click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@signing_options
 @site_option
 @db_option
 @handle_errors
-def compensation_approve_cmd(control_id: str, approver: str, approved: str | None, reason: str | None,
+def compensation_approve_cmd(control_id: str, approver: str | None, approved: str | None, reason: str | None,
+                             password_stdin: bool, totp: str | None, meaning: str | None,
                              site_id: str | None, db_url: str | None) -> None:
     """Approve a compensating control; from that date it counts towards SL-A until it expires.
+
+    With user accounts the approval is your electronic signature: you re-enter your password
+    (and TOTP code) to sign, and the signature is bound to the approved record.
 
     \b
     Example:
       zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
     """
 
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
     store = open_store_for(db_url)
-    target = site_service.resolve_site_id(store, site_id)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "compensation.approve")
     when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_compensating_control(
-        store, target, control_id, approver=approver, approved=when, reason=reason,
+        store, target, control_id, approver=approver, approved=when, principal=principal, reason=reason,
+        signing=signing_for(principal, password_stdin, totp, meaning),
     )
-    note(f"compensating control {control_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
+    by = outcome.after.get("approver")
+    signed = "" if principal.local else f", signed by {principal.full_name or principal.user_id}"
+    note(f"compensating control {control_id} approved by {by} on {when}{signed}; audit event {outcome.audit_seq}")
 
 
 commands = [gap_cmd, requirement_group, compensation_group]

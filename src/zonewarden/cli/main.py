@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "zonewarden.cli.risk",
     "zonewarden.cli.patch",
     "zonewarden.cli.advisories",
+    "zonewarden.cli.identity",
+    "zonewarden.cli.signatures",
 ]
 
 

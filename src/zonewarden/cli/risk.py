@@ -148,8 +148,10 @@ def _slt_history(
         raise InputError(
             "--history reads the audit log of the database; it cannot be used with --file"
         )
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    ident = sites.resolve_site_id(store, site_id)
+    ident = sites.resolve_site_id(store, site_id, current_principal(store))
     changes = slt_history(store, ident, zone)
     rows = [c.as_dict() for c in changes]
     if fmt == "json":

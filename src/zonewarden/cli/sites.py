@@ -17,6 +17,7 @@ from zonewarden.cli.common import (
     open_store_for,
     site_option,
 )
+from zonewarden.cli.identity import current_principal
 from zonewarden.errors import InputError
 
 
@@ -76,7 +77,7 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
         from zonewarden.io.assets_csv import merge_assets, parse_mapping, read_assets_csv
 
         store = open_store_for(db_url)
-        target = site_service.resolve_site_id(store, site_id)
+        target = site_service.resolve_site_id(store, site_id, current_principal(store), "site.import")
         current = site_service.load_document(store, target)
         columns = parse_mapping(mapping)
         assets = []
@@ -85,7 +86,7 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
         docs.append(merge_assets(current, assets, source=", ".join(map(str, paths))))
     store = open_store_for(db_url)
     outcomes = site_service.import_documents(
-        store, docs, reason=reason, source=", ".join(map(str, paths)), evidence=evidence
+        store, docs, principal=current_principal(store), reason=reason, source=", ".join(map(str, paths)), evidence=evidence
     )
     for o in outcomes:
         counts = ", ".join(f"{n} {s}" for s, n in o.counts.items())
@@ -117,7 +118,12 @@ def export_cmd(output: Path, site_id: str | None, db_url: str | None) -> None:
     from zonewarden.services import sites as site_service
 
     store = open_store_for(db_url)
-    ids = [site_service.resolve_site_id(store, site_id)] if site_id else list(site_service.all_site_ids(store))
+    principal = current_principal(store)
+    if site_id:
+        ids = [site_service.resolve_site_id(store, site_id, principal, "site.export")]
+    else:
+        ids = [site_service.resolve_site_id(store, i, principal, "site.export")
+               for i, _ in site_service.list_sites(store, principal)]
     if not ids:
         raise InputError("the database holds no site yet: nothing to export")
     for ident in ids:
@@ -154,7 +160,7 @@ def sites_cmd(fmt: str, db_url: str | None) -> None:
     from zonewarden.services import sites as site_service
 
     store = open_store_for(db_url)
-    rows = [{"id": i, "name": n} for i, n in site_service.list_sites(store)]
+    rows = [{"id": i, "name": n} for i, n in site_service.list_sites(store, current_principal(store))]
     emit_rows(rows, ["id", "name"], fmt, title="Sites")
     if not rows:
         print("no sites yet: run `zonewarden import FILE`", file=sys.stderr)

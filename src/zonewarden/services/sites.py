@@ -19,7 +19,8 @@ from zonewarden import clock
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
 from zonewarden.runtime import batched, gc_paused
-from zonewarden.services import audit
+from zonewarden.services import access, audit
+from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 from zonewarden.store.tables import SITE_CHILD_TABLES, evidence_files, site_records, sites
 from zonewarden.store.tables import assets as assets_table
@@ -226,7 +227,7 @@ def evidence_of(store: Store, site_id: str) -> dict[str, bytes]:
 
 
 def import_documents(
-    store: Store, docs: Sequence[SiteDocument], *, actor: str | None = None, reason: str | None = None,
+    store: Store, docs: Sequence[SiteDocument], *, principal: Principal, reason: str | None = None,
     source: str | None = None, evidence: Mapping[str, Mapping[str, bytes]] | None = None,
 ) -> list[ImportOutcome]:
     """Store every document in one transaction; re-importing identical content changes nothing.
@@ -235,6 +236,17 @@ def import_documents(
     the site-file reader). A site imported without it keeps the files it already has, as long
     as the document still names them (an asset CSV merge, for instance).
     """
+    from zonewarden.services import identity  # (it reads the site table; imported late)
+
+    # Importing over a site is an edit of it; bringing a new site into the database is a
+    # global operation (whoever may create sites), checked before anything is written.
+    with store.read() as conn:
+        existing = {r.id for r in conn.execute(select(sites.c.id).where(sites.c.id.in_([d.site.id for d in docs])))}
+    for doc in docs:
+        if doc.site.id in existing:
+            identity.authorize(store, principal, "site.import", doc.site.id)
+        else:
+            identity.authorize(store, principal, "site.create")
     outcomes = []
     now = dt.datetime.now(dt.UTC)
     with gc_paused(), store.transaction() as conn:  # dumps and rows of a large site: see io.sitefile.load_site
@@ -258,11 +270,11 @@ def import_documents(
             if old_row is not None:
                 from zonewarden.services.slt import record_slt_changes
 
-                record_slt_changes(conn, doc.site.id, old, data, actor=actor, reason=reason, at=now)
+                record_slt_changes(conn, doc.site.id, old, data, principal=principal, reason=reason, at=now)
             audit.append(
                 conn,
                 action="site.import",
-                actor=actor,
+                **principal.audit_fields,
                 site_id=doc.site.id,
                 object_type="site",
                 object_id=doc.site.id,
@@ -276,24 +288,53 @@ def import_documents(
                 at=now,
             )
             outcomes.append(ImportOutcome(doc.site.id, old_row is None, False, changes, counts))
+    if any(not o.unchanged for o in outcomes):
+        _bring_findings_up_to_date(store)
     return outcomes
 
 
-def list_sites(store: Store) -> list[tuple[str, str]]:
+def _bring_findings_up_to_date(store: Store) -> None:
+    """After a write that changed an inventory (or removed a site), the findings follow, as the
+    system's own write: reads never do this, so nobody's read appears as a change."""
+    from zonewarden.services.advisories import ensure_current
+
+    ensure_current(store)
+
+
+def list_sites(store: Store, principal: Principal) -> list[tuple[str, str]]:
+    """(id, name) of the sites ``principal`` holds a role on (every site in single-user mode)."""
     with store.read() as conn:
-        return [(r.id, r.name) for r in conn.execute(select(sites.c.id, sites.c.name).order_by(sites.c.id))]
+        rows = [(r.id, r.name) for r in conn.execute(select(sites.c.id, sites.c.name).order_by(sites.c.id))]
+    visible = set(access.visible_sites(principal, [i for i, _ in rows]))
+    return [(i, n) for i, n in rows if i in visible]
 
 
-def resolve_site_id(store: Store, site_id: str | None) -> str:
-    """The site to work on: the one named, or the only one in the database."""
-    known = list_sites(store)
+def resolve_site_id(store: Store, site_id: str | None, principal: Principal, operation: str = "site.read") -> str:
+    """The site to work on: the one named, or the only one the principal can see; checks that
+    ``principal`` may do ``operation`` on it (a denial is recorded in the audit trail).
+
+    A site the principal holds no role on is reported exactly like one that does not exist:
+    an error must not tell a stranger which sites a plant has."""
+    from zonewarden.services import identity
+
+    resolved = _resolve(list_sites(store, principal), site_id, principal.local or bool(principal.roles_on(None)))
+    identity.authorize(store, principal, operation, resolved)
+    return resolved
+
+
+def _resolve(known: list[tuple[str, str]], site_id: str | None, everything: bool = True) -> str:
+    """``everything``: the caller sees every site (single-user mode, a global role); otherwise
+    the messages speak of the sites they hold a role on, never of the others."""
+    empty = "none yet: run `zonewarden import FILE` first" if everything else "none that you hold a role on"
     if site_id is not None:
         if site_id not in {i for i, _ in known}:
-            hint = ", ".join(i for i, _ in known) or "none yet: run `zonewarden import FILE` first"
+            hint = ", ".join(i for i, _ in known) or empty
             raise NotFoundError(f"no site {site_id!r} in the database (sites: {hint})")
         return site_id
     if not known:
-        raise NotFoundError("the database holds no site yet: run `zonewarden import FILE` first")
+        if everything:
+            raise NotFoundError("the database holds no site yet: run `zonewarden import FILE` first")
+        raise NotFoundError("you hold a role on no site: ask an administrator (`zonewarden role grant`)")
     if len(known) > 1:
         raise NotFoundError("the database holds several sites; choose one with --site (" + ", ".join(i for i, _ in known) + ")")
     return known[0][0]
@@ -422,15 +463,22 @@ def load_for_check(store: Store, site_id: str) -> CheckInput:
     return CheckInput(doc, asset_facts(store, site_id, ASSET_SCOPE), frozenset(ids))
 
 
-def delete_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
+def delete_site(store: Store, site_id: str, *, principal: Principal, reason: str | None = None) -> None:
+    from zonewarden.services import identity
+
+    identity.authorize(store, principal, "site.delete", site_id)
     with store.transaction() as conn:
         row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
         if row is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
         conn.execute(delete(sites).where(sites.c.id == site_id))
-        audit.append(conn, action="site.delete", actor=actor, site_id=site_id, object_type="site",
+        audit.append(conn, action="site.delete", **principal.audit_fields, site_id=site_id,
+                     object_type="site",
                      object_id=site_id, reason=reason, before={"content_hash": row.content_hash})
+    _bring_findings_up_to_date(store)
 
 
 def all_site_ids(store: Store) -> Iterable[str]:
-    return [i for i, _ in list_sites(store)]
+    """Every stored site id (for the system's own jobs, not for a caller's listing)."""
+    with store.read() as conn:
+        return [r.id for r in conn.execute(select(sites.c.id).order_by(sites.c.id))]
