@@ -119,11 +119,14 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
         locations = site_locations(path) if path is not None else None
         emit_json(to_sarif(report, site_file=str(path) if path else None, tool_version=__version__, locations=locations))
     else:
+        # The fix text is in the JSON and SARIF; the table shows it too, so the reader of a
+        # finding sees what to do about it (issue 17.6).
         rows = [
-            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message}
+            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message,
+             "fix": f.fix or ""}
             for f in report.findings
         ]
-        emit_rows(rows, ["severity", "rule", "objects", "message"], "table", title=f"Segmentation check: {doc.site.name}")
+        emit_rows(rows, CHECK_COLUMNS, "table", title=f"Segmentation check: {doc.site.name}")
         counts = ", ".join(f"{n} {s.value}" for s, n in report.counts().items() if n)
         note(f"{count(len(report.findings), 'open finding')} ({counts or 'none'}); {len(report.waived)} waived; "
              f"{count(len(report.expired_waivers), 'expired waiver')}")
@@ -131,6 +134,9 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
             note(f"warning: {problem.pointer}: {problem.message}")
     if fail_on != "never" and report.at_or_above(Severity.parse(fail_on)):
         sys.exit(EXIT_FINDINGS)
+
+
+CHECK_COLUMNS = ["severity", "rule", "objects", "message", "fix"]
 
 
 @click.command("paths")
