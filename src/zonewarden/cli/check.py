@@ -137,6 +137,7 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
 
 
 CHECK_COLUMNS = ["severity", "rule", "objects", "message", "fix"]
+PATH_COLUMNS = ["hops", "path", "conduits", "protocols_per_hop", "end_to_end", "weakest_sl_t", "via_dmz"]
 
 
 @click.command("paths")
@@ -153,7 +154,8 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
               fmt: str, db_url: str | None) -> None:
     """List the conduit paths between zones (every simple path up to --max-hops), shortest first.
 
-    Each path shows its hops, the protocols it relies on and the weakest SL-T on it.
+    Each path shows its hops, the protocols each hop allows (in order, separated by |), the
+    protocols allowed on every hop (end to end) and the weakest SL-T on it.
 
     \b
     Examples:
@@ -174,13 +176,15 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
             "hops": p.hops,
             "path": " → ".join(p.zones),
             "conduits": ", ".join(p.conduits),
-            "protocols": ", ".join(p.protocols),
+            # Per hop, not the union: a protocol that stops in the DMZ is not "on the path".
+            "protocols_per_hop": p.hop_protocols_text,
+            "end_to_end": ", ".join(p.end_to_end_protocols) or "none",
             "weakest_sl_t": p.weakest_sl_target_text,
             "via_dmz": "yes" if p.via_dmz else "NO",
         }
         for p in report.paths
     ]
-    emit_rows(rows, ["hops", "path", "conduits", "protocols", "weakest_sl_t", "via_dmz"], fmt,
+    emit_rows(rows, PATH_COLUMNS, fmt,
               title=f"Paths {source} → {target}")
     note(f"{len(report.paths)} paths up to {max_hops} hops" + (" (truncated: raise --limit)" if report.truncated else ""))
 
