@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,39 @@ def test_auditor_package_is_byte_identical(example_doc: SiteDocument) -> None:
     assert one == two
 
 
+def _run_in_process_with_hash_seed(args: list[str], seed: str, cwd: Path) -> bytes:
+
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    done = subprocess.run([sys.executable, "-m", "zonewarden.cli.main", *args], cwd=cwd, env=env,
+                          capture_output=True, check=False)
+    assert done.returncode in (0, 1), done.stderr.decode()
+    return done.stdout
+
+
+def test_outputs_are_byte_identical_across_processes(tmp_path: Path) -> None:
+    # Issue 17.11: two runs in one process share the hash seed and every cache, so set or dict
+    # order that depends on string hashing cannot show. Separate processes with different
+    # PYTHONHASHSEED values can.
+    site = str(ROOT / "examples" / "pharma-plant")
+    as_of = AS_OF.isoformat()
+    commands = {
+        "check": ["check", "--file", site, "--format", "json", "--fail-on", "never", "--as-of", as_of],
+        "gap": ["gap", "--file", site, "--format", "json", "--as-of", as_of],
+        "paths": ["paths", "--file", site, "--from", "enterprise", "--to", "safety", "--format", "json"],
+    }
+    for name, args in commands.items():
+        one = _run_in_process_with_hash_seed(args, "1", tmp_path)
+        two = _run_in_process_with_hash_seed(args, "2", tmp_path)
+        assert one and one == two, name
+    packages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"auditor{seed}"
+        _run_in_process_with_hash_seed(["report", "--audience", "auditor", "--format", "html", "--format", "json",
+                                        "-o", str(out), "--file", site, "--as-of", as_of], seed, tmp_path)
+        packages.append({f.name: f.read_bytes() for f in sorted(out.iterdir())})
+    assert packages[0] and packages[0] == packages[1]
+
+
 def test_customer_pdf_is_byte_identical_across_processes(tmp_path: Path) -> None:
     outs = []
     for n in range(2):
@@ -33,7 +67,7 @@ def test_customer_pdf_is_byte_identical_across_processes(tmp_path: Path) -> None
             [sys.executable, "-m", "zonewarden.cli.main", "report", "--audience", "customer", "--format", "pdf",
              "--format", "json", "-o", str(out), "--file", str(ROOT / "examples" / "pharma-plant"),
              "--as-of", AS_OF.isoformat()],
-            check=True, capture_output=True,
+            check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": str(n + 1)},
         )
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0] == outs[1]
