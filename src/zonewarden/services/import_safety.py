@@ -205,14 +205,15 @@ def check_site(
 ) -> SitePlan:
     """The plan of importing ``incoming`` over ``current`` (None: a new site), with each
     conflict named and marked allowed or not under ``prune``/``force``."""
+    if current_hash is not None and current_hash == incoming_hash:  # (``current`` need not be read)
+        return SitePlan(site_id, False, True, (), (), stamp is not None, int(stamp["revision"]) if stamp else None,
+                        site_revision(conn, site_id))
     if current is None:
         sections = plan_sections({}, incoming)
         return SitePlan(site_id, True, False, sections, (), stamp is not None,
                         int(stamp["revision"]) if stamp else None, None)
     revision = site_revision(conn, site_id)
     base_revision = int(stamp["revision"]) if stamp else None
-    if current_hash is not None and current_hash == incoming_hash:
-        return SitePlan(site_id, False, True, (), (), stamp is not None, base_revision, revision)
     sections = plan_sections(current, incoming)
     if stamp is not None and current_hash is not None and stamp.get("content_hash") == current_hash:
         found: tuple[Conflict, ...] = ()  # nothing recorded since the export: every difference is the file's
