@@ -37,7 +37,8 @@ def test_reimport_records_what_changed(store, mini_site_file: Path, mini_site_te
     changed.write_text(mini_site_text.replace("version: 2.10", "version: 2.11").replace(
         "  - {id: hist-1, name: Historian mirror, type: historian, zone: dmz, vendor: AVEVA, product: PI Server}\n", ""
     ))
-    [outcome] = sites.import_documents(store, [load_site(changed)], principal=local_principal(name="ann"), reason="firmware update")
+    [outcome] = sites.import_documents(store, [load_site(changed)], principal=local_principal(name="ann"), reason="firmware update",
+                                      prune=True)  # an unstamped file removes only when told (issue 12 §7)
     assets_change = next(c for c in outcome.changes if c.section == "assets")
     assert assets_change.changed == ("plc-1",) and assets_change.removed == ("hist-1",)
     with store.read() as conn:

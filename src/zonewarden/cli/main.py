@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.advisories",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
+    "zonewarden.cli.serve",
 ]
 
 

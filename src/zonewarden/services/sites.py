@@ -27,6 +27,7 @@ from zonewarden.store.tables import assets as assets_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.engines.segmentation import AssetScope
+    from zonewarden.services.import_safety import NamedConflict
 
 # Columns pulled out of each object's JSON into indexed columns of its table.
 _COLUMNS: dict[str, Any] = {
@@ -89,22 +90,8 @@ class ImportOutcome:
     unchanged: bool
     changes: tuple[SectionChange, ...] = field(default_factory=tuple)
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def _key(section: str, item: dict[str, Any], index: int) -> str:
-    ident = item.get("id")
-    return str(ident) if ident is not None else f"#{index}"
-
-
-def _diff(section: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> SectionChange:
-    before = {_key(section, o, i): o for i, o in enumerate(old)}
-    after = {_key(section, o, i): o for i, o in enumerate(new)}
-    return SectionChange(
-        section,
-        tuple(sorted(after.keys() - before.keys())),
-        tuple(sorted(before.keys() - after.keys())),
-        tuple(sorted(k for k in after.keys() & before.keys() if after[k] != before[k])),
-    )
+    overridden: tuple[NamedConflict, ...] = ()
+    """Recorded work the import overwrote or removed because ``prune``/``force`` allowed it."""
 
 
 def section_prints(data: Mapping[str, Any]) -> dict[str, bytes]:
@@ -229,14 +216,22 @@ def evidence_of(store: Store, site_id: str) -> dict[str, bytes]:
 def import_documents(
     store: Store, docs: Sequence[SiteDocument], *, principal: Principal, reason: str | None = None,
     source: str | None = None, evidence: Mapping[str, Mapping[str, bytes]] | None = None,
+    stamps: Mapping[str, Mapping[str, Any]] | None = None, prune: bool = False, force: bool = False,
 ) -> list[ImportOutcome]:
     """Store every document in one transaction; re-importing identical content changes nothing.
 
     ``evidence`` maps a site id to the bytes of its evidence files (as read and hash-checked by
     the site-file reader). A site imported without it keeps the files it already has, as long
     as the document still names them (an asset CSV merge, for instance).
+
+    ``stamps`` maps a site id to the export stamp its files carry. Work recorded in the
+    database since the stamp's revision is neither overwritten, removed nor brought back, and a
+    file without a stamp removes nothing, unless ``prune`` (removals) or ``force`` (anything)
+    allows it (:mod:`zonewarden.services.import_safety`): otherwise :class:`ImportRefused` names
+    every such record, over all sites, and nothing is imported.
     """
     from zonewarden.services import identity  # (it reads the site table; imported late)
+    from zonewarden.services.import_safety import ImportRefused, check_site
 
     # Importing over a site is an edit of it; bringing a new site into the database is a
     # global operation (whoever may create sites), checked before anything is written.
@@ -250,27 +245,46 @@ def import_documents(
     outcomes = []
     now = dt.datetime.now(dt.UTC)
     with gc_paused(), store.transaction() as conn:  # dumps and rows of a large site: see io.sitefile.load_site
+        # Every site is checked before any is written: a refusal names all that would be lost.
+        pending = []
         for doc in docs:
             data = doc.model_dump(mode="json", exclude_defaults=True)
             digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
             old_row = conn.execute(select(sites.c.content_hash).where(sites.c.id == doc.site.id)).first()
+            old = _stored_data(conn, doc.site.id) if old_row is not None and old_row.content_hash != digest else None
+            plan = check_site(conn, doc.site.id, old if old_row is not None else None, data,
+                              (stamps or {}).get(doc.site.id), prune=prune, force=force,
+                              current_hash=old_row.content_hash if old_row else None, incoming_hash=digest)
+            pending.append((doc, data, digest, old_row, old, plan))
+        if any(p.refused for *_, p in pending):
+            raise ImportRefused([p for *_, p in pending])
+        for doc, data, digest, old_row, old, plan in pending:
             counts = {s: len(data.get(s) or []) for s in LIST_SECTIONS if data.get(s)}
-            if old_row is not None and old_row.content_hash == digest:
+            if plan.unchanged:
                 outcomes.append(ImportOutcome(doc.site.id, created=False, unchanged=True, counts=counts))
                 continue
-            old = _stored_data(conn, doc.site.id) if old_row is not None else {}
             changes = tuple(
-                c for c in (_diff(s, (old or {}).get(s) or [], data.get(s) or []) for s in LIST_SECTIONS) if not c.empty
+                SectionChange(c.section, c.added, c.removed, c.changed) for c in plan.sections if c.section in LIST_SECTIONS
             )
             _write(conn, doc, data, digest, now, (evidence or {}).get(doc.site.id),
-                   stored=section_prints(old) if old is not None and old_row is not None else None)
+                   stored=section_prints(old) if old is not None else None)
             # SL-T history (IEC 62443-3-2 asks for the rationale of target levels to be kept):
             # one event per zone whose SL-T changed, with before/after and the rationale. The
             # first import is the baseline: its SL-Ts are in the import event itself.
-            if old_row is not None:
+            if old is not None:
                 from zonewarden.services.slt import record_slt_changes
 
                 record_slt_changes(conn, doc.site.id, old, data, principal=principal, reason=reason, at=now)
+            after: dict[str, Any] = {
+                "content_hash": digest,
+                "counts": counts,
+                "changes": {c.section: {"added": c.added, "removed": c.removed, "changed": c.changed} for c in changes},
+            }
+            if plan.stamped:
+                after["file_revision"] = plan.base_revision
+            if plan.conflicts:  # recorded work this import was allowed to overwrite or remove
+                after["overridden"] = [c.as_dict() for c in plan.conflicts]
+                after["allowed_by"] = "force" if force else "prune"
             audit.append(
                 conn,
                 action="site.import",
@@ -280,14 +294,10 @@ def import_documents(
                 object_id=doc.site.id,
                 reason=reason or (f"import from {source}" if source else None),
                 before={"content_hash": old_row.content_hash} if old_row else None,
-                after={
-                    "content_hash": digest,
-                    "counts": counts,
-                    "changes": {c.section: {"added": c.added, "removed": c.removed, "changed": c.changed} for c in changes},
-                },
+                after=after,
                 at=now,
             )
-            outcomes.append(ImportOutcome(doc.site.id, old_row is None, False, changes, counts))
+            outcomes.append(ImportOutcome(doc.site.id, old_row is None, False, changes, counts, plan.conflicts))
     if any(not o.unchanged for o in outcomes):
         _bring_findings_up_to_date(store)
     return outcomes
