@@ -21,7 +21,7 @@ from zonewarden.errors import (
 PROBLEM_JSON = "application/problem+json"
 
 
-class StaleWrite(ZonewardenError):
+class StaleWrite(ConflictError):
     """An ``If-Match`` that names an older revision than the current one (HTTP 412)."""
 
     def __init__(self, current: str) -> None:
@@ -39,8 +39,8 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (AuthenticationError, 401, "Unauthorized"),
     (PermissionDenied, 403, "Forbidden"),
     (NotFoundError, 404, "Not Found"),
+    (StaleWrite, 412, "Precondition Failed"),  # before ConflictError, its family
     (ConflictError, 409, "Conflict"),
-    (StaleWrite, 412, "Precondition Failed"),
     (InputError, 422, "Unprocessable Content"),
 ]
 
