@@ -3,7 +3,6 @@ explanations), ``requirement set`` and ``compensation record|approve``."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import sys
 from pathlib import Path
@@ -60,8 +59,13 @@ def _missing_words(states: Any) -> str:
     return ", ".join(out)
 
 
+NOT_ASSESSED = "not assessed (no requirement statuses)"
+"""What the table says for a zone or conduit nobody has assessed, instead of every requirement."""
+
+
 def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[str, Any]]:
-    """One row per zone/conduit and FR, as shown by ``zonewarden gap``."""
+    """One row per zone/conduit and FR, as shown by ``zonewarden gap``. A zone or conduit with no
+    status at all still has its rows (SL-A 0, its gap to SL-T), marked not assessed."""
     rows = []
     for t in report.targets:
         for g in t.frs:
@@ -79,7 +83,7 @@ def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[
                     "sl_c": g.sl_capability,
                     "gap": g.gap,
                     "limited_by": list(g.limiting_assets) if g.capability_blocks_target else [],
-                    "missing_for_next_level": _missing_words(g.missing_next),
+                    "missing_for_next_level": _missing_words(g.missing_next) if t.assessed else NOT_ASSESSED,
                 }
             )
     return rows
@@ -108,6 +112,7 @@ def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
                 "target": t.target,
                 "kind": t.kind,
                 "name": t.name,
+                "assessed": t.assessed,
                 "sl_target": t.sl_target.model_dump() if t.sl_target else None,
                 "sl_achieved": t.sl_achieved.model_dump(),
                 "sl_capability": t.sl_capability.model_dump() if t.sl_capability else None,
@@ -216,9 +221,9 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
     from zonewarden.catalog.loader import load_62443_3_3
     from zonewarden.engines.gap import analyse, annex_a_coverage, explain
 
-    today = parse_as_of(as_of)
     fr = _parse_fr(fr_text)
     doc = _load(db_url, site_id, file)
+    today = parse_as_of(as_of, doc.site.timezone)
 
     if framework == "iso27001":
         from zonewarden.catalog.loader import load_iso27001, load_mapping
@@ -259,13 +264,11 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
         click.echo("\n".join(lines))
         return
 
-    if not zones:
-        # Zones and conduits nobody has assessed yet would fill the table with "no status" rows;
-        # they are named once instead (ask for one with --zone to see its rows).
-        skipped = [t.target for t in report.targets if t.recorded == 0]
-        if skipped:
-            report = dataclasses.replace(report, targets=tuple(t for t in report.targets if t.recorded))
-            note(f"not assessed (no requirement statuses), left out: {', '.join(skipped)}")
+    # A zone or conduit nobody has assessed is at SL-A 0: its rows stay in the table (and count
+    # for --fail-on-gap), marked "not assessed" instead of listing every requirement.
+    unassessed = [t.target for t in report.targets if not t.assessed]
+    if unassessed:
+        note(f"not assessed (no requirement statuses, SL-A 0 on every FR): {', '.join(unassessed)}")
     rows = gap_rows(report, fr, only_gaps)
     if fmt == "json":
         emit_json(report_json(doc, report, fr))
@@ -469,7 +472,7 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
 @click.argument("control_id")
 @click.option("--approver", default=None, metavar="PERSON",
               help="Person id of the approver (not the owner); with user accounts, your linked person.")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
 @signing_options
 @site_option
@@ -487,17 +490,15 @@ def compensation_approve_cmd(control_id: str, approver: str | None, approved: st
     Example:
       zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
     """
-    import datetime as dt
 
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
-
-    when = _date(approved, "--date") or dt.date.today()
-    from zonewarden.cli.identity import current_principal, signing_for
 
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal, "compensation.approve")
+    when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_compensating_control(
         store, target, control_id, approver=approver, approved=when, principal=principal, reason=reason,
         signing=signing_for(principal, password_stdin, totp, meaning),

@@ -313,7 +313,7 @@ def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url
 @click.argument("deferral_id")
 @click.option("--approver", default=None, metavar="PERSON",
               help="Person id (not the requester; role allowed by the policy); with accounts, your linked person.")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
 @signing_options
 @site_option
@@ -328,15 +328,14 @@ def defer_approve_cmd(deferral_id: str, approver: str | None, approved: str | No
     Example:
       zonewarden patch defer approve DEF-2026-011 --approver p-hkessler --date 2026-11-09
     """
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
-
-    when = _date(approved, "--date") or dt.date.today()
-    from zonewarden.cli.identity import current_principal, signing_for
 
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal, "patch.defer.approve")
+    when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_deferral(store, target, deferral_id, approver=approver, approved=when,
                                        principal=principal, reason=reason,
                                        signing=signing_for(principal, password_stdin, totp, meaning))
@@ -393,7 +392,7 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
               help="Person id; the role must be allowed by the policy (with accounts: your linked person).")
 @click.option("--role", default=None, metavar="ROLE", help="Role in which they sign (recorded).")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
-@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today].")
+@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today where the site is].")
 @click.option("--comment", default=None, help="Comment recorded with the decision.")
 @signing_options
 @site_option
@@ -415,10 +414,10 @@ def change_approve_cmd(change_id: str, by: str | None, role: str | None, reject:
     from zonewarden.services import sites as site_service
     from zonewarden.services.requirements import approver_for
 
-    when = _date(on, "--date") or dt.date.today()
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal, "patch.change.approve")
+    when = _date(on, "--date") or site_service.site_today(store, target)
     if by is None and principal.local:
         raise InputError("--by PERSON: name the person who approves (a person id of the site's people)")
     by = approver_for(store, principal, target, by)

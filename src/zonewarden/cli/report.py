@@ -58,9 +58,10 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
     from zonewarden.evidence.builder import build_package, render_package, write_package
 
     doc, _ = load_for_command(db_url, site_id, file, operation=f"report.{audience}")
-    day = parse_as_of(as_of)
+    day = parse_as_of(as_of, doc.site.timezone)
     if as_of is None:
-        note("note: no --as-of given; using today's date (pass --as-of for reproducible output)")
+        note(f"note: no --as-of given; using today's date where the site is ({day}, "
+             f"{doc.site.timezone or 'UTC'}); pass --as-of for reproducible output")
     extras = {}
     if file is None:
         # Advisory findings and triage decisions live in the database, not in the site file.

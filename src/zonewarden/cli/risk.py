@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,9 @@ from zonewarden.errors import InputError
 
 def site_today(doc: SiteDocument, as_of: str | None) -> dt.date:
     """``--as-of`` as the site's date, or today's date where the site is."""
-    from zonewarden.engines.cadence import site_date
+    from zonewarden.clock import site_today as today_at
 
-    if as_of is not None:
-        return site_date(as_of, doc.site.timezone)
-    tz = zoneinfo.ZoneInfo(doc.site.timezone or "UTC")
-    return dt.datetime.now(tz).date()
+    return today_at(doc.site.timezone, as_of)
 
 
 def _levels(vector: Any) -> str:

@@ -241,6 +241,7 @@ def export_cmd(output: Path, site_id: str | None, db_url: str | None) -> None:
 
 
 @click.command("schema")
+@handle_errors
 def schema_cmd() -> None:
     """Print the JSON Schema of the site file (fields marked x-sensitive are redacted for customers).
 

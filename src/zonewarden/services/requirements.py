@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from zonewarden.clock import site_today
 from zonewarden.domain.requirements import CompensatingControl, RequirementStatus
 from zonewarden.domain.site import SiteDocument, reference_problems
 from zonewarden.errors import InputError, NotFoundError, PermissionDenied
@@ -157,8 +157,7 @@ def approver_for(store: Store, principal: Principal, site_id: str, approver: str
 
 
 def _site_today(data: Mapping[str, Any]) -> dt.date:
-    zone = (data.get("site") or {}).get("timezone") or "UTC"
-    return dt.datetime.now(zoneinfo.ZoneInfo(zone)).date()
+    return site_today((data.get("site") or {}).get("timezone"))
 
 
 def set_requirement_status(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
+from zonewarden import clock
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
 from zonewarden.errors import NotFoundError
 from zonewarden.runtime import batched, gc_paused
@@ -347,6 +348,16 @@ def _resolve(known: list[tuple[str, str]], site_id: str | None, everything: bool
     if len(known) > 1:
         raise NotFoundError("the database holds several sites; choose one with --site (" + ", ".join(i for i, _ in known) + ")")
     return known[0][0]
+
+
+def site_today(store: Store, site_id: str) -> dt.date:
+    """Today where the stored site is (its ``site.timezone``; UTC without one): the default date
+    of an approval or decision recorded by command (issue 17.10, :mod:`zonewarden.clock`)."""
+    with store.read() as conn:
+        row = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).first()
+    if row is None:
+        raise NotFoundError(f"no site {site_id!r} in the database")
+    return clock.site_today((dict(row.data).get("site") or {}).get("timezone"))
 
 
 TRUSTED = {"defer_references": True, "trusted": True}
