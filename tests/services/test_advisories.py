@@ -423,7 +423,8 @@ def test_findings_follow_a_reimported_inventory(store, tmp_path: Path) -> None: 
         if a.id == "bms-nae-1":
             continue  # decommissioned
         assets.append(a)
-    import_documents(store, [doc.model_copy(update={"assets": tuple(assets)})], reason="inventory update", principal=local_principal())
+    import_documents(store, [doc.model_copy(update={"assets": tuple(assets)})], reason="inventory update", principal=local_principal(),
+                     prune=True)  # an unstamped document removes only when told (issue 12 §7)
     found = {f.asset_id: f for f in svc.list_findings(store, principal=local_principal()) if f.tracking_id in ("ZW-EXAMPLE-2026-002", "ZW-EXAMPLE-2026-005")}
     assert found["comp-plc-p2"].status == "affected"
     # Worse than decided: the not-affected decision is reopened, saying why.

@@ -150,11 +150,13 @@ def conflicts(current: Mapping[str, Any], incoming: Mapping[str, Any],
     ``base``: the stamp's record digests, or None for a file without a stamp."""
     out: list[Conflict] = []
     for s in _section_order(current, incoming, base or {}):
+        if base is None:  # only removals matter: keys, no digests
+            gone = (records(s, current[s]).keys() if s in current else set()) - (
+                records(s, incoming[s]).keys() if s in incoming else set())
+            out.extend(Conflict(s, k, "unknown", "remove") for k in sorted(gone))
+            continue
         cur = {k: record_digest(v) for k, v in records(s, current[s]).items()} if s in current else {}
         new = {k: record_digest(v) for k, v in records(s, incoming[s]).items()} if s in incoming else {}
-        if base is None:
-            out.extend(Conflict(s, k, "unknown", "remove") for k in sorted(cur.keys() - new.keys()))
-            continue
         was = base.get(s) or {}
         for k in sorted(cur.keys() | new.keys() | was.keys()):
             c, n, b = cur.get(k), new.get(k), was.get(k)
