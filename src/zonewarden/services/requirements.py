@@ -68,9 +68,16 @@ def _apply(
     actor: str | None,
     reason: str | None,
     evidence: Mapping[str, bytes] | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
+    """The one write path for site records: lock the site, read it, change it, validate,
+    write and audit, in one transaction. The lock comes before the read, so two concurrent
+    writers cannot both change the same old copy (the second waits and sees the first's
+    change); the audit event commits with the change or not at all."""
     now = dt.datetime.now(dt.UTC)
     with gc_paused(), store.transaction() as conn:  # a large site's read, validation and dump
+        if site_service.lock_site(conn, site_id, expected_revision=expected_revision) is None:
+            raise NotFoundError(f"no site {site_id!r} in the database")
         data = site_service._stored_data(conn, site_id)  # same package: the site service's reader
         if data is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
@@ -91,6 +98,7 @@ def _apply(
             before=before,
             after=after,
             at=now,
+            context={audit.SITE_DIGEST: digest},  # the state this event produced (audit verify)
         )
     return RecordOutcome(site_id, action, object_id, before is None, before, after, event.seq)
 
@@ -108,6 +116,7 @@ def set_requirement_status(
     actor: str | None = None,
     reason: str | None = None,
     evidence: Mapping[str, bytes] | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Set (add or replace) the status of one requirement for one zone or conduit.
 
@@ -132,7 +141,7 @@ def set_requirement_status(
         return f"{status.target}/{status.requirement}", before, new
 
     return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, actor=actor, reason=reason,
-                  evidence=evidence)
+                  evidence=evidence, expected_revision=expected_revision)
 
 
 def record_compensating_control(

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
-from zonewarden.errors import NotFoundError
+from zonewarden.errors import NotFoundError, StaleRevisionError
 from zonewarden.runtime import batched, gc_paused
 from zonewarden.services import audit
 from zonewarden.store.db import Store
@@ -180,6 +180,31 @@ def _write(
         conn.execute(evidence_files.insert(), files)
 
 
+def lock_site(conn: Connection, site_id: str, *, expected_revision: str | None = None) -> str | None:
+    """Take the write lock on one site before reading it, inside a write transaction; return
+    its revision (the content hash of the stored document), or None when there is no such site.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the site row, so a second writer of the same site
+    waits until the first commits and then reads what it wrote. SQLite: the transaction began
+    with ``BEGIN IMMEDIATE`` (see ``store.db``), which already holds the database's write lock.
+    ``expected_revision``: the revision the caller edits; a different stored one is refused
+    with :class:`StaleRevisionError` naming the current revision, and nothing is changed."""
+    row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id).with_for_update()).first()
+    current = row.content_hash if row is not None else None
+    if expected_revision is not None and current is not None and expected_revision != current:
+        raise StaleRevisionError(site_id, expected_revision, current)
+    return current
+
+
+def revision_of(store: Store, site_id: str) -> str:
+    """The site's current revision, for a later write's ``expected_revision``."""
+    with store.read() as conn:
+        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
+    if row is None:
+        raise NotFoundError(f"no site {site_id!r} in the database")
+    return str(row.content_hash)
+
+
 def _stored_data(conn: Connection, site_id: str, *, skip: set[str] | None = None) -> dict[str, Any] | None:
     row = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).first()
     if row is None:
@@ -240,7 +265,9 @@ def import_documents(
         for doc in docs:
             data = doc.model_dump(mode="json", exclude_defaults=True)
             digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-            old_row = conn.execute(select(sites.c.content_hash).where(sites.c.id == doc.site.id)).first()
+            old_row = conn.execute(
+                select(sites.c.content_hash).where(sites.c.id == doc.site.id).with_for_update()
+            ).first()
             counts = {s: len(data.get(s) or []) for s in LIST_SECTIONS if data.get(s)}
             if old_row is not None and old_row.content_hash == digest:
                 outcomes.append(ImportOutcome(doc.site.id, created=False, unchanged=True, counts=counts))
@@ -273,6 +300,7 @@ def import_documents(
                     "changes": {c.section: {"added": c.added, "removed": c.removed, "changed": c.changed} for c in changes},
                 },
                 at=now,
+                context={audit.SITE_DIGEST: digest},  # the state this event produced (audit verify)
             )
             outcomes.append(ImportOutcome(doc.site.id, old_row is None, False, changes, counts))
     return outcomes
@@ -413,7 +441,7 @@ def load_for_check(store: Store, site_id: str) -> CheckInput:
 
 def delete_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> None:
     with store.transaction() as conn:
-        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
+        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id).with_for_update()).first()
         if row is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
         conn.execute(delete(sites).where(sites.c.id == site_id))
