@@ -195,7 +195,18 @@ def events(conn: Connection, *, site_id: str | None = None) -> Iterator[AuditEve
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
     seq: int
+    """The event the problem is at; 0 when it is at no event (a site the log does not record)."""
     message: str
+    site_id: str | None = None
+    """The stored site the problem concerns, for a problem of the data against the log."""
+
+    @property
+    def where(self) -> str:
+        """``event 12``, ``site mini, event 12`` or ``site mini``."""
+        parts = [f"site {self.site_id}"] if self.site_id else []
+        if self.seq or not self.site_id:
+            parts.append(f"event {self.seq}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,17 +271,17 @@ def _data_problems(conn: Connection) -> list[ChainProblem]:
         actual = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
         if site_id not in has_events:
             out.append(ChainProblem(0, f"site {site_id!r} is stored but no event in the log records it "
-                                       "(its events were deleted, or it was written around the log)"))
+                                       "(its events were deleted, or it was written around the log)", site_id))
             continue
         if actual != stored_hash:
             out.append(ChainProblem(newest.get(site_id, (0, None))[0],
                                     f"site {site_id!r}: its stored rows (digest {actual[:12]}) do not match its recorded "
-                                    f"content hash {stored_hash[:12]}: a data table was edited directly"))
+                                    f"content hash {stored_hash[:12]}: a data table was edited directly", site_id))
         if site_id not in newest:
             continue  # an old chain: its events carry no digests
         seq, recorded = newest[site_id]
         if recorded != actual:
             out.append(ChainProblem(seq, f"site {site_id!r}: the stored data (digest {actual[:12]}) is not the state "
                                          f"event {seq} recorded ({str(recorded)[:12]}): the data was edited "
-                                         "directly, or the events after it were deleted"))
+                                         "directly, or the events after it were deleted", site_id))
     return out
