@@ -97,3 +97,35 @@ def test_stale_revision_is_refused_and_changes_nothing(store, site_id: str) -> N
     # the current revision is accepted
     set_requirement_status(store, site_id, stale, actor="ann", expected_revision=current)
     assert sites.revision_of(store, site_id) != current
+
+
+def _csv_import_in_process(url: str, csv_path: str) -> None:
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["import", "--from", "csv", csv_path], env={"ZONEWARDEN_DB": url})
+    if result.exit_code != 0:
+        raise SystemExit(f"exit {result.exit_code}: {result.stderr}")
+
+
+def test_concurrent_csv_imports_lose_no_asset(store, db_url: str, site_id: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Four asset CSVs merged at once: each merge re-reads the site if another landed first."""
+    before = {a.id for a in sites.load_document(store, site_id).assets}
+    files = []
+    for i in range(4):
+        f = tmp_path / f"a{i}.csv"
+        f.write_text(f"id,name,type,zone\nnew-{i},New {i},plc,cell\n", encoding="utf-8")
+        files.append(str(f))
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_csv_import_in_process, args=(db_url, f)) for f in files]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+    assert [p.exitcode for p in procs] == [0] * 4
+    after = {a.id for a in sites.load_document(store, site_id).assets}
+    assert after - before == {f"new-{i}" for i in range(4)}
+    with store.read() as conn:
+        result = audit.verify(conn)
+    assert result.ok, result.problems

@@ -73,20 +73,35 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
                 note(f"note: {line}")
             docs.append(result.document)
     else:
+        from zonewarden.errors import StaleRevisionError
         from zonewarden.io.assets_csv import merge_assets, parse_mapping, read_assets_csv
 
         store = open_store_for(db_url)
         target = site_service.resolve_site_id(store, site_id)
-        current = site_service.load_document(store, target)
         columns = parse_mapping(mapping)
-        assets = []
-        for path in paths:
-            assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones}))
-        docs.append(merge_assets(current, assets, source=", ".join(map(str, paths))))
-    store = open_store_for(db_url)
-    outcomes = site_service.import_documents(
-        store, docs, reason=reason, source=", ".join(map(str, paths)), evidence=evidence
-    )
+        # Merge into the stored site and write only if nobody changed it in between (a
+        # concurrent import would otherwise be overwritten); on a conflict, merge again.
+        for attempt in range(5):
+            revision = site_service.revision_of(store, target)  # before the read: see lock_site
+            current = site_service.load_document(store, target)
+            assets = []
+            for path in paths:
+                assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones}))
+            merged = merge_assets(current, assets, source=", ".join(map(str, paths)))
+            try:
+                outcomes = site_service.import_documents(
+                    store, [merged], reason=reason, source=", ".join(map(str, paths)),
+                    expected_revisions={target: revision},
+                )
+                break
+            except StaleRevisionError:
+                if attempt == 4:
+                    raise
+    if source_format != "csv":
+        store = open_store_for(db_url)
+        outcomes = site_service.import_documents(
+            store, docs, reason=reason, source=", ".join(map(str, paths)), evidence=evidence
+        )
     for o in outcomes:
         counts = ", ".join(f"{n} {s}" for s, n in o.counts.items())
         if o.unchanged:

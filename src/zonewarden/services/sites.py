@@ -252,12 +252,17 @@ def evidence_of(store: Store, site_id: str) -> dict[str, bytes]:
 def import_documents(
     store: Store, docs: Sequence[SiteDocument], *, actor: str | None = None, reason: str | None = None,
     source: str | None = None, evidence: Mapping[str, Mapping[str, bytes]] | None = None,
+    expected_revisions: Mapping[str, str] | None = None,
 ) -> list[ImportOutcome]:
     """Store every document in one transaction; re-importing identical content changes nothing.
 
     ``evidence`` maps a site id to the bytes of its evidence files (as read and hash-checked by
     the site-file reader). A site imported without it keeps the files it already has, as long
     as the document still names them (an asset CSV merge, for instance).
+
+    ``expected_revisions`` maps a site id to the revision the document was derived from (an
+    asset CSV merged into the stored site): a site stored at another revision by then is
+    refused with :class:`StaleRevisionError` and nothing of the batch is written.
     """
     outcomes = []
     now = dt.datetime.now(dt.UTC)
@@ -268,6 +273,9 @@ def import_documents(
             old_row = conn.execute(
                 select(sites.c.content_hash).where(sites.c.id == doc.site.id).with_for_update()
             ).first()
+            expected = (expected_revisions or {}).get(doc.site.id)
+            if expected is not None and (old_row is None or old_row.content_hash != expected):
+                raise StaleRevisionError(doc.site.id, expected, old_row.content_hash if old_row else "(deleted)")
             counts = {s: len(data.get(s) or []) for s in LIST_SECTIONS if data.get(s)}
             if old_row is not None and old_row.content_hash == digest:
                 outcomes.append(ImportOutcome(doc.site.id, created=False, unchanged=True, counts=counts))
