@@ -11,15 +11,17 @@ from sqlalchemy import delete, select, update
 from zonewarden.domain.requirements import RequirementStatus, Status
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.services.requirements import set_requirement_status
 from zonewarden.store.tables import audit_events, audit_head, site_records
 
 
 @pytest.fixture
 def site_id(store, mini_site_file: Path) -> str:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
     for req in ("SR 1.1", "SR 1.2"):
-        set_requirement_status(store, "mini", RequirementStatus(target="cell", requirement=req, status=Status.PARTIAL))
+        set_requirement_status(store, "mini", RequirementStatus(target="cell", requirement=req, status=Status.PARTIAL),
+                              principal=local_principal())
     return "mini"
 
 

