@@ -75,6 +75,18 @@ class ConflictError(ZonewardenError):
     """The request contradicts the current state (duplicate, wrong workflow transition)."""
 
 
+class StaleRevisionError(ConflictError):
+    """A write named the revision it edits, and the stored site has moved on since (HTTP 412).
+    ``current`` is the revision now stored: read the site again and redo the change on it."""
+
+    def __init__(self, site_id: str, expected: str, current: str) -> None:
+        self.site_id, self.expected, self.current = site_id, expected, current
+        super().__init__(
+            f"site {site_id!r} changed since revision {expected}: it is now at revision {current}; "
+            "read it again and redo the change on the current revision"
+        )
+
+
 class PermissionDenied(ZonewardenError):
     """The actor's role does not allow the action (approval rules, segregation of duties)."""
 

@@ -26,7 +26,8 @@ def audit_group() -> None:
 @db_option
 @handle_errors
 def verify_cmd(db_url: str | None) -> None:
-    """Check the audit log's hash chain; exit 1 if an event was edited or deleted.
+    """Check the audit log's hash chain and the stored data against it; exit 1 if an event
+    was edited or deleted, or a site's data is not the state its newest event recorded.
 
     Prints the head hash: record it outside zonewarden (a ticket, a report) to detect a
     rewrite of the whole log later.
@@ -44,7 +45,7 @@ def verify_cmd(db_url: str | None) -> None:
         click.echo(f"audit log intact: {result.events} events, head {result.head_hash}")
         return
     for p in result.problems:
-        click.echo(f"event {p.seq}: {p.message}", err=True)
+        click.echo(f"{p.where}: {p.message}", err=True)
     click.echo(f"audit log BROKEN: {count(len(result.problems), 'problem')} in {count(result.events, 'event')}", err=True)
     sys.exit(EXIT_FINDINGS)
 

@@ -22,6 +22,19 @@ from zonewarden.store.tables import audit_events, audit_head
 
 GENESIS = "0" * 64
 
+SITE_DIGEST = "site_digest"
+"""Key, in an event's ``context``, of the digest of the site state the event produced (the
+content hash of the stored document). :func:`verify` compares the newest one of each site
+with a digest recomputed from the stored rows, so the log covers the data, not only itself."""
+
+
+def with_site_digest(fields: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """``fields`` (the ``actor``/``context`` keywords of :func:`append`, e.g. a principal's
+    ``audit_fields``) with the digest of the site state the event produced added to the context."""
+    out = dict(fields)
+    out["context"] = {**(out.get("context") or {}), SITE_DIGEST: digest}
+    return out
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -175,7 +188,18 @@ def events(conn: Connection, *, site_id: str | None = None) -> Iterator[AuditEve
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
     seq: int
+    """The event the problem is at; 0 when it is at no event (a site the log does not record)."""
     message: str
+    site_id: str | None = None
+    """The stored site the problem concerns, for a problem of the data against the log."""
+
+    @property
+    def where(self) -> str:
+        """``event 12``, ``site mini, event 12`` or ``site mini``."""
+        parts = [f"site {self.site_id}"] if self.site_id else []
+        if self.seq or not self.site_id:
+            parts.append(f"event {self.seq}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,4 +237,44 @@ def verify(conn: Connection) -> VerifyResult:
         problems.append(
             ChainProblem(head.seq, f"the newest events were deleted: the head records event {head.seq}, the log ends at {expected_seq - 1}")
         )
+    problems.extend(_data_problems(conn))
     return VerifyResult(count, prev_hash, tuple(problems))
+
+
+def _data_problems(conn: Connection) -> list[ChainProblem]:
+    """The stored sites against the log: each site's digest, recomputed from its rows, must be
+    the one its newest digest-carrying event recorded. Catches a direct edit of a data table,
+    the newest events deleted with the head fixed up, and a log emptied under stored sites.
+    Sites whose events all predate digests (old chains) are not compared."""
+    from zonewarden.services import sites as site_service  # sites imports this module
+    from zonewarden.store.tables import sites
+
+    newest: dict[str, tuple[int, str | None]] = {}
+    has_events: set[str] = set()
+    stmt = select(audit_events.c.seq, audit_events.c.site_id, audit_events.c.context).where(
+        audit_events.c.site_id.is_not(None)
+    ).order_by(audit_events.c.seq)
+    for seq, site_id, context in conn.execute(stmt):
+        has_events.add(site_id)
+        if context and SITE_DIGEST in context:
+            newest[site_id] = (seq, context[SITE_DIGEST])
+    out: list[ChainProblem] = []
+    for site_id, stored_hash in conn.execute(select(sites.c.id, sites.c.content_hash).order_by(sites.c.id)):
+        data = site_service._stored_data(conn, site_id) or {}
+        actual = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        if site_id not in has_events:
+            out.append(ChainProblem(0, f"site {site_id!r} is stored but no event in the log records it "
+                                       "(its events were deleted, or it was written around the log)", site_id))
+            continue
+        if actual != stored_hash:
+            out.append(ChainProblem(newest.get(site_id, (0, None))[0],
+                                    f"site {site_id!r}: its stored rows (digest {actual[:12]}) do not match its recorded "
+                                    f"content hash {stored_hash[:12]}: a data table was edited directly", site_id))
+        if site_id not in newest:
+            continue  # an old chain: its events carry no digests
+        seq, recorded = newest[site_id]
+        if recorded != actual:
+            out.append(ChainProblem(seq, f"site {site_id!r}: the stored data (digest {actual[:12]}) is not the state "
+                                         f"event {seq} recorded ({str(recorded)[:12]}): the data was edited "
+                                         "directly, or the events after it were deleted", site_id))
+    return out

@@ -74,15 +74,20 @@ def _apply(
     reason: str | None,
     evidence: Mapping[str, bytes] | None = None,
     signing: Signing | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """The one write path for a site's records: authorize ``operation`` (a denial is recorded),
-    re-authenticate a signer, then in one transaction read the site, ``mutate`` it, validate the
-    whole site, write it back and append the audit event (and, for an approval by an
-    authenticated person, its electronic signature)."""
+    re-authenticate a signer, then in one transaction lock the site, read it, ``mutate`` it,
+    validate the whole site, write it back and append the audit event (and, for an approval by
+    an authenticated person, its electronic signature). The lock comes before the read, so two
+    concurrent writers cannot both change the same old copy (the second waits and sees the
+    first's change); the audit event commits with the change or not at all."""
     identity.authorize(store, principal, operation, site_id)
     signer = signatures.confirm(store, principal, operation, signing)
     now = dt.datetime.now(dt.UTC)
     with gc_paused(), store.transaction() as conn:  # a large site's read, validation and dump
+        if site_service.lock_site(conn, site_id, expected_revision=expected_revision) is None:
+            raise NotFoundError(f"no site {site_id!r} in the database")
         data = site_service._stored_data(conn, site_id)  # same package: the site service's reader
         if data is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
@@ -99,7 +104,7 @@ def _apply(
         event = audit.append(
             conn,
             action=action,
-            **principal.audit_fields,
+            **audit.with_site_digest(principal.audit_fields, digest),  # the state it produced: audit verify
             site_id=site_id,
             object_type=object_type,
             object_id=object_id,
@@ -168,6 +173,7 @@ def set_requirement_status(
     principal: Principal,
     reason: str | None = None,
     evidence: Mapping[str, bytes] | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Set (add or replace) the status of one requirement for one zone or conduit.
 
@@ -192,7 +198,7 @@ def set_requirement_status(
         return f"{status.target}/{status.requirement}", before, new
 
     return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, principal=principal,
-                  operation="requirement.set", reason=reason, evidence=evidence)
+                  operation="requirement.set", reason=reason, evidence=evidence, expected_revision=expected_revision)
 
 
 def record_compensating_control(

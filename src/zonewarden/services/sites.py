@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
 from zonewarden import clock
 from zonewarden.domain.site import AssetFacts, AssetType, SiteDocument, SupportStatus
-from zonewarden.errors import NotFoundError
+from zonewarden.errors import NotFoundError, StaleRevisionError
 from zonewarden.runtime import batched, gc_paused
 from zonewarden.services import access, audit
 from zonewarden.services.principal import Principal
@@ -169,6 +169,31 @@ def _write(
         conn.execute(evidence_files.insert(), files)
 
 
+def lock_site(conn: Connection, site_id: str, *, expected_revision: str | None = None) -> str | None:
+    """Take the write lock on one site before reading it, inside a write transaction; return
+    its revision (the content hash of the stored document), or None when there is no such site.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the site row, so a second writer of the same site
+    waits until the first commits and then reads what it wrote. SQLite: the transaction began
+    with ``BEGIN IMMEDIATE`` (see ``store.db``), which already holds the database's write lock.
+    ``expected_revision``: the revision the caller edits; a different stored one is refused
+    with :class:`StaleRevisionError` naming the current revision, and nothing is changed."""
+    row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id).with_for_update()).first()
+    current = row.content_hash if row is not None else None
+    if expected_revision is not None and current is not None and expected_revision != current:
+        raise StaleRevisionError(site_id, expected_revision, current)
+    return current
+
+
+def revision_of(store: Store, site_id: str) -> str:
+    """The site's current revision, for a later write's ``expected_revision``."""
+    with store.read() as conn:
+        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
+    if row is None:
+        raise NotFoundError(f"no site {site_id!r} in the database")
+    return str(row.content_hash)
+
+
 def _stored_data(conn: Connection, site_id: str, *, skip: set[str] | None = None) -> dict[str, Any] | None:
     row = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).first()
     if row is None:
@@ -217,6 +242,7 @@ def import_documents(
     store: Store, docs: Sequence[SiteDocument], *, principal: Principal, reason: str | None = None,
     source: str | None = None, evidence: Mapping[str, Mapping[str, bytes]] | None = None,
     stamps: Mapping[str, Mapping[str, Any]] | None = None, prune: bool = False, force: bool = False,
+    expected_revisions: Mapping[str, str] | None = None,
 ) -> list[ImportOutcome]:
     """Store every document in one transaction; re-importing identical content changes nothing.
 
@@ -229,6 +255,10 @@ def import_documents(
     file without a stamp removes nothing, unless ``prune`` (removals) or ``force`` (anything)
     allows it (:mod:`zonewarden.services.import_safety`): otherwise :class:`ImportRefused` names
     every such record, over all sites, and nothing is imported.
+
+    ``expected_revisions`` maps a site id to the revision the document was derived from (an
+    asset CSV merged into the stored site): a site stored at another revision by then is
+    refused with :class:`StaleRevisionError` and nothing of the batch is written.
     """
     from zonewarden.services import identity  # (it reads the site table; imported late)
     from zonewarden.services.import_safety import ImportRefused, check_site
@@ -250,7 +280,12 @@ def import_documents(
         for doc in docs:
             data = doc.model_dump(mode="json", exclude_defaults=True)
             digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-            old_row = conn.execute(select(sites.c.content_hash).where(sites.c.id == doc.site.id)).first()
+            old_row = conn.execute(
+                select(sites.c.content_hash).where(sites.c.id == doc.site.id).with_for_update()
+            ).first()  # the lock before the read: see lock_site
+            expected = (expected_revisions or {}).get(doc.site.id)
+            if expected is not None and (old_row is None or old_row.content_hash != expected):
+                raise StaleRevisionError(doc.site.id, expected, old_row.content_hash if old_row else "(deleted)")
             old = _stored_data(conn, doc.site.id) if old_row is not None and old_row.content_hash != digest else None
             plan = check_site(conn, doc.site.id, old if old_row is not None else None, data,
                               (stamps or {}).get(doc.site.id), prune=prune, force=force,
@@ -288,7 +323,7 @@ def import_documents(
             audit.append(
                 conn,
                 action="site.import",
-                **principal.audit_fields,
+                **audit.with_site_digest(principal.audit_fields, digest),  # the state it produced: audit verify
                 site_id=doc.site.id,
                 object_type="site",
                 object_id=doc.site.id,
@@ -478,7 +513,7 @@ def delete_site(store: Store, site_id: str, *, principal: Principal, reason: str
 
     identity.authorize(store, principal, "site.delete", site_id)
     with store.transaction() as conn:
-        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).first()
+        row = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id).with_for_update()).first()
         if row is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
         conn.execute(delete(sites).where(sites.c.id == site_id))

@@ -44,6 +44,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    # Transactions are begun by us (see _sqlite_begin), not by the driver on its first write:
+    # the driver's implicit BEGIN comes after a service's reads, so two writers could both read
+    # the old site and the second would overwrite the first's change (a lost update).
+    dbapi_conn.isolation_level = None
+
+
+_WRITE = "zonewarden.write"
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for a write transaction: it takes SQLite's write lock before the first
+    read, so a read-modify-write is atomic and a second writer waits (busy_timeout) instead of
+    working on a stale copy. Reads begin a deferred transaction (a consistent snapshot)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop(_WRITE, False) else "BEGIN")
 
 
 @dataclass
@@ -60,8 +74,13 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """One write transaction: everything in it lands, or nothing does."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                conn.info[_WRITE] = True  # SQLite: BEGIN IMMEDIATE (see _sqlite_begin)
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    conn.info.pop(_WRITE, None)
         except OperationalError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
 
@@ -137,6 +156,7 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
         if resolved.startswith("sqlite"):
             engine = create_engine(resolved, connect_args={"timeout": 30}, **json_args)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(resolved, pool_pre_ping=True, **json_args)
         if migrate:
