@@ -106,8 +106,10 @@ def build_package(
     )
 
 
-def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]:
-    """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name."""
+def render_package(package: Package, formats: Iterable[str],
+                   attachments: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name.
+    ``attachments`` (e.g. the signed audit checkpoint) are listed and hashed in the manifest."""
     from zonewarden import __version__
     from zonewarden.evidence.render import render_html, render_json, render_pdf
 
@@ -140,6 +142,7 @@ def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]
         leaks = find_leaks(texts, package.sensitive)
         if leaks:
             raise LeakError(leaks)
+    files.update(attachments or {})
     manifest = build_manifest(
         files,
         audience=package.audience.value,
