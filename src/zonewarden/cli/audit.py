@@ -119,7 +119,7 @@ def _verify_checkpoint(checkpoint_file: Path, key_file: Path | None, db_url: str
 def keygen_cmd(key_file: Path) -> None:
     """Create an HMAC key file for signing checkpoints (mode 0600; never overwrites).
 
-    Keep it outside the database host's reach of database writers.
+    Keep it where the database's writers cannot read it.
 
     \b
     Example:
