@@ -12,6 +12,7 @@ from sqlalchemy import delete, update
 from zonewarden.cli.main import cli
 from zonewarden.errors import InputError
 from zonewarden.services import audit, checkpoints
+from zonewarden.services.principal import local_principal
 from zonewarden.store.tables import audit_events, audit_head
 
 
@@ -46,7 +47,7 @@ def key(tmp_path: Path) -> bytes:
 
 def _checkpoint(store, key: bytes, out: Path) -> Path:  # type: ignore[no-untyped-def]
     with store.transaction() as conn:
-        path, written = checkpoints.checkpoint(conn, key, out)
+        path, written = checkpoints.checkpoint(conn, key, out, principal=local_principal())
     assert written
     return path
 
@@ -113,7 +114,7 @@ def test_checkpoint_is_idempotent(store, key, tmp_path) -> None:  # type: ignore
     _events(store, 1)
     first = _checkpoint(store, key, tmp_path / "out")
     with store.transaction() as conn:
-        again, written = checkpoints.checkpoint(conn, key, tmp_path / "out")
+        again, written = checkpoints.checkpoint(conn, key, tmp_path / "out", principal=local_principal())
     assert (again, written) == (first, False)
     assert len(list((tmp_path / "out").iterdir())) == 1
 

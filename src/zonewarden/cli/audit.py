@@ -41,7 +41,8 @@ def verify_cmd(checkpoint_file: Path | None, key_file: Path | None, db_url: str 
     Example:
       zonewarden audit verify
     """
-    from zonewarden.services import audit
+    from zonewarden.cli.identity import current_principal
+    from zonewarden.services import audit_queries
 
     if checkpoint_file is not None:
         _verify_checkpoint(checkpoint_file, key_file, db_url)
@@ -49,8 +50,7 @@ def verify_cmd(checkpoint_file: Path | None, key_file: Path | None, db_url: str 
     if key_file is not None:
         raise InputError("--key is only used with --checkpoint FILE")
     store = open_store_for(db_url)
-    with store.read() as conn:
-        result = audit.verify(conn)
+    result = audit_queries.verify(store, current_principal(store))
     if result.ok:
         click.echo(f"audit log intact: {result.events} events, head {result.head_hash}")
         return
@@ -72,23 +72,23 @@ def log_cmd(site_id: str | None, fmt: str, db_url: str | None) -> None:
     Example:
       zonewarden audit log --site rheinfeld --format json
     """
-    from zonewarden.services import audit
+    from zonewarden.cli.identity import current_principal
+    from zonewarden.services import audit_queries
 
     store = open_store_for(db_url)
-    with store.read() as conn:
-        rows = [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "site": e.site_id,
-                "object": f"{e.object_type}:{e.object_id}" if e.object_type else "",
-                "reason": e.reason,
-                **({"before": e.before, "after": e.after} if fmt == "json" else {}),
-            }
-            for e in audit.events(conn, site_id=site_id)
-        ]
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "site": e.site_id,
+            "object": f"{e.object_type}:{e.object_id}" if e.object_type else "",
+            "reason": e.reason,
+            **({"before": e.before, "after": e.after} if fmt == "json" else {}),
+        }
+        for e in audit_queries.log(store, current_principal(store), site_id)
+    ]
     emit_rows(rows, ["seq", "at", "actor", "action", "site", "object", "reason"], fmt, title="Audit log")
 
 
@@ -144,12 +144,14 @@ def checkpoint_cmd(key_file: Path, out_dir: Path, db_url: str | None) -> None:
     Example:
       zonewarden audit checkpoint --key /etc/zonewarden/checkpoint.key --out /srv/checkpoints
     """
+    from zonewarden.cli.identity import current_principal
     from zonewarden.services import checkpoints
 
     key = checkpoints.load_key(key_file)
     store = open_store_for(db_url)
+    principal = current_principal(store)
     with store.transaction() as conn:
-        path, written = checkpoints.checkpoint(conn, key, out_dir)
+        path, written = checkpoints.checkpoint(conn, key, out_dir, principal=principal)
     click.echo(f"{'wrote' if written else 'unchanged, newest checkpoint is'} {path}")
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select
 
 from zonewarden.errors import InputError
 from zonewarden.services import audit
+from zonewarden.services.principal import Principal
 from zonewarden.store.tables import audit_events
 
 FORMAT = "zonewarden-audit-checkpoint/1"
@@ -185,7 +186,7 @@ def verify(conn: Connection, cp: Checkpoint, key: bytes) -> CheckpointResult:
     return CheckpointResult(cp, chain.events, tuple(problems))
 
 
-def checkpoint(conn: Connection, key: bytes, out_dir: Path, *, actor: str | None = None) -> tuple[Path, bool]:
+def checkpoint(conn: Connection, key: bytes, out_dir: Path, *, principal: Principal) -> tuple[Path, bool]:
     """Record an ``audit.checkpoint`` event, then pin the head (which is that event) in a signed
     file in ``out_dir``; inside the caller's transaction. Idempotent: when the newest event is a
     checkpoint already written to ``out_dir``, nothing changes and (path, False) is returned."""
@@ -195,6 +196,7 @@ def checkpoint(conn: Connection, key: bytes, out_dir: Path, *, actor: str | None
         existing = list(out_dir.glob(f"checkpoint-{last.seq:012d}-{last.hash[:12]}.json"))
         if existing:
             return existing[0], False
-    audit.append(conn, action="audit.checkpoint", actor=actor, object_type="checkpoint",
+    audit.append(conn, action="audit.checkpoint", actor=principal.user_id, context=principal.audit_context,
+                 object_type="checkpoint",
                  object_id=str(out_dir), after={"key_id": key_id(key), "out": str(out_dir)})
     return write(out_dir, make(conn, key))
