@@ -29,6 +29,7 @@ def test_report_with_checkpoint_key_carries_a_verifiable_checkpoint(tmp_path: Pa
     manifest = json.loads((out / "manifest.json").read_text())
     [entry] = [f for f in manifest["files"] if f["path"] == cp_file.name]
     assert entry["sha256"] == hashlib.sha256(cp_file.read_bytes()).hexdigest()
+    assert "proves that the audit log held these events" in manifest["notes"][cp_file.name]
     s = open_store(db)
     with s.read() as conn:
         assert checkpoints.verify(conn, checkpoints.read(cp_file), checkpoints.load_key(keyf)).ok

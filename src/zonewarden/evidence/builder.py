@@ -106,6 +106,12 @@ def build_package(
     )
 
 
+CHECKPOINT_NOTE = (
+    "This signed audit checkpoint proves that the audit log held these events, unchanged, when the package "
+    "was built: `zonewarden audit verify --checkpoint FILE --key KEY` shows whether any was rewritten since."
+)
+
+
 def render_package(package: Package, formats: Iterable[str],
                    attachments: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name.
@@ -151,6 +157,7 @@ def render_package(package: Package, formats: Iterable[str],
         input_sha256=package.input_sha256,
         generator_version=__version__,
         formats=wanted,
+        notes={name: CHECKPOINT_NOTE for name in attachments or {} if name.startswith("audit-checkpoint-")},
     )
     sums = sums_bytes(files)
     files[MANIFEST_NAME] = manifest_bytes(manifest)
