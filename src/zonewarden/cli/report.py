@@ -38,10 +38,15 @@ from zonewarden.cli.common import (
 @site_option
 @click.option("--file", "file", type=click.Path(exists=True, path_type=Path), default=None,
               help="Build from a site file or directory directly, without a database.")
+@click.option("--checkpoint-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Sign an audit checkpoint of the log's head now and put it in the package.")
+@click.option("--checkpoint-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Put the newest checkpoint from this folder (written by `audit checkpoint`) in the package.")
 @as_of_option
 @db_option
 @handle_errors
 def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: str | None, file: Path | None,
+               checkpoint_key: Path | None, checkpoint_dir: Path | None,
                as_of: str | None, db_url: str | None) -> None:
     """Write an evidence package (HTML, PDF and/or JSON) with a manifest of SHA-256 hashes.
 
@@ -73,7 +78,7 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
         target = site_service.resolve_site_id(store, site_id, current_principal(store), f"report.{audience}")
         extras["advisories"] = advisories.evidence_data(store, target)
     package = build_package(doc, audience, day, extras=extras)
-    files = render_package(package, formats)
+    files = render_package(package, formats, _checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir))
     written = write_package(files, output)
     for section in package.sections:
         for item in section.undecided:
@@ -84,3 +89,27 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
 
 
 commands = [report_cmd]
+
+
+def _checkpoint_attachment(db_url: str | None, file: Path | None, key_file: Path | None,
+                           folder: Path | None) -> dict[str, bytes]:
+    """The signed audit checkpoint the package carries: it proves the audit log held these
+    events, unchanged, when the package was built (`audit verify --checkpoint` checks it later)."""
+    from zonewarden.errors import InputError
+    from zonewarden.services import checkpoints
+
+    if key_file is None and folder is None:
+        return {}
+    if file is not None:
+        raise InputError("--checkpoint-key/--checkpoint-dir need the database (drop --file)")
+    if key_file is not None:
+        key = checkpoints.load_key(key_file)
+        with open_store_for(db_url).read() as conn:
+            cp = checkpoints.make(conn, key)
+        return {f"audit-{cp.filename}": cp.to_bytes()}
+    assert folder is not None
+    newest = checkpoints.newest(folder)
+    if newest is None:
+        raise InputError(f"{folder}: no checkpoint-*.json files (run `zonewarden audit checkpoint` first)")
+    checkpoints.read(newest)  # refuse a file that is not a checkpoint
+    return {f"audit-{newest.name}": newest.read_bytes()}

@@ -106,8 +106,16 @@ def build_package(
     )
 
 
-def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]:
-    """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name."""
+CHECKPOINT_NOTE = (
+    "This signed audit checkpoint proves that the audit log held these events, unchanged, when the package "
+    "was built: `zonewarden audit verify --checkpoint FILE --key KEY` shows whether any was rewritten since."
+)
+
+
+def render_package(package: Package, formats: Iterable[str],
+                   attachments: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every requested format plus ``manifest.json`` and ``SHA256SUMS``, by file name.
+    ``attachments`` (e.g. the signed audit checkpoint) are listed and hashed in the manifest."""
     from zonewarden import __version__
     from zonewarden.evidence.render import render_html, render_json, render_pdf
 
@@ -140,6 +148,7 @@ def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]
         leaks = find_leaks(texts, package.sensitive)
         if leaks:
             raise LeakError(leaks)
+    files.update(attachments or {})
     manifest = build_manifest(
         files,
         audience=package.audience.value,
@@ -148,6 +157,7 @@ def render_package(package: Package, formats: Iterable[str]) -> dict[str, bytes]
         input_sha256=package.input_sha256,
         generator_version=__version__,
         formats=wanted,
+        notes={name: CHECKPOINT_NOTE for name in attachments or {} if name.startswith("audit-checkpoint-")},
     )
     sums = sums_bytes(files)
     files[MANIFEST_NAME] = manifest_bytes(manifest)

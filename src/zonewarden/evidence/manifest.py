@@ -33,8 +33,9 @@ def build_manifest(
     input_sha256: str,
     generator_version: str,
     formats: list[str],
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "generator": {"name": "zonewarden", "version": generator_version},
         "package": {
@@ -52,6 +53,9 @@ def build_manifest(
             {"path": name, "bytes": len(data), "sha256": sha256(data)} for name, data in sorted(files.items())
         ],
     }
+    if notes:  # what an attached file proves, by file name (only when there is one: old manifests unchanged)
+        manifest["notes"] = dict(sorted(notes.items()))
+    return manifest
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
