@@ -46,6 +46,7 @@ from zonewarden.engines.matching import InventoryIndex, match_advisory
 from zonewarden.engines.products import flatten_advisory
 from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem, ZonewardenError
 from zonewarden.io.csaf import read_csaf
+from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
 from zonewarden.services import audit
 from zonewarden.store.advisory_tables import (
@@ -811,10 +812,20 @@ class _Batch:
                 source, f"{source}: /document/tracking/id: tracking id or version is implausibly long "
                 f"({len(tracking_id)} / {len(version)} characters; limits 200 / 100)", None, None, len(read.deviations),
             )
+        # Wrong types the lenient reader lets through are refused here, by JSON pointer, before
+        # flattening can trip over them (issue 18.3): one bad document never stops a batch.
+        shape = shape_problem(read.document)
+        if shape is not None:
+            return _rejected(source, f"{source}: {shape[0]}: {shape[1]}", tracking_id, version, len(read.deviations))
         try:
             flat = flatten_advisory(read.document, source=source, strict=strict)
         except InputError as exc:
             return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+            # A shape the check above does not know yet: still this document's fault, not the batch's.
+            return _rejected(source, f"{source}: /: the advisory's products cannot be read "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                             tracking_id, version, len(read.deviations))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
