@@ -111,3 +111,31 @@ def test_a_batch_with_malformed_documents_stores_the_good_ones(store, samples) -
         assert by_source[f"good-{i}.json"].outcome == "new"
     assert "/product_tree/branches/0/category" in by_source["bad-0.json"].error  # type: ignore[operator]
     assert "/vulnerabilities/0/product_status/known_affected" in by_source["bad-1.json"].error  # type: ignore[operator]
+
+
+def test_same_version_with_other_content_is_a_conflict_and_the_genuine_stays_current(store, samples) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18.4: a forged file with the stored tracking id and version does not replace the
+    current revision; both digests are recorded; the genuine file again stays unchanged."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from zonewarden.store.advisory_tables import advisories
+    from zonewarden.store.tables import audit_events
+
+    genuine = json.dumps(samples[0][0]).encode()
+    forged_doc = copy.deepcopy(samples[0][0])
+    forged_doc["document"]["title"] = "forged"
+    forged = json.dumps(forged_doc).encode()
+    assert svc.ingest_bytes(store, [("genuine.json", genuine)]).results[0].outcome == "new"
+    r = svc.ingest_bytes(store, [("forged.json", forged)]).results[0]
+    assert r.outcome == "rejected"
+    assert r.error is not None and "conflicting revision" in r.error and "/document/tracking/version" in r.error
+    assert hashlib.sha256(genuine).hexdigest() in r.error and hashlib.sha256(forged).hexdigest() in r.error
+    with store.read() as conn:
+        rows = conn.execute(select(advisories.c.sha256, advisories.c.current)).all()
+        events = conn.execute(select(audit_events.c.action)).scalars().all()
+    assert rows == [(hashlib.sha256(genuine).hexdigest(), True)]
+    assert "advisory.conflict" in events
+    again = svc.ingest_bytes(store, [("genuine.json", genuine), ("forged.json", forged)]).results
+    assert [x.outcome for x in again] == ["unchanged", "rejected"]

@@ -8,9 +8,9 @@ advisory row, its findings on every site and the audit event land together or no
 Revisions: one row per distinct document (by SHA-256 of its bytes) per tracking id; the row
 with the highest ``/document/tracking/version`` is *current* and is the one matched. A newer
 version supersedes (outcome ``revision``), an older one is kept as history only (``older``),
-the same bytes again change nothing (``unchanged``). The same version with different bytes
-(a publisher correcting a file without bumping the version) replaces the current one and counts
-as a ``revision``.
+the same bytes again change nothing (``unchanged``). The same version with different bytes is
+refused as a conflicting revision (``rejected``; issue 18.4): the stored one stays current and an
+``advisory.conflict`` audit event records both digests.
 
 Findings follow the inventory lazily: each site's content hash is recorded when its findings
 are computed, and every entry point here first rematches sites whose stored content changed
@@ -867,12 +867,13 @@ class _Batch:
 
     def _landed(self, docs: Sequence[_Prepared], done: Sequence[tuple[IngestResult, _Counts]]) -> None:
         """Book a committed write into the batch's state."""
-        for p, (_, counts) in zip(docs, done, strict=True):
+        for p, (result, counts) in zip(docs, done, strict=True):
             self.totals.created += counts.created
             self.totals.updated += counts.updated
             self.totals.reopened += counts.reopened
-            self.digests.add(p.digest)
             self.pending.pop(p.digest, None)
+            if result.outcome != "rejected":  # a conflicting revision is not stored: never "unchanged"
+                self.digests.add(p.digest)
         if any(result.outcome != "older" for result, _ in done):
             # _write recorded every site's match state in the committed transaction.
             self.state_written.update(sm.site_id for sm in self.load()[0])
@@ -888,15 +889,36 @@ class _Batch:
         now, strict = self.now, self.strict
         # The current revision per tracking id: ("db", row id, version) stored before this
         # chunk, or ("chunk", position, version) for a document earlier in this chunk.
-        current: dict[str, tuple[str, int, str]] = {}
+        current: dict[str, tuple[str, int, str, str]] = {}
         for tids in batched(sorted({p.tracking_id for p in docs}), 500):
             for row in conn.execute(_CURRENT_OF, {"tids": tids}):
-                current[row.tracking_id] = ("db", row.id, row.version)
+                current[row.tracking_id] = ("db", row.id, row.version, row.sha256)
         outcomes: list[tuple[Outcome, str | None]] = []
         is_current: list[bool] = []
         superseded: list[int] = []
-        for i, p in enumerate(docs):
+        log = audit.Buffer()
+        conflicts: dict[int, IngestResult] = {}
+        all_docs, docs = docs, []
+        for k, p in enumerate(all_docs):
             cur = current.get(p.tracking_id)
+            if cur is not None and version_key(p.version) == version_key(cur[2]):
+                # The same tracking id and version with other bytes (issue 18.4): a publisher must
+                # bump the version, so this is a forgery or a botched file. Keep the current one,
+                # refuse this one and record both digests.
+                conflicts[k] = _rejected(
+                    p.source,
+                    f"{p.source}: /document/tracking/version: conflicting revision: {p.tracking_id} version "
+                    f"{p.version} is stored already with other content (stored sha256 {cur[3]}, this file "
+                    f"sha256 {p.digest}); the stored one stays current. A corrected advisory needs a new version.",
+                    p.tracking_id, p.version, len(p.read.deviations))
+                log.add(action="advisory.conflict", actor=self.actor, object_type="advisory",
+                        object_id=p.tracking_id, reason=self.reason or f"ingest from {p.source}",
+                        before={"version": cur[2], "sha256": cur[3]},
+                        after={"version": p.version, "sha256": p.digest, "source": _clean(p.source),
+                               "outcome": "conflict"}, at=now)
+                continue
+            i = len(docs)
+            docs.append(p)
             if cur is None:
                 outcome: Outcome = "new"
             elif version_key(p.version) >= version_key(cur[2]):
@@ -910,10 +932,10 @@ class _Batch:
             outcomes.append((outcome, cur[2] if cur is not None else None))
             is_current.append(outcome != "older")
             if outcome != "older":
-                current[p.tracking_id] = ("chunk", i, p.version)
+                current[p.tracking_id] = ("chunk", i, p.version, p.digest)
         if superseded:
             conn.execute(_SUPERSEDE, [{"row_id": r} for r in superseded])
-        inserted = conn.execute(
+        inserted: Any = [] if not docs else conn.execute(
             _INSERT_ADVISORIES,
             [
                 dict(
@@ -935,7 +957,6 @@ class _Batch:
             ],
         )
         row_ids = [r[0] for r in inserted]
-        log = audit.Buffer()
         state_written = set(self.state_written)
         out = []
         for p, row_id, (outcome, before) in zip(docs, row_ids, outcomes, strict=True):
@@ -966,7 +987,8 @@ class _Batch:
             )
             out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
         log.flush(conn)
-        return out
+        stored = iter(out)
+        return [(conflicts[k], _Counts()) if k in conflicts else next(stored) for k in range(len(all_docs))]
 
 
 # Statements built once: constructing SQLAlchemy statements per document costs more than
@@ -974,7 +996,7 @@ class _Batch:
 _BY_DIGEST = select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
     advisories.c.sha256 == bindparam("digest")
 )
-_CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version).where(
+_CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version, advisories.c.sha256).where(
     and_(advisories.c.tracking_id.in_(bindparam("tids", expanding=True)), advisories.c.current.is_(True))
 )
 _DOCUMENT_OF = select(advisories.c.source, advisories.c.document).where(advisories.c.id == bindparam("row_id"))
