@@ -139,3 +139,30 @@ def test_same_version_with_other_content_is_a_conflict_and_the_genuine_stays_cur
     assert "advisory.conflict" in events
     again = svc.ingest_bytes(store, [("genuine.json", genuine), ("forged.json", forged)]).results
     assert [x.outcome for x in again] == ["unchanged", "rejected"]
+
+
+def test_a_folder_of_junk_is_not_stored_and_ingest_exits_2(tmp_path: Path) -> None:
+    """Issue 18.4: JSON that is not a CSAF advisory is refused by pointer; nothing stored is exit 2."""
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.json").write_text('{"document": {"tracking": {"id": "x", "version": "1"}}}')
+    (junk / "b.json").write_text('{"document": {"csaf_version": "2.0", "tracking": {"id": "y", "version": "1"}}}')
+    (junk / "c.json").write_bytes(b"\xff\xfe not json")
+    (tmp_path / "empty").mkdir()
+    env = {"ZONEWARDEN_DB": f"sqlite:///{tmp_path / 'zw.db'}", "ZONEWARDEN_ACTOR": "tester"}
+    result = CliRunner().invoke(cli, ["advisories", "ingest", str(junk), "--format", "json"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    out = json.loads(result.stdout)
+    assert [r["outcome"] for r in out["results"]] == ["rejected"] * 3
+    errors = {Path(r["source"]).name: r["error"] for r in out["results"]}
+    assert "/document/csaf_version" in errors["a.json"]
+    assert "/document/category" in errors["b.json"]
+    listed = CliRunner().invoke(cli, ["advisories", "list", "--format", "json"], env=env)
+    assert json.loads(listed.stdout) == []
+    empty = CliRunner().invoke(cli, ["advisories", "ingest", str(tmp_path / "empty")], env=env)
+    assert empty.exit_code == 2 and "nothing stored" in empty.output

@@ -162,7 +162,14 @@ def _vulnerability(value: Any, path: _Path) -> None:
 def _check(doc: Any) -> None:
     d = _obj(doc, ())
     document = _obj(d.get("document"), ("document",))
-    _text(document, "title", ("document",))
+    # What makes a JSON file a CSAF advisory at all, even in lenient mode: a folder of junk
+    # files with a tracking id is not stored as advisories (issue 18.4).
+    version = document.get("csaf_version")
+    if not isinstance(version, str) or not version.startswith("2."):
+        raise _Bad(("document", "csaf_version"), f"must be \"2.0\" for a CSAF 2.0 document, found {_kind(version)}"
+                   + (f" {version!r}" if isinstance(version, str) else "") + "; this is not a CSAF advisory")
+    _text(document, "category", ("document",), required=True, limit=MAX_ID, nonempty=True)
+    _text(document, "title", ("document",), required=True, nonempty=True)
     if document.get("publisher") is not None:
         _text(_obj(document["publisher"], ("document", "publisher")), "name", ("document", "publisher"))
     if document.get("tracking") is not None:
