@@ -32,7 +32,7 @@ def _support():  # type: ignore[no-untyped-def]
 
 
 S = _support()
-FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=4)
+FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=4, allow_insecure=True)
 WHITE = "/csaf_files/OT/white/"
 
 
@@ -308,7 +308,7 @@ def _cli(*args: str, db: str) -> tuple[int, str, str]:
 
     from zonewarden.cli.main import cli
 
-    result = CliRunner().invoke(cli, ["advisories", "sync", *args, "--db", db], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["advisories", "sync", *args, "--allow-insecure", "--db", db], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -878,6 +878,18 @@ class _Batch:
             # _write recorded every site's match state in the committed transaction.
             self.state_written.update(sm.site_id for sm in self.load()[0])
 
+    @staticmethod
+    def _same_content(conn: Connection, cur: tuple[str, int, str, str], docs: Sequence[_Prepared], p: _Prepared) -> bool:
+        """Whether ``p`` parses to the same JSON as the current revision ``cur`` (other bytes only:
+        whitespace, key order): then it is no conflicting revision."""
+        if cur[0] == "chunk":
+            return bool(docs[cur[1]].read.document == p.read.document)
+        row = conn.execute(_DOCUMENT_OF, {"row_id": cur[1]}).first()
+        try:
+            return row is not None and bool(orjson.loads(row.document) == p.read.document)
+        except orjson.JSONDecodeError:
+            return False
+
     def _write(self, conn: Connection, docs: Sequence[_Prepared]) -> list[tuple[IngestResult, _Counts]]:
         """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here).
 
@@ -901,7 +913,8 @@ class _Batch:
         all_docs, docs = docs, []
         for k, p in enumerate(all_docs):
             cur = current.get(p.tracking_id)
-            if cur is not None and version_key(p.version) == version_key(cur[2]):
+            if cur is not None and version_key(p.version) == version_key(cur[2]) \
+                    and not self._same_content(conn, cur, docs, p):
                 # The same tracking id and version with other bytes (issue 18.4): a publisher must
                 # bump the version, so this is a forgery or a botched file. Keep the current one,
                 # refuse this one and record both digests.
