@@ -356,6 +356,20 @@ def test_sync_command_ingests_reports_and_exits_by_outcome(mirror, tmp_path: Pat
         (failure,) = json.loads(out)["failures"]
         assert failure["stage"] == "signature" and failure["url"].endswith(name)
 
+        # Issue 18.4: with --full every document stored before signatures were checked is checked
+        # now; the ones that fail are demoted (not current, no active findings), with a note.
+        code, out, err = _cli(url, "--key", str(key), "--full", "--format", "json", db=db)
+        assert code == 1
+        failures = json.loads(out)["failures"]
+        assert len(failures) == 30 and all(f["stage"] == "signature" for f in failures)
+        # (the changed one was demoted by the run before, the first to check its signature)
+        assert all("no longer current" in f["reason"] for f in failures if not f["url"].endswith(name))
+        store = open_store(db)
+        try:
+            assert list_advisories(store) == []
+        finally:
+            store.close()
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -1553,3 +1553,33 @@ __all__ = [
     "summary",
     "version_key",
 ]
+
+
+def demote_unverified(store: Store, urls: Sequence[str], *, why: str, actor: str | None = None,
+                      reason: str | None = None) -> list[str]:
+    """Take the current advisories ingested from ``urls`` out of service (issue 18.4): a sync
+    with the publisher's key found their signatures bad, so what was stored before signatures
+    were checked must no longer be current nor drive findings. Their findings are deactivated;
+    each demotion is one audit event naming the digest. Returns the sources demoted."""
+    if not urls:
+        return []
+    demoted: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        rows: list[Any] = []
+        for chunk in batched(sorted(set(urls)), 500):
+            rows += conn.execute(
+                select(advisories.c.id, advisories.c.tracking_id, advisories.c.version, advisories.c.sha256,
+                       advisories.c.source)
+                .where(and_(advisories.c.source.in_(chunk), advisories.c.current.is_(True)))
+            ).all()
+        log = audit.Buffer()
+        for row in rows:
+            conn.execute(update(advisories).where(advisories.c.id == row.id).values(current=False))
+            conn.execute(update(findings).where(findings.c.advisory_row == row.id).values(active=False))
+            log.add(action="advisory.demote", actor=actor, object_type="advisory", object_id=row.tracking_id,
+                    reason=reason or why, before={"version": row.version, "sha256": row.sha256, "current": True},
+                    after={"current": False, "why": why, "source": row.source}, at=now)
+            demoted.append(row.source)
+        log.flush(conn)
+    return demoted
