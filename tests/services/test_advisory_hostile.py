@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.services import advisories as svc
+from zonewarden.services.principal import local_principal
 
 _SAMPLES = (
     "csaf/cisa-ics/csaf_files/OT/white/2019/icsa-19-038-02.json",
@@ -101,7 +102,7 @@ def test_a_batch_with_malformed_documents_stores_the_good_ones(store, samples) -
             _set(d, where[:2], value)
         bad.append((f"bad-{len(bad)}.json", json.dumps(d).encode()))
     items = bad[:3] + [(f"good-{i}.json", json.dumps(d).encode()) for i, d in enumerate(good)] + bad[3:]
-    report = svc.ingest_bytes(store, items)
+    report = svc.ingest_bytes(store, items, principal=local_principal())
     by_source = {r.source: r for r in report.results}
     for source, _ in bad:
         r = by_source[source]
@@ -127,8 +128,8 @@ def test_same_version_with_other_content_is_a_conflict_and_the_genuine_stays_cur
     forged_doc = copy.deepcopy(samples[0][0])
     forged_doc["document"]["title"] = "forged"
     forged = json.dumps(forged_doc).encode()
-    assert svc.ingest_bytes(store, [("genuine.json", genuine)]).results[0].outcome == "new"
-    r = svc.ingest_bytes(store, [("forged.json", forged)]).results[0]
+    assert svc.ingest_bytes(store, [("genuine.json", genuine)], principal=local_principal()).results[0].outcome == "new"
+    r = svc.ingest_bytes(store, [("forged.json", forged)], principal=local_principal()).results[0]
     assert r.outcome == "rejected"
     assert r.error is not None and "conflicting revision" in r.error and "/document/tracking/version" in r.error
     assert hashlib.sha256(genuine).hexdigest() in r.error and hashlib.sha256(forged).hexdigest() in r.error
@@ -137,7 +138,7 @@ def test_same_version_with_other_content_is_a_conflict_and_the_genuine_stays_cur
         events = conn.execute(select(audit_events.c.action)).scalars().all()
     assert rows == [(hashlib.sha256(genuine).hexdigest(), True)]
     assert "advisory.conflict" in events
-    again = svc.ingest_bytes(store, [("genuine.json", genuine), ("forged.json", forged)]).results
+    again = svc.ingest_bytes(store, [("genuine.json", genuine), ("forged.json", forged)], principal=local_principal()).results
     assert [x.outcome for x in again] == ["unchanged", "rejected"]
 
 

@@ -40,6 +40,7 @@ from zonewarden.io.csaf.sync import (
     origin_of,
 )
 from zonewarden.services import audit
+from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 from zonewarden.store.sync_tables import csaf_sync_files, csaf_sync_sources
 
@@ -59,7 +60,7 @@ class IngestFn(Protocol):
         items: Iterable[tuple[str, bytes]],
         *,
         strict: bool = False,
-        actor: str | None = None,
+        principal: Principal,
         reason: str | None = None,
         progress: Any = None,
     ) -> Any: ...
@@ -219,7 +220,7 @@ def sync(
     strict: bool = False,
     full: bool = False,
     options: SyncOptions = DEFAULT_OPTIONS,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
     client: httpx.Client | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -234,12 +235,15 @@ def sync(
     ``progress(stage, done, total)`` is called as documents are processed.
     Raises ``InputError`` when ``url`` is not a provider listing (exit code 2).
     """
+    from zonewarden.services import identity
+
+    identity.authorize(store, principal, "advisory.ingest")
     ingest = ingest or _default_ingest()
     verifier = SignatureVerifier(key) if key is not None else None
     try:
         with Fetcher({origin_of(url)}, options, client=client) as fetcher:
             found = discover(url, fetcher, options)
-            return _run(store, url, found, fetcher, ingest, verifier, strict, full, options, actor,
+            return _run(store, url, found, fetcher, ingest, verifier, strict, full, options, principal,
                         reason or f"advisories sync from {url}", progress)
     finally:
         if verifier is not None:
@@ -256,7 +260,7 @@ def _run(
     strict: bool,
     full: bool,
     options: SyncOptions,
-    actor: str | None,
+    principal: Principal,
     reason: str,
     progress: Callable[[str, int, int], None] | None,
 ) -> SyncReport:
@@ -291,16 +295,16 @@ def _run(
         batch.append(got)
         batch_bytes += len(got.content)
         if len(batch) >= INGEST_BATCH or batch_bytes >= INGEST_BATCH_BYTES:
-            results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
+            results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
             batch, batch_bytes = [], 0
-    results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
+    results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
     if verifier is not None:
         # Stored before signatures were checked, now failing the check: no longer current (18.4).
         from zonewarden.services.advisories import demote_unverified
 
         bad = [u for u, r in results.items() if r.action == "failed" and r.stage == "signature"]
         for u in demote_unverified(store, bad, why="its OpenPGP signature failed the check with --key",
-                                   actor=actor, reason=reason):
+                                   principal=principal, reason=reason):
             if u in results:
                 r = results[u]
                 results[u] = dataclasses.replace(
@@ -333,7 +337,8 @@ def _run(
             )
         )
         # One audit event per run; each advisory's own revision is audited by ingest.
-        audit.append(conn, action=ACTION, actor=actor, object_type="csaf-source", object_id=url[:200],
+        audit.append(conn, action=ACTION, **principal.audit_fields, object_type="csaf-source",
+                     object_id=url[:200],
                      after=report.counts())
     return report
 
@@ -344,7 +349,7 @@ def _ingest_batch(
     batch: list[Downloaded],
     ingest: IngestFn,
     strict: bool,
-    actor: str | None,
+    principal: Principal,
     reason: str,
     ingested: Counter[str],
 ) -> dict[str, FileResult]:
@@ -358,7 +363,7 @@ def _ingest_batch(
     if not batch:
         return {}
     try:
-        rep = ingest(store, [(d.doc.url, d.content) for d in batch], strict=strict, actor=actor, reason=reason)
+        rep = ingest(store, [(d.doc.url, d.content) for d in batch], strict=strict, principal=principal, reason=reason)
         results = list(getattr(rep, "results", []) or [])
         if [str(r.source) for r in results] != [d.doc.url for d in batch]:
             raise RuntimeError(f"ingest returned {len(results)} results for {len(batch)} documents")
@@ -369,7 +374,7 @@ def _ingest_batch(
             # Find the document that breaks ingest: the others go through one by one.
             out: dict[str, FileResult] = {}
             for d in batch:
-                out.update(_ingest_batch(store, source_id, [d], ingest, strict, actor, reason, ingested))
+                out.update(_ingest_batch(store, source_id, [d], ingest, strict, principal, reason, ingested))
             return out
         url = batch[0].doc.url
         return {url: FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")}

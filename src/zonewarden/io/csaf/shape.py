@@ -148,7 +148,7 @@ def _vulnerability(value: Any, path: _Path) -> None:
                 _text(c, "version", (*here, key), limit=MAX_ID)
     for _, rem, here in _items(v, "remediations", path):
         r = _obj(rem, here)
-        _text(r, "category", here, limit=MAX_ID)
+        _text(r, "category", here, required=True, limit=MAX_ID, nonempty=True)
         _text(r, "details", here)
         _text(r, "url", here, limit=MAX_TEXT)
         _ids(r, "product_ids", here)
