@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from zonewarden.errors import InputError
@@ -41,7 +42,7 @@ def _support():  # type: ignore[no-untyped-def]
 
 
 S = _support()
-FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=1)
+FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=1, allow_insecure=True)
 WHITE = "/csaf_files/OT/white/"
 
 
@@ -71,7 +72,10 @@ def test_listed_paths_resolve_against_the_folder(base: str, path: str, expected:
 
 
 @pytest.mark.parametrize("path", ["../secret.json", "2023/../../x.json", "/etc/x.json",
-                                  "https://evil.example/a.json", "2023/a.txt", "2023/./a.json"])
+                                  "https://evil.example/a.json", "2023/a.txt", "2023/./a.json",
+                                  # percent-encoded (issue 18.4): the server decodes them into ..
+                                  "%2e%2e/secret.json", "2023/%2E%2E/%2e%2e/x.json", "2023%2f..%2f..%2fx.json",
+                                  "%252e%252e/x.json", "2023/..%5c..%5cx.json", "%2fetc/x.json"])
 def test_listed_paths_that_leave_the_folder_or_are_not_json_are_refused(path: str) -> None:
     assert resolve_listed_path("https://p.example/csaf/white/", path) is None
 
@@ -208,12 +212,12 @@ def test_transient_server_errors_are_retried_with_backoff(mirror) -> None:  # ty
     with S.serve(mirror.root) as (base, faults):
         path = WHITE + mirror.files[0]
         faults.flaky[path] = 2
-        with Fetcher({origin_of(base)}, SyncOptions(retries=2, backoff=0.5), sleep=slept.append) as f:
+        with Fetcher({origin_of(base)}, SyncOptions(retries=2, backoff=0.5, allow_insecure=True), sleep=slept.append) as f:
             got = f.get(base + path, max_bytes=10**8)
         assert got.status == 200 and got.content == (mirror.folder / mirror.files[0]).read_bytes()
         assert slept == [0.5, 1.0]
         faults.flaky[path] = 5
-        with Fetcher({origin_of(base)}, SyncOptions(retries=2, backoff=0), sleep=slept.append) as f, \
+        with Fetcher({origin_of(base)}, SyncOptions(retries=2, backoff=0, allow_insecure=True), sleep=slept.append) as f, \
                 pytest.raises(FetchError, match=r"HTTP 503 \(gave up after 3 attempts\)"):
             f.get(base + path, max_bytes=10**8)
 
@@ -366,3 +370,33 @@ def test_hash_files_in_the_usual_tool_formats(text: str) -> None:
 def test_hash_files_that_hold_no_digest_are_refused(text: str) -> None:
     with pytest.raises(FetchError, match="expected 128 hex digits"):
         published_digest(text.encode(), "sha512", "x.sha512")
+
+
+def test_plain_http_needs_allow_insecure() -> None:
+    """Issue 18.4: no request to an http:// provider unless asked for explicitly."""
+    from zonewarden.io.csaf.sync import FetchError
+
+    with Fetcher({origin_of("http://127.0.0.1:9/")}, SyncOptions(retries=0)) as f, \
+            pytest.raises(FetchError, match="--allow-insecure"):
+        f.get("http://127.0.0.1:9/csaf/index.txt", max_bytes=100)
+
+
+def test_a_sync_has_an_overall_deadline() -> None:
+    """Issue 18.4: past --deadline no further request starts (not only a per-read timeout)."""
+    from zonewarden.io.csaf.sync import FetchError
+
+    calls: list[str] = []
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        calls.append(str(request.url))
+        return httpx.Response(503)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    options = SyncOptions(retries=10, backoff=0, deadline=1)
+    clock = [0.0]
+    with Fetcher({origin_of("https://p.example/")}, options, client=client,
+                 sleep=lambda s: clock.__setitem__(0, clock[0] + s)) as f:
+        f._ends = 0.0  # the deadline has passed  # noqa: SLF001
+        with pytest.raises(FetchError, match="deadline"):
+            f.get("https://p.example/csaf/index.txt", max_bytes=100)
+    assert calls == []

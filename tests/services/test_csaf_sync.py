@@ -33,7 +33,7 @@ def _support():  # type: ignore[no-untyped-def]
 
 
 S = _support()
-FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=4)
+FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=4, allow_insecure=True)
 WHITE = "/csaf_files/OT/white/"
 
 
@@ -309,7 +309,7 @@ def _cli(*args: str, db: str) -> tuple[int, str, str]:
 
     from zonewarden.cli.main import cli
 
-    result = CliRunner().invoke(cli, ["advisories", "sync", *args, "--db", db], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["advisories", "sync", *args, "--allow-insecure", "--db", db], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -356,6 +356,20 @@ def test_sync_command_ingests_reports_and_exits_by_outcome(mirror, tmp_path: Pat
         assert code == 1 and "signatures not checked" not in err
         (failure,) = json.loads(out)["failures"]
         assert failure["stage"] == "signature" and failure["url"].endswith(name)
+
+        # Issue 18.4: with --full every document stored before signatures were checked is checked
+        # now; the ones that fail are demoted (not current, no active findings), with a note.
+        code, out, err = _cli(url, "--key", str(key), "--full", "--format", "json", db=db)
+        assert code == 1
+        failures = json.loads(out)["failures"]
+        assert len(failures) == 30 and all(f["stage"] == "signature" for f in failures)
+        # (the changed one was demoted by the run before, the first to check its signature)
+        assert all("no longer current" in f["reason"] for f in failures if not f["url"].endswith(name))
+        store = open_store(db)
+        try:
+            assert list_advisories(store) == []
+        finally:
+            store.close()
 
 
 @pytest.mark.parametrize(

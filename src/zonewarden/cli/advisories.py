@@ -77,7 +77,8 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
     goes on. A newer tracking.version supersedes the stored one; the same file again changes
     nothing. New and revised advisories are matched against every site at once.
 
-    Exit code 2 when a document was rejected in --strict mode.
+    Exit code 2 when a document was rejected in --strict mode, and when nothing given was
+    stored (no document found, or every one rejected).
 
     \b
     Example:
@@ -128,6 +129,12 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
         note(f"findings: {report.findings_created} new, {report.findings_updated} updated, "
              f"{report.reopened} triage decision(s) reopened")
     if strict and report.rejected:
+        sys.exit(EXIT_INPUT)
+    if not report.results or len(report.rejected) == len(report.results):
+        # Nothing it was given is stored (issue 18.4): a wrong folder or a folder of junk is an
+        # error, not a quiet success.
+        note("nothing stored: no CSAF document found in " + ", ".join(safe_text(p) for p in paths)
+             if not report.results else "nothing stored: every document was rejected (see above)")
         sys.exit(EXIT_INPUT)
 
 

@@ -48,12 +48,17 @@ report; they are retried on the next run), 2 bad URL or options, 3 database prob
               help="Parallel downloads.")
 @click.option("--proxy", default=None, metavar="URL",
               help="HTTP(S) proxy to go through (proxy environment variables are not used).")
+@click.option("--deadline", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Overall time limit for the whole sync (every request together); what is left is fetched next run.")
+@click.option("--allow-insecure", is_flag=True,
+              help="Allow a plain http:// provider (no TLS: anyone on the path can forge advisories).")
 @click.option("--why", "reason", default=None, help="Reason recorded with the ingested revisions.")
 @format_option("table", "json")
 @db_option
 @handle_errors
 def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout: float, retries: int, max_mib: int,
-             jobs: int, proxy: str | None, reason: str | None, fmt: str, db_url: str | None) -> None:
+             jobs: int, proxy: str | None, deadline: float | None, allow_insecure: bool, reason: str | None, fmt: str,
+             db_url: str | None) -> None:
     """Download what changed at a CSAF provider since the last sync, verify it, ingest it.
 
     URL is a provider's provider-metadata.json, a ROLIE feed, or a folder with
@@ -75,7 +80,7 @@ def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout:
         except OSError as exc:
             raise InputError(f"--key {key_file}: cannot read: {exc.strerror}") from None
     options = SyncOptions(timeout=timeout, retries=retries, max_document_bytes=max_mib * 1024 * 1024,
-                          workers=jobs, proxy=proxy)
+                          workers=jobs, proxy=proxy, deadline=deadline, allow_insecure=allow_insecure)
     store = open_store_for(db_url)
     try:
         with _progress() as progress:

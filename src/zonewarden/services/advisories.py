@@ -8,9 +8,9 @@ advisory row, its findings on every site and the audit event land together or no
 Revisions: one row per distinct document (by SHA-256 of its bytes) per tracking id; the row
 with the highest ``/document/tracking/version`` is *current* and is the one matched. A newer
 version supersedes (outcome ``revision``), an older one is kept as history only (``older``),
-the same bytes again change nothing (``unchanged``). The same version with different bytes
-(a publisher correcting a file without bumping the version) replaces the current one and counts
-as a ``revision``.
+the same bytes again change nothing (``unchanged``). The same version with different bytes is
+refused as a conflicting revision (``rejected``; issue 18.4): the stored one stays current and an
+``advisory.conflict`` audit event records both digests.
 
 Findings follow the inventory lazily: each site's content hash is recorded when its findings
 are computed, and every entry point here first rematches sites whose stored content changed
@@ -46,6 +46,7 @@ from zonewarden.engines.matching import InventoryIndex, match_advisory
 from zonewarden.engines.products import flatten_advisory
 from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem, ZonewardenError
 from zonewarden.io.csaf import read_csaf
+from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
 from zonewarden.services import access, audit, identity, signatures
 from zonewarden.services.principal import SYSTEM, Principal
@@ -836,10 +837,20 @@ class _Batch:
                 source, f"{source}: /document/tracking/id: tracking id or version is implausibly long "
                 f"({len(tracking_id)} / {len(version)} characters; limits 200 / 100)", None, None, len(read.deviations),
             )
+        # Wrong types the lenient reader lets through are refused here, by JSON pointer, before
+        # flattening can trip over them (issue 18.3): one bad document never stops a batch.
+        shape = shape_problem(read.document)
+        if shape is not None:
+            return _rejected(source, f"{source}: {shape[0]}: {shape[1]}", tracking_id, version, len(read.deviations))
         try:
             flat = flatten_advisory(read.document, source=source, strict=strict)
         except InputError as exc:
             return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+            # A shape the check above does not know yet: still this document's fault, not the batch's.
+            return _rejected(source, f"{source}: /: the advisory's products cannot be read "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                             tracking_id, version, len(read.deviations))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
@@ -881,15 +892,28 @@ class _Batch:
 
     def _landed(self, docs: Sequence[_Prepared], done: Sequence[tuple[IngestResult, _Counts]]) -> None:
         """Book a committed write into the batch's state."""
-        for p, (_, counts) in zip(docs, done, strict=True):
+        for p, (result, counts) in zip(docs, done, strict=True):
             self.totals.created += counts.created
             self.totals.updated += counts.updated
             self.totals.reopened += counts.reopened
-            self.digests.add(p.digest)
             self.pending.pop(p.digest, None)
+            if result.outcome != "rejected":  # a conflicting revision is not stored: never "unchanged"
+                self.digests.add(p.digest)
         if any(result.outcome != "older" for result, _ in done):
             # _write recorded every site's match state in the committed transaction.
             self.state_written.update(sm.site_id for sm in self.load()[0])
+
+    @staticmethod
+    def _same_content(conn: Connection, cur: tuple[str, int, str, str], docs: Sequence[_Prepared], p: _Prepared) -> bool:
+        """Whether ``p`` parses to the same JSON as the current revision ``cur`` (other bytes only:
+        whitespace, key order): then it is no conflicting revision."""
+        if cur[0] == "chunk":
+            return bool(docs[cur[1]].read.document == p.read.document)
+        row = conn.execute(_DOCUMENT_OF, {"row_id": cur[1]}).first()
+        try:
+            return row is not None and bool(orjson.loads(row.document) == p.read.document)
+        except orjson.JSONDecodeError:
+            return False
 
     def _write(self, conn: Connection, docs: Sequence[_Prepared]) -> list[tuple[IngestResult, _Counts]]:
         """Insert ``docs`` in order inside ``conn``'s transaction (nothing is committed here).
@@ -902,15 +926,37 @@ class _Batch:
         now, strict = self.now, self.strict
         # The current revision per tracking id: ("db", row id, version) stored before this
         # chunk, or ("chunk", position, version) for a document earlier in this chunk.
-        current: dict[str, tuple[str, int, str]] = {}
+        current: dict[str, tuple[str, int, str, str]] = {}
         for tids in batched(sorted({p.tracking_id for p in docs}), 500):
             for row in conn.execute(_CURRENT_OF, {"tids": tids}):
-                current[row.tracking_id] = ("db", row.id, row.version)
+                current[row.tracking_id] = ("db", row.id, row.version, row.sha256)
         outcomes: list[tuple[Outcome, str | None]] = []
         is_current: list[bool] = []
         superseded: list[int] = []
-        for i, p in enumerate(docs):
+        log = audit.Buffer()
+        conflicts: dict[int, IngestResult] = {}
+        all_docs, docs = docs, []
+        for k, p in enumerate(all_docs):
             cur = current.get(p.tracking_id)
+            if cur is not None and version_key(p.version) == version_key(cur[2]) \
+                    and not self._same_content(conn, cur, docs, p):
+                # The same tracking id and version with other bytes (issue 18.4): a publisher must
+                # bump the version, so this is a forgery or a botched file. Keep the current one,
+                # refuse this one and record both digests.
+                conflicts[k] = _rejected(
+                    p.source,
+                    f"{p.source}: /document/tracking/version: conflicting revision: {p.tracking_id} version "
+                    f"{p.version} is stored already with other content (stored sha256 {cur[3]}, this file "
+                    f"sha256 {p.digest}); the stored one stays current. A corrected advisory needs a new version.",
+                    p.tracking_id, p.version, len(p.read.deviations))
+                log.add(action="advisory.conflict", **self.principal.audit_fields, object_type="advisory",
+                        object_id=p.tracking_id, reason=self.reason or f"ingest from {p.source}",
+                        before={"version": cur[2], "sha256": cur[3]},
+                        after={"version": p.version, "sha256": p.digest, "source": _clean(p.source),
+                               "outcome": "conflict"}, at=now)
+                continue
+            i = len(docs)
+            docs.append(p)
             if cur is None:
                 outcome: Outcome = "new"
             elif version_key(p.version) >= version_key(cur[2]):
@@ -924,10 +970,10 @@ class _Batch:
             outcomes.append((outcome, cur[2] if cur is not None else None))
             is_current.append(outcome != "older")
             if outcome != "older":
-                current[p.tracking_id] = ("chunk", i, p.version)
+                current[p.tracking_id] = ("chunk", i, p.version, p.digest)
         if superseded:
             conn.execute(_SUPERSEDE, [{"row_id": r} for r in superseded])
-        inserted = conn.execute(
+        inserted: Any = [] if not docs else conn.execute(
             _INSERT_ADVISORIES,
             [
                 dict(
@@ -949,7 +995,6 @@ class _Batch:
             ],
         )
         row_ids = [r[0] for r in inserted]
-        log = audit.Buffer()
         state_written = set(self.state_written)
         out = []
         for p, row_id, (outcome, before) in zip(docs, row_ids, outcomes, strict=True):
@@ -980,7 +1025,8 @@ class _Batch:
             )
             out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
         log.flush(conn)
-        return out
+        stored = iter(out)
+        return [(conflicts[k], _Counts()) if k in conflicts else next(stored) for k in range(len(all_docs))]
 
 
 # Statements built once: constructing SQLAlchemy statements per document costs more than
@@ -988,7 +1034,7 @@ class _Batch:
 _BY_DIGEST = select(advisories.c.tracking_id, advisories.c.version, advisories.c.deviations).where(
     advisories.c.sha256 == bindparam("digest")
 )
-_CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version).where(
+_CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.version, advisories.c.sha256).where(
     and_(advisories.c.tracking_id.in_(bindparam("tids", expanding=True)), advisories.c.current.is_(True))
 )
 _DOCUMENT_OF = select(advisories.c.source, advisories.c.document).where(advisories.c.id == bindparam("row_id"))
@@ -1576,3 +1622,33 @@ __all__ = [
     "summary",
     "version_key",
 ]
+
+
+def demote_unverified(store: Store, urls: Sequence[str], *, why: str, principal: Principal,
+                      reason: str | None = None) -> list[str]:
+    """Take the current advisories ingested from ``urls`` out of service (issue 18.4): a sync
+    with the publisher's key found their signatures bad, so what was stored before signatures
+    were checked must no longer be current nor drive findings. Their findings are deactivated;
+    each demotion is one audit event naming the digest. Returns the sources demoted."""
+    if not urls:
+        return []
+    demoted: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        rows: list[Any] = []
+        for chunk in batched(sorted(set(urls)), 500):
+            rows += conn.execute(
+                select(advisories.c.id, advisories.c.tracking_id, advisories.c.version, advisories.c.sha256,
+                       advisories.c.source)
+                .where(and_(advisories.c.source.in_(chunk), advisories.c.current.is_(True)))
+            ).all()
+        log = audit.Buffer()
+        for row in rows:
+            conn.execute(update(advisories).where(advisories.c.id == row.id).values(current=False))
+            conn.execute(update(findings).where(findings.c.advisory_row == row.id).values(active=False))
+            log.add(action="advisory.demote", **principal.audit_fields, object_type="advisory", object_id=row.tracking_id,
+                    reason=reason or why, before={"version": row.version, "sha256": row.sha256, "current": True},
+                    after={"current": False, "why": why, "source": row.source}, at=now)
+            demoted.append(row.source)
+        log.flush(conn)
+    return demoted

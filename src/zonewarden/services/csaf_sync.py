@@ -13,6 +13,7 @@ again and ingest reports it ``unchanged``: ingest is idempotent, so no state is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -297,6 +298,17 @@ def _run(
             results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
             batch, batch_bytes = [], 0
     results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
+    if verifier is not None:
+        # Stored before signatures were checked, now failing the check: no longer current (18.4).
+        from zonewarden.services.advisories import demote_unverified
+
+        bad = [u for u, r in results.items() if r.action == "failed" and r.stage == "signature"]
+        for u in demote_unverified(store, bad, why="its OpenPGP signature failed the check with --key",
+                                   principal=principal, reason=reason):
+            if u in results:
+                r = results[u]
+                results[u] = dataclasses.replace(
+                    r, reason=f"{r.reason}; the revision stored earlier from it is no longer current")
 
     files = tuple(sorted(results.values(), key=lambda r: r.url))
     failed = tuple(sorted([r for r in files if r.action == "failed"] + listing_failures, key=lambda r: r.url))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -68,6 +68,11 @@ class SyncOptions:
     proxy: str | None = None
     """An HTTP(S) proxy URL. Proxy environment variables are ignored on purpose: the user
     names the one host to talk to, and a stray variable must not reroute that."""
+    allow_insecure: bool = False
+    """Fetch from plain ``http://`` origins. Off by default: without TLS anyone on the path can
+    serve forged advisories and hash files (issue 18.4); ``--allow-insecure`` turns it on."""
+    deadline: float | None = None
+    """Seconds for the whole sync (every request together), not only each read; ``None``: none."""
 
 
 DEFAULT_OPTIONS = SyncOptions()
@@ -179,6 +184,7 @@ class Fetcher:
             proxy=options.proxy,
         )
         self._sleep = sleep
+        self._ends = None if options.deadline is None else time.monotonic() + options.deadline
 
     def close(self) -> None:
         if self._own_client:
@@ -194,6 +200,9 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise FetchError(url, f"scheme {parts.scheme or '(none)'!r} is not fetched; only http(s)")
+        if parts.scheme == "http" and not self.options.allow_insecure:
+            raise FetchError(url, "plain http:// is not fetched: anyone on the path could serve forged advisories; "
+                                  "use the provider's https:// URL, or --allow-insecure if you trust the network")
         if origin_of(url) not in self.allowed:
             allowed = ", ".join(sorted(f"{s}://{h}:{p}" for s, h, p in self.allowed))
             raise FetchError(
@@ -217,6 +226,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         attempt = 0
         while True:
+            self._check_deadline(url)
             try:
                 return self._get_following(url, headers, max_bytes)
             except _Retryable as exc:
@@ -226,6 +236,11 @@ class Fetcher:
                 delay = exc.retry_after if exc.retry_after is not None else self.options.backoff * (2**attempt)
                 self._sleep(min(delay, 30.0))
                 attempt += 1
+
+    def _check_deadline(self, url: str) -> None:
+        if self._ends is not None and time.monotonic() >= self._ends:
+            raise FetchError(url, f"the sync's overall deadline of {self.options.deadline:g} s has passed "
+                                  "(--deadline); run it again to continue", transient=True)
 
     def _get_following(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
         current = url
@@ -253,6 +268,7 @@ class Fetcher:
                         raise FetchError(current, f"{int(declared):,} bytes exceeds the limit of {max_bytes:,}")
                     buf = bytearray()
                     for chunk in resp.iter_bytes():
+                        self._check_deadline(current)  # a server dripping bytes is bounded too
                         buf += chunk
                         if len(buf) > max_bytes:
                             raise FetchError(current, f"more than {max_bytes:,} bytes; exceeds the limit")
@@ -499,6 +515,19 @@ def resolve_listed_path(base: str, path: str) -> str | None:
     climb out of the folder, absolute URLs and non-JSON files are refused (``None``).
     """
     if "://" in path or path.startswith("/") or not path.endswith(".json"):
+        return None
+    # Decoded as the server will (repeatedly: %252e%252e is %2e%2e is ..), so a percent-encoded
+    # ``..``, slash or backslash cannot climb out of the listed folder (issue 18.4).
+    decoded, previous = path, None
+    for _ in range(5):
+        if decoded == previous:
+            break
+        previous, decoded = decoded, unquote(decoded)
+    if decoded != previous or "\\" in decoded or "\x00" in decoded or "?" in path or "#" in path:
+        return None
+    if "://" in decoded or decoded.startswith("/"):
+        return None
+    if ".." in decoded.split("/") or "." in decoded.split("/"):
         return None
     segments = path.split("/")
     if ".." in segments or "." in segments:
