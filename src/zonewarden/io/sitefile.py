@@ -275,25 +275,21 @@ def write_site(doc: SiteDocument, directory: Path, evidence: dict[str, bytes] | 
     """Write ``doc`` as a section directory, with its evidence files at their recorded paths.
     Files are written next to their final name and renamed into place, so an interrupted export
     never leaves a half-written file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    from zonewarden.io.atomic import write_atomic
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     if evidence:
         from zonewarden.io.evidence_files import resolve_evidence_path
 
         for rel, data in sorted(evidence.items()):
             target = resolve_evidence_path(directory, rel)  # confined, as on import
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-            written.append(target)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            written.append(write_atomic(target, data))
     files = split_for_export(doc)
     for name, content in files.items():
         target = directory / name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(yamlio.dumps(content), encoding="utf-8")
-        tmp.replace(target)
-        written.append(target)
+        written.append(write_atomic(target, yamlio.dumps(content).encode("utf-8")))
     # A section that became empty since the last export must not linger in the directory.
     for stale in _yaml_files(directory):
         if stale.name not in files and stale.stem in SiteDocument.model_fields:
