@@ -196,6 +196,17 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ TAB or CR (a formula such as
+    ``=HYPERLINK(...)`` or ``@SUM(...)``) gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, title: str | None = None) -> None:
     """Rows as a table (stdout), JSON or CSV. Data goes to stdout, never messages."""
     if fmt == "json":
@@ -206,7 +217,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, 
         writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: _plain(row.get(c)) for c in columns})
+            writer.writerow({c: csv_safe(_plain(row.get(c))) for c in columns})
         sys.stdout.write(buf.getvalue())
         return
     if len(rows) > RICH_TABLE_ROWS:

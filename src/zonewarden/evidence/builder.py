@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from zonewarden.evidence.redaction import (
 )
 from zonewarden.evidence.sections import SectionData, sections_for
 from zonewarden.evidence.text import UserText, strip_marks
+from zonewarden.io.atomic import OWNER_ONLY, write_atomic
 
 FORMATS = ("html", "pdf", "json")
 
@@ -165,23 +164,12 @@ def render_package(package: Package, formats: Iterable[str],
     return files
 
 
-def write_package(files: dict[str, bytes], directory: Path) -> list[Path]:
-    """Write ``files`` into ``directory`` (created if needed), each atomically."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in sorted(files.items()):
-        target = directory / name
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a package is meant to be handed over
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(target)
-    return written
+def write_package(files: dict[str, bytes], directory: Path, *, mode: int = OWNER_ONLY) -> list[Path]:
+    """Write ``files`` into ``directory`` (created owner-only if needed), each atomically through
+    ``write_atomic``: readable by the owner only unless ``mode`` says otherwise (a package names
+    assets, notes and locations), and never through a planted symlink."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return [write_atomic(directory / name, data, mode=mode) for name, data in sorted(files.items())]
 
 
 __all__ = ["FORMATS", "Package", "build_package", "render_package", "write_package"]

@@ -284,7 +284,9 @@ def write_site(
     its export ``stamp`` (:data:`STAMP_FILE_NAME`; without one, a stamp left by an earlier export
     is removed, since it would describe other content). Files are written next to their final
     name and renamed into place, so an interrupted export never leaves a half-written file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    from zonewarden.io.atomic import write_atomic
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     if stamp is not None:
         written.append(write_stamp(directory, stamp))
@@ -295,18 +297,12 @@ def write_site(
 
         for rel, data in sorted(evidence.items()):
             target = resolve_evidence_path(directory, rel)  # confined, as on import
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-            written.append(target)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            written.append(write_atomic(target, data))
     files = split_for_export(doc)
     for name, content in files.items():
         target = directory / name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(yamlio.dumps(content), encoding="utf-8")
-        tmp.replace(target)
-        written.append(target)
+        written.append(write_atomic(target, yamlio.dumps(content).encode("utf-8")))
     # A section that became empty since the last export must not linger in the directory.
     for stale in _yaml_files(directory):
         if stale.name not in files and stale.stem in SiteDocument.model_fields:
@@ -318,11 +314,10 @@ def write_site(
 
 def write_stamp(directory: Path, stamp: Mapping[str, Any]) -> Path:
     """Write the export stamp of a site folder (sorted keys, one line: identical for identical content)."""
-    target = directory / STAMP_FILE_NAME
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(stamp, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-    tmp.replace(target)
-    return target
+    from zonewarden.io.atomic import write_atomic
+
+    data = json.dumps(stamp, sort_keys=True, separators=(",", ":")) + "\n"
+    return write_atomic(directory / STAMP_FILE_NAME, data.encode("utf-8"))
 
 
 def read_stamp(site_path: Path, site_id: str) -> dict[str, Any] | None:
