@@ -12,12 +12,11 @@ Each area has its module (one job per module):
 - :mod:`.gap`: the IEC 62443-3-3 gap, its explanation, the ISO/IEC 27001 Annex A view;
 - :mod:`.risk`: ``slt`` (and its history), ``risks``, ``risk-method``, ``due``;
 - :mod:`.changes`: ``diff`` of two versions of a site;
-- :mod:`.patching`: ``patch plan`` and ``patch status``;
-- :mod:`.report`: the evidence package of ``report``.
+- :mod:`.patching`: ``patch status`` (``patch plan`` still builds its plan in the CLI);
 
 Every stored-site query takes the store, a required ``principal`` keyword and the site id (or
 ``None``: the only site the principal can see), and authorizes the read operation first
-(``site.read``; ``report.auditor`` / ``report.customer`` for a package): a denial is recorded
+(``site.read``): a denial is recorded
 and raised before anything is loaded. Each also has an ``*_of(doc, ...)`` twin working on a
 document already in hand (``--file``: a site file checked in CI without a database), so both
 paths give the same result from the same code. Queries never write.
