@@ -13,10 +13,11 @@ Each area has its module (one job per module):
 - :mod:`.risk`: ``slt`` (and its history), ``risks``, ``risk-method``, ``due``;
 - :mod:`.changes`: ``diff`` of two versions of a site;
 - :mod:`.patching`: ``patch status`` (``patch plan`` still builds its plan in the CLI);
+- :mod:`.report`: the evidence package of ``report`` (files in memory; the CLI writes them).
 
 Every stored-site query takes the store, a required ``principal`` keyword and the site id (or
 ``None``: the only site the principal can see), and authorizes the read operation first
-(``site.read``): a denial is recorded
+(``site.read``; ``report.auditor`` / ``report.customer`` for a package): a denial is recorded
 and raised before anything is loaded. Each also has an ``*_of(doc, ...)`` twin working on a
 document already in hand (``--file``: a site file checked in CI without a database), so both
 paths give the same result from the same code. Queries never write.
