@@ -11,6 +11,7 @@ from zonewarden import __version__
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
     as_of_option,
+    caller,
     db_option,
     emit_json,
     emit_rows,
@@ -18,7 +19,6 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
-    parse_as_of,
     site_option,
 )
 from zonewarden.domain.site import SiteDocument
@@ -97,36 +97,24 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
       zonewarden check --file examples/pharma-plant --format sarif > zonewarden.sarif
       zonewarden check --file plant.yaml --fail-on critical   # gate a change in CI
     """
-    from zonewarden.engines.segmentation import Severity, run_check
+    from zonewarden.engines.segmentation import Severity
+    from zonewarden.services.queries import architecture
 
     if file is not None:
-        doc, path, assets, asset_ids = read_site_file(file), file, None, None
+        result = architecture.check_of(read_site_file(file), as_of=as_of)
     else:
-        from zonewarden.cli.identity import current_principal
-        from zonewarden.services import sites
-
-        store = open_store_for(db_url)
-        # Only the assets the rules look at, as a projection: no 100k model validations.
-        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id, current_principal(store)))
-        doc, assets, asset_ids, path = stored.doc, stored.assets, stored.asset_ids, None
-    today = parse_as_of(as_of, doc.site.timezone)
-    report = run_check(doc, today=today, assets=assets, asset_ids=asset_ids)
+        store, principal = caller(db_url)
+        result = architecture.check(store, principal=principal, site_id=site_id, as_of=as_of)
+    report = result.report
     if fmt == "json":
-        emit_json({"site": doc.site.id, "as_of": today.isoformat(), **report.to_dict()})
+        emit_json(result.as_dict())
     elif fmt == "sarif":
         from zonewarden.io.sarif import site_locations, to_sarif
 
-        locations = site_locations(path) if path is not None else None
-        emit_json(to_sarif(report, site_file=str(path) if path else None, tool_version=__version__, locations=locations))
+        locations = site_locations(file) if file is not None else None
+        emit_json(to_sarif(report, site_file=str(file) if file else None, tool_version=__version__, locations=locations))
     else:
-        # The fix text is in the JSON and SARIF; the table shows it too, so the reader of a
-        # finding sees what to do about it (issue 17.6).
-        rows = [
-            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message,
-             "fix": f.fix or ""}
-            for f in report.findings
-        ]
-        emit_rows(rows, CHECK_COLUMNS, "table", title=f"Segmentation check: {doc.site.name}")
+        emit_rows(result.rows(), architecture.CHECK_COLUMNS, "table", title=f"Segmentation check: {result.site_name}")
         counts = ", ".join(f"{n} {s.value}" for s, n in report.counts().items() if n)
         note(f"{count(len(report.findings), 'open finding')} ({counts or 'none'}); {len(report.waived)} waived; "
              f"{count(len(report.expired_waivers), 'expired waiver')}")
@@ -134,10 +122,6 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
             note(f"warning: {problem.pointer}: {problem.message}")
     if fail_on != "never" and report.at_or_above(Severity.parse(fail_on)):
         sys.exit(EXIT_FINDINGS)
-
-
-CHECK_COLUMNS = ["severity", "rule", "objects", "message", "fix"]
-PATH_COLUMNS = ["hops", "path", "conduits", "protocols_per_hop", "end_to_end", "weakest_sl_t", "via_dmz"]
 
 
 @click.command("paths")
@@ -162,31 +146,21 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
       zonewarden paths --from enterprise --to safety
       zonewarden paths --from external --to control --max-hops 4 --format json
     """
-    from zonewarden.engines.paths import find_paths, resolve_zone_selector
+    from zonewarden.services.queries import architecture
 
-    doc, _ = load_for_command(db_url, site_id, file, without=("assets",))
-    report = find_paths(
-        doc, resolve_zone_selector(doc, source), resolve_zone_selector(doc, target), max_hops=max_hops, limit=limit
-    )
+    if file is not None:
+        result = architecture.paths_of(read_site_file(file), source=source, target=target, max_hops=max_hops,
+                                       limit=limit)
+    else:
+        store, principal = caller(db_url)
+        result = architecture.paths(store, principal=principal, site_id=site_id, source=source, target=target,
+                                    max_hops=max_hops, limit=limit)
     if fmt == "json":
-        emit_json(report.to_dict())
+        emit_json(result.as_dict())
         return
-    rows = [
-        {
-            "hops": p.hops,
-            "path": " → ".join(p.zones),
-            "conduits": ", ".join(p.conduits),
-            # Per hop, not the union: a protocol that stops in the DMZ is not "on the path".
-            "protocols_per_hop": p.hop_protocols_text,
-            "end_to_end": ", ".join(p.end_to_end_protocols) or "none",
-            "weakest_sl_t": p.weakest_sl_target_text,
-            "via_dmz": "yes" if p.via_dmz else "NO",
-        }
-        for p in report.paths
-    ]
-    emit_rows(rows, PATH_COLUMNS, fmt,
-              title=f"Paths {source} → {target}")
-    note(f"{len(report.paths)} paths up to {max_hops} hops" + (" (truncated: raise --limit)" if report.truncated else ""))
+    emit_rows(result.rows(), architecture.PATH_COLUMNS, fmt, title=f"Paths {source} → {target}")
+    note(f"{len(result.report.paths)} paths up to {max_hops} hops"
+         + (" (truncated: raise --limit)" if result.report.truncated else ""))
 
 
 @click.command("diagram")
@@ -205,16 +179,18 @@ def diagram_cmd(output: Path, site_id: str | None, file: Path | None, as_of: str
     Example:
       zonewarden diagram -o plant.svg
     """
-    from zonewarden.engines.segmentation import run_check
-    from zonewarden.evidence.diagram import render_diagram
+    from zonewarden.services.queries import architecture
 
     if output.suffix.lower() != ".svg":
         raise InputError(f"{output}: the diagram is written as SVG; name the file *.svg")
-    doc, _ = load_for_command(db_url, site_id, file)
-    svg = render_diagram(doc, run_check(doc, today=parse_as_of(as_of, doc.site.timezone)))
+    if file is not None:
+        result = architecture.diagram_of(read_site_file(file), as_of=as_of)
+    else:
+        store, principal = caller(db_url)
+        result = architecture.diagram(store, principal=principal, site_id=site_id, as_of=as_of)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(svg, encoding="utf-8")
-    note(f"diagram of {len(doc.zones)} zones and {len(doc.conduits)} conduits written to {output}")
+    output.write_text(result.svg, encoding="utf-8")
+    note(f"diagram of {result.zones} zones and {result.conduits} conduits written to {output}")
 
 
 commands = [check_cmd, paths_cmd, diagram_cmd]

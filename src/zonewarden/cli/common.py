@@ -18,7 +18,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -35,6 +35,10 @@ from zonewarden.errors import (
     StoreError,
     ZonewardenError,
 )
+
+if TYPE_CHECKING:
+    from zonewarden.services.database import Store
+    from zonewarden.services.principal import Principal
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
 EXIT_INSTALLATION, EXIT_REFUSED = 4, 5
@@ -175,10 +179,20 @@ def parse_as_of(value: str | None, timezone: str | None) -> dt.date:
         ) from None
 
 
-def open_store_for(db_url: str | None):  # type: ignore[no-untyped-def]
-    from zonewarden.store.db import open_store
+def open_store_for(db_url: str | None) -> Store:
+    """The database at ``--db`` (the CLI reaches it through the services, never the store)."""
+    from zonewarden.services.database import open_store
 
     return open_store(db_url)
+
+
+def caller(db_url: str | None) -> tuple[Store, Principal]:
+    """The database and who runs the command (:func:`zonewarden.cli.identity.current_principal`),
+    for a query service call."""
+    from zonewarden.cli.identity import current_principal
+
+    store = open_store_for(db_url)
+    return store, current_principal(store)
 
 
 def _plain(value: Any) -> Any:

@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from zonewarden.cli.check import read_site_file
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
     as_of_option,
+    caller,
     db_option,
     emit_json,
     emit_rows,
@@ -20,22 +22,19 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
-    parse_as_of,
     signing_options,
     site_option,
 )
+from zonewarden.domain.levels import FR
 from zonewarden.errors import InputError
 from zonewarden.wording import count
 
-GAP_COLUMNS = ["target", "kind", "fr", "sl_t", "sl_a", "sl_c", "gap", "limited_by", "missing_for_next_level"]
-ISO_COLUMNS = ["control", "theme", "title", "coverage", "supporting", "met", "recorded"]
+
+def _parse_fr(value: str | None) -> FR | None:
+    return None if value is None else _fr(value)
 
 
-def _parse_fr(value: str | None) -> Any:
-    from zonewarden.domain.levels import FR
-
-    if value is None:
-        return None
+def _fr(value: str) -> FR:
     text = value.strip().upper()
     if text.isdigit():
         text = f"FR{text}"
@@ -43,140 +42,6 @@ def _parse_fr(value: str | None) -> Any:
         return FR(text)
     except ValueError:
         raise InputError(f"--fr {value!r} is not a foundational requirement; use FR1 ... FR7") from None
-
-
-def _missing_words(states: Any) -> str:
-    out = []
-    for s in states:
-        if s.status is None:
-            out.append(f"{s.requirement} (no status)")
-        elif s.compensating_control is not None:
-            out.append(f"{s.requirement} (compensated by {s.compensating_control}, does not count)")
-        elif s.target_date is not None:
-            out.append(f"{s.requirement} ({s.status.value} {s.target_date})")
-        else:
-            out.append(f"{s.requirement} ({s.status.value})")
-    return ", ".join(out)
-
-
-NOT_ASSESSED = "not assessed (no requirement statuses)"
-"""What the table says for a zone or conduit nobody has assessed, instead of every requirement."""
-
-
-def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[str, Any]]:
-    """One row per zone/conduit and FR, as shown by ``zonewarden gap``. A zone or conduit with no
-    status at all still has its rows (SL-A 0, its gap to SL-T), marked not assessed."""
-    rows = []
-    for t in report.targets:
-        for g in t.frs:
-            if fr is not None and g.fr is not fr:
-                continue
-            if only_gaps and not g.gap:
-                continue
-            rows.append(
-                {
-                    "target": t.target,
-                    "kind": t.kind,
-                    "fr": g.fr.value,
-                    "sl_t": g.sl_target,
-                    "sl_a": g.sl_achieved,
-                    "sl_c": g.sl_capability,
-                    "gap": g.gap,
-                    "limited_by": list(g.limiting_assets) if g.capability_blocks_target else [],
-                    "missing_for_next_level": _missing_words(g.missing_next) if t.assessed else NOT_ASSESSED,
-                }
-            )
-    return rows
-
-
-def _state_json(s: Any) -> dict[str, Any]:
-    return {
-        "requirement": s.requirement,
-        "name": s.name,
-        "min_sl": s.min_sl,
-        "status": s.status.value if s.status else None,
-        "met": s.met,
-        "reason": s.reason,
-        "compensating_control": s.compensating_control,
-        "target_date": s.target_date.isoformat() if s.target_date else None,
-        "exception": s.exception,
-    }
-
-
-def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
-    """The full gap report as JSON-ready data (``zonewarden gap --format json``)."""
-    targets = []
-    for t in report.targets:
-        targets.append(
-            {
-                "target": t.target,
-                "kind": t.kind,
-                "name": t.name,
-                "assessed": t.assessed,
-                "sl_target": t.sl_target.model_dump() if t.sl_target else None,
-                "sl_achieved": t.sl_achieved.model_dump(),
-                "sl_capability": t.sl_capability.model_dump() if t.sl_capability else None,
-                "assets_without_sl_c": list(t.unknown_capability),
-                "exceptions": list(t.exceptions),
-                "frs": [
-                    {
-                        "fr": g.fr.value,
-                        "sl_t": g.sl_target,
-                        "sl_a": g.sl_achieved,
-                        "sl_c": g.sl_capability,
-                        "gap": g.gap,
-                        "limiting_assets": list(g.limiting_assets),
-                        "capability_blocks_target": g.capability_blocks_target,
-                        "missing_for_next_level": [_state_json(s) for s in g.missing_next],
-                        "missing_for_target": [_state_json(s) for s in g.missing_for_target],
-                    }
-                    for g in t.frs
-                    if fr is None or g.fr is fr
-                ],
-            }
-        )
-    return {
-        "site": doc.site.id,
-        "as_of": report.as_of.isoformat(),
-        # What each level is meant to resist at this site, so a reader can interpret the numbers.
-        "sl_scale": doc.sl_scale.model_dump(mode="json")["levels"],
-        "targets": targets,
-        "compensating_controls": [
-            {
-                "id": c.control,
-                "title": c.title,
-                "validity": c.validity.value,
-                "review_overdue": c.review_overdue,
-                "expires": c.expires.isoformat(),
-                "used_by": [{"target": t, "requirement": r} for t, r in c.used_by],
-                "reason": c.reason,
-            }
-            for c in report.controls
-        ],
-        "expired_compensations": [
-            {
-                "target": e.target,
-                "requirement": e.requirement,
-                "control": e.control,
-                "validity": e.validity.value,
-                "since": e.since.isoformat() if e.since else None,
-            }
-            for e in report.expired_compensations
-        ],
-        "exceptions": [
-            {"id": e.exception, "title": e.title, "active": e.active, "expires": e.expires.isoformat(), "reason": e.reason}
-            for e in report.exceptions
-        ],
-        "undecided": [{"subject": u.subject, "reason": u.reason, "path": list(u.path)} for u in report.undecided],
-    }
-
-
-def _load(db_url: str | None, site_id: str | None, file: Path | None) -> Any:
-    from zonewarden.cli.check import load_for_command
-
-    # Reading a site file checks its evidence files (missing or changed files are errors).
-    doc, _ = load_for_command(db_url, site_id, file)
-    return doc
 
 
 @click.command("gap")
@@ -218,77 +83,56 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
       zonewarden gap --framework iso27001 --format csv > annex-a.csv
       zonewarden gap --file examples/pharma-plant --fail-on-gap
     """
-    from zonewarden.catalog.loader import load_62443_3_3
-    from zonewarden.engines.gap import analyse, annex_a_coverage, explain
+    from zonewarden.services.queries import gap as queries
 
     fr = _parse_fr(fr_text)
-    doc = _load(db_url, site_id, file)
-    today = parse_as_of(as_of, doc.site.timezone)
-
     if framework == "iso27001":
-        from zonewarden.catalog.loader import load_iso27001, load_mapping
-
-        coverage = annex_a_coverage(doc, load_iso27001(), load_mapping(), today)
-        rows = [
-            {
-                "control": c.control,
-                "theme": c.theme,
-                "title": c.title,
-                "coverage": c.coverage.value,
-                "supporting": list(c.supporting),
-                "met": c.met,
-                "recorded": c.recorded,
-            }
-            for c in coverage
-            if not (only_gaps and c.coverage.value == "full")
-        ]
-        emit_rows(rows, ISO_COLUMNS, fmt, title=f"ISO/IEC 27001:2022 Annex A from IEC 62443 statuses: {doc.site.name}")
-        counts: dict[str, int] = {}
-        for c in coverage:
-            counts[c.coverage.value] = counts.get(c.coverage.value, 0) + 1
+        if file is not None:
+            coverage = queries.annex_a_of(read_site_file(file), as_of=as_of, only_gaps=only_gaps)
+        else:
+            store, principal = caller(db_url)
+            coverage = queries.annex_a(store, principal=principal, site_id=site_id, as_of=as_of, only_gaps=only_gaps)
+        emit_rows(coverage.rows(), queries.ISO_COLUMNS, fmt,
+                  title=f"ISO/IEC 27001:2022 Annex A from IEC 62443 statuses: {coverage.site_name}")
         note(
-            f"{len(coverage)} Annex A controls as of {today}: "
-            + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            f"{len(coverage.coverage)} Annex A controls as of {coverage.as_of}: "
+            + ", ".join(f"{n} {k}" for k, n in coverage.counts().items())
             + " (none / not-assessed / unmapped: no implemented requirement supports the control)"
         )
         return
 
-    report = analyse(doc, load_62443_3_3(), today, zones=list(zones) or None)
+    if file is not None:
+        # Reading a site file checks its evidence files (missing or changed files are errors).
+        result = queries.gap_of(read_site_file(file), as_of=as_of, zones=zones, fr=fr, only_gaps=only_gaps)
+    else:
+        store, principal = caller(db_url)
+        result = queries.gap(store, principal=principal, site_id=site_id, as_of=as_of, zones=zones, fr=fr,
+                             only_gaps=only_gaps)
     if explain_args is not None:
         target, fr_arg = explain_args
-        try:
-            lines = explain(report, target, _parse_fr(fr_arg))
-        except KeyError:
-            known = ", ".join(t.target for t in report.targets)
-            raise InputError(f"--explain: no zone or conduit {target!r} (known: {known})") from None
-        click.echo("\n".join(lines))
+        click.echo("\n".join(result.explain(target, _fr(fr_arg))))
         return
 
-    # A zone or conduit nobody has assessed is at SL-A 0: its rows stay in the table (and count
-    # for --fail-on-gap), marked "not assessed" instead of listing every requirement.
-    unassessed = [t.target for t in report.targets if not t.assessed]
-    if unassessed:
-        note(f"not assessed (no requirement statuses, SL-A 0 on every FR): {', '.join(unassessed)}")
-    rows = gap_rows(report, fr, only_gaps)
+    if result.unassessed:
+        note(f"not assessed (no requirement statuses, SL-A 0 on every FR): {', '.join(result.unassessed)}")
+    rows = result.rows()
     if fmt == "json":
-        emit_json(report_json(doc, report, fr))
+        emit_json(result.as_dict())
     else:
-        emit_rows(rows, GAP_COLUMNS, fmt, title=f"IEC 62443-3-3 gap: {doc.site.name} (as of {today})")
-    shown = {t.target for t in report.targets}
-    expired = [e for e in report.expired_compensations if e.target in shown]
+        emit_rows(rows, queries.GAP_COLUMNS, fmt, title=f"IEC 62443-3-3 gap: {result.site_name} (as of {result.as_of})")
+    expired = result.expired
     gaps = sum(1 for r in rows if r["gap"])
     note(f"{gaps} of {len(rows)} rows below SL-T; {len(expired)} statuses rely on "
          f"compensating controls that do not count")
     for e in expired:
         since = f" since {e.since}" if e.since else ""
         note(f"warning: {e.target} {e.requirement}: compensating control {e.control} is {e.validity.value}{since}")
-    for ctl in report.controls:
-        if ctl.review_overdue and (not zones or any(t in shown for t, _ in ctl.used_by)):
-            note(f"warning: compensating control {ctl.control}: {ctl.reason}")
-    for x in report.exceptions:
+    for ctl in result.overdue_controls:
+        note(f"warning: compensating control {ctl.control}: {ctl.reason}")
+    for x in result.report.exceptions:
         if not x.active:
             note(f"warning: exception {x.exception}: {x.reason}")
-    for u in report.undecided:
+    for u in result.report.undecided:
         note(f"note: {u.subject}: {u.reason}")
     if fail_on_gap and (gaps or expired):
         sys.exit(EXIT_FINDINGS)

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from zonewarden.cli.check import file_option, load_for_command
+from zonewarden.cli.check import file_option, load_for_command, read_site_file
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
     as_of_option,
+    caller,
     db_option,
     emit_json,
     emit_rows,
@@ -181,13 +182,17 @@ def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str,
       zonewarden patch status --format json > patch-status.json
       zonewarden patch status --all --format csv
     """
-    from zonewarden.engines.patchstatus import ItemState, has_overdue, patch_status
+    from zonewarden.engines.patchstatus import ItemState
+    from zonewarden.services.queries import patching as queries
 
-    doc, items = _load(db_url, site_id, file)
-    today = site_today(doc, as_of)
-    status = patch_status(doc, items, today)
+    if file is not None:
+        result = queries.patch_status_of(read_site_file(file), as_of=as_of)
+    else:
+        store, principal = caller(db_url)
+        result = queries.patch_status(store, principal=principal, site_id=site_id, as_of=as_of)
+    status, today, site_name = result.status, result.as_of, result.site_name
     if fmt == "json":
-        emit_json({"site": doc.site.id, **status.as_dict()})
+        emit_json(result.as_dict())
     else:
         shown = [i for i in status.items if show_all or i.state is not ItemState.OPEN and i.state is not ItemState.PATCHED]
         item_rows = []
@@ -209,7 +214,7 @@ def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str,
                 [{**t.as_dict(), "compliance": "-" if t.compliance is None else f"{t.compliance:.0%}"} for t in status.tiers],
                 ["tier", "total", "within_policy", "compliance", "patched", "patched_late", "open", "overdue", "deferred",
                  "not_patchable"],
-                "table", title=f"Patch compliance by tier: {doc.site.name} (as of {today})",
+                "table", title=f"Patch compliance by tier: {site_name} (as of {today})",
             )
             emit_rows(item_rows, ["asset", "patch", "zone", "tier", "priority", "state", "deadline", "deferral",
                                   "controls", "cves", "flags"], "table", title="Outside the normal cycle")
@@ -223,7 +228,7 @@ def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str,
     comp = "-" if s["compliance"] is None else f"{s['compliance']:.0%}"
     note(f"{s['items']} items, {comp} within policy; {s['overdue']} overdue, {s['deferred']} deferred, "
          f"{s['needs_risk_acceptance']} need a risk acceptance")
-    if has_overdue(status):
+    if result.overdue:
         sys.exit(EXIT_FINDINGS)
 
 

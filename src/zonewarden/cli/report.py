@@ -8,11 +8,11 @@ import click
 
 from zonewarden.cli.common import (
     as_of_option,
+    caller,
     db_option,
     handle_errors,
     note,
     open_store_for,
-    parse_as_of,
     site_option,
 )
 
@@ -59,31 +59,28 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
       zonewarden report --audience customer --format pdf -o out/customer
       zonewarden report --audience customer --format json -o pkg --file examples/pharma-plant
     """
-    from zonewarden.cli.check import load_for_command
-    from zonewarden.evidence.builder import build_package, render_package, write_package
+    from zonewarden.evidence.builder import write_package
+    from zonewarden.services.queries import report as queries
 
-    doc, _ = load_for_command(db_url, site_id, file, operation=f"report.{audience}")
-    day = parse_as_of(as_of, doc.site.timezone)
+    if file is not None:
+        from zonewarden.cli.check import read_site_file
+
+        result = queries.report_of(read_site_file(file), audience=audience, formats=formats, as_of=as_of,
+                                   attachments=_checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir))
+    else:
+        store, principal = caller(db_url)
+        result = queries.report(store, principal=principal, site_id=site_id, audience=audience, formats=formats,
+                                as_of=as_of,
+                                attachments=_checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir))
+    day = result.as_of
     if as_of is None:
         note(f"note: no --as-of given; using today's date where the site is ({day}, "
-             f"{doc.site.timezone or 'UTC'}); pass --as-of for reproducible output")
-    extras = {}
-    if file is None:
-        # Advisory findings and triage decisions live in the database, not in the site file.
-        from zonewarden.cli.identity import current_principal
-        from zonewarden.services import advisories
-        from zonewarden.services import sites as site_service
-
-        store = open_store_for(db_url)
-        target = site_service.resolve_site_id(store, site_id, current_principal(store), f"report.{audience}")
-        extras["advisories"] = advisories.evidence_data(store, target)
-    package = build_package(doc, audience, day, extras=extras)
-    files = render_package(package, formats, _checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir))
-    written = write_package(files, output)
-    for section in package.sections:
+             f"{result.timezone or 'UTC'}); pass --as-of for reproducible output")
+    written = write_package(result.files, output)
+    for section in result.package.sections:
         for item in section.undecided:
             note(f"undecided [{section.id}]: {item}")
-    note(f"{audience} package of {doc.site.id} as of {day.isoformat()}: {len(written)} files in {output}")
+    note(f"{audience} package of {result.site_id} as of {day.isoformat()}: {len(written)} files in {output}")
     for path in written:
         click.echo(str(path))
 

@@ -9,17 +9,17 @@ from typing import Any
 
 import click
 
-from zonewarden.cli.check import file_option, load_for_command, read_site_file
+from zonewarden.cli.check import file_option, read_site_file
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
     as_of_option,
+    caller,
     db_option,
     emit_json,
     emit_rows,
     format_option,
     handle_errors,
     note,
-    open_store_for,
     site_option,
 )
 from zonewarden.domain.site import SiteDocument
@@ -31,10 +31,6 @@ def site_today(doc: SiteDocument, as_of: str | None) -> dt.date:
     from zonewarden.clock import site_today as today_at
 
     return today_at(doc.site.timezone, as_of)
-
-
-def _levels(vector: Any) -> str:
-    return "-" if vector is None else str(vector)
 
 
 # --- slt -------------------------------------------------------------------------------------
@@ -79,61 +75,27 @@ def slt_cmd(
       zonewarden slt --file examples/pharma-plant --strict   # gate in CI
       zonewarden slt --history --zone gran-sis
     """
-    from zonewarden.engines.risk import propose_slt
+    from zonewarden.services.queries import risk as queries
 
     if history:
         _slt_history(db_url, site_id, file, zone, fmt)
         return
 
-    doc, _ = load_for_command(db_url, site_id, file)
-    proposals = propose_slt(doc, zone)
-    if fmt == "json":
-        emit_json(
-            {
-                "site": doc.site.id,
-                "method": {"name": doc.risk_method.name, "version": doc.risk_method.version},
-                "zones": [p.as_dict(full=True) for p in proposals],
-            }
-        )
+    if file is not None:
+        result = queries.slt_of(read_site_file(file), zone=zone)
     else:
-        rows: list[dict[str, Any]] = []
-        for p in proposals:
-            if p.proposal is None:
-                rows.append(
-                    {
-                        "zone": p.zone,
-                        "fr": "-",
-                        "proposed": "-",
-                        "current": _levels(p.current),
-                        "reason": p.undecided_reason,
-                    }
-                )
-                continue
-            for fr in p.per_fr:
-                rows.append(
-                    {
-                        "zone": p.zone,
-                        "fr": fr.fr.value,
-                        "proposed": fr.level,
-                        "current": "-" if p.current is None else p.current[fr.fr],
-                        "reason": fr.reason,
-                    }
-                )
-        emit_rows(
-            rows,
-            ["zone", "fr", "proposed", "current", "reason"],
-            fmt,
-            title=f"SL-T proposal: {doc.site.name} ({doc.risk_method.name} v{doc.risk_method.version})",
-        )
-        for p in proposals:
-            note(
-                f"{p.zone}: proposed {_levels(p.proposal)}, set {_levels(p.current)} -> {p.status}"
-            )
-    unjustified = [p.zone for p in proposals if p.missing_justification]
-    if unjustified:
-        note(
-            "SL-T differs from the proposal without sl_target_rationale: " + ", ".join(unjustified)
-        )
+        store, principal = caller(db_url)
+        result = queries.slt(store, principal=principal, site_id=site_id, zone=zone)
+    if fmt == "json":
+        emit_json(result.as_dict())
+    else:
+        method = result.method
+        emit_rows(result.rows(), queries.SLT_COLUMNS, fmt,
+                  title=f"SL-T proposal: {result.site_name} ({method.name} v{method.version})")
+        for p in result.proposals:
+            note(f"{p.zone}: proposed {queries.levels_text(p.proposal)}, set {queries.levels_text(p.current)} -> {p.status}")
+    if result.unjustified:
+        note("SL-T differs from the proposal without sl_target_rationale: " + ", ".join(result.unjustified))
         if strict:
             sys.exit(EXIT_FINDINGS)
 
@@ -141,49 +103,24 @@ def slt_cmd(
 def _slt_history(
     db_url: str | None, site_id: str | None, file: Path | None, zone: str | None, fmt: str
 ) -> None:
-    from zonewarden.services import sites
-    from zonewarden.services.slt import slt_history
+    from zonewarden.services.queries import risk as queries
 
     if file is not None:
         raise InputError(
             "--history reads the audit log of the database; it cannot be used with --file"
         )
-    from zonewarden.cli.identity import current_principal
-
-    store = open_store_for(db_url)
-    ident = sites.resolve_site_id(store, site_id, current_principal(store))
-    changes = slt_history(store, ident, zone)
-    rows = [c.as_dict() for c in changes]
+    store, principal = caller(db_url)
+    result = queries.slt_history(store, principal=principal, site_id=site_id, zone=zone)
     if fmt == "json":
-        emit_json({"site": ident, "history": rows})
+        emit_json(result.as_dict())
         return
-    for r in rows:
-        r["before"] = _plain_levels(r["before"])
-        r["after"] = _plain_levels(r["after"])
-    emit_rows(
-        rows,
-        ["seq", "at", "actor", "zone", "before", "after", "rationale", "reason"],
-        fmt,
-        title=f"SL-T history: {ident}",
-    )
+    rows = result.rows()
+    emit_rows(rows, queries.SLT_HISTORY_COLUMNS, fmt, title=f"SL-T history: {result.site_id}")
     if not rows:
         note("no SL-T changes recorded for this site" + (f" and zone {zone}" if zone else ""))
 
 
-def _plain_levels(value: Any) -> str:
-    if value is None:
-        return "-"
-    from zonewarden.domain.levels import SLTarget
-
-    return str(SLTarget.model_validate(value))
-
-
 # --- risks -----------------------------------------------------------------------------------
-
-
-def _cell(score: Any) -> str:
-    w = score.worst
-    return f"{w.rating} {w.score} (L{w.likelihood} x I{w.impact} {w.category})"
 
 
 @click.command("risks")
@@ -226,75 +163,23 @@ def risks_cmd(
       zonewarden risks --over-tolerance --format csv > over.csv
       zonewarden risks --zone qc-lab --as-of 2026-12-31 --format json
     """
-    from zonewarden.engines.cadence import parse_days
-    from zonewarden.engines.risk import heat_map, register, treatment_counts
+    from zonewarden.services.queries import risk as queries
 
-    doc, _ = load_for_command(db_url, site_id, file)
-    today = site_today(doc, as_of)
-    entries = register(
-        doc,
-        today,
-        zone=zone,
-        over_tolerance_only=over_tolerance,
-        expiring_within_days=parse_days(expiring_within),
-    )
-    method = doc.risk_method
+    options: dict[str, Any] = {"as_of": as_of, "zone": zone, "over_tolerance": over_tolerance,
+                               "expiring_within": expiring_within}
+    if file is not None:
+        result = queries.risks_of(read_site_file(file), **options)
+    else:
+        store, principal = caller(db_url)
+        result = queries.risks(store, principal=principal, site_id=site_id, **options)
     if fmt == "json":
-        emit_json(
-            {
-                "site": doc.site.id,
-                "as_of": today.isoformat(),
-                "method": {
-                    "name": method.name,
-                    "version": method.version,
-                    "tolerable": method.tolerable,
-                },
-                "entries": [e.as_dict() for e in entries],
-                "treatments": treatment_counts(entries),
-                "heat_map": {
-                    "ratings": [list(r) for r in method.matrix_rows()],
-                    "inherent": [list(r) for r in heat_map(method, entries, "inherent").counts],
-                    "residual": [list(r) for r in heat_map(method, entries, "residual").counts],
-                },
-            }
-        )
+        emit_json(result.as_dict())
         return
-    rows = [
-        {
-            "id": e.id,
-            "zone": e.scenario.zone,
-            "title": e.scenario.title,
-            "threat": f"{e.scenario.threat.actor.value} via {e.scenario.threat.vector}",
-            "inherent": _cell(e.inherent),
-            "residual": _cell(e.residual),
-            "treatment": e.scenario.treatment.value,
-            "owner": e.scenario.owner,
-            "review": e.scenario.review_date.isoformat(),
-            "flags": ", ".join(f.code for f in e.flags),
-        }
-        for e in entries
-    ]
-    emit_rows(
-        rows,
-        [
-            "id",
-            "zone",
-            "title",
-            "threat",
-            "inherent",
-            "residual",
-            "treatment",
-            "owner",
-            "review",
-            "flags",
-        ],
-        fmt,
-        title=f"Risk register: {doc.site.name} (tolerable up to {method.tolerable}, as of {today})",
-    )
+    emit_rows(result.rows(), queries.RISK_COLUMNS, fmt,
+              title=f"Risk register: {result.site_name} (tolerable up to {result.method.tolerable}, as of {result.as_of})")
     if fmt == "table":
-        over = sum(1 for e in entries if any(f.code == "over-tolerance" for f in e.flags))
-        note(f"{len(entries)} scenarios; {over} over tolerance without valid acceptance")
-        for e in entries:
+        note(f"{len(result.entries)} scenarios; {result.over_tolerance} over tolerance without valid acceptance")
+        for e in result.entries:
             for f in e.flags:
                 note(f"  {e.id}: {f.message}")
 
@@ -313,15 +198,19 @@ def risk_method_cmd(site_id: str | None, file: Path | None, fmt: str, db_url: st
     Example:
       zonewarden risk-method --file examples/pharma-plant > method.yaml
     """
-    doc, _ = load_for_command(db_url, site_id, file)
-    data = doc.risk_method.model_dump(mode="json")
-    data["matrix"] = [list(r) for r in doc.risk_method.matrix_rows()]
+    from zonewarden.services.queries import risk as queries
+
+    if file is not None:
+        data = queries.risk_method_of(read_site_file(file))
+    else:
+        store, principal = caller(db_url)
+        data = queries.risk_method(store, principal=principal, site_id=site_id)
     if fmt == "json":
-        emit_json({"risk_method": data})
+        emit_json(data)
         return
     from zonewarden.io import yamlio
 
-    sys.stdout.write(yamlio.dumps({"risk_method": data}))
+    sys.stdout.write(yamlio.dumps(data))
 
 
 # --- due -------------------------------------------------------------------------------------
@@ -375,58 +264,27 @@ def due_cmd(
       zonewarden due --within 30d --as-of 2026-12-01
       zonewarden due --file examples/pharma-plant --baseline old-export/rheinfeld --format json
     """
-    from zonewarden.engines.cadence import DueStatus, due_items, has_overdue, parse_days
-    from zonewarden.engines.sitediff import diff_sites
+    from zonewarden.services.queries import risk as queries
 
-    doc, _ = load_for_command(db_url, site_id, file)
-    today = site_today(doc, as_of)
-    days = parse_days(within)
-    extra = (
-        list(diff_sites(read_site_file(_one_site(baseline)), doc, as_of=today).triggers)
-        if baseline
-        else []
-    )
-    if file is None:
-        # From the database: re-imports that added exposed conduits or critical assets count too.
-        from zonewarden.services.calendar import import_triggers
-
-        extra += import_triggers(open_store_for(db_url), doc)
-    items = due_items(doc, today, within_days=days, extra_triggers=extra)
-    shown = [i for i in items if show_all or i.status is not DueStatus.SCHEDULED]
-    if fmt == "json":
-        emit_json(
-            {
-                "site": doc.site.id,
-                "as_of": today.isoformat(),
-                "within_days": days,
-                "items": [i.as_dict() for i in shown],
-            }
-        )
+    options: dict[str, Any] = {"as_of": as_of, "within": within, "show_all": show_all,
+                               "baseline": read_site_file(_one_site(baseline)) if baseline else None}
+    if file is not None:
+        result = queries.due_of(read_site_file(file), **options)
     else:
-        rows = [i.as_dict() for i in shown]
-        for r in rows:
-            r["due"] = r["due"] or "never done"
-        emit_rows(
-            rows,
-            ["status", "due", "days", "zone", "kind", "reason"],
-            fmt,
-            title=f"Assessments due: {doc.site.name} (as of {today}, within {days} days)",
-        )
+        store, principal = caller(db_url)
+        result = queries.due(store, principal=principal, site_id=site_id, **options)
+    if fmt == "json":
+        emit_json(result.as_dict())
+    else:
+        emit_rows(result.rows(), queries.DUE_COLUMNS, fmt,
+                  title=f"Assessments due: {result.site_name} (as of {result.as_of}, within {result.within_days} days)")
         if fmt == "table":
-            counts = {s: sum(1 for i in items if i.status is s) for s in DueStatus}
-            note(", ".join(f"{n} {s.value}" for s, n in counts.items()))
-    if has_overdue(items):
+            note(", ".join(f"{n} {s}" for s, n in result.counts().items()))
+    if result.overdue:
         sys.exit(EXIT_FINDINGS)
 
 
 # --- diff ------------------------------------------------------------------------------------
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _one_site(path: Path) -> Path:
@@ -455,35 +313,20 @@ def diff_cmd(old: Path, new: Path, fmt: str, as_of: str | None) -> None:
       zonewarden diff exported-2026-01/rheinfeld examples/pharma-plant
       zonewarden diff old.yaml new.yaml --format json
     """
-    from zonewarden.engines.sitediff import diff_sites
+    from zonewarden.services.queries import changes
 
     old_doc, new_doc = read_site_file(_one_site(old)), read_site_file(_one_site(new))
-    if old_doc.site.id != new_doc.site.id:
-        note(f"warning: comparing different sites ({old_doc.site.id} and {new_doc.site.id})")
-    today = site_today(new_doc, as_of)
-    result = diff_sites(old_doc, new_doc, as_of=today)
+    result = changes.diff_of(old_doc, new_doc, old=str(old), new=str(new), as_of=as_of)
+    if not result.same_site:
+        note(f"warning: comparing different sites ({result.old_site} and {result.new_site})")
     if fmt == "json":
-        emit_json(
-            {"old": str(old), "new": str(new), "as_of": today.isoformat(), **result.as_dict()}
-        )
+        emit_json(result.as_dict())
         return
-    rows = [
-        {
-            "section": c.section,
-            "id": c.id,
-            "change": c.kind.value,
-            "fields": "; ".join(f"{f.field}: {_show(f.old)} -> {_show(f.new)}" for f in c.fields),
-        }
-        for c in result.changes
-    ]
-    emit_rows(rows, ["section", "id", "change", "fields"], "table", title=f"Changes {old} -> {new}")
-    trig = [
-        {"trigger": t.kind, "zones": ", ".join(t.zones), "reason": t.reason}
-        for t in result.triggers
-    ]
+    emit_rows(result.rows(), changes.DIFF_COLUMNS, "table", title=f"Changes {old} -> {new}")
+    trig = result.trigger_rows()
     if trig:
-        emit_rows(trig, ["trigger", "zones", "reason"], "table", title="Reassessment triggers")
-    note(f"{len(result.changes)} changes; {len(result.triggers)} reassessment triggers")
+        emit_rows(trig, changes.TRIGGER_COLUMNS, "table", title="Reassessment triggers")
+    note(f"{len(result.diff.changes)} changes; {len(result.diff.triggers)} reassessment triggers")
 
 
 commands = [slt_cmd, risks_cmd, risk_method_cmd, due_cmd, diff_cmd]

@@ -1,0 +1,142 @@
+"""Architecture queries: the segmentation check, the conduit paths between zones, the diagram."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from zonewarden.domain.site import SiteDocument
+from zonewarden.engines.paths import PathReport
+from zonewarden.engines.segmentation import CheckReport
+from zonewarden.services.principal import Principal
+from zonewarden.services.queries import day, site_of
+from zonewarden.store.db import Store
+
+# --- check -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The segmentation check of one site on one day."""
+
+    site_id: str
+    site_name: str
+    as_of: dt.date
+    report: CheckReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"site": self.site_id, "as_of": self.as_of.isoformat(), **self.report.to_dict()}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per open finding. The fix text is in the JSON and SARIF; the rows carry it
+        too, so the reader of a finding sees what to do about it (issue 17.6)."""
+        return [
+            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message,
+             "fix": f.fix or ""}
+            for f in self.report.findings
+        ]
+
+
+CHECK_COLUMNS = ["severity", "rule", "objects", "message", "fix"]
+
+
+def check(store: Store, *, principal: Principal, site_id: str | None, as_of: str | dt.date | None = None) -> CheckResult:
+    """Check the stored site. Only the assets the rules look at are read, as a projection (no
+    100k model validations)."""
+    from zonewarden.engines.segmentation import run_check
+    from zonewarden.services.sites import load_for_check
+
+    stored = load_for_check(store, site_of(store, principal, site_id))
+    today = day(stored.doc.site.timezone, as_of)
+    report = run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
+    return CheckResult(stored.doc.site.id, stored.doc.site.name, today, report)
+
+
+def check_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> CheckResult:
+    """Check a document in hand (a site file)."""
+    from zonewarden.engines.segmentation import run_check
+
+    today = day(doc.site.timezone, as_of)
+    return CheckResult(doc.site.id, doc.site.name, today, run_check(doc, today=today))
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PathsResult:
+    """Every simple conduit path between two zone selections, shortest first."""
+
+    site_id: str
+    source: str
+    target: str
+    report: PathReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.report.to_dict()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "hops": p.hops,
+                "path": " → ".join(p.zones),
+                "conduits": ", ".join(p.conduits),
+                # Per hop, not the union: a protocol that stops in the DMZ is not "on the path".
+                "protocols_per_hop": p.hop_protocols_text,
+                "end_to_end": ", ".join(p.end_to_end_protocols) or "none",
+                "weakest_sl_t": p.weakest_sl_target_text,
+                "via_dmz": "yes" if p.via_dmz else "NO",
+            }
+            for p in self.report.paths
+        ]
+
+
+PATH_COLUMNS = ["hops", "path", "conduits", "protocols_per_hop", "end_to_end", "weakest_sl_t", "via_dmz"]
+
+
+def paths(store: Store, *, principal: Principal, site_id: str | None, source: str, target: str,
+          max_hops: int = 6, limit: int = 1000) -> PathsResult:
+    """Paths of the stored site (read without its assets: paths run between zones)."""
+    from zonewarden.services.sites import load_document
+
+    doc = load_document(store, site_of(store, principal, site_id), without=("assets",))
+    return paths_of(doc, source=source, target=target, max_hops=max_hops, limit=limit)
+
+
+def paths_of(doc: SiteDocument, *, source: str, target: str, max_hops: int = 6, limit: int = 1000) -> PathsResult:
+    """``source`` and ``target`` are zone ids or zone kinds (every zone of that kind)."""
+    from zonewarden.engines.paths import find_paths, resolve_zone_selector
+
+    report = find_paths(
+        doc, resolve_zone_selector(doc, source), resolve_zone_selector(doc, target), max_hops=max_hops, limit=limit
+    )
+    return PathsResult(doc.site.id, source, target, report)
+
+
+# --- diagram ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """The zone/conduit diagram as SVG text (zone level only: no asset names or addresses)."""
+
+    site_id: str
+    svg: str
+    zones: int
+    conduits: int
+
+
+def diagram(store: Store, *, principal: Principal, site_id: str | None, as_of: str | dt.date | None = None) -> Diagram:
+    from zonewarden.services.sites import load_document
+
+    return diagram_of(load_document(store, site_of(store, principal, site_id)), as_of=as_of)
+
+
+def diagram_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> Diagram:
+    """Zones by Purdue level with conduits, SL-T and the check's findings highlighted."""
+    from zonewarden.engines.segmentation import run_check
+    from zonewarden.evidence.diagram import render_diagram
+
+    svg = render_diagram(doc, run_check(doc, today=day(doc.site.timezone, as_of)))
+    return Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits))
