@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from zonewarden.services.principal import local_principal
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics"
 WHITE = "/csaf_files/OT/white/"
@@ -85,17 +87,17 @@ def main() -> int:
 
         store_b = open_store(f"sqlite:///{tmp / 'ingest.db'}")
         t0 = time.perf_counter()
-        rep = ingest_bytes(store_b, bodies)
+        rep = ingest_bytes(store_b, bodies, principal=local_principal())
         t_ingest = time.perf_counter() - t0
         store_b.close()
         assert len(rep.results) == n
 
         store = open_store(f"sqlite:///{tmp / 'sync.db'}")
         t0 = time.perf_counter()
-        first = sync(store, url, options=options)
+        first = sync(store, url, options=options, principal=local_principal())
         t_first = time.perf_counter() - t0
         t0 = time.perf_counter()
-        second = sync(store, url, options=options)
+        second = sync(store, url, options=options, principal=local_principal())
         t_second = time.perf_counter() - t0
         store.close()
     finally:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE))
 STEP = r'''
 import json, sys, time, datetime as dt
 from pathlib import Path
+from zonewarden.services.principal import local_principal
 site, db, step = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 today = dt.date(2026, 11, 25)
 t0 = time.perf_counter()
@@ -38,7 +39,7 @@ elif step == "import":
     from zonewarden.io.sitefile import load_site
     from zonewarden.services.sites import import_documents
     from zonewarden.store.db import open_store
-    import_documents(open_store(db), [load_site(site)], actor="bench")
+    import_documents(open_store(db), [load_site(site)], principal=local_principal(name="bench"))
 elif step in ("check-db", "paths-db"):
     # The commands themselves, as a user runs them (default table output, to /dev/null).
     import contextlib, os

@@ -58,6 +58,7 @@ from zonewarden.engines.products import flatten_advisory  # noqa: E402
 from zonewarden.io.csaf.schema import compiled  # noqa: E402
 from zonewarden.io.sitefile import load_site  # noqa: E402
 from zonewarden.services import advisories as svc  # noqa: E402
+from zonewarden.services.principal import local_principal  # noqa: E402
 from zonewarden.services.sites import import_documents  # noqa: E402
 from zonewarden.store.db import open_store  # noqa: E402
 
@@ -97,11 +98,11 @@ def part_ingest(items: list[tuple[str, bytes]], tmp: Path, repeat: int) -> None:
         for r in range(repeat):
             store = open_store(f"sqlite:///{tmp / f'ingest-{with_plant}-{r}.db'}")
             if with_plant:
-                import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")])
+                import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")], principal=local_principal())
             with Clock() as ingest:
-                report = svc.ingest_bytes(store, items)
+                report = svc.ingest_bytes(store, items, principal=local_principal())
             with Clock() as again:
-                report2 = svc.ingest_bytes(store, items)
+                report2 = svc.ingest_bytes(store, items, principal=local_principal())
             store.close()
             runs.append((ingest, again, report, report2))
         ingest, _, report, _ = min(runs, key=lambda x: x[0].cpu)
@@ -203,10 +204,10 @@ def part_matching(items: list[tuple[str, bytes]], tmp: Path, n_assets: int, naiv
     # The service path on the big site: ingest a sample of advisories with the site stored.
     store = open_store(f"sqlite:///{tmp / 'big.db'}")
     with Clock() as import_clock:
-        import_documents(store, [doc])
+        import_documents(store, [doc], principal=local_principal())
     picked = rng.sample(items, store_sample)
     with Clock() as svc_clock:
-        report = svc.ingest_bytes(store, picked)
+        report = svc.ingest_bytes(store, picked, principal=local_principal())
     rate = report.findings_created / svc_clock.cpu if svc_clock.cpu else 0.0
     per_adv = svc_clock.cpu / store_sample
     print(f"  service path on the {len(doc.assets):,}-asset site (import {import_clock.cpu:.1f} s): {store_sample} advisories "

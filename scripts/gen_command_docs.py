@@ -36,9 +36,15 @@ page and the code disagree. Each command's help (`zonewarden COMMAND --help`) sa
   of more than 500 rows prints as plain aligned text (fast, and easy to `grep`); in every table
   and message, control characters from untrusted text (advisory titles, asset notes) print as
   the replacement character U+FFFD, so they cannot drive the terminal.
-- **Exit codes**: 0 ok; 1 findings at or over the threshold (`--fail-on`), something overdue, or
-  a broken audit chain; 2 bad input or usage (the message says which file, line and field);
-  3 database problem.
+- **Exit codes** (one per family of errors in `zonewarden/errors.py`; a test checks every error
+  class has one): 0 ok; 1 findings at or over the threshold (`--fail-on`, `--fail-on-gap`),
+  something overdue, a broken audit chain, or a source that could not be reached (try again
+  later); 2 bad input or usage (the message says which file, line and field); 3 database
+  problem; 4 installation problem (broken packaged catalog data, Graphviz missing); 5 output
+  refused by a safety check (a sensitive value in a customer package, wording the evidence
+  cannot back; nothing was written; a zonewarden bug to report); 70 an unexpected error (a
+  zonewarden bug: one line on stderr, `zonewarden --debug ...` or `ZONEWARDEN_DEBUG=1` prints
+  the traceback).
 """
 
 

@@ -273,7 +273,7 @@ class FakeIngest:
     calls: list[str] = field(default_factory=list)
     fail_on: set[str] = field(default_factory=set)
 
-    def __call__(self, store, items, *, strict=False, actor=None, reason=None, progress=None):  # type: ignore[no-untyped-def]
+    def __call__(self, store, items, *, strict=False, principal=None, reason=None, progress=None):  # type: ignore[no-untyped-def]
         from types import SimpleNamespace
 
         from zonewarden.io.csaf import read_csaf

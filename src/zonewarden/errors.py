@@ -90,3 +90,20 @@ class StoreError(ZonewardenError):
 
 class AuditChainError(ZonewardenError):
     """The audit log's hash chain is broken: an event was edited, inserted or deleted."""
+
+
+class InstallationError(ZonewardenError):
+    """zonewarden's installation or a tool it needs is broken or missing (packaged catalog data,
+    Graphviz): the user's input is fine, but no result can be trusted until the installation is
+    fixed."""
+
+
+class OutputRefused(ZonewardenError):
+    """A safety check on generated output refused to write it (a sensitive value in a customer
+    package, a promise the evidence cannot back). Nothing was written; it is a zonewarden bug in
+    a template, a section or the redaction, to be reported."""
+
+
+class SourceUnavailable(ZonewardenError):
+    """An outside source (a CSAF provider, a download) could not be reached or answered with an
+    error; running again later may succeed."""

@@ -82,6 +82,15 @@ def test_check_file_exit_codes_and_formats(mini_site_file: Path) -> None:
     assert code == 0 and sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
 
 
+def test_check_table_shows_the_fix(mini_site_file: Path) -> None:
+    # Issue 17.6: the fix text was only in the JSON.
+    code, out, _ = run("check", "--file", str(EXAMPLE), "--fail-on", "never", "--as-of", "2026-11-25")
+    assert code == 0
+    header = next(line for line in out.splitlines() if "severity" in line and "rule" in line)
+    assert "fix" in header.split()
+    assert "Route the traffic" in out  # ZW001's fix
+
+
 def test_check_reads_induform_projects(tmp_path: Path) -> None:
     project = tmp_path / "induform.yaml"
     project.write_text(

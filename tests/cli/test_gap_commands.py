@@ -44,8 +44,28 @@ def test_example_gap_json_tells_the_coating_story() -> None:
     assert controls["CC-COMP-HMI"]["validity"] == "valid" and controls["CC-COMP-HMI"]["review_overdue"]
     assert targets["pack"]["exceptions"] == ["EX-PACK-VPN"]
     assert [lvl["level"] for lvl in data["sl_scale"]] == [1, 2, 3, 4]
-    assert "c-ops-sup" not in targets  # not assessed: left out and named on stderr
+    # Not assessed: kept at SL-A 0 (issue 17.3), marked, and named on stderr.
+    assert targets["c-ops-sup"]["assessed"] is False and coat["assessed"] is True
+    assert {g["sl_a"] for g in targets["c-ops-sup"]["frs"]} == {0}
     assert "not assessed" in err and "c-ops-sup" in err
+
+
+def test_a_site_with_no_statuses_shows_every_target_not_assessed(mini_site_file: Path) -> None:
+    # Issue 17.3: this printed an empty table and exited 0 even with --fail-on-gap.
+    code, out, err = run("gap", "--file", str(mini_site_file), "--as-of", AS_OF, "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["target"] for r in rows} == {"corp", "dmz", "cell", "corp-dmz", "dmz-cell"}
+    assert len(rows) == 5 * 7
+    assert all(r["sl_a"] == "0" and r["missing_for_next_level"] == "not assessed (no requirement statuses)"
+               for r in rows)
+    cell_fr1 = next(r for r in rows if r["target"] == "cell" and r["fr"] == "FR1")
+    assert (cell_fr1["sl_t"], cell_fr1["gap"]) == ("2", "2")
+    assert "not assessed" in err and "cell, corp, dmz, corp-dmz, dmz-cell" in err
+    code, _, _ = run("gap", "--file", str(mini_site_file), "--as-of", AS_OF, "--fail-on-gap")
+    assert code == 1
+    code, out, _ = run("gap", "--file", str(mini_site_file), "--as-of", AS_OF, "--only-gaps", "--format", "json")
+    assert code == 0 and {t["assessed"] for t in json.loads(out)["targets"]} == {False}
 
 
 def test_before_the_expiry_the_coating_cell_is_better() -> None:

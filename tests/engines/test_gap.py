@@ -262,7 +262,7 @@ def test_explain_tells_why() -> None:
     assert "SL-A on FR1 is 1 because SR 1.1 RE 1 (required from SL 2) is not implemented." in text
     assert "The zone cannot reach SL 2 on FR1 while asset hmi-07 (SL-C 1) is in it." in text
     assert "Gap to the target: 1 level; 1 requirement up to SL 2 still to meet: SR 1.1 RE 1." in text
-    assert "1 asset(s) state no SL-C (plc-02)" in text
+    assert "1 asset states no SL-C (plc-02); the limit rests on the others." in text
     conduit = "\n".join(explain(report, "c1", FR.FR1))
     assert "SR 1.2 relies on compensating control CC-02, which expired on 2026-05-01, so it does not count." in conduit
     assert "SL-A on FR1 is 0 because SR 1.1 (required from SL 1) is without a recorded status" in conduit
@@ -271,6 +271,18 @@ def test_explain_tells_why() -> None:
     assert "The target SL 2 is met on FR2." in full
     with pytest.raises(KeyError, match="no zone or conduit 'x'"):
         explain(report, "x", "FR1")
+
+
+def test_explain_says_no_others_when_no_asset_states_a_capability() -> None:
+    # Issue 17.6: "the limit rests on the others" appeared when there were no others.
+    d = doc([], assets=[
+        {"id": "plc-02", "name": "PLC 2", "type": "plc", "zone": "cell"},
+        {"id": "plc-03", "name": "PLC 3", "type": "plc", "zone": "cell"},
+    ])
+    text = "\n".join(explain(analyse(d, CATALOG, TODAY), "cell", "FR1"))
+    assert "No asset in the zone states an SL-C, so its capability limit is unknown." in text
+    assert "2 assets state no SL-C (plc-02, plc-03)." in text
+    assert "rests on the others" not in text
 
 
 def test_results_are_sorted_and_repeatable() -> None:

@@ -77,6 +77,36 @@ def test_known_paths_in_order() -> None:
     assert via4.protocols == ("https", "s7comm", "sql")
 
 
+def test_protocols_are_shown_per_hop() -> None:
+    # Issue 17.4: the union over the path suggested https reaches the control zone; it stops in
+    # the DMZ. Each hop carries its own protocols; only those on every hop go end to end.
+    _, via3, via4 = find_paths(plant(), ["ent"], ["ctl"]).paths
+    assert len(via3.hop_protocols) == via3.hops == 3
+    assert via3.hop_protocols[2] == ("opc-ua",)
+    assert "https" not in via3.hop_protocols[-1]
+    assert via3.end_to_end_protocols == ()
+    assert via3.hop_protocols_text.endswith("| opc-ua")
+    assert via3.to_dict()["hop_protocols"] == [list(h) for h in via3.hop_protocols]
+    assert via3.to_dict()["end_to_end_protocols"] == []
+    assert set().union(*via4.hop_protocols) == set(via4.protocols)
+
+
+def test_a_protocol_on_every_hop_goes_end_to_end() -> None:
+    bypass = find_paths(plant(), ["ent"], ["ctl"]).paths[0]
+    assert bypass.zones == ("ent", "ra", "ctl")
+    assert bypass.end_to_end_protocols == tuple(sorted(set(bypass.hop_protocols[0]) & set(bypass.hop_protocols[1])))
+
+
+def test_a_hop_allowing_any_protocol_does_not_cut_the_others() -> None:
+    from zonewarden.engines.paths import ZonePath
+
+    path = ZonePath(zones=("a", "b", "c", "d"), conduits=("x", "y", "z"), protocols=("any", "modbus-tcp"),
+                    weakest_sl_target=None, via_dmz=False,
+                    hop_protocols=(("modbus-tcp",), ("any",), ("modbus-tcp", "s7comm")))
+    assert path.end_to_end_protocols == ("modbus-tcp",)
+    assert path.hop_protocols_text == "modbus-tcp | any | modbus-tcp, s7comm"
+
+
 def test_direction_matters_for_protocols() -> None:
     report = find_paths(plant(), ["ctl"], ["ent"], max_hops=2)
     [back] = report.paths

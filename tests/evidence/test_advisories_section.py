@@ -13,6 +13,7 @@ from zonewarden.evidence.render import environment
 from zonewarden.evidence.sections.advisories import SECTION
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import advisories as svc
+from zonewarden.services.principal import local_principal
 from zonewarden.services.sites import import_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +32,10 @@ def _render(data: dict) -> str:  # type: ignore[type-arg]
 
 
 def test_auditor_and_customer_views(store) -> None:  # type: ignore[no-untyped-def]
-    import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")])
-    svc.ingest_bytes(store, svc.read_items(svc.iter_paths([ROOT / "examples" / "advisories"])))
-    (ewon,) = [f for f in svc.list_findings(store) if f.asset_id == "pack-ewon"]
-    svc.decide(store, ewon.id, "under-assessment", "asking the OEM <b>now</b>", actor="ann", today=AS_OF)
+    import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")], principal=local_principal())
+    svc.ingest_bytes(store, svc.read_items(svc.iter_paths([ROOT / "examples" / "advisories"])), principal=local_principal())
+    (ewon,) = [f for f in svc.list_findings(store, principal=local_principal()) if f.asset_id == "pack-ewon"]
+    svc.decide(store, ewon.id, "under-assessment", "asking the OEM <b>now</b>", principal=local_principal(name="ann"), today=AS_OF)
 
     auditor = SECTION.build(_context(store, Audience.AUDITOR))
     assert not auditor.undecided

@@ -42,7 +42,12 @@ def test_user_text_is_exempt_but_only_inside_its_marks() -> None:
 
 
 def test_templates_say_nothing_forbidden() -> None:
-    for path in sorted(TEMPLATES.rglob("*.j2")):
+    templates = sorted(TEMPLATES.rglob("*.j2"))
+    # Issue 17.11: with no template found (a moved folder, a changed suffix) the loop checked
+    # nothing and passed. The package page and the section templates must all be there.
+    assert TEMPLATES / "package.html.j2" in templates
+    assert len(templates) >= 1 + len(list((TEMPLATES / "sections").glob("*"))) > 1
+    for path in templates:
         assert check_text(path.read_text(encoding="utf-8"), where=path.name) == [], path.name
 
 

@@ -82,3 +82,19 @@ def test_document_problems_carry_field_paths(site_dir: Path) -> None:
     (p,) = evidence_problems(doc, site_dir)
     assert p.path == ("requirements", 0, "evidence", 1, "file")
     assert "gone.pdf" in p.message
+
+
+def test_hard_link_to_a_file_outside_the_folder_is_refused(site_dir: Path) -> None:
+    # Issue 17.7: symbolic links were refused, a hard link to the same file was accepted.
+    os.link(site_dir.parent / "secret.txt", site_dir / "evidence" / "innocent.txt")
+    digest = hashlib.sha256(b"not yours").hexdigest()
+    message = check_evidence_file(site_dir, ev("evidence/innocent.txt", digest))
+    assert message is not None and "hard link with 2 names, 1 of them outside the site folder" in message
+    with pytest.raises(InputError, match="copy the file into the folder"):
+        resolve_evidence_path(site_dir, "evidence/innocent.txt")
+
+
+def test_hard_links_within_the_folder_are_accepted(site_dir: Path) -> None:
+    os.link(site_dir / "evidence" / "pentest.pdf", site_dir / "evidence" / "pentest-copy.pdf")
+    digest = hashlib.sha256(b"%PDF-1.7 report").hexdigest()
+    assert check_evidence_file(site_dir, ev("evidence/pentest-copy.pdf", digest)) is None

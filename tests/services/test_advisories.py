@@ -17,6 +17,7 @@ from zonewarden.io.sitefile import load_site
 from zonewarden.services import advisories as svc
 from zonewarden.services import audit
 from zonewarden.services.exposure import asset_exposures
+from zonewarden.services.principal import local_principal
 from zonewarden.services.sites import import_documents
 from zonewarden.store.advisory_tables import advisories, findings, triage_decisions
 from zonewarden.store.tables import audit_events
@@ -29,15 +30,15 @@ TODAY = dt.date(2026, 11, 25)
 
 
 def _plant(store) -> None:  # type: ignore[no-untyped-def]
-    import_documents(store, [load_site(PLANT)], reason="test")
+    import_documents(store, [load_site(PLANT)], reason="test", principal=local_principal())
 
 
 def _examples(store, strict: bool = True) -> svc.IngestReport:  # type: ignore[no-untyped-def]
-    return svc.ingest_bytes(store, svc.read_items(svc.iter_paths([EXAMPLES])), strict=strict)
+    return svc.ingest_bytes(store, svc.read_items(svc.iter_paths([EXAMPLES])), strict=strict, principal=local_principal())
 
 
 def _finding(store, advisory: str, asset: str) -> svc.FindingRow:  # type: ignore[no-untyped-def]
-    (f,) = [f for f in svc.list_findings(store, advisory=advisory) if f.asset_id == asset]
+    (f,) = [f for f in svc.list_findings(store, advisory=advisory, principal=local_principal()) if f.asset_id == asset]
     return f
 
 
@@ -76,7 +77,7 @@ def test_example_advisories_show_every_status_on_the_example_plant(store) -> Non
         ("ZW-EXAMPLE-2026-005", "bms-nae-3"): ("not-affected", None),
         ("ZW-EXAMPLE-2026-006", "pack-ewon"): ("affected", None),
     }
-    got = {(f.tracking_id, f.asset_id): (f.status, f.reason) for f in svc.list_findings(store)}
+    got = {(f.tracking_id, f.asset_id): (f.status, f.reason) for f in svc.list_findings(store, principal=local_principal())}
     for key, value in expected.items():
         assert got[key] == value, key
     assert report.findings_created == len(got) == 16
@@ -134,11 +135,11 @@ def test_revision_supersedes_keeps_history_and_reopens_changed_decisions(store) 
     _plant(store)
     _examples(store)
     f = _finding(store, "ZW-EXAMPLE-2026-001", "dmz-sw-1")
-    svc.decide(store, f.id, "under-assessment", "checking the switch firmware", actor="ann", today=TODAY)
-    svc.decide(store, f.id, "remediation-planned", "update in the December window", actor="ann", today=TODAY)
+    svc.decide(store, f.id, "under-assessment", "checking the switch firmware", principal=local_principal(name="ann"), today=TODAY)
+    svc.decide(store, f.id, "remediation-planned", "update in the December window", principal=local_principal(name="ann"), today=TODAY)
     untouched = _finding(store, "ZW-EXAMPLE-2026-005", "bms-nae-1")
-    svc.decide(store, untouched.id, "under-assessment", "asking the BMS contractor", actor="ann", today=TODAY)
-    svc.decide(store, untouched.id, "remediation-planned", "contractor visit booked", actor="ann", today=TODAY)
+    svc.decide(store, untouched.id, "under-assessment", "asking the BMS contractor", principal=local_principal(name="ann"), today=TODAY)
+    svc.decide(store, untouched.id, "remediation-planned", "contractor visit booked", principal=local_principal(name="ann"), today=TODAY)
 
     # Revision 2: the vendor narrows the range; V4.4 is no longer affected.
     doc = _doc("zw-example-2026-001.json")
@@ -149,28 +150,28 @@ def test_revision_supersedes_keeps_history_and_reopens_changed_decisions(store) 
     )
     leaf = doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]
     leaf["name"] = "vers:intdot/<4.3"
-    report = svc.ingest_bytes(store, [("rev2.json", _bytes(doc))], strict=True, actor="feed")
+    report = svc.ingest_bytes(store, [("rev2.json", _bytes(doc))], strict=True, principal=local_principal(name="feed"))
     (r,) = report.results
     assert (r.outcome, r.version) == ("revision", "2") and report.reopened == 1
 
     history = svc.advisory_history(store, "ZW-EXAMPLE-2026-001")
     assert [(a.version, a.current) for a in history] == [("1", False), ("2", True)]
-    after = svc.get_finding(store, f.id)
+    after = svc.get_finding(store, f.id, principal=local_principal())
     assert after.status == "not-affected" and after.advisory_version == "2"
     assert after.triage_status == "under-assessment"
     last = after.decisions[-1]
     assert last.automatic and last.actor == "zonewarden" and last.from_status == "remediation-planned"
     assert "affected -> not-affected" in last.why
     # An advisory whose product status did not change keeps its decision.
-    assert svc.get_finding(store, untouched.id).triage_status == "remediation-planned"
+    assert svc.get_finding(store, untouched.id, principal=local_principal()).triage_status == "remediation-planned"
 
     # An older version arriving late is kept as history and changes no finding.
     old = _doc("zw-example-2026-001.json")
     old["document"]["notes"][1]["text"] += " (re-published copy)"
-    (r,) = svc.ingest_bytes(store, [("late-v1.json", _bytes(old))]).results
+    (r,) = svc.ingest_bytes(store, [("late-v1.json", _bytes(old))], principal=local_principal()).results
     assert r.outcome == "older"
     assert [a.current for a in svc.advisory_history(store, "ZW-EXAMPLE-2026-001")] == [False, False, True]
-    assert svc.get_finding(store, f.id).advisory_version == "2"
+    assert svc.get_finding(store, f.id, principal=local_principal()).advisory_version == "2"
     with store.read() as conn:
         assert audit.verify(conn).ok
         actions = [e.action for e in audit.events(conn)]
@@ -190,7 +191,7 @@ def test_revisions_and_twins_inside_one_batch(store) -> None:  # type: ignore[no
         {"date": "2026-10-01T10:00:00.000Z", "number": "2", "summary": "Only versions before V4.3 are affected."}
     )
     doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]["name"] = "vers:intdot/<4.3"
-    report = svc.ingest_bytes(store, [("v1.json", v1), ("v2.json", _bytes(doc)), ("v1-copy.json", v1)], strict=True)
+    report = svc.ingest_bytes(store, [("v1.json", v1), ("v2.json", _bytes(doc)), ("v1-copy.json", v1)], strict=True, principal=local_principal())
     assert [r.outcome for r in report.results] == ["new", "revision", "unchanged"]
     history = svc.advisory_history(store, "ZW-EXAMPLE-2026-001")
     assert [(a.version, a.current) for a in history] == [("1", False), ("2", True)]
@@ -221,7 +222,7 @@ def test_a_document_the_database_refuses_does_not_take_its_chunk_with_it(store, 
     (bad,) = [r for r in report.results if r.outcome == "rejected"]
     assert "the database refused a value" in (bad.error or "")
     assert _count(store, advisories) == 5
-    assert "ZW-EXAMPLE-2026-003" not in {f.tracking_id for f in svc.list_findings(store)}
+    assert "ZW-EXAMPLE-2026-003" not in {f.tracking_id for f in svc.list_findings(store, principal=local_principal())}
     with store.read() as conn:
         assert audit.verify(conn).ok
         assert len([e for e in audit.events(conn) if e.action == "advisory.ingest"]) == 5
@@ -247,7 +248,7 @@ def test_a_copy_of_a_refused_document_is_not_reported_unchanged(store, monkeypat
     data = (EXAMPLES / "zw-example-2026-003.json").read_bytes()
     other = (EXAMPLES / "zw-example-2026-001.json").read_bytes()
     items = [("a/003.json", data), ("b/001.json", other), ("b/003.json", data), ("c/001.json", other)]
-    report = svc.ingest_bytes(store, items)
+    report = svc.ingest_bytes(store, items, principal=local_principal())
     assert [(r.source, r.outcome) for r in report.results] == [
         ("a/003.json", "rejected"), ("b/001.json", "new"), ("b/003.json", "rejected"), ("c/001.json", "unchanged"),
     ]
@@ -289,7 +290,7 @@ def test_a_bad_directory_reports_each_file_and_stores_only_good_ones(store, tmp_
         "array.json", "not-csaf.json", "truncated.json", "wrong-type.json", "zw-example-2026-002.json",
     ]
     seen: list[int] = []
-    report = svc.ingest_bytes(store, svc.read_items(files), progress=seen.append)
+    report = svc.ingest_bytes(store, svc.read_items(files), progress=seen.append, principal=local_principal())
     assert sum(seen) == 5
     by = {Path(r.source).name: r for r in report.results}
     assert by["zw-example-2026-002.json"].outcome == "new"
@@ -303,22 +304,22 @@ def test_a_bad_directory_reports_each_file_and_stores_only_good_ones(store, tmp_
         assert r.outcome == "rejected" and r.error is not None
         assert name in r.error and where in r.error, r.error
     assert _count(store, advisories) == 1
-    assert {f.tracking_id for f in svc.list_findings(store)} == {"ZW-EXAMPLE-2026-002"}
+    assert {f.tracking_id for f in svc.list_findings(store, principal=local_principal())} == {"ZW-EXAMPLE-2026-002"}
 
 
 def test_strict_mode_rejects_a_deviating_document(store, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
     path = next(shared_data.joinpath(*CISA).glob("2023/icsa-23-026-07.json"))  # a range in product_version (6.1.31)
-    strict = svc.ingest_bytes(store, [(str(path), path.read_bytes())], strict=True)
+    strict = svc.ingest_bytes(store, [(str(path), path.read_bytes())], strict=True, principal=local_principal())
     (r,) = strict.results
     assert r.outcome == "rejected" and r.deviations > 0 and "strict mode rejects" in (r.error or "")
     assert "[6.1.31]" in (r.error or "") and "/product_tree/branches/0" in (r.error or "")
     assert _count(store, advisories) == 0
-    (r,) = svc.ingest_bytes(store, [(str(path), path.read_bytes())]).results
+    (r,) = svc.ingest_bytes(store, [(str(path), path.read_bytes())], principal=local_principal()).results
     assert r.outcome == "new" and r.deviations > 0
     (row,) = svc.list_advisories(store)
     assert len(row.deviations) == r.deviations and all(d["test_id"] and "pointer" in d for d in row.deviations)
     # The same bytes in strict mode later: still rejected, nothing changes.
-    (r,) = svc.ingest_bytes(store, [(str(path), path.read_bytes())], strict=True).results
+    (r,) = svc.ingest_bytes(store, [(str(path), path.read_bytes())], strict=True, principal=local_principal()).results
     assert r.outcome == "rejected" and "lenient" in (r.error or "")
 
 
@@ -326,7 +327,7 @@ def test_untrusted_text_is_stored_as_text(store) -> None:  # type: ignore[no-unt
     _plant(store)
     doc = _doc("zw-example-2026-005.json")
     doc["document"]["title"] = "EXAMPLE <script>alert(1)</script> [red]markup[/red] \x00nul"
-    (r,) = svc.ingest_bytes(store, [("hostile.json", _bytes(doc))]).results
+    (r,) = svc.ingest_bytes(store, [("hostile.json", _bytes(doc))], principal=local_principal()).results
     assert r.outcome == "new"
     (row,) = [a for a in svc.list_advisories(store) if a.tracking_id == "ZW-EXAMPLE-2026-005"]
     assert "<script>" in row.title and "\x00" not in row.title
@@ -341,29 +342,29 @@ def test_triage_workflow_rules_and_audit(store) -> None:  # type: ignore[no-unty
     f = _finding(store, "ZW-EXAMPLE-2026-003", "ops-power-mon")
     assert f.triage_status == "new"
     with pytest.raises(ConflictError, match="new; it can go to under-assessment"):
-        svc.decide(store, f.id, "resolved", "patched already, nothing to do", today=TODAY)
+        svc.decide(store, f.id, "resolved", "patched already, nothing to do", today=TODAY, principal=local_principal())
     with pytest.raises(InputError, match="at least 10"):
-        svc.decide(store, f.id, "under-assessment", "hm", today=TODAY)
+        svc.decide(store, f.id, "under-assessment", "hm", today=TODAY, principal=local_principal())
     with pytest.raises(NotFoundError):
-        svc.decide(store, 999_999, "under-assessment", "no such finding here", today=TODAY)
-    svc.decide(store, f.id, "under-assessment", "reading the hotfix notes", actor="ann", today=TODAY)
+        svc.decide(store, 999_999, "under-assessment", "no such finding here", today=TODAY, principal=local_principal())
+    svc.decide(store, f.id, "under-assessment", "reading the hotfix notes", principal=local_principal(name="ann"), today=TODAY)
     with pytest.raises(InputError) as exc:
-        svc.decide(store, f.id, "risk-accepted", "low criticality server", today=TODAY)
+        svc.decide(store, f.id, "risk-accepted", "low criticality server", today=TODAY, principal=local_principal())
     assert "--owner" in str(exc.value) and "--expires" in str(exc.value)
     with pytest.raises(InputError, match="not in the future"):
         svc.decide(store, f.id, "risk-accepted", "low criticality server", owner="p-sozturk",
-                   expires=TODAY, today=TODAY)
+                   expires=TODAY, today=TODAY, principal=local_principal())
     with pytest.raises(InputError, match="--control"):
-        svc.decide(store, f.id, "mitigated", "blocked at the firewall", today=TODAY)
+        svc.decide(store, f.id, "mitigated", "blocked at the firewall", today=TODAY, principal=local_principal())
     with pytest.raises(InputError, match="unknown compensating control"):
-        svc.decide(store, f.id, "mitigated", "blocked at the firewall", controls=["cc-nope"], today=TODAY)
+        svc.decide(store, f.id, "mitigated", "blocked at the firewall", controls=["cc-nope"], today=TODAY, principal=local_principal())
     done = svc.decide(store, f.id, "risk-accepted", "low criticality reporting server, hotfix with the 2027 upgrade",
-                      owner="p-sozturk", expires=dt.date(2027, 3, 31), actor="ann", today=TODAY)
+                      owner="p-sozturk", expires=dt.date(2027, 3, 31), principal=local_principal(name="ann"), today=TODAY)
     assert (done.triage_status, done.triage_owner, done.triage_expires) == ("risk-accepted", "p-sozturk", dt.date(2027, 3, 31))
     assert [(d.from_status, d.to_status, d.actor) for d in done.decisions] == [
         ("new", "under-assessment", "ann"), ("under-assessment", "risk-accepted", "ann"),
     ]
-    back = svc.decide(store, f.id, "under-assessment", "the hotfix is out after all", actor="ann", today=TODAY)
+    back = svc.decide(store, f.id, "under-assessment", "the hotfix is out after all", principal=local_principal(name="ann"), today=TODAY)
     assert back.triage_owner is None and back.triage_expires is None
     assert _count(store, triage_decisions) == 3  # append-only: nothing rewritten
     with store.read() as conn:
@@ -371,7 +372,7 @@ def test_triage_workflow_rules_and_audit(store) -> None:  # type: ignore[no-unty
         assert audit.verify(conn).ok
     assert [e.after["triage"] for e in decided] == ["under-assessment", "risk-accepted", "under-assessment"]
     assert decided[1].reason.startswith("low criticality") and decided[1].object_id == str(f.id)
-    assert {f.id for f in svc.list_findings(store, triage="under-assessment")} == {f.id}
+    assert {f.id for f in svc.list_findings(store, triage="under-assessment", principal=local_principal())} == {f.id}
 
 
 def test_mitigated_names_existing_compensating_controls(store) -> None:  # type: ignore[no-untyped-def]
@@ -380,8 +381,8 @@ def test_mitigated_names_existing_compensating_controls(store) -> None:  # type:
     doc = load_site(PLANT)
     control = doc.compensating_controls[0].id
     f = _finding(store, "ZW-EXAMPLE-2026-006", "pack-ewon")
-    svc.decide(store, f.id, "under-assessment", "OEM asked about the tunnel", today=TODAY)
-    done = svc.decide(store, f.id, "mitigated", "tunnel only opened on request", controls=[control], today=TODAY)
+    svc.decide(store, f.id, "under-assessment", "OEM asked about the tunnel", today=TODAY, principal=local_principal())
+    done = svc.decide(store, f.id, "mitigated", "tunnel only opened on request", controls=[control], today=TODAY, principal=local_principal())
     assert done.triage_status == "mitigated" and done.decisions[-1].controls == (control,)
 
 
@@ -391,18 +392,18 @@ def test_override_recomputes_priority_with_justification(store) -> None:  # type
     f = _finding(store, "ZW-EXAMPLE-2026-002", "comp-plc-p1")
     assert f.priority == "scheduled"
     with pytest.raises(InputError, match="not one of"):
-        svc.override(store, f.id, {"exposure": "internet"}, "the OEM laptop stays plugged in")
+        svc.override(store, f.id, {"exposure": "internet"}, "the OEM laptop stays plugged in", principal=local_principal())
     changed = svc.override(store, f.id, {"exposure": "open", "exploitation": "active"},
-                           "OEM laptop stays plugged in with a 4G modem", actor="ann")
+                           "OEM laptop stays plugged in with a 4G modem", principal=local_principal(name="ann"))
     s = changed.ssvc
     assert s is not None and changed.priority == s["priority"] == "immediate"
     assert s["exposure"]["computed"] == "small" and s["exposure"]["override"]["by"] == "ann"
     assert "4G modem" in s["exposure"]["source"]
-    cleared = svc.override(store, f.id, {"exposure": None, "exploitation": None}, "modem removed, CR-2026-051")
+    cleared = svc.override(store, f.id, {"exposure": None, "exploitation": None}, "modem removed, CR-2026-051", principal=local_principal())
     assert cleared.priority == "scheduled"
     with pytest.raises(ConflictError, match="only affected and needs-review"):
         svc.override(store, _finding(store, "ZW-EXAMPLE-2026-002", "comp-plc-p2").id, {"exposure": "open"},
-                     "not affected findings have no priority")
+                     "not affected findings have no priority", principal=local_principal())
 
 
 # --- inventory changes -----------------------------------------------------------------------------
@@ -412,8 +413,8 @@ def test_findings_follow_a_reimported_inventory(store, tmp_path: Path) -> None: 
     _plant(store)
     _examples(store)
     p2 = _finding(store, "ZW-EXAMPLE-2026-002", "comp-plc-p2")
-    svc.decide(store, p2.id, "under-assessment", "confirm the firmware on site", today=TODAY)
-    svc.decide(store, p2.id, "not-affected", "firmware 34.011 read from the controller", today=TODAY)
+    svc.decide(store, p2.id, "under-assessment", "confirm the firmware on site", today=TODAY, principal=local_principal())
+    svc.decide(store, p2.id, "not-affected", "firmware 34.011 read from the controller", today=TODAY, principal=local_principal())
     doc = load_site(PLANT)
     assets = []
     for a in doc.assets:
@@ -422,15 +423,15 @@ def test_findings_follow_a_reimported_inventory(store, tmp_path: Path) -> None: 
         if a.id == "bms-nae-1":
             continue  # decommissioned
         assets.append(a)
-    import_documents(store, [doc.model_copy(update={"assets": tuple(assets)})], reason="inventory update")
-    found = {f.asset_id: f for f in svc.list_findings(store) if f.tracking_id in ("ZW-EXAMPLE-2026-002", "ZW-EXAMPLE-2026-005")}
+    import_documents(store, [doc.model_copy(update={"assets": tuple(assets)})], reason="inventory update", principal=local_principal())
+    found = {f.asset_id: f for f in svc.list_findings(store, principal=local_principal()) if f.tracking_id in ("ZW-EXAMPLE-2026-002", "ZW-EXAMPLE-2026-005")}
     assert found["comp-plc-p2"].status == "affected"
     # Worse than decided: the not-affected decision is reopened, saying why.
-    reopened = svc.get_finding(store, p2.id)
+    reopened = svc.get_finding(store, p2.id, principal=local_principal())
     assert reopened.triage_status == "under-assessment" and reopened.decisions[-1].automatic
     assert "inventory changed" in reopened.decisions[-1].why
     assert "bms-nae-1" not in found
-    gone = [f for f in svc.list_findings(store, include_inactive=True) if f.asset_id == "bms-nae-1"]
+    gone = [f for f in svc.list_findings(store, include_inactive=True, principal=local_principal()) if f.asset_id == "bms-nae-1"]
     assert len(gone) == 1 and not gone[0].active
     with store.read() as conn:
         assert any(e.action == "findings.rematch" for e in audit.events(conn))
@@ -443,19 +444,19 @@ def test_kev_import_makes_exploitation_active(store, shared_data: Path) -> None:
     _plant(store)
     # ICSA-23-297-01 (Cisco IOS XE web UI, CVE-2023-20198) covers the Stratix 5800 core switches.
     path = next(shared_data.joinpath(*CISA).glob("2023/icsa-23-297-01.json"))
-    svc.ingest_bytes(store, [(str(path), path.read_bytes())])
+    svc.ingest_bytes(store, [(str(path), path.read_bytes())], principal=local_principal())
     f = _finding(store, "ICSA-23-297-01", "ops-core-sw-1")
     assert f.status == "affected" and "CVE-2023-20198" in f.cves
     assert f.ssvc is not None and f.ssvc["exploitation"]["source"].startswith("no KEV catalog")
-    report = svc.import_kev(store, shared_data / "kev" / "known_exploited_vulnerabilities.json", actor="ann")
+    report = svc.import_kev(store, shared_data / "kev" / "known_exploited_vulnerabilities.json", principal=local_principal(name="ann"))
     assert report.entries == 1404 and report.added == 1404 and f.id in _reprioritised(store)
-    after = svc.get_finding(store, f.id)
+    after = svc.get_finding(store, f.id, principal=local_principal())
     assert after.ssvc is not None and after.ssvc["exploitation"]["value"] == "active"
     assert "Known Exploited Vulnerabilities" in after.ssvc["exploitation"]["source"]
     assert after.priority in ("out-of-cycle", "immediate") and after.priority != f.priority
     assert svc.kev_count(store) == (1404, "2025.08.25")
     # Again: nothing added, nothing re-prioritised.
-    again = svc.import_kev(store, shared_data / "kev" / "known_exploited_vulnerabilities.json")
+    again = svc.import_kev(store, shared_data / "kev" / "known_exploited_vulnerabilities.json", principal=local_principal())
     assert (again.added, again.removed, again.reprioritised) == (0, 0, 0)
 
 
@@ -469,7 +470,7 @@ def test_bad_kev_file_stores_nothing(store, tmp_path: Path) -> None:  # type: ig
     bad = tmp_path / "kev.json"
     bad.write_text('{"catalogVersion": "x", "dateReleased": "2025-01-01T00:00:00Z", "vulnerabilities": [{"cveID": "nope"}]}')
     with pytest.raises(InputError) as exc:
-        svc.import_kev(store, bad)
+        svc.import_kev(store, bad, principal=local_principal())
     assert "vulnerabilities[0]" in str(exc.value)
     assert svc.kev_count(store) == (0, None)
 
@@ -498,7 +499,7 @@ def test_real_cisa_advisories_against_the_example_plant(store, shared_data: Path
     _plant(store)
     base = shared_data.joinpath(*CISA)
     paths = [next(base.glob(f"*/{adv.lower()}.json")) for adv in sorted({c[1] for c in REAL_CASES})]
-    report = svc.ingest_bytes(store, svc.read_items(paths))
+    report = svc.ingest_bytes(store, svc.read_items(paths), principal=local_principal())
     assert {r.outcome for r in report.results} == {"new"}
     for asset, advisory, status, reason in REAL_CASES:
         f = _finding(store, advisory, asset)
@@ -517,7 +518,7 @@ def test_whole_cisa_feed_ingests_and_reingests(store, shared_data: Path) -> None
         files = svc.iter_paths([shared_data.joinpath(*CISA, "2023")])
         assert len(files) > 350
     start = time.perf_counter()
-    report = svc.ingest_bytes(store, svc.read_items(files))
+    report = svc.ingest_bytes(store, svc.read_items(files), principal=local_principal())
     first = time.perf_counter() - start
     assert report.count("rejected") == 0, report.rejected[:3]
     assert report.count("new") + report.count("revision") + report.count("older") == len(files)
@@ -526,11 +527,11 @@ def test_whole_cisa_feed_ingests_and_reingests(store, shared_data: Path) -> None
     # Lenient mode stored CISA's deviating documents with their deviations (2023's are cleaner).
     assert sum(1 for r in report.results if r.deviations) > (100 if store.dialect == "sqlite" else 0)
     counts: dict[str, int] = {}
-    for f in svc.list_findings(store):
+    for f in svc.list_findings(store, principal=local_principal()):
         counts[f.status] = counts.get(f.status, 0) + 1
     assert counts["affected"] > 20 and counts["needs-review"] > 5 and counts["not-affected"] > 20
     start = time.perf_counter()
-    again = svc.ingest_bytes(store, svc.read_items(files))
+    again = svc.ingest_bytes(store, svc.read_items(files), principal=local_principal())
     assert again.count("unchanged") == len(files)
     assert time.perf_counter() - start < first  # re-ingest skips parsing entirely
 
@@ -541,9 +542,9 @@ def test_findings_of_a_deleted_site_become_inactive(store) -> None:  # type: ign
     _plant(store)
     _examples(store)
     site_id = load_site(PLANT).site.id
-    delete_site(store, site_id, reason="plant sold")
-    assert svc.list_findings(store) == []
-    kept = svc.list_findings(store, include_inactive=True)
+    delete_site(store, site_id, reason="plant sold", principal=local_principal())
+    assert svc.list_findings(store, principal=local_principal()) == []
+    kept = svc.list_findings(store, include_inactive=True, principal=local_principal())
     assert len(kept) == 16 and not any(f.active for f in kept)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import delete, update
 
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.store.tables import audit_events
 
 
@@ -16,7 +17,7 @@ def _three_events(store, mini_site_file: Path) -> None:  # type: ignore[no-untyp
 
 
 def test_intact_chain_verifies(store, mini_site_file) -> None:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
     _three_events(store, mini_site_file)
     with store.read() as conn:
         result = audit.verify(conn)
@@ -53,5 +54,16 @@ def test_deleting_the_newest_event_is_detected(store, mini_site_file) -> None:  
 
 
 def test_actor_comes_from_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Single-user mode (no accounts): the local principal is ZONEWARDEN_ACTOR or the OS user.
+    from zonewarden.services.principal import local_principal
+
     monkeypatch.setenv("ZONEWARDEN_ACTOR", "j.doe@plant")
-    assert audit.current_actor() == "j.doe@plant"
+    assert local_principal().user_id == "j.doe@plant"
+    assert local_principal().audit_fields == {"actor": "j.doe@plant", "context": {"method": "local", "client": "cli"}}
+
+
+def test_an_event_without_an_actor_is_refused(store) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    with pytest.raises(ValueError, match="without an actor"), store.transaction() as conn:
+        audit.append(conn, action="site.import", actor="")

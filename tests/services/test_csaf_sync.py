@@ -17,6 +17,7 @@ from zonewarden.errors import InputError
 from zonewarden.io.csaf.sync import SyncOptions
 from zonewarden.services import audit
 from zonewarden.services.csaf_sync import known_files, sources, sync
+from zonewarden.services.principal import local_principal
 
 
 def _support():  # type: ignore[no-untyped-def]
@@ -50,7 +51,7 @@ def test_first_sync_downloads_all_and_the_second_nothing(store, mirror, entry: s
     ingest = S.FakeIngest()
     with S.serve(mirror.root) as (base, faults):
         url = base + WHITE + entry
-        first = sync(store, url, ingest=ingest, options=FAST)
+        first = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert first.ok, first.failed
         assert (first.discovered, first.unchanged, first.downloaded) == (30, 0, 30)
         assert first.ingested == {"new": 30, "revision": 0, "unchanged": 0, "older": 0}
@@ -58,7 +59,7 @@ def test_first_sync_downloads_all_and_the_second_nothing(store, mirror, entry: s
         assert sorted(ingest.calls) == [f"{base}{WHITE}{f}" for f in mirror.files]
 
         faults.requests.clear()
-        second = sync(store, url, ingest=ingest, options=FAST)
+        second = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert second.ok
         assert (second.discovered, second.unchanged, second.downloaded) == (30, 30, 0)
         assert sum(second.ingested.values()) == 0
@@ -74,7 +75,7 @@ def test_a_changed_file_is_downloaded_again_and_ingested_as_a_revision(store, mi
     ingest = S.FakeIngest()
     with S.serve(mirror.root) as (base, faults):
         url = base + WHITE + S.FEED_NAME
-        assert sync(store, url, ingest=ingest, options=FAST).ok
+        assert sync(store, url, ingest=ingest, options=FAST, principal=local_principal()).ok
         name = mirror.files[7]
         doc = json.loads((mirror.folder / name).read_bytes())
         tracking = doc["document"]["tracking"]
@@ -86,7 +87,7 @@ def test_a_changed_file_is_downloaded_again_and_ingested_as_a_revision(store, mi
         mirror.rewrite(name, json.dumps(doc).encode(), time="2024-12-01T00:00:00.000000Z")
 
         faults.requests.clear()
-        third = sync(store, url, ingest=ingest, options=FAST)
+        third = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert third.ok, third.failed
         assert (third.unchanged, third.downloaded) == (29, 1)
         assert third.ingested["revision"] == 1
@@ -101,17 +102,17 @@ def test_a_new_time_with_the_same_bytes_is_unchanged(store, mirror) -> None:  # 
     ingest = S.FakeIngest()
     with S.serve(mirror.root) as (base, faults):
         url = base + WHITE + "changes.csv"
-        assert sync(store, url, ingest=ingest, options=FAST).ok
+        assert sync(store, url, ingest=ingest, options=FAST, principal=local_principal()).ok
         name = mirror.files[3]
         mirror.times[name] = "2030-01-01T00:00:00.000000Z"
         mirror.write_indexes()
         calls = len(ingest.calls)
-        again = sync(store, url, ingest=ingest, options=FAST)
+        again = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert again.ok and (again.unchanged, again.downloaded) == (30, 0)
         assert len(ingest.calls) == calls  # nothing handed to ingest
         # The new time is remembered: the run after that does not even ask.
         faults.requests.clear()
-        assert sync(store, url, ingest=ingest, options=FAST).unchanged == 30
+        assert sync(store, url, ingest=ingest, options=FAST, principal=local_principal()).unchanged == 30
         assert _doc_gets(faults) == []
 
 
@@ -125,7 +126,7 @@ def test_missing_file_wrong_hash_and_dropped_connection_are_reported_and_resumed
         faults.missing.add(WHITE + missing)
         faults.drop.add(WHITE + dropped)
         url = base + WHITE + S.FEED_NAME
-        first = sync(store, url, ingest=ingest, options=FAST)
+        first = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert not first.ok
         assert first.ingested["new"] == 27 and first.downloaded == 27  # the corrupt copy does not count
         by_url = {f.url.removeprefix(base + WHITE): (f.stage, f.reason) for f in first.failed}
@@ -145,7 +146,7 @@ def test_missing_file_wrong_hash_and_dropped_connection_are_reported_and_resumed
         faults.drop.clear()
         (mirror.folder / (corrupt + ".sha512")).write_text(good_hash)
         faults.requests.clear()
-        second = sync(store, url, ingest=ingest, options=FAST)
+        second = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert second.ok, second.failed
         assert (second.unchanged, second.downloaded) == (27, 3)
         assert second.ingested["new"] == 3
@@ -159,11 +160,11 @@ def test_an_ingest_error_is_reported_and_retried(store, mirror) -> None:  # type
         url = base + WHITE + S.FEED_NAME
         victim = f"{base}{WHITE}{mirror.files[4]}"
         ingest.fail_on.add(victim)
-        first = sync(store, url, ingest=ingest, options=FAST)
+        first = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert [(f.url, f.stage) for f in first.failed] == [(victim, "ingest")]
         assert "ingest crashed on this document" in (first.failed[0].reason or "")
         ingest.fail_on.clear()
-        second = sync(store, url, ingest=ingest, options=FAST)
+        second = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert second.ok and second.downloaded == 1 and second.ingested["new"] == 1
 
 
@@ -171,15 +172,15 @@ def test_strict_rejections_are_remembered_until_the_mode_or_the_file_changes(sto
     ingest = S.FakeIngest()
     with S.serve(mirror.root) as (base, faults):
         url = base + WHITE + S.FEED_NAME
-        strict = sync(store, url, ingest=ingest, options=FAST, strict=True)
+        strict = sync(store, url, ingest=ingest, options=FAST, strict=True, principal=local_principal())
         rejected = {f.url for f in strict.failed}
         # Real CISA advisories deviate from the standard: strict mode rejects some of them.
         assert rejected and all(f.stage == "ingest" and f.outcome == "rejected" for f in strict.failed)
         assert strict.ingested["new"] == 30 - len(rejected)
         faults.requests.clear()
-        again = sync(store, url, ingest=ingest, options=FAST, strict=True)
+        again = sync(store, url, ingest=ingest, options=FAST, strict=True, principal=local_principal())
         assert again.ok and again.unchanged == 30 and _doc_gets(faults) == []
-        lenient = sync(store, url, ingest=ingest, options=FAST)
+        lenient = sync(store, url, ingest=ingest, options=FAST, principal=local_principal())
         assert lenient.ok and lenient.downloaded == len(rejected)
         assert lenient.ingested["new"] == len(rejected)
 
@@ -216,7 +217,7 @@ def test_signed_provider_bad_and_missing_signatures_then_recovery(store, tmp_pat
     (folder / (rels[4] + ".asc")).unlink()
     with S.serve(tmp_path) as (base, faults):
         url = base + "/csaf/index.txt"
-        first = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST)
+        first = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal())
         assert first.signatures_checked
         fails = {f.url.rsplit("/", 1)[1]: (f.stage, f.reason) for f in first.failed}
         assert set(fails) == {"zw-test-002.json", "zw-test-004.json", "zw-test-005.json"}
@@ -232,7 +233,7 @@ def test_signed_provider_bad_and_missing_signatures_then_recovery(store, tmp_pat
         S.write_signed(folder, rels[4], S.own_advisory(5), publisher)
         S.write_signed(folder, rels[2], S.own_advisory(3, "2"), publisher)
         faults.requests.clear()
-        second = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST)
+        second = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal())
         assert second.ok, second.failed
         assert (second.unchanged, second.downloaded) == (1, 4)
         assert second.ingested == {"new": 3, "revision": 1, "unchanged": 0, "older": 0}
@@ -241,7 +242,7 @@ def test_signed_provider_bad_and_missing_signatures_then_recovery(store, tmp_pat
         assert len(asked) == 1 and "If-Modified-Since" in asked[0]
 
         faults.requests.clear()
-        third = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST)
+        third = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal())
         assert third.ok and (third.unchanged, third.downloaded) == (5, 0)
         assert not [p for p, _ in faults.requests if p.endswith((".asc", ".sha512"))]
 
@@ -253,24 +254,24 @@ def test_full_resync_verifies_what_an_unsigned_sync_took_in(store, tmp_path: Pat
     ingest = S.FakeIngest()
     with S.serve(tmp_path) as (base, _faults):
         url = base + "/csaf/"
-        assert sync(store, url, ingest=ingest, options=FAST).ok  # no key: nothing to notice
-        assert sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST).downloaded == 0
-        full = sync(store, url, ingest=ingest, key=publisher.public_key, full=True, options=FAST)
+        assert sync(store, url, ingest=ingest, options=FAST, principal=local_principal()).ok  # no key: nothing to notice
+        assert sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal()).downloaded == 0
+        full = sync(store, url, ingest=ingest, key=publisher.public_key, full=True, options=FAST, principal=local_principal())
         assert full.downloaded == 2 and full.ingested["unchanged"] == 2  # the third fails its signature
         assert [(f.url.rsplit("/", 1)[1], f.stage) for f in full.failed] == [("zw-test-003.json", "signature")]
         # The suspect document lost its state: the next ordinary run checks it again.
         assert sorted(u.rsplit("/", 1)[1] for u in known_files(store, url)) == ["zw-test-001.json",
                                                                                "zw-test-002.json"]
-        assert not sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST).ok
+        assert not sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal()).ok
         S.write_signed(tmp_path / "csaf", rels[2], S.own_advisory(3), publisher)
-        again = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST)
+        again = sync(store, url, ingest=ingest, key=publisher.public_key, options=FAST, principal=local_principal())
         assert again.ok and again.downloaded == 1 and again.ingested["unchanged"] == 1
 
 
 def test_syncing_without_a_key_says_signatures_were_not_checked(store, tmp_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
     rels = _own_provider(tmp_path, None, n=2)
     with S.serve(tmp_path) as (base, faults):
-        report = sync(store, base + "/csaf/", ingest=S.FakeIngest(), options=FAST)
+        report = sync(store, base + "/csaf/", ingest=S.FakeIngest(), options=FAST, principal=local_principal())
     assert report.ok and not report.signatures_checked and report.downloaded == 2
     assert not [p for p, _ in faults.requests if p.endswith(".asc")]
     assert {p for p, _ in faults.requests if p.endswith((".sha256", ".sha512"))} == {
@@ -281,8 +282,8 @@ def test_each_run_is_one_audit_event_and_sources_are_listed(store, tmp_path: Pat
     _own_provider(tmp_path, None, n=2)
     with S.serve(tmp_path) as (base, _faults):
         url = base + "/csaf/"
-        sync(store, url, ingest=S.FakeIngest(), options=FAST)
-        sync(store, url, ingest=S.FakeIngest(), options=FAST)
+        sync(store, url, ingest=S.FakeIngest(), options=FAST, principal=local_principal())
+        sync(store, url, ingest=S.FakeIngest(), options=FAST, principal=local_principal())
     with store.read() as conn:
         events = [e for e in audit.events(conn) if e.action == "advisories.sync"]
         assert audit.verify(conn).ok
@@ -296,7 +297,7 @@ def test_each_run_is_one_audit_event_and_sources_are_listed(store, tmp_path: Pat
 def test_a_url_that_is_not_a_provider_is_an_input_error(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "www").mkdir()
     with S.serve(tmp_path / "www") as (base, _faults), pytest.raises(InputError, match="not a CSAF directory"):
-        sync(store, base + "/nothing/", ingest=S.FakeIngest(), options=FAST)
+        sync(store, base + "/nothing/", ingest=S.FakeIngest(), options=FAST, principal=local_principal())
     assert sources(store) == []
 
 

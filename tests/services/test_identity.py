@@ -31,7 +31,7 @@ LOCAL = local_principal()
 
 @pytest.fixture
 def site(store, mini_site_file: Path) -> str:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
     return "mini"
 
 

@@ -41,8 +41,22 @@ def _state(db: str) -> tuple[int, int, int, int]:
     return ingests, rows, current, orphans
 
 
-@pytest.mark.parametrize("delay", [3.5, 6.0])
-def test_sigkill_during_ingest_keeps_a_consistent_database(tmp_path: Path, shared_data: Path, delay: float) -> None:
+def _committed(db_file: Path) -> int:
+    """Advisories committed so far, read by a separate connection (sees only commits)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM advisories").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize("after", [200, 1000])
+def test_sigkill_during_ingest_keeps_a_consistent_database(tmp_path: Path, shared_data: Path, after: int) -> None:
     feed = shared_data / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
     db = f"sqlite:///{tmp_path / 'zw.db'}"
     env = {**os.environ, "ZONEWARDEN_DB": db}
@@ -50,10 +64,18 @@ def test_sigkill_during_ingest_keeps_a_consistent_database(tmp_path: Path, share
     subprocess.run([*cli, "import", str(ROOT / "examples" / "pharma-plant")], env=env, check=True, capture_output=True)
     proc = subprocess.Popen([*cli, "advisories", "ingest", str(feed), "--no-progress"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
+    # Kill once `after` advisories are committed (issue 17.11: a fixed sleep could land before
+    # the first commit or after the last, and the test passed either way).
+    deadline = time.monotonic() + 300
+    while _committed(tmp_path / "zw.db") < after:
+        assert proc.poll() is None, "the ingest ended before the kill"
+        assert time.monotonic() < deadline, f"fewer than {after} advisories committed in 300 s"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL
     ingests, rows, current, orphans = _state(db)
+    assert after <= rows < 2035  # the kill landed mid-ingest: some stored, not all
     # Every stored advisory has its audit event and no finding points at a missing advisory.
     assert ingests == rows == current and orphans == 0
     # Running the same command again stores the rest; what was stored is "unchanged".

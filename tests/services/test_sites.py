@@ -8,12 +8,13 @@ from sqlalchemy import select, text
 from zonewarden.errors import NotFoundError
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.store.tables import assets as assets_table
 
 
 def test_import_load_round_trip(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
     doc = load_site(mini_site_file)
-    [outcome] = sites.import_documents(store, [doc], actor="tester", reason="first import")
+    [outcome] = sites.import_documents(store, [doc], principal=local_principal(name="tester"), reason="first import")
     assert outcome.created and not outcome.unchanged
     assert sites.load_document(store, "mini") == doc
     with store.read() as conn:
@@ -23,20 +24,21 @@ def test_import_load_round_trip(store, mini_site_file: Path) -> None:  # type: i
 
 def test_reimport_of_same_content_changes_nothing(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
     doc = load_site(mini_site_file)
-    sites.import_documents(store, [doc])
-    [again] = sites.import_documents(store, [doc])
+    sites.import_documents(store, [doc], principal=local_principal())
+    [again] = sites.import_documents(store, [doc], principal=local_principal())
     assert again.unchanged
     with store.read() as conn:
         assert len(list(audit.events(conn))) == 1
 
 
 def test_reimport_records_what_changed(store, mini_site_file: Path, mini_site_text: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
     changed = tmp_path / "changed.yaml"
     changed.write_text(mini_site_text.replace("version: 2.10", "version: 2.11").replace(
         "  - {id: hist-1, name: Historian mirror, type: historian, zone: dmz, vendor: AVEVA, product: PI Server}\n", ""
     ))
-    [outcome] = sites.import_documents(store, [load_site(changed)], actor="ann", reason="firmware update")
+    [outcome] = sites.import_documents(store, [load_site(changed)], principal=local_principal(name="ann"), reason="firmware update",
+                                      prune=True)  # an unstamped file removes only when told (issue 12 §7)
     assets_change = next(c for c in outcome.changes if c.section == "assets")
     assert assets_change.changed == ("plc-1",) and assets_change.removed == ("hist-1",)
     with store.read() as conn:
@@ -47,7 +49,7 @@ def test_reimport_records_what_changed(store, mini_site_file: Path, mini_site_te
 
 def test_failed_import_leaves_database_as_it_was(store, mini_site_file: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     doc = load_site(mini_site_file)
-    sites.import_documents(store, [doc])
+    sites.import_documents(store, [doc], principal=local_principal())
     other = doc.model_copy(update={"site": doc.site.model_copy(update={"id": "second"})})
 
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -66,9 +68,9 @@ def test_failed_import_leaves_database_as_it_was(store, mini_site_file: Path, mo
     monkeypatch.setattr(audit, "append", append_then_die)
     changed = doc.model_copy(update={"site": doc.site.model_copy(update={"name": "Renamed"})})
     with pytest.raises(RuntimeError):
-        sites.import_documents(store, [changed, other])
+        sites.import_documents(store, [changed, other], principal=local_principal())
     monkeypatch.setattr(audit, "append", real_append)
-    assert [i for i, _ in sites.list_sites(store)] == ["mini"]
+    assert [i for i, _ in sites.list_sites(store, principal=local_principal())] == ["mini"]
     assert sites.load_document(store, "mini").site.name == "Mini plant"
     with store.read() as conn:
         assert audit.verify(conn).ok and audit.verify(conn).events == 1
@@ -76,16 +78,16 @@ def test_failed_import_leaves_database_as_it_was(store, mini_site_file: Path, mo
 
 def test_resolve_site(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFoundError, match="run `zonewarden import"):
-        sites.resolve_site_id(store, None)
-    sites.import_documents(store, [load_site(mini_site_file)])
-    assert sites.resolve_site_id(store, None) == "mini"
+        sites.resolve_site_id(store, None, principal=local_principal())
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
+    assert sites.resolve_site_id(store, None, principal=local_principal()) == "mini"
     with pytest.raises(NotFoundError, match="sites: mini"):
-        sites.resolve_site_id(store, "nope")
+        sites.resolve_site_id(store, "nope", principal=local_principal())
 
 
 def test_delete_cascades(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
-    sites.import_documents(store, [load_site(mini_site_file)])
-    sites.delete_site(store, "mini", reason="decommissioned")
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal())
+    sites.delete_site(store, "mini", reason="decommissioned", principal=local_principal())
     with store.read() as conn:
         assert conn.execute(text("select count(*) from assets")).scalar() == 0
         assert conn.execute(text("select count(*) from zones")).scalar() == 0
@@ -125,7 +127,7 @@ def test_check_from_the_database_gives_the_report_of_the_whole_document(store) -
     from zonewarden.engines.segmentation import ASSET_SCOPE, ObjectKind, run_check
 
     doc = SiteDocument.model_validate(_plant_with_asset_edge_cases().model_dump())
-    sites.import_documents(store, [doc])
+    sites.import_documents(store, [doc], principal=local_principal())
     every = [AssetFacts.of(a) for a in doc.assets]
     assert sites.asset_facts(store, doc.site.id) == every
     stored = sites.load_for_check(store, doc.site.id)
@@ -157,7 +159,7 @@ def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type
 
     plant = Path(__file__).resolve().parents[2] / "examples" / "pharma-plant"
     doc = load_site(plant)
-    sites.import_documents(store, [doc], evidence={doc.site.id: _evidence_bytes(plant, doc)})
+    sites.import_documents(store, [doc], evidence={doc.site.id: _evidence_bytes(plant, doc)}, principal=local_principal())
     files = sites.evidence_of(store, doc.site.id)
     assert "evidence/comp-hmi-access-review-2026-03.txt" in files
     statements: list[str] = []
@@ -171,7 +173,7 @@ def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type
         status = RequirementStatus(target="ent", requirement="SR 1.1", status=Status.PARTIAL,
                                    justification="MFA only for the vendor accounts so far",
                                    assessed=dt.date(2026, 11, 30))
-        requirements.set_requirement_status(store, doc.site.id, status, reason="review")
+        requirements.set_requirement_status(store, doc.site.id, status, reason="review", principal=local_principal())
         written = {s for s in statements if s.startswith(("INSERT", "DELETE"))}
         assert any("REQUIREMENTS" in s or "SITE_RECORDS" in s for s in written), written
         assert not any(" ASSETS" in s or " ZONES" in s or "EVIDENCE_FILES" in s for s in written), written
@@ -194,7 +196,7 @@ def test_a_write_rewrites_only_the_sections_that_changed(store) -> None:  # type
             "requirements": without(doc.requirements),
             "compensating_controls": without(doc.compensating_controls),
         })
-        sites.import_documents(store, [changed])
+        sites.import_documents(store, [changed], principal=local_principal())
         written = {s for s in statements if s.startswith(("INSERT", "DELETE"))}
         assert any(" ASSETS" in s for s in written) and not any(" ZONES" in s for s in written), written
         assert sites.load_document(store, doc.site.id) == changed

@@ -11,6 +11,7 @@ from zonewarden.cli.main import cli
 from zonewarden.domain.levels import SLTarget
 from zonewarden.io.sitefile import load_site
 from zonewarden.services import audit, sites
+from zonewarden.services.principal import local_principal
 from zonewarden.services.slt import record_slt_changes, slt_changes, slt_history
 
 
@@ -44,7 +45,7 @@ def test_slt_changes_only_report_target_or_rationale_changes() -> None:
 
 def test_recorded_changes_read_back_and_keep_the_chain(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
     doc = load_site(mini_site_file)
-    sites.import_documents(store, [doc], actor="ann")
+    sites.import_documents(store, [doc], principal=local_principal(name="ann"))
     old = doc.model_dump(mode="json", exclude_defaults=True)
     cell = next(z for z in doc.zones if z.id == "cell")
     raised = cell.model_copy(
@@ -53,7 +54,7 @@ def test_recorded_changes_read_back_and_keep_the_chain(store, mini_site_file: Pa
     new_doc = doc.model_copy(update={"zones": tuple(raised if z.id == "cell" else z for z in doc.zones)})
     with store.transaction() as conn:
         events = record_slt_changes(conn, "mini", old, new_doc.model_dump(mode="json", exclude_defaults=True),
-                                    actor="bob", reason="annual review")
+                                    principal=local_principal(name="bob"), reason="annual review")
     assert [e.object_id for e in events] == ["cell"]
     (change,) = slt_history(store, "mini")
     assert (change.zone, change.before, change.after, change.actor) == ("cell", 2, 3, "bob")

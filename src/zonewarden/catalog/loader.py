@@ -31,7 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from zonewarden.domain.levels import FR
-from zonewarden.errors import InputError, Problem, ZonewardenError
+from zonewarden.errors import InputError, InstallationError, Problem
 
 FILE_62443_3_3 = "iec62443-3-3.yaml"
 FILE_62443_4_2 = "iec62443-4-2.yaml"
@@ -42,7 +42,7 @@ FILE_MAPPING = "mapping-62443-3-3-to-iso27001.yaml"
 # --- errors ----------------------------------------------------------------------------------
 
 
-class CatalogDataError(ZonewardenError):
+class CatalogDataError(InstallationError):
     """A packaged catalog file is broken. Lists every problem found, each with file and line.
 
     Not an ``InputError``: the user did nothing wrong; the installation (or an edit of the data

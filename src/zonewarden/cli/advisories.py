@@ -22,8 +22,10 @@ from zonewarden.cli.common import (
     note,
     open_store_for,
     safe_text,
+    signing_options,
     site_option,
 )
+from zonewarden.cli.identity import current_principal
 from zonewarden.errors import InputError
 
 
@@ -87,6 +89,7 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
 
     files = [p for p in svc.iter_paths(paths)]
     store = open_store_for(db_url)
+    principal = current_principal(store)
     show = sys.stderr.isatty() if show_progress is None else show_progress
     items = svc.read_items(files)
     if show and files:
@@ -101,10 +104,10 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
         with Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=_console(err=True), transient=True) as bar:
             task = bar.add_task("ingest", total=len(files))
-            report = svc.ingest_bytes(store, items, strict=strict, reason=reason,
+            report = svc.ingest_bytes(store, items, strict=strict, principal=principal, reason=reason,
                                       progress=lambda n: bar.advance(task, n))
     else:
-        report = svc.ingest_bytes(store, items, strict=strict, reason=reason)
+        report = svc.ingest_bytes(store, items, strict=strict, principal=principal, reason=reason)
     if fmt == "json":
         emit_json({
             "results": [
@@ -180,7 +183,7 @@ def show_cmd(tracking_id: str, deviations: bool, fmt: str, db_url: str | None) -
     store = open_store_for(db_url)
     history = svc.advisory_history(store, tracking_id)
     current = next((a for a in history if a.current), history[-1])
-    found = svc.list_findings(store, advisory=tracking_id)
+    found = svc.list_findings(store, principal=current_principal(store), advisory=tracking_id)
     if fmt == "json":
         emit_json({
             "id": current.tracking_id,
@@ -239,7 +242,8 @@ def kev_import_cmd(path: str, reason: str | None, db_url: str | None) -> None:
     """
     from zonewarden.services import advisories as svc
 
-    report = svc.import_kev(open_store_for(db_url), path, reason=reason)
+    store = open_store_for(db_url)
+    report = svc.import_kev(store, path, principal=current_principal(store), reason=reason)
     note(f"KEV catalog {report.version}: {report.entries} entries ({report.added} added, {report.removed} removed); "
          f"{report.reprioritised} finding(s) re-prioritised")
 
@@ -288,8 +292,9 @@ def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], tr
     for t in triage:
         if t not in svc.TRIAGE_STATUSES:
             raise InputError(f"--triage {t!r}: use one of {', '.join(svc.TRIAGE_STATUSES)}")
+    store = open_store_for(db_url)
     rows = svc.list_findings(
-        open_store_for(db_url), site_id=site_id, priority=priorities or None, status=statuses or None,
+        store, principal=current_principal(store), site_id=site_id, priority=priorities or None, status=statuses or None,
         triage=triage or None, zone=zone, advisory=advisory, include_inactive=include_inactive,
     )
     if fmt == "json":
@@ -327,7 +332,8 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
     """
     from zonewarden.services import advisories as svc
 
-    f = svc.get_finding(open_store_for(db_url), finding_id)
+    store = open_store_for(db_url)
+    f = svc.get_finding(store, finding_id, principal=current_principal(store))
     if fmt == "json":
         emit_json(f.as_json())
         return
@@ -372,14 +378,17 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
 @click.option("--owner", default=None, help="Who owns the decision (required for risk-accepted).")
 @click.option("--expires", default=None, metavar="DATE", help="Expiry YYYY-MM-DD (required for risk-accepted).")
 @click.option("--control", "controls", multiple=True, metavar="ID", help="Compensating control id (mitigated; repeatable).")
+@signing_options
 @db_option
 @handle_errors
 def findings_decide_cmd(finding_id: int, status: str, why: str, owner: str | None, expires: str | None,
-                        controls: tuple[str, ...], db_url: str | None) -> None:
+                        controls: tuple[str, ...], password_stdin: bool, totp: str | None, meaning: str | None,
+                        db_url: str | None) -> None:
     """Record a triage decision. Workflow: new -> under-assessment -> not-affected /
     mitigated / remediation-planned / risk-accepted / resolved; decided findings can go back to
     under-assessment. Invalid transitions exit 2. A new advisory revision that changes the
-    product status reopens the decision automatically.
+    product status reopens the decision automatically. With user accounts, closing a finding
+    (not-affected, mitigated, resolved) or accepting its risk is your electronic signature.
 
     \b
     Example:
@@ -395,7 +404,13 @@ def findings_decide_cmd(finding_id: int, status: str, why: str, owner: str | Non
             until = dt.date.fromisoformat(expires)
         except ValueError:
             raise InputError(f"--expires {expires!r} is not a date; write it as YYYY-MM-DD") from None
-    f = svc.decide(open_store_for(db_url), finding_id, status, why, owner=owner, expires=until, controls=controls)
+    from zonewarden.cli.identity import signing_for
+
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    signing = signing_for(principal, password_stdin, totp, meaning) if status in svc.TRIAGE_OPERATION else None
+    f = svc.decide(store, finding_id, status, why, owner=owner, expires=until, controls=controls,
+                   principal=principal, signing=signing)
     note(f"finding {f.id} ({f.tracking_id} x {f.asset_id}): {f.decisions[-1].from_status} -> {f.triage_status}")
 
 
@@ -429,7 +444,8 @@ def findings_override_cmd(finding_id: int, exploitation: str | None, exposure: s
         "safety_impact": safety_impact, "mission_impact": mission_impact, "human_impact": human_impact,
     }
     values = {k: (None if v == "computed" else v) for k, v in given.items() if v is not None}
-    f = svc.override(open_store_for(db_url), finding_id, values, why)
+    store = open_store_for(db_url)
+    f = svc.override(store, finding_id, values, why, principal=current_principal(store))
     note(f"finding {f.id}: priority {f.priority}")
 
 

@@ -61,6 +61,7 @@ def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout:
     provider metadata names. Each document's .sha512 (and .sha256) is checked, and its .asc
     signature when --key is given; failures are reported and retried on the next run.
     """
+    from zonewarden.cli.identity import current_principal
     from zonewarden.io.csaf.sync import ProviderUnavailable, SyncOptions
     from zonewarden.services.csaf_sync import sync
 
@@ -79,7 +80,7 @@ def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout:
     try:
         with _progress() as progress:
             report = sync(store, url, key=key, strict=strict, full=full, options=options, progress=progress,
-                          reason=reason)
+                          principal=current_principal(store), reason=reason)
     except ProviderUnavailable as exc:
         note(f"error: {exc} (nothing synced; run again later)")
         sys.exit(EXIT_FINDINGS)

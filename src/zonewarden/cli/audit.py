@@ -35,11 +35,11 @@ def verify_cmd(db_url: str | None) -> None:
     Example:
       zonewarden audit verify
     """
-    from zonewarden.services import audit
+    from zonewarden.cli.identity import current_principal
+    from zonewarden.services import audit_queries
 
     store = open_store_for(db_url)
-    with store.read() as conn:
-        result = audit.verify(conn)
+    result = audit_queries.verify(store, current_principal(store))
     if result.ok:
         click.echo(f"audit log intact: {result.events} events, head {result.head_hash}")
         return
@@ -61,23 +61,23 @@ def log_cmd(site_id: str | None, fmt: str, db_url: str | None) -> None:
     Example:
       zonewarden audit log --site rheinfeld --format json
     """
-    from zonewarden.services import audit
+    from zonewarden.cli.identity import current_principal
+    from zonewarden.services import audit_queries
 
     store = open_store_for(db_url)
-    with store.read() as conn:
-        rows = [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "site": e.site_id,
-                "object": f"{e.object_type}:{e.object_id}" if e.object_type else "",
-                "reason": e.reason,
-                **({"before": e.before, "after": e.after} if fmt == "json" else {}),
-            }
-            for e in audit.events(conn, site_id=site_id)
-        ]
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "site": e.site_id,
+            "object": f"{e.object_type}:{e.object_id}" if e.object_type else "",
+            "reason": e.reason,
+            **({"before": e.before, "after": e.after} if fmt == "json" else {}),
+        }
+        for e in audit_queries.log(store, current_principal(store), site_id)
+    ]
     emit_rows(rows, ["seq", "at", "actor", "action", "site", "object", "reason"], fmt, title="Audit log")
 
 

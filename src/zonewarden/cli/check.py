@@ -27,16 +27,19 @@ from zonewarden.wording import count
 
 
 def load_for_command(
-    db_url: str | None, site_id: str | None, file: Path | None, *, without: tuple[str, ...] = ()
+    db_url: str | None, site_id: str | None, file: Path | None, *, without: tuple[str, ...] = (),
+    operation: str = "site.read",
 ) -> tuple[SiteDocument, Path | None]:
     """The site to work on: from ``--file`` (no database needed) or from the database, where
     ``without`` skips sections the command does not read (``paths`` needs no assets)."""
     if file is not None:
         return read_site_file(file), file
+    from zonewarden.cli.identity import current_principal
     from zonewarden.services import sites
 
     store = open_store_for(db_url)
-    return sites.load_document(store, sites.resolve_site_id(store, site_id), without=without), None
+    target = sites.resolve_site_id(store, site_id, current_principal(store), operation)
+    return sites.load_document(store, target, without=without), None
 
 
 def read_site_file(path: Path) -> SiteDocument:
@@ -99,26 +102,31 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
     if file is not None:
         doc, path, assets, asset_ids = read_site_file(file), file, None, None
     else:
+        from zonewarden.cli.identity import current_principal
         from zonewarden.services import sites
 
         store = open_store_for(db_url)
         # Only the assets the rules look at, as a projection: no 100k model validations.
-        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id))
+        stored = sites.load_for_check(store, sites.resolve_site_id(store, site_id, current_principal(store)))
         doc, assets, asset_ids, path = stored.doc, stored.assets, stored.asset_ids, None
-    report = run_check(doc, today=parse_as_of(as_of), assets=assets, asset_ids=asset_ids)
+    today = parse_as_of(as_of, doc.site.timezone)
+    report = run_check(doc, today=today, assets=assets, asset_ids=asset_ids)
     if fmt == "json":
-        emit_json({"site": doc.site.id, "as_of": parse_as_of(as_of).isoformat(), **report.to_dict()})
+        emit_json({"site": doc.site.id, "as_of": today.isoformat(), **report.to_dict()})
     elif fmt == "sarif":
         from zonewarden.io.sarif import site_locations, to_sarif
 
         locations = site_locations(path) if path is not None else None
         emit_json(to_sarif(report, site_file=str(path) if path else None, tool_version=__version__, locations=locations))
     else:
+        # The fix text is in the JSON and SARIF; the table shows it too, so the reader of a
+        # finding sees what to do about it (issue 17.6).
         rows = [
-            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message}
+            {"severity": f.severity.value, "rule": f.rule, "objects": ", ".join(f.objects), "message": f.message,
+             "fix": f.fix or ""}
             for f in report.findings
         ]
-        emit_rows(rows, ["severity", "rule", "objects", "message"], "table", title=f"Segmentation check: {doc.site.name}")
+        emit_rows(rows, CHECK_COLUMNS, "table", title=f"Segmentation check: {doc.site.name}")
         counts = ", ".join(f"{n} {s.value}" for s, n in report.counts().items() if n)
         note(f"{count(len(report.findings), 'open finding')} ({counts or 'none'}); {len(report.waived)} waived; "
              f"{count(len(report.expired_waivers), 'expired waiver')}")
@@ -126,6 +134,10 @@ def check_cmd(site_id: str | None, file: Path | None, fmt: str, fail_on: str, as
             note(f"warning: {problem.pointer}: {problem.message}")
     if fail_on != "never" and report.at_or_above(Severity.parse(fail_on)):
         sys.exit(EXIT_FINDINGS)
+
+
+CHECK_COLUMNS = ["severity", "rule", "objects", "message", "fix"]
+PATH_COLUMNS = ["hops", "path", "conduits", "protocols_per_hop", "end_to_end", "weakest_sl_t", "via_dmz"]
 
 
 @click.command("paths")
@@ -142,7 +154,8 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
               fmt: str, db_url: str | None) -> None:
     """List the conduit paths between zones (every simple path up to --max-hops), shortest first.
 
-    Each path shows its hops, the protocols it relies on and the weakest SL-T on it.
+    Each path shows its hops, the protocols each hop allows (in order, separated by |), the
+    protocols allowed on every hop (end to end) and the weakest SL-T on it.
 
     \b
     Examples:
@@ -163,13 +176,15 @@ def paths_cmd(source: str, target: str, max_hops: int, limit: int, site_id: str 
             "hops": p.hops,
             "path": " → ".join(p.zones),
             "conduits": ", ".join(p.conduits),
-            "protocols": ", ".join(p.protocols),
+            # Per hop, not the union: a protocol that stops in the DMZ is not "on the path".
+            "protocols_per_hop": p.hop_protocols_text,
+            "end_to_end": ", ".join(p.end_to_end_protocols) or "none",
             "weakest_sl_t": p.weakest_sl_target_text,
             "via_dmz": "yes" if p.via_dmz else "NO",
         }
         for p in report.paths
     ]
-    emit_rows(rows, ["hops", "path", "conduits", "protocols", "weakest_sl_t", "via_dmz"], fmt,
+    emit_rows(rows, PATH_COLUMNS, fmt,
               title=f"Paths {source} → {target}")
     note(f"{len(report.paths)} paths up to {max_hops} hops" + (" (truncated: raise --limit)" if report.truncated else ""))
 
@@ -196,7 +211,7 @@ def diagram_cmd(output: Path, site_id: str | None, file: Path | None, as_of: str
     if output.suffix.lower() != ".svg":
         raise InputError(f"{output}: the diagram is written as SVG; name the file *.svg")
     doc, _ = load_for_command(db_url, site_id, file)
-    svg = render_diagram(doc, run_check(doc, today=parse_as_of(as_of)))
+    svg = render_diagram(doc, run_check(doc, today=parse_as_of(as_of, doc.site.timezone)))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(svg, encoding="utf-8")
     note(f"diagram of {len(doc.zones)} zones and {len(doc.conduits)} conduits written to {output}")

@@ -1,7 +1,10 @@
 """Shared pieces of the CLI: options, output formats, error → exit-code mapping.
 
-Exit codes (documented in docs/commands.md): 0 ok, 1 findings at or over the threshold (or
-something overdue), 2 bad input or usage, 3 database/internal problem.
+Exit codes (documented in docs/commands.md and ``zonewarden --help``): 0 ok, 1 findings at or
+over the threshold (or something overdue, a broken audit chain, a source that could not be
+reached), 2 bad input or usage, 3 database problem, 4 installation problem (packaged data or a
+needed tool such as Graphviz), 5 output refused by a safety check (a zonewarden bug), 70 an
+unexpected error (a zonewarden bug; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import csv
 import datetime as dt
 import functools
 import io
+import os
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,13 +27,20 @@ from zonewarden.errors import (
     AuditChainError,
     ConflictError,
     InputError,
+    InstallationError,
     NotFoundError,
+    OutputRefused,
     PermissionDenied,
+    SourceUnavailable,
     StoreError,
     ZonewardenError,
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
+EXIT_INSTALLATION, EXIT_REFUSED = 4, 5
+EXIT_INTERNAL = 70
+"""An unexpected exception: a zonewarden bug. Far from 1 so a crash cannot pass for a failed
+check in CI (70 is EX_SOFTWARE of BSD sysexits)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,19 +51,37 @@ EXIT_CODES: dict[type[ZonewardenError], int] = {
     PermissionDenied: EXIT_INPUT,
     StoreError: EXIT_STORE,
     AuditChainError: EXIT_FINDINGS,
-    ZonewardenError: EXIT_STORE,
+    SourceUnavailable: EXIT_FINDINGS,
+    InstallationError: EXIT_INSTALLATION,
+    OutputRefused: EXIT_REFUSED,
 }
+"""Every family of :mod:`zonewarden.errors` and its exit code. ``ZonewardenError`` itself is
+deliberately absent: an error class outside every family is a bug (a test finds it) and exits
+with :data:`EXIT_INTERNAL`, never with a code that means something about the user's plant."""
 
 
 def exit_code_for(exc: ZonewardenError) -> int:
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
-    return EXIT_STORE
+    return EXIT_INTERNAL
+
+
+_PASS_THROUGH = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
+"""Click's own usage errors and exits: click prints them and picks the code (2 for usage)."""
+
+
+def debug_enabled() -> bool:
+    """``zonewarden --debug`` (or ``ZONEWARDEN_DEBUG=1``): show tracebacks of unexpected errors."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().params.get("debug"):
+        return True
+    return os.environ.get("ZONEWARDEN_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def handle_errors(func: F) -> F:
-    """Turn domain errors into a message on stderr and a documented exit code."""
+    """Turn domain errors into a message on stderr and a documented exit code; an unexpected
+    exception becomes one line and exit code 70 (the traceback with ``--debug``)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,6 +90,22 @@ def handle_errors(func: F) -> F:
         except ZonewardenError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exit_code_for(exc))
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:
+            if debug_enabled():
+                traceback.print_exc(file=sys.stderr)
+            where = ""
+            tb = traceback.extract_tb(exc.__traceback__)
+            if tb:
+                where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}"
+            text = safe_text(str(exc), one_line=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}{where}: {text} (a zonewarden bug; run again with "
+                "--debug for the traceback and report it)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
@@ -95,29 +141,38 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return deco
 
 
+def signing_options(func: F) -> F:
+    """Options of a command whose approval is an electronic signature (with user accounts)."""
+    func = click.option("--meaning", default=None, metavar="TEXT",
+                        help="What your signature means (default: 'approved as <your approver role>').")(func)
+    func = click.option("--totp", "totp", default=None, metavar="CODE",
+                        help="The current code of your second factor, if your account has one.")(func)
+    return click.option("--password-stdin", "password_stdin", is_flag=True,
+                        help="Read your password (to sign) from standard input instead of a prompt.")(func)
+
+
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
         default=None,
         metavar="DATE",
-        help="Evaluate as of this date (YYYY-MM-DD) instead of today; makes output reproducible.",
+        help="Evaluate as of this date (YYYY-MM-DD, in the site's time zone) instead of today where the "
+        "site is; makes output reproducible.",
     )(func)
 
 
-def parse_as_of(value: str | None) -> dt.date:
-    """A date from ``--as-of``: a date, or a date-time with offset converted to UTC's date."""
-    if value is None:
-        return dt.date.today()
+def parse_as_of(value: str | None, timezone: str | None) -> dt.date:
+    """The date from ``--as-of``, or today, both where the site is (``timezone`` is the site's
+    ``site.timezone``; UTC when it has none): see :mod:`zonewarden.clock`."""
+    from zonewarden.clock import site_today
+
     try:
-        if "T" in value or " " in value:
-            stamp = dt.datetime.fromisoformat(value)
-            if stamp.tzinfo is not None:
-                stamp = stamp.astimezone(dt.UTC)
-            return stamp.date()
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD") from None
+        return site_today(timezone, value)
+    except InputError:
+        raise InputError(
+            f"--as-of {value!r} is not a date; write it as YYYY-MM-DD (or an ISO date-time with offset)"
+        ) from None
 
 
 def open_store_for(db_url: str | None):  # type: ignore[no-untyped-def]

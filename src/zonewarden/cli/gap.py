@@ -3,7 +3,6 @@ explanations), ``requirement set`` and ``compensation record|approve``."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from zonewarden.cli.common import (
     note,
     open_store_for,
     parse_as_of,
+    signing_options,
     site_option,
 )
 from zonewarden.errors import InputError
@@ -59,8 +59,13 @@ def _missing_words(states: Any) -> str:
     return ", ".join(out)
 
 
+NOT_ASSESSED = "not assessed (no requirement statuses)"
+"""What the table says for a zone or conduit nobody has assessed, instead of every requirement."""
+
+
 def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[str, Any]]:
-    """One row per zone/conduit and FR, as shown by ``zonewarden gap``."""
+    """One row per zone/conduit and FR, as shown by ``zonewarden gap``. A zone or conduit with no
+    status at all still has its rows (SL-A 0, its gap to SL-T), marked not assessed."""
     rows = []
     for t in report.targets:
         for g in t.frs:
@@ -78,7 +83,7 @@ def gap_rows(report: Any, fr: Any = None, only_gaps: bool = False) -> list[dict[
                     "sl_c": g.sl_capability,
                     "gap": g.gap,
                     "limited_by": list(g.limiting_assets) if g.capability_blocks_target else [],
-                    "missing_for_next_level": _missing_words(g.missing_next),
+                    "missing_for_next_level": _missing_words(g.missing_next) if t.assessed else NOT_ASSESSED,
                 }
             )
     return rows
@@ -107,6 +112,7 @@ def report_json(doc: Any, report: Any, fr: Any = None) -> dict[str, Any]:
                 "target": t.target,
                 "kind": t.kind,
                 "name": t.name,
+                "assessed": t.assessed,
                 "sl_target": t.sl_target.model_dump() if t.sl_target else None,
                 "sl_achieved": t.sl_achieved.model_dump(),
                 "sl_capability": t.sl_capability.model_dump() if t.sl_capability else None,
@@ -215,9 +221,9 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
     from zonewarden.catalog.loader import load_62443_3_3
     from zonewarden.engines.gap import analyse, annex_a_coverage, explain
 
-    today = parse_as_of(as_of)
     fr = _parse_fr(fr_text)
     doc = _load(db_url, site_id, file)
+    today = parse_as_of(as_of, doc.site.timezone)
 
     if framework == "iso27001":
         from zonewarden.catalog.loader import load_iso27001, load_mapping
@@ -258,13 +264,11 @@ def gap_cmd(site_id: str | None, file: Path | None, zones: tuple[str, ...], fr_t
         click.echo("\n".join(lines))
         return
 
-    if not zones:
-        # Zones and conduits nobody has assessed yet would fill the table with "no status" rows;
-        # they are named once instead (ask for one with --zone to see its rows).
-        skipped = [t.target for t in report.targets if t.recorded == 0]
-        if skipped:
-            report = dataclasses.replace(report, targets=tuple(t for t in report.targets if t.recorded))
-            note(f"not assessed (no requirement statuses), left out: {', '.join(skipped)}")
+    # A zone or conduit nobody has assessed is at SL-A 0: its rows stay in the table (and count
+    # for --fail-on-gap), marked "not assessed" instead of listing every requirement.
+    unassessed = [t.target for t in report.targets if not t.assessed]
+    if unassessed:
+        note(f"not assessed (no requirement statuses, SL-A 0 on every FR): {', '.join(unassessed)}")
     rows = gap_rows(report, fr, only_gaps)
     if fmt == "json":
         emit_json(report_json(doc, report, fr))
@@ -395,9 +399,13 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
         raise InputError(
             "; ".join(_STATUS_OPTIONS.get(str(p.path[-1]), p.message) for p in missing)
         )
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
+    principal = current_principal(store)
     outcome = service.set_requirement_status(
-        store, site_service.resolve_site_id(store, site_id), record, reason=reason, evidence=files
+        store, site_service.resolve_site_id(store, site_id, principal), record, principal=principal,
+        reason=reason, evidence=files,
     )
     was = f" (was {outcome.before.get('status')})" if outcome.before else ""
     note(f"{record.target} {record.requirement}: {record.status.value}{was}; audit event {outcome.audit_seq}")
@@ -448,10 +456,13 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
                 problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
     if problems:
         raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    target = site_service.resolve_site_id(store, site_id)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal)
     for control in controls:
-        outcome = service.record_compensating_control(store, target, control, reason=reason)
+        outcome = service.record_compensating_control(store, target, control, principal=principal, reason=reason)
         verb = "recorded" if outcome.created else "replaced"
         state = "approved" if control.approved else "pending approval"
         note(f"compensating control {control.id} {verb} ({state}); audit event {outcome.audit_seq}")
@@ -459,32 +470,42 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
 
 @compensation_group.command("approve")
 @click.argument("control_id")
-@click.option("--approver", required=True, metavar="PERSON", help="Person id of the approver (not the owner).")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--approver", default=None, metavar="PERSON",
+              help="Person id of the approver (not the owner); with user accounts, your linked person.")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@signing_options
 @site_option
 @db_option
 @handle_errors
-def compensation_approve_cmd(control_id: str, approver: str, approved: str | None, reason: str | None,
+def compensation_approve_cmd(control_id: str, approver: str | None, approved: str | None, reason: str | None,
+                             password_stdin: bool, totp: str | None, meaning: str | None,
                              site_id: str | None, db_url: str | None) -> None:
     """Approve a compensating control; from that date it counts towards SL-A until it expires.
+
+    With user accounts the approval is your electronic signature: you re-enter your password
+    (and TOTP code) to sign, and the signature is bound to the approved record.
 
     \b
     Example:
       zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
     """
-    import datetime as dt
 
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
-    when = _date(approved, "--date") or dt.date.today()
     store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "compensation.approve")
+    when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_compensating_control(
-        store, site_service.resolve_site_id(store, site_id), control_id, approver=approver, approved=when,
-        reason=reason,
+        store, target, control_id, approver=approver, approved=when, principal=principal, reason=reason,
+        signing=signing_for(principal, password_stdin, totp, meaning),
     )
-    note(f"compensating control {control_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
+    by = outcome.after.get("approver")
+    signed = "" if principal.local else f", signed by {principal.full_name or principal.user_id}"
+    note(f"compensating control {control_id} approved by {by} on {when}{signed}; audit event {outcome.audit_seq}")
 
 
 commands = [gap_cmd, requirement_group, compensation_group]

@@ -18,12 +18,17 @@ COMMAND_MODULES = [
     "zonewarden.cli.risk",
     "zonewarden.cli.patch",
     "zonewarden.cli.advisories",
+    "zonewarden.cli.identity",
+    "zonewarden.cli.signatures",
+    "zonewarden.cli.serve",
 ]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="zonewarden")
-def cli() -> None:
+@click.option("--debug", is_flag=True, envvar="ZONEWARDEN_DEBUG",
+              help="Show the traceback of an unexpected error (exit code 70) [env ZONEWARDEN_DEBUG].")
+def cli(debug: bool) -> None:
     """zonewarden: IEC 62443 cybersecurity management for OT plants.
 
     \b
@@ -33,7 +38,9 @@ def cli() -> None:
       zonewarden diagram -o plant.svg
 
     Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 findings at or over
-    --fail-on (or overdue items), 2 bad input or usage, 3 database problem.
+    --fail-on (or overdue items), 2 bad input or usage, 3 database problem, 4 installation
+    problem (packaged data, Graphviz), 5 output refused by a safety check (a bug), 70 an
+    unexpected error (a bug; --debug shows the traceback).
     """
 
 

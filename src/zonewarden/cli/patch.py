@@ -21,6 +21,7 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
+    signing_options,
     site_option,
 )
 from zonewarden.cli.risk import site_today
@@ -51,10 +52,11 @@ def _load(db_url: str | None, site_id: str | None, file: Path | None) -> tuple[S
     doc, _ = load_for_command(db_url, site_id, file)
     extra = []
     if file is None:
+        from zonewarden.cli.identity import current_principal
         from zonewarden.services import sites
 
         store = open_store_for(db_url)
-        extra = finding_items(store, sites.resolve_site_id(store, site_id))
+        extra = finding_items(store, sites.resolve_site_id(store, site_id, current_principal(store)))
     return doc, open_items(doc, extra)
 
 
@@ -296,38 +298,48 @@ def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url
     from zonewarden.services import sites as site_service
 
     records = _read_records(file, "deferrals", Deferral)
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    target = site_service.resolve_site_id(store, site_id)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal)
     for d in records:
-        outcome = service.record_deferral(store, target, d, reason=reason)
+        outcome = service.record_deferral(store, target, d, principal=principal, reason=reason)
         state = "approved" if d.approved else "pending approval"
         note(f"deferral {d.id} {'recorded' if outcome.created else 'replaced'} ({state}); audit event {outcome.audit_seq}")
 
 
 @defer_group.command("approve")
 @click.argument("deferral_id")
-@click.option("--approver", required=True, metavar="PERSON", help="Person id (not the requester; role allowed by the policy).")
-@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today].")
+@click.option("--approver", default=None, metavar="PERSON",
+              help="Person id (not the requester; role allowed by the policy); with accounts, your linked person.")
+@click.option("--date", "approved", default=None, metavar="DATE", help="Approval date [default: today where the site is].")
 @click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@signing_options
 @site_option
 @db_option
 @handle_errors
-def defer_approve_cmd(deferral_id: str, approver: str, approved: str | None, reason: str | None,
+def defer_approve_cmd(deferral_id: str, approver: str | None, approved: str | None, reason: str | None,
+                      password_stdin: bool, totp: str | None, meaning: str | None,
                       site_id: str | None, db_url: str | None) -> None:
-    """Approve a deferral.
+    """Approve a deferral (with user accounts: your electronic signature).
 
     \b
     Example:
       zonewarden patch defer approve DEF-2026-011 --approver p-hkessler --date 2026-11-09
     """
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
-    when = _date(approved, "--date") or dt.date.today()
     store = open_store_for(db_url)
-    outcome = service.approve_deferral(store, site_service.resolve_site_id(store, site_id), deferral_id,
-                                       approver=approver, approved=when, reason=reason)
-    note(f"deferral {deferral_id} approved by {approver} on {when}; audit event {outcome.audit_seq}")
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "patch.defer.approve")
+    when = _date(approved, "--date") or site_service.site_today(store, target)
+    outcome = service.approve_deferral(store, target, deferral_id, approver=approver, approved=when,
+                                       principal=principal, reason=reason,
+                                       signing=signing_for(principal, password_stdin, totp, meaning))
+    note(f"deferral {deferral_id} approved by {outcome.after.get('approver')} on {when}; audit event {outcome.audit_seq}")
 
 
 # --- patch change records --------------------------------------------------------------------
@@ -364,25 +376,31 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
     from zonewarden.services import sites as site_service
 
     records = _read_records(file, "patch_changes", PatchChange)
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    target = site_service.resolve_site_id(store, site_id)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal)
     for c in records:
-        outcome = service.record_patch_change(store, target, c, reason=reason)
+        outcome = service.record_patch_change(store, target, c, principal=principal, reason=reason)
         note(f"patch change {c.id} recorded (proposed); audit event {outcome.audit_seq}")
 
 
 @change_group.command("approve")
 @click.argument("change_id")
-@click.option("--by", "by", required=True, metavar="PERSON", help="Person id; the role must be allowed by the policy.")
+@click.option("--by", "by", default=None, metavar="PERSON",
+              help="Person id; the role must be allowed by the policy (with accounts: your linked person).")
 @click.option("--role", default=None, metavar="ROLE", help="Role in which they sign (recorded).")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
-@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today].")
+@click.option("--date", "on", default=None, metavar="DATE", help="Decision date [default: today where the site is].")
 @click.option("--comment", default=None, help="Comment recorded with the decision.")
+@signing_options
 @site_option
 @db_option
 @handle_errors
-def change_approve_cmd(change_id: str, by: str, role: str | None, reject: bool, on: str | None,
-                       comment: str | None, site_id: str | None, db_url: str | None) -> None:
+def change_approve_cmd(change_id: str, by: str | None, role: str | None, reject: bool, on: str | None,
+                       comment: str | None, password_stdin: bool, totp: str | None, meaning: str | None,
+                       site_id: str | None, db_url: str | None) -> None:
     """Approve (or --reject) a proposed patch change.
 
     \b
@@ -390,15 +408,23 @@ def change_approve_cmd(change_id: str, by: str, role: str | None, reject: bool, 
       zonewarden patch change approve PC-2026-040 --by p-mbrandt --role ot-engineering
       zonewarden patch change approve PC-2026-041 --by p-mbrandt --reject --comment "wait for SP1"
     """
+    from zonewarden.cli.identity import current_principal, signing_for
     from zonewarden.domain.governance import Approval, Decision
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
+    from zonewarden.services.requirements import approver_for
 
-    when = _date(on, "--date") or dt.date.today()
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "patch.change.approve")
+    when = _date(on, "--date") or site_service.site_today(store, target)
+    if by is None and principal.local:
+        raise InputError("--by PERSON: name the person who approves (a person id of the site's people)")
+    by = approver_for(store, principal, target, by)
     approval = Approval(by=by, on=when, decision=Decision.REJECTED if reject else Decision.APPROVED,
                         role=role, comment=comment)
-    store = open_store_for(db_url)
-    outcome = service.approve_patch_change(store, site_service.resolve_site_id(store, site_id), change_id, approval)
+    outcome = service.approve_patch_change(store, target, change_id, approval, principal=principal,
+                                           signing=signing_for(principal, password_stdin, totp, meaning))
     note(f"patch change {change_id} {outcome.after['status']} by {by} on {when}; audit event {outcome.audit_seq}")
 
 
@@ -440,13 +466,16 @@ def change_advance_cmd(change_id: str, status: str, sets: tuple[str, ...], reaso
       zonewarden patch change advance PC-2026-034 closed --set closed=2026-12-22 \\
           --set "post_implementation_review=VAL-TS-118 passed; no alarms lost"
     """
+    from zonewarden.cli.identity import current_principal
     from zonewarden.domain.governance import ChangeStatus
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
     store = open_store_for(db_url)
-    outcome = service.advance_patch_change(store, site_service.resolve_site_id(store, site_id), change_id,
-                                           ChangeStatus(status), fields=_parse_sets(sets), reason=reason)
+    principal = current_principal(store)
+    outcome = service.advance_patch_change(store, site_service.resolve_site_id(store, site_id, principal), change_id,
+                                           ChangeStatus(status), fields=_parse_sets(sets), principal=principal,
+                                           reason=reason)
     note(f"patch change {change_id} {status}; audit event {outcome.audit_seq}")
 
 

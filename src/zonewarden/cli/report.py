@@ -57,18 +57,21 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
     from zonewarden.cli.check import load_for_command
     from zonewarden.evidence.builder import build_package, render_package, write_package
 
-    doc, _ = load_for_command(db_url, site_id, file)
-    day = parse_as_of(as_of)
+    doc, _ = load_for_command(db_url, site_id, file, operation=f"report.{audience}")
+    day = parse_as_of(as_of, doc.site.timezone)
     if as_of is None:
-        note("note: no --as-of given; using today's date (pass --as-of for reproducible output)")
+        note(f"note: no --as-of given; using today's date where the site is ({day}, "
+             f"{doc.site.timezone or 'UTC'}); pass --as-of for reproducible output")
     extras = {}
     if file is None:
         # Advisory findings and triage decisions live in the database, not in the site file.
+        from zonewarden.cli.identity import current_principal
         from zonewarden.services import advisories
         from zonewarden.services import sites as site_service
 
         store = open_store_for(db_url)
-        extras["advisories"] = advisories.evidence_data(store, site_service.resolve_site_id(store, site_id))
+        target = site_service.resolve_site_id(store, site_id, current_principal(store), f"report.{audience}")
+        extras["advisories"] = advisories.evidence_data(store, target)
     package = build_package(doc, audience, day, extras=extras)
     files = render_package(package, formats)
     written = write_package(files, output)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,9 @@ from zonewarden.errors import InputError
 
 def site_today(doc: SiteDocument, as_of: str | None) -> dt.date:
     """``--as-of`` as the site's date, or today's date where the site is."""
-    from zonewarden.engines.cadence import site_date
+    from zonewarden.clock import site_today as today_at
 
-    if as_of is not None:
-        return site_date(as_of, doc.site.timezone)
-    tz = zoneinfo.ZoneInfo(doc.site.timezone or "UTC")
-    return dt.datetime.now(tz).date()
+    return today_at(doc.site.timezone, as_of)
 
 
 def _levels(vector: Any) -> str:
@@ -152,8 +148,10 @@ def _slt_history(
         raise InputError(
             "--history reads the audit log of the database; it cannot be used with --file"
         )
+    from zonewarden.cli.identity import current_principal
+
     store = open_store_for(db_url)
-    ident = sites.resolve_site_id(store, site_id)
+    ident = sites.resolve_site_id(store, site_id, current_principal(store))
     changes = slt_history(store, ident, zone)
     rows = [c.as_dict() for c in changes]
     if fmt == "json":

@@ -31,6 +31,7 @@ from zonewarden.domain.requirements import (
     control_validity,
 )
 from zonewarden.domain.site import SiteDocument
+from zonewarden.wording import count
 
 # --- what the engine needs from the catalog --------------------------------------------------
 
@@ -144,6 +145,11 @@ class TargetGap:
     """Active exceptions scoped to this zone or conduit."""
     recorded: int = 0
     """Statuses recorded for it; 0 means it was not assessed (every requirement counts as unmet)."""
+
+    @property
+    def assessed(self) -> bool:
+        """False when no status is recorded for it: SL-A is 0 on every FR, for want of an assessment."""
+        return self.recorded > 0
 
     def fr(self, fr: FR | str) -> FRGap:
         return self.frs[list(FR).index(FR(fr))]
@@ -576,12 +582,15 @@ def explain(report: GapReport, target: str, fr: FR | str) -> list[str]:
             else:
                 lines.append(f"The zone's assets allow SL 4 on {fr.value}.")
         if tg.unknown_capability:
+            n = len(tg.unknown_capability)
             shown = ", ".join(tg.unknown_capability[:5])
-            more = len(tg.unknown_capability) - 5
+            more = n - 5
+            # "The others" only when some asset does state an SL-C; otherwise there is no limit
+            # to rest on (the line above already says it is unknown).
             lines.append(
-                f"{len(tg.unknown_capability)} asset(s) state no SL-C ({shown}"
+                f"{count(n, 'asset')} {'states' if n == 1 else 'state'} no SL-C ({shown}"
                 + (f" and {more} more" if more > 0 else "")
-                + "); the limit rests on the others."
+                + ("); the limit rests on the others." if g.sl_capability is not None else ").")
             )
     return lines
 

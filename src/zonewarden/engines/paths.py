@@ -76,7 +76,8 @@ class ZonePath:
     conduits: tuple[str, ...]
     """Conduit ids of each hop, in order."""
     protocols: tuple[str, ...]
-    """Sorted union of the protocols of flows that can be opened in the path's direction."""
+    """Sorted union over the hops of the protocols of flows that can be opened in the path's
+    direction (see :attr:`hop_protocols` for which hop carries which)."""
     weakest_sl_target: SLTarget | None
     """Per-FR minimum of the conduits' SL-T; ``None`` when any conduit on the path has no SL-T."""
     via_dmz: bool
@@ -85,6 +86,25 @@ class ZonePath:
     """Conduits on the path with no flow that opens in the path's direction: the link exists,
     but nothing is allowed through it that way. The path is reported because the conduit is a
     physical route; whether it is usable depends on enforcement."""
+    hop_protocols: tuple[tuple[str, ...], ...] = ()
+    """Per hop, the sorted protocols of the flows that open in the path's direction. A protocol
+    of one hop alone (https into the DMZ) does not reach the target: the next hop carries
+    something else."""
+
+    @property
+    def end_to_end_protocols(self) -> tuple[str, ...]:
+        """Protocols allowed on every hop: the ones that can go all the way to the target zone
+        (a proxy or relay aside); empty when no protocol continues across the whole path."""
+        # A hop that allows "any" protocol (a flat VLAN) lets every protocol through.
+        limited = [set(h) for h in self.hop_protocols if "any" not in h]
+        if not limited:
+            return ("any",) if self.hop_protocols else ()
+        return tuple(sorted(limited[0].intersection(*limited[1:])))
+
+    @property
+    def hop_protocols_text(self) -> str:
+        """``https | s7comm-plus | -``: the protocols of each hop in order (``-`` for none)."""
+        return " | ".join(", ".join(h) or "-" for h in self.hop_protocols)
 
     @property
     def hops(self) -> int:
@@ -105,6 +125,8 @@ class ZonePath:
             ),
             "via_dmz": self.via_dmz,
             "unbacked_conduits": list(self.unbacked_conduits),
+            "hop_protocols": [list(h) for h in self.hop_protocols],
+            "end_to_end_protocols": list(self.end_to_end_protocols),
         }
 
 
@@ -218,6 +240,7 @@ def _describe(
     sl_cache: dict[tuple[int, ...], SLTarget],
 ) -> ZonePath:
     protocols: set[str] = set()
+    per_hop: list[tuple[str, ...]] = []
     unbacked = []
     weakest: tuple[int, ...] | None = None
     unknown = False
@@ -231,6 +254,7 @@ def _describe(
         if not opened:
             unbacked.append(cid)
         protocols |= opened
+        per_hop.append(tuple(sorted(opened)))
         if conduit.sl_target is None:
             unknown = True
         elif not unknown:
@@ -244,6 +268,7 @@ def _describe(
         weakest_sl_target=None if unknown or weakest is None else _sl(weakest, sl_cache),
         via_dmz=any(z in dmz for z in zones),
         unbacked_conduits=tuple(unbacked),
+        hop_protocols=tuple(per_hop),
     )
 
 

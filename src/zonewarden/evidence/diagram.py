@@ -23,7 +23,7 @@ from zonewarden.domain.levels import SLTarget
 from zonewarden.domain.site import SiteDocument, ZoneKind
 from zonewarden.engines.paths import require_conduit_zones
 from zonewarden.engines.segmentation import CheckReport, ObjectKind
-from zonewarden.errors import ZonewardenError
+from zonewarden.errors import InstallationError
 from zonewarden.wording import count
 
 KIND_COLOURS: dict[ZoneKind, str] = {
@@ -56,7 +56,7 @@ MAX_PROTOCOLS = 3
 """Protocols shown on a conduit before '+N more': keeps 30-zone diagrams readable."""
 
 
-class DiagramError(ZonewardenError):
+class DiagramError(InstallationError):
     """The diagram could not be rendered (Graphviz missing or failing)."""
 
 

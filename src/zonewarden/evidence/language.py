@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from zonewarden.errors import ZonewardenError
+from zonewarden.errors import OutputRefused
 from zonewarden.evidence.text import MARK_END, MARK_START, UserText
 
 FORBIDDEN: tuple[tuple[str, str], ...] = (
@@ -58,7 +58,7 @@ class LanguageFinding:
         return f"{self.phrase!r} ({self.why}) in: {self.where}"
 
 
-class LanguageError(ZonewardenError):
+class LanguageError(OutputRefused):
     """Generated text makes a promise the package cannot back (a bug in a template or section)."""
 
     def __init__(self, findings: list[LanguageFinding]) -> None:

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from zonewarden.domain.common import sensitive_fields
 from zonewarden.domain.site import Asset, SiteDocument
-from zonewarden.errors import ZonewardenError
+from zonewarden.errors import OutputRefused
 
 
 class Audience(StrEnum):
@@ -192,7 +192,7 @@ class Leak:
     where: str
 
 
-class LeakError(ZonewardenError):
+class LeakError(OutputRefused):
     """A customer package would contain a sensitive value; nothing was written."""
 
     def __init__(self, leaks: list[Leak]) -> None:

@@ -3,12 +3,14 @@
 The domain model only records a path and a hash; reading the file is I/O, so it happens here,
 called by the importer (and by ``zonewarden gap`` commands that record new evidence). A file
 outside the site folder is refused even when it exists: a site file from someone else must not
-make zonewarden read (and hash, and so confirm the content of) arbitrary files on this machine.
+make zonewarden read (and hash, and so confirm the content of) arbitrary files on this machine;
+that holds for symbolic links (resolved) and for hard links (their link count is checked).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from zonewarden.domain.requirements import EvidenceRef, evidence_locations
@@ -35,7 +37,37 @@ def resolve_evidence_path(base_dir: Path, relative: str) -> Path:
     target = (root / relative).resolve()  # follows symlinks, so a link out of the folder is caught
     if not target.is_relative_to(root):
         raise InputError(f"evidence file {relative!r} points outside the site folder {root}")
+    _refuse_outside_hard_link(root, target, relative)
     return target
+
+
+def _refuse_outside_hard_link(root: Path, target: Path, relative: str) -> None:
+    """A hard link is a second name for a file that may live anywhere on the same file system
+    (``ln /etc/shadow evidence/x``): resolving the path cannot see it, the link count can. A
+    regular file with more than one link is accepted only when every one of its links lies in
+    the site folder's tree (found there by device and inode); otherwise it is refused."""
+    try:
+        st = target.stat()
+    except OSError:
+        return  # missing: the caller reports it
+    if not target.is_file() or st.st_nlink <= 1:
+        return
+    inside = 0
+    for folder, dirs, files in os.walk(root):  # does not follow symbolic links
+        for name in (*files, *dirs):
+            try:
+                other = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
+                inside += 1
+        if inside >= st.st_nlink:
+            return
+    raise InputError(
+        f"evidence file {relative!r} is a hard link with {st.st_nlink} names, "
+        f"{st.st_nlink - inside} of them outside the site folder {root}: copy the file into the "
+        "folder instead of linking it (a link could make zonewarden read any file on this machine)"
+    )
 
 
 def check_evidence_file(base_dir: Path, evidence: EvidenceRef) -> str | None:

@@ -8,6 +8,8 @@ every file is collected before anything is reported, and nothing is written by t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -23,6 +25,9 @@ from zonewarden.wording import count
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SITE_FILE_NAME = "site.yaml"
+STAMP_FILE_NAME = "zonewarden-stamp.json"
+"""The export stamp in a site folder: the database revision the files came from (JSON, so the
+loader, which reads ``*.yaml``, never takes it for a section)."""
 
 
 @dataclass
@@ -271,12 +276,20 @@ def split_for_export(doc: SiteDocument) -> dict[str, dict[str, Any]]:
     return files
 
 
-def write_site(doc: SiteDocument, directory: Path, evidence: dict[str, bytes] | None = None) -> list[Path]:
-    """Write ``doc`` as a section directory, with its evidence files at their recorded paths.
-    Files are written next to their final name and renamed into place, so an interrupted export
-    never leaves a half-written file."""
+def write_site(
+    doc: SiteDocument, directory: Path, evidence: dict[str, bytes] | None = None,
+    stamp: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``doc`` as a section directory, with its evidence files at their recorded paths and
+    its export ``stamp`` (:data:`STAMP_FILE_NAME`; without one, a stamp left by an earlier export
+    is removed, since it would describe other content). Files are written next to their final
+    name and renamed into place, so an interrupted export never leaves a half-written file."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    if stamp is not None:
+        written.append(write_stamp(directory, stamp))
+    else:
+        (directory / STAMP_FILE_NAME).unlink(missing_ok=True)
     if evidence:
         from zonewarden.io.evidence_files import resolve_evidence_path
 
@@ -299,3 +312,58 @@ def write_site(doc: SiteDocument, directory: Path, evidence: dict[str, bytes] | 
         if stale.name not in files and stale.stem in SiteDocument.model_fields:
             stale.unlink()
     return written
+
+
+# --- the export stamp -------------------------------------------------------------------------
+
+def write_stamp(directory: Path, stamp: Mapping[str, Any]) -> Path:
+    """Write the export stamp of a site folder (sorted keys, one line: identical for identical content)."""
+    target = directory / STAMP_FILE_NAME
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(stamp, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def read_stamp(site_path: Path, site_id: str) -> dict[str, Any] | None:
+    """The export stamp of a site folder, or None when it has none (a single file has none).
+
+    A stamp that cannot be read, or that names another site (copied from another export), is
+    an error: importing without it would lose the protection it gives."""
+    path = site_path / STAMP_FILE_NAME if site_path.is_dir() else None
+    if path is None or not path.is_file():
+        return None
+    fix = f"export the site again, or delete {path.name} to import the folder as unstamped files"
+    try:
+        stamp = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SiteFileError(f"cannot read export stamp {path}", [Problem(f"not JSON ({exc}); {fix}", file=str(path))]) from None
+    problems: list[Problem] = []
+
+    def bad(pointer: tuple[str | int, ...], why: str) -> None:
+        problems.append(Problem(f"{why}; {fix}", pointer, file=str(path)))
+
+    if not isinstance(stamp, dict):
+        bad((), "an export stamp is a JSON object")
+    else:
+        if stamp.get("format") != 1:
+            bad(("format",), f"unknown stamp format {stamp.get('format')!r} (this zonewarden reads format 1)")
+        if not isinstance(stamp.get("site"), str):
+            bad(("site",), "required: the id of the site exported")
+        elif stamp["site"] != site_id:
+            bad(("site",), f"the stamp is of site {stamp['site']!r}, the files describe site {site_id!r}")
+        revision = stamp.get("revision")
+        if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+            bad(("revision",), "required: the database revision exported (a whole number >= 0)")
+        if not isinstance(stamp.get("content_hash"), str):
+            bad(("content_hash",), "required: the content hash of the site exported")
+        records = stamp.get("records")
+        if not isinstance(records, dict):
+            bad(("records",), "required: the digest of every record exported")
+        else:
+            for section, digests in records.items():
+                if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+                    bad(("records", section), "a section's records map each id to a digest (text)")
+    if problems:
+        raise SiteFileError(f"export stamp {path} is invalid", problems)
+    return stamp  # type: ignore[no-any-return]

@@ -47,7 +47,9 @@ from zonewarden.engines.products import flatten_advisory
 from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem, ZonewardenError
 from zonewarden.io.csaf import read_csaf
 from zonewarden.runtime import batched, collect_young, gc_paused
-from zonewarden.services import audit
+from zonewarden.services import access, audit, identity, signatures
+from zonewarden.services.principal import SYSTEM, Principal
+from zonewarden.services.signatures import Signing
 from zonewarden.store.advisory_tables import (
     advisories,
     findings,
@@ -59,7 +61,7 @@ from zonewarden.store.db import Store
 from zonewarden.store.tables import sites
 
 Outcome = Literal["new", "revision", "unchanged", "older", "rejected"]
-SYSTEM_ACTOR = "zonewarden"
+SYSTEM_ACTOR = SYSTEM.user_id
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -488,12 +490,13 @@ def _apply_findings(
             values.update(triage_status="under-assessment", triage_owner=None, triage_expires=None)
             conn.execute(
                 triage_decisions.insert().values(
-                    finding_id=old.id, at=now, actor=SYSTEM_ACTOR, from_status=old.triage_status,
+                    finding_id=old.id, at=now, actor=SYSTEM.user_id, from_status=old.triage_status,
                     to_status="under-assessment", why=why, owner=None, expires=None, controls=[], automatic=True,
                 )
             )
             log.add(
-                action="finding.reopen", actor=SYSTEM_ACTOR, site_id=sm.site_id, object_type="finding",
+                action="finding.reopen", **SYSTEM.audit_fields, site_id=sm.site_id,
+                object_type="finding",
                 object_id=str(old.id), reason=why, before={"triage": old.triage_status, "status": old.status},
                 after={"triage": "under-assessment", "status": f.status.value}, at=now,
             )
@@ -518,6 +521,19 @@ def _set_match_state(conn: Connection, site_id: str, content_hash: str, now: dt.
         conn.execute(
             update(match_state).where(match_state.c.site_id == site_id).values(content_hash=content_hash, matched_at=now)
         )
+
+
+def carry_match_state(conn: Connection, site_id: str, old_hash: str | None, new_hash: str) -> None:
+    """A write that changed none of what matching reads (assets, zones, conduits: e.g. a
+    requirement status or a deferral) keeps the site's findings current: move the match state
+    to the new content hash instead of leaving the site stale for a reader to rematch."""
+    if old_hash is None:
+        return
+    conn.execute(
+        update(match_state)
+        .where(match_state.c.site_id == site_id, match_state.c.content_hash == old_hash)
+        .values(content_hash=new_hash)
+    )
 
 
 def _current_flats(conn: Connection) -> list[tuple[int, str, FlatAdvisory]]:
@@ -570,7 +586,7 @@ def _stale_sites(conn: Connection) -> list[str]:
     ]
 
 
-def rematch_site(store: Store, site_id: str, *, actor: str | None = None, reason: str | None = None) -> _Counts:
+def rematch_site(store: Store, site_id: str, *, principal: Principal = SYSTEM, reason: str | None = None) -> _Counts:
     """Match every current advisory against the site's stored inventory (after a re-import).
 
     One transaction; findings of assets no longer in the inventory become inactive (their
@@ -584,7 +600,8 @@ def rematch_site(store: Store, site_id: str, *, actor: str | None = None, reason
         counts = _rematch(conn, matchers[0], _kev_set(conn), now)
         if counts.created or counts.updated or counts.deactivated:
             audit.append(
-                conn, action="findings.rematch", actor=actor, site_id=site_id, object_type="site", object_id=site_id,
+                conn, action="findings.rematch", **principal.audit_fields, site_id=site_id,
+                object_type="site", object_id=site_id,
                 reason=reason or "the site's inventory changed",
                 after={"created": counts.created, "updated": counts.updated, "deactivated": counts.deactivated,
                        "reopened": counts.reopened_ids},
@@ -593,8 +610,11 @@ def rematch_site(store: Store, site_id: str, *, actor: str | None = None, reason
     return counts
 
 
-def ensure_current(store: Store, *, actor: str | None = None) -> list[str]:
-    """Rematch every site whose stored content changed since its findings were computed."""
+def ensure_current(store: Store) -> list[str]:
+    """Rematch every site whose stored content changed since its findings were computed.
+
+    This is the system's own write (actor ``zonewarden``), never the caller's: whoever happens to
+    read findings first must not appear in the audit trail as having changed them."""
     with store.read() as conn:
         stale = _stale_sites(conn)
         any_advisory = conn.execute(select(advisories.c.id).limit(1)).first() is not None
@@ -608,10 +628,14 @@ def ensure_current(store: Store, *, actor: str | None = None) -> list[str]:
         with store.transaction() as conn:
             conn.execute(update(findings).where(findings.c.site_id.in_(gone)).values(active=False, updated_at=now))
             conn.execute(match_state.delete().where(match_state.c.site_id.in_(gone)))
+            audit.append(conn, action="findings.deactivate", **SYSTEM.audit_fields,
+                         object_type="sites", object_id=",".join(gone)[:200],
+                         reason="the sites were deleted: their findings stay as inactive history",
+                         after={"sites": gone}, at=now)
     if not any_advisory:
         return []
     for site_id in stale:
-        rematch_site(store, site_id, actor=actor, reason="the site's inventory changed since findings were computed")
+        rematch_site(store, site_id, reason="the site's inventory changed since findings were computed")
     return stale
 
 
@@ -652,7 +676,7 @@ def ingest_bytes(
     items: Iterable[tuple[str, bytes]],
     *,
     strict: bool = False,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
@@ -669,10 +693,11 @@ def ingest_bytes(
     ``progress`` is called with the number of documents finished (an increment, e.g.
     ``lambda n: bar.advance(task, n)``).
     """
-    ensure_current(store, actor=actor)
+    identity.authorize(store, principal, "advisory.ingest")
+    ensure_current(store)
     now = dt.datetime.now(dt.UTC)
     results: list[IngestResult | None] = []
-    batch = _Batch(store, strict=strict, actor=actor, reason=reason, now=now)
+    batch = _Batch(store, strict=strict, principal=principal, reason=reason, now=now)
     chunk: list[tuple[int, _Prepared]] = []
     twins: list[tuple[int, _Twin]] = []  # copies of documents in the chunk in flight
 
@@ -756,10 +781,10 @@ class _Batch:
     and every site's inventory indexed once, on first need (a batch of unchanged documents
     never builds it), with the KEV catalog."""
 
-    def __init__(self, store: Store, *, strict: bool, actor: str | None, reason: str | None,
+    def __init__(self, store: Store, *, strict: bool, principal: Principal, reason: str | None,
                  now: dt.datetime) -> None:
         self.store = store
-        self.strict, self.actor, self.reason, self.now = strict, actor, reason, now
+        self.strict, self.principal, self.reason, self.now = strict, principal, reason, now
         self._loaded: tuple[list[_SiteMatcher], frozenset[str] | None] | None = None
         with store.read() as conn:
             self.digests: set[str] = {r.sha256 for r in conn.execute(select(advisories.c.sha256))}
@@ -938,7 +963,7 @@ class _Batch:
                         state_written.add(sm.site_id)
             log.add(
                 action="advisory.ingest",
-                actor=self.actor,
+                **self.principal.audit_fields,
                 object_type="advisory",
                 object_id=p.tracking_id,
                 reason=self.reason or f"ingest from {p.source}",
@@ -1106,6 +1131,7 @@ _STATUS_ORDER = {"affected": 0, "needs-review": 1, "fixed": 2, "not-affected": 3
 def list_findings(
     store: Store,
     *,
+    principal: Principal,
     site_id: str | None = None,
     priority: str | Sequence[str] | None = None,
     status: str | Sequence[str] | None = None,
@@ -1117,9 +1143,10 @@ def list_findings(
     """Stored findings, most urgent first (priority, then status, advisory, asset).
 
     Filters take one value or several; ``status`` is the matcher status (affected,
-    not-affected, fixed, needs-review), ``triage`` the workflow status.
+    not-affected, fixed, needs-review), ``triage`` the workflow status. Only findings of sites
+    the principal may see are listed. A read never writes: findings are brought up to date by
+    the writes that change an inventory (import, ingest), as the system.
     """
-    ensure_current(store)
 
     def many(v: str | Sequence[str] | None) -> list[str] | None:
         return None if v is None else ([v] if isinstance(v, str) else list(v))
@@ -1140,7 +1167,11 @@ def list_findings(
     if advisory is not None:
         stmt = stmt.where(findings.c.tracking_id == advisory)
     with store.read() as conn:
-        rows = [_finding_row(r) for r in conn.execute(stmt)]
+        seen: dict[str, bool] = {}  # site id -> may read (findings of a deleted site stay readable by
+        rows = [                     # those with a role on every site)
+            f for f in (_finding_row(r) for r in conn.execute(stmt))
+            if seen.setdefault(f.site_id, access.allowed(principal, "site.read", f.site_id))
+        ]
     return sorted(
         rows,
         key=lambda f: (
@@ -1166,9 +1197,10 @@ def _decisions(conn: Connection, finding_id: int) -> tuple[TriageDecision, ...]:
     )
 
 
-def get_finding(store: Store, finding_id: int) -> FindingRow:
-    """One finding with its whole triage history."""
-    ensure_current(store)
+def get_finding(store: Store, finding_id: int, *, principal: Principal) -> FindingRow:
+    """One finding with its whole triage history (a finding of a site the principal may not
+    see is reported as unknown)."""
+    _finding_site(store, principal, finding_id)
     with store.read() as conn:
         row = conn.execute(_finding_query().where(findings.c.id == finding_id)).first()
         if row is None:
@@ -1179,6 +1211,30 @@ def get_finding(store: Store, finding_id: int) -> FindingRow:
 # --- triage ---------------------------------------------------------------------------------
 
 
+TRIAGE_OPERATION = {
+    "not-affected": "finding.close", "mitigated": "finding.close", "resolved": "finding.close",
+    "risk-accepted": "risk.accept",
+}
+"""Triage moves that close a finding (or accept its risk) are approvals, signed when an
+authenticated person makes them; the others are an engineer's triage."""
+
+
+def decision_record(status: str, owner: str | None, expires: dt.date | None, controls: Sequence[str],
+                    advisory: str, asset: str) -> dict[str, Any]:
+    """A triage decision as the audit trail records it (and a signature is bound to)."""
+    return {"triage": status, "owner": owner, "expires": expires.isoformat() if expires else None,
+            "controls": list(controls), "advisory": advisory, "asset": asset}
+
+
+def _finding_site(store: Store, principal: Principal, finding_id: int) -> str:
+    """The site of a finding the principal may see; an invisible one is reported as unknown."""
+    with store.read() as conn:
+        site_of = conn.execute(select(findings.c.site_id).where(findings.c.id == finding_id)).scalar()
+    if site_of is None or not access.visible_sites(principal, [site_of]):
+        raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
+    return str(site_of)
+
+
 def decide(
     store: Store,
     finding_id: int,
@@ -1186,10 +1242,11 @@ def decide(
     why: str,
     owner: str | None = None,
     expires: dt.date | None = None,
-    actor: str | None = None,
     *,
+    principal: Principal,
     controls: Sequence[str] = (),
     today: dt.date | None = None,
+    signing: Signing | None = None,
 ) -> FindingRow:
     """Record a triage decision (append-only) and move the finding to ``status``.
 
@@ -1217,7 +1274,11 @@ def decide(
         problems.append(Problem("mitigated needs --control ID: the compensating control(s) that mitigate it", ("controls",)))
     if problems:
         raise InputError(f"finding {finding_id}: cannot record {status}", problems)
-    ensure_current(store, actor=actor)
+    ensure_current(store)
+    operation = TRIAGE_OPERATION.get(status, "finding.triage")
+    site_of = _finding_site(store, principal, finding_id)
+    identity.authorize(store, principal, operation, site_of)
+    signer = signatures.confirm(store, principal, operation, signing)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
         row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
@@ -1243,7 +1304,7 @@ def decide(
         keep = status == "risk-accepted"
         conn.execute(
             triage_decisions.insert().values(
-                finding_id=finding_id, at=now, actor=actor or audit.current_actor(), from_status=row.triage_status,
+                finding_id=finding_id, at=now, actor=principal.user_id, from_status=row.triage_status,
                 to_status=status, why=why, owner=owner, expires=expires, controls=list(controls), automatic=False,
             )
         )
@@ -1253,14 +1314,18 @@ def decide(
             .values(triage_status=status, triage_owner=owner if keep or owner else None,
                     triage_expires=expires if keep else None, updated_at=now)
         )
+        decided = decision_record(status, owner, expires, controls, row.tracking_id, row.asset_id)
         audit.append(
-            conn, action="finding.decide", actor=actor, site_id=row.site_id, object_type="finding",
-            object_id=str(finding_id), reason=why, before={"triage": row.triage_status},
-            after={"triage": status, "owner": owner, "expires": expires.isoformat() if expires else None,
-                   "controls": list(controls), "advisory": row.tracking_id, "asset": row.asset_id},
-            at=now,
+            conn, action="finding.decide", **principal.audit_fields, site_id=row.site_id,
+            object_type="finding", object_id=str(finding_id), reason=why, before={"triage": row.triage_status},
+            after=decided, at=now,
         )
-    return get_finding(store, finding_id)
+        if signing is not None and signatures.needs_signature(signer, operation):
+            head = conn.execute(select(sites.c.data).where(sites.c.id == row.site_id)).scalar() or {}
+            timezone = ((head.get("site") or {}) if isinstance(head, dict) else {}).get("timezone")
+            audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
+                signer, operation, row.site_id, timezone, signing, "finding", str(finding_id), decided, now))
+    return get_finding(store, finding_id, principal=principal)
 
 
 def override(
@@ -1269,7 +1334,7 @@ def override(
     values: Mapping[str, str | None],
     why: str,
     *,
-    actor: str | None = None,
+    principal: Principal,
 ) -> FindingRow:
     """Replace (or with ``None`` remove) computed SSVC inputs of a finding, with a justification.
 
@@ -1285,9 +1350,10 @@ def override(
         raise InputError(f"unknown SSVC input(s) {', '.join(unknown)}; known: {', '.join(ssvc_engine.INPUTS)}")
     if not values:
         raise InputError("name at least one input to override, e.g. --exposure open")
-    ensure_current(store, actor=actor)
+    ensure_current(store)
+    identity.authorize(store, principal, "finding.triage", _finding_site(store, principal, finding_id))
     now = dt.datetime.now(dt.UTC)
-    who = actor or audit.current_actor()
+    who = principal.user_id
     with store.transaction() as conn:
         row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
         if row is None:
@@ -1310,12 +1376,13 @@ def override(
                     priority_rank=Priority(decision["priority"]).rank, updated_at=now)
         )
         audit.append(
-            conn, action="finding.override", actor=actor, site_id=row.site_id, object_type="finding",
+            conn, action="finding.override", **principal.audit_fields, site_id=row.site_id,
+            object_type="finding",
             object_id=str(finding_id), reason=why,
             before={"priority": row.priority, "overrides": row.overrides},
             after={"priority": decision["priority"], "overrides": overrides}, at=now,
         )
-    return get_finding(store, finding_id)
+    return get_finding(store, finding_id, principal=principal)
 
 
 def _recompute(conn: Connection, row: Any, overrides: Mapping[str, Any], kev: frozenset[str] | None = None,
@@ -1351,7 +1418,7 @@ class KevImportReport:
     """Findings whose SSVC priority changed because of the new catalog."""
 
 
-def import_kev(store: Store, path: str | Path, *, actor: str | None = None, reason: str | None = None) -> KevImportReport:
+def import_kev(store: Store, path: str | Path, *, principal: Principal, reason: str | None = None) -> KevImportReport:
     """Replace the stored KEV catalog with the file's and re-prioritise open findings.
 
     The whole catalog is validated first (:func:`zonewarden.io.kev.load_kev` reports every
@@ -1360,7 +1427,8 @@ def import_kev(store: Store, path: str | Path, *, actor: str | None = None, reas
     from zonewarden.io.kev import load_kev
 
     catalog = load_kev(path)
-    ensure_current(store, actor=actor)
+    identity.authorize(store, principal, "kev.import")
+    ensure_current(store)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
         before = {r.cve for r in conn.execute(select(kev_entries.c.cve))}
@@ -1378,7 +1446,8 @@ def import_kev(store: Store, path: str | Path, *, actor: str | None = None, reas
         after = {e.cve for e in catalog.entries}
         changed = _reprioritise(conn, frozenset(after) or None, now)
         audit.append(
-            conn, action="kev.import", actor=actor, object_type="kev", object_id=catalog.version,
+            conn, action="kev.import", **principal.audit_fields, object_type="kev",
+            object_id=catalog.version,
             reason=reason or f"import from {path}",
             before={"entries": len(before)},
             after={"entries": len(after), "added": len(after - before), "removed": len(before - after),
@@ -1434,7 +1503,7 @@ def kev_count(store: Store) -> tuple[int, str | None]:
 def summary(store: Store, site_id: str) -> dict[str, Any]:
     """Counts per status, priority and triage state of a site's active findings, and the
     advisories and KEV catalog they come from: the data of the evidence section."""
-    rows = list_findings(store, site_id=site_id)
+    rows = list_findings(store, principal=SYSTEM, site_id=site_id)  # the caller authorized the site
     by_status: dict[str, int] = {s.value: 0 for s in FindingStatus}
     by_priority: dict[str, int] = {p.value: 0 for p in Priority}
     by_triage: dict[str, int] = dict.fromkeys(TRIAGE_STATUSES, 0)
@@ -1459,7 +1528,7 @@ def summary(store: Store, site_id: str) -> dict[str, Any]:
 def evidence_data(store: Store, site_id: str) -> dict[str, Any]:
     """What the evidence section ``advisories`` needs (plain data): the summary, every active
     finding without its match details, and every triage decision of the site, oldest first."""
-    rows = list_findings(store, site_id=site_id)
+    rows = list_findings(store, principal=SYSTEM, site_id=site_id)  # the caller authorized the site
     decisions = []
     with store.read() as conn:
         for f in sorted(rows, key=lambda f: f.id):

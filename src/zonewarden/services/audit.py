@@ -10,9 +10,7 @@ head hash for the operator to record elsewhere (a ticket, a signed report).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,17 +21,6 @@ from sqlalchemy import Connection, bindparam, select, update
 from zonewarden.store.tables import audit_events, audit_head
 
 GENESIS = "0" * 64
-
-
-def current_actor() -> str:
-    """Who is acting: ``ZONEWARDEN_ACTOR`` if set, else the operating-system user."""
-    actor = os.environ.get("ZONEWARDEN_ACTOR")
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +75,7 @@ def append(
     conn: Connection,
     *,
     action: str,
-    actor: str | None = None,
+    actor: str,
     site_id: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
@@ -117,13 +104,11 @@ def append_many(conn: Connection, items: Sequence[Mapping[str, Any]]) -> list[Au
     stmt = _HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HEAD
     head = conn.execute(stmt).first()
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    default_actor: str | None = None
     out: list[AuditEvent] = []
     for item in items:
         actor = item.get("actor")
-        if not actor:
-            default_actor = default_actor or current_actor()
-            actor = default_actor
+        if not actor:  # who acted comes from the caller's principal, never a guess made here
+            raise ValueError(f"audit event {item['action']!r} without an actor")
         at = item.get("at") or dt.datetime.now(dt.UTC)
         # Normalise values through JSON once so the hash is computed on exactly what is stored.
         before, after = item.get("before"), item.get("after")

@@ -39,6 +39,7 @@ from zonewarden.io.csaf.sync import (
     origin_of,
 )
 from zonewarden.services import audit
+from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 from zonewarden.store.sync_tables import csaf_sync_files, csaf_sync_sources
 
@@ -58,7 +59,7 @@ class IngestFn(Protocol):
         items: Iterable[tuple[str, bytes]],
         *,
         strict: bool = False,
-        actor: str | None = None,
+        principal: Principal,
         reason: str | None = None,
         progress: Any = None,
     ) -> Any: ...
@@ -218,7 +219,7 @@ def sync(
     strict: bool = False,
     full: bool = False,
     options: SyncOptions = DEFAULT_OPTIONS,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
     client: httpx.Client | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -233,12 +234,15 @@ def sync(
     ``progress(stage, done, total)`` is called as documents are processed.
     Raises ``InputError`` when ``url`` is not a provider listing (exit code 2).
     """
+    from zonewarden.services import identity
+
+    identity.authorize(store, principal, "advisory.ingest")
     ingest = ingest or _default_ingest()
     verifier = SignatureVerifier(key) if key is not None else None
     try:
         with Fetcher({origin_of(url)}, options, client=client) as fetcher:
             found = discover(url, fetcher, options)
-            return _run(store, url, found, fetcher, ingest, verifier, strict, full, options, actor,
+            return _run(store, url, found, fetcher, ingest, verifier, strict, full, options, principal,
                         reason or f"advisories sync from {url}", progress)
     finally:
         if verifier is not None:
@@ -255,7 +259,7 @@ def _run(
     strict: bool,
     full: bool,
     options: SyncOptions,
-    actor: str | None,
+    principal: Principal,
     reason: str,
     progress: Callable[[str, int, int], None] | None,
 ) -> SyncReport:
@@ -290,9 +294,9 @@ def _run(
         batch.append(got)
         batch_bytes += len(got.content)
         if len(batch) >= INGEST_BATCH or batch_bytes >= INGEST_BATCH_BYTES:
-            results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
+            results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
             batch, batch_bytes = [], 0
-    results.update(_ingest_batch(store, source_id, batch, ingest, strict, actor, reason, ingested))
+    results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
 
     files = tuple(sorted(results.values(), key=lambda r: r.url))
     failed = tuple(sorted([r for r in files if r.action == "failed"] + listing_failures, key=lambda r: r.url))
@@ -321,7 +325,8 @@ def _run(
             )
         )
         # One audit event per run; each advisory's own revision is audited by ingest.
-        audit.append(conn, action=ACTION, actor=actor, object_type="csaf-source", object_id=url[:200],
+        audit.append(conn, action=ACTION, **principal.audit_fields, object_type="csaf-source",
+                     object_id=url[:200],
                      after=report.counts())
     return report
 
@@ -332,7 +337,7 @@ def _ingest_batch(
     batch: list[Downloaded],
     ingest: IngestFn,
     strict: bool,
-    actor: str | None,
+    principal: Principal,
     reason: str,
     ingested: Counter[str],
 ) -> dict[str, FileResult]:
@@ -346,7 +351,7 @@ def _ingest_batch(
     if not batch:
         return {}
     try:
-        rep = ingest(store, [(d.doc.url, d.content) for d in batch], strict=strict, actor=actor, reason=reason)
+        rep = ingest(store, [(d.doc.url, d.content) for d in batch], strict=strict, principal=principal, reason=reason)
         results = list(getattr(rep, "results", []) or [])
         if [str(r.source) for r in results] != [d.doc.url for d in batch]:
             raise RuntimeError(f"ingest returned {len(results)} results for {len(batch)} documents")
@@ -357,7 +362,7 @@ def _ingest_batch(
             # Find the document that breaks ingest: the others go through one by one.
             out: dict[str, FileResult] = {}
             for d in batch:
-                out.update(_ingest_batch(store, source_id, [d], ingest, strict, actor, reason, ingested))
+                out.update(_ingest_batch(store, source_id, [d], ingest, strict, principal, reason, ingested))
             return out
         url = batch[0].doc.url
         return {url: FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")}

@@ -14,6 +14,7 @@ No password, password hash, TOTP secret or token (nor its hash) is ever written 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -46,7 +47,11 @@ TOKEN_PREFIX = "zw"
 DEFAULT_TOKEN_DAYS = 90
 
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(24))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown user (same work as a known one), made on first
+    use rather than at import: every CLI command imports this module."""
+    return _HASHER.hash(secrets.token_urlsafe(24))
 """Verified against when the user does not exist, so an unknown name costs the same time as a
 wrong password."""
 
@@ -190,7 +195,7 @@ def authenticate_password(
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         row = conn.execute(stmt).first()
-        ok = _verify_hash(row.password_hash if row else _DUMMY_HASH, password)
+        ok = _verify_hash(row.password_hash if row else _dummy_hash(), password)
         if row is not None and row.totp_secret:
             ok = pyotp.TOTP(row.totp_secret).verify(totp_code or "", valid_window=1) and ok
         locked = row is not None and row.locked_until is not None and _utc(row.locked_until) > now  # type: ignore[operator]

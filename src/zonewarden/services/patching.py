@@ -27,10 +27,12 @@ from zonewarden.domain.patching import (
 )
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
-from zonewarden.services.requirements import RecordOutcome
+from zonewarden.services.principal import SYSTEM, Principal
+from zonewarden.services.requirements import RecordOutcome, approver_for, refuse_typed_approval
 from zonewarden.services.requirements import (
     _apply as apply_change,  # one write path for site records
 )
+from zonewarden.services.signatures import Signing
 from zonewarden.store.db import Store
 
 
@@ -56,7 +58,7 @@ def _tier_policy(data: dict[str, Any], asset_id: str) -> Any:
 
 
 def record_deferral(
-    store: Store, site_id: str, deferral: Deferral, *, actor: str | None = None, reason: str | None = None
+    store: Store, site_id: str, deferral: Deferral, *, principal: Principal, reason: str | None = None
 ) -> RecordOutcome:
     """Add a deferral, or replace the one with the same id (a renewal gets a new id)."""
     new = deferral.model_dump(mode="json", exclude_defaults=True)
@@ -70,10 +72,12 @@ def record_deferral(
                 break
         else:
             rows.append(new)
+        refuse_typed_approval(principal, "deferral", deferral.id, before, new, "patch defer approve")
         data["deferrals"] = rows
         return deferral.id, before, new
 
-    return apply_change(store, site_id, "patch.deferral.record", "deferral", mutate, actor=actor, reason=reason)
+    return apply_change(store, site_id, "patch.deferral.record", "deferral", mutate, principal=principal,
+                        operation="patch.defer.record", reason=reason)
 
 
 def approve_deferral(
@@ -81,13 +85,16 @@ def approve_deferral(
     site_id: str,
     deferral_id: str,
     *,
-    approver: str,
+    approver: str | None,
     approved: dt.date,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
+    signing: Signing | None = None,
 ) -> RecordOutcome:
     """Approve a deferral. The approver is not the requester and holds a role the tier's policy
-    allows to defer (segregation of duties); otherwise PermissionDenied and nothing is written."""
+    allows to defer (segregation of duties); otherwise PermissionDenied and nothing is written.
+    With user accounts the approver is the signer's linked person and the approval is signed."""
+    approver = approver_for(store, principal, site_id, approver)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         rows: list[dict[str, Any]] = list(data.get("deferrals") or [])
@@ -108,11 +115,12 @@ def approve_deferral(
         data["deferrals"] = rows
         return deferral_id, row, rows[i]
 
-    return apply_change(store, site_id, "patch.deferral.approve", "deferral", mutate, actor=actor, reason=reason)
+    return apply_change(store, site_id, "patch.deferral.approve", "deferral", mutate, principal=principal,
+                        operation="patch.defer.approve", reason=reason, signing=signing)
 
 
 def record_patch_change(
-    store: Store, site_id: str, change: PatchChange, *, actor: str | None = None, reason: str | None = None
+    store: Store, site_id: str, change: PatchChange, *, principal: Principal, reason: str | None = None
 ) -> RecordOutcome:
     """Open a new patch change record. It starts as 'proposed': approval, implementation and
     closure are later steps (:func:`approve_patch_change`, :func:`advance_patch_change`)."""
@@ -131,7 +139,8 @@ def record_patch_change(
         data["patch_changes"] = rows
         return change.id, None, new
 
-    return apply_change(store, site_id, "patch.change.record", "patch-change", mutate, actor=actor, reason=reason)
+    return apply_change(store, site_id, "patch.change.record", "patch-change", mutate, principal=principal,
+                        operation="patch.change.record", reason=reason)
 
 
 def approve_patch_change(
@@ -140,12 +149,15 @@ def approve_patch_change(
     change_id: str,
     approval: Approval,
     *,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
+    signing: Signing | None = None,
 ) -> RecordOutcome:
     """Record an approval (or rejection) of a proposed patch change. An approval moves it to
     'approved', a rejection to 'rejected'; the approver's role must be allowed by the policy of
-    every tier the change touches (checked with the whole site, nothing written otherwise)."""
+    every tier the change touches (checked with the whole site, nothing written otherwise).
+    With user accounts ``approval.by`` must be the signer's linked person, and it is signed."""
+    approver_for(store, principal, site_id, approval.by)  # refuses another person's name
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         rows: list[dict[str, Any]] = list(data.get("patch_changes") or [])
@@ -175,7 +187,8 @@ def approve_patch_change(
         data["patch_changes"] = rows
         return change_id, row, rows[i]
 
-    return apply_change(store, site_id, "patch.change.approve", "patch-change", mutate, actor=actor, reason=reason)
+    return apply_change(store, site_id, "patch.change.approve", "patch-change", mutate, principal=principal,
+                        operation="patch.change.approve", reason=reason, signing=signing)
 
 
 def advance_patch_change(
@@ -185,7 +198,7 @@ def advance_patch_change(
     to: ChangeStatus,
     *,
     fields: dict[str, Any] | None = None,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
 ) -> RecordOutcome:
     """Move a patch change to its next status, setting the fields that status needs.
@@ -221,7 +234,8 @@ def advance_patch_change(
         data["patch_changes"] = rows
         return change_id, row, new
 
-    return apply_change(store, site_id, f"patch.change.{to.value}", "patch-change", mutate, actor=actor, reason=reason)
+    return apply_change(store, site_id, f"patch.change.{to.value}", "patch-change", mutate, principal=principal,
+                        operation="patch.change.record", reason=reason)
 
 
 def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
@@ -233,10 +247,11 @@ def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
         if exc.name == "zonewarden.services.advisories":
             return []
         raise
-    rows = advisories.list_findings(store, site_id=site_id, triage="remediation-planned")
+    # The caller authorized the site; this is the planner's own read of it.
+    rows = advisories.list_findings(store, principal=SYSTEM, site_id=site_id, triage="remediation-planned")
     # The list carries no triage history; the decision that planned the remediation dates the
     # item (the policy clock starts there), so each planned finding is read with its history.
-    return items_from_findings([advisories.get_finding(store, r.id) for r in rows])
+    return items_from_findings([advisories.get_finding(store, r.id, principal=SYSTEM) for r in rows])
 
 
 def open_items(doc: SiteDocument, findings: Iterable[RemediationItem] = ()) -> list[RemediationItem]:

@@ -13,6 +13,15 @@ import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
+
+
+class AuditFields(TypedDict):
+    """Who acted, as ``audit.append`` takes it."""
+
+    actor: str
+    context: Mapping[str, str]
+
 
 ANY_SITE = "*"
 """Key of :attr:`Principal.roles` for a role held on every site (e.g. a global admin)."""
@@ -51,10 +60,16 @@ class Principal:
         """What the audit trail records beside the actor id: how and through which client."""
         return {"method": self.method, "client": self.client}
 
+    @property
+    def audit_fields(self) -> AuditFields:
+        """The keyword arguments of ``audit.append`` that say who acted: ``actor`` and ``context``."""
+        return AuditFields(actor=self.user_id, context=self.audit_context)
 
-def local_principal(client: str = "cli") -> Principal:
-    """The single local user: ``ZONEWARDEN_ACTOR`` if set, else the operating-system user."""
-    name = os.environ.get("ZONEWARDEN_ACTOR")
+
+def local_principal(client: str = "cli", name: str | None = None) -> Principal:
+    """The single local user: ``name``, else ``ZONEWARDEN_ACTOR`` if set, else the
+    operating-system user."""
+    name = name or os.environ.get("ZONEWARDEN_ACTOR")
     if not name:
         try:
             name = getpass.getuser()

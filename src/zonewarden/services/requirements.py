@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from sqlalchemy import select
 
+from zonewarden.clock import site_today
 from zonewarden.domain.requirements import CompensatingControl, RequirementStatus
 from zonewarden.domain.site import SiteDocument, reference_problems
 from zonewarden.errors import InputError, NotFoundError, PermissionDenied
 from zonewarden.runtime import gc_paused
-from zonewarden.services import audit
+from zonewarden.services import audit, identity, signatures
 from zonewarden.services import sites as site_service
+from zonewarden.services.principal import Principal
+from zonewarden.services.signatures import Signing
 from zonewarden.store.db import Store
+from zonewarden.store.tables import sites
 
 
 @dataclass(frozen=True)
@@ -65,25 +69,37 @@ def _apply(
     object_type: str,
     mutate: Mutation,
     *,
-    actor: str | None,
+    principal: Principal,
+    operation: str,
     reason: str | None,
     evidence: Mapping[str, bytes] | None = None,
+    signing: Signing | None = None,
 ) -> RecordOutcome:
+    """The one write path for a site's records: authorize ``operation`` (a denial is recorded),
+    re-authenticate a signer, then in one transaction read the site, ``mutate`` it, validate the
+    whole site, write it back and append the audit event (and, for an approval by an
+    authenticated person, its electronic signature)."""
+    identity.authorize(store, principal, operation, site_id)
+    signer = signatures.confirm(store, principal, operation, signing)
     now = dt.datetime.now(dt.UTC)
     with gc_paused(), store.transaction() as conn:  # a large site's read, validation and dump
         data = site_service._stored_data(conn, site_id)  # same package: the site service's reader
         if data is None:
             raise NotFoundError(f"no site {site_id!r} in the database")
         stored = site_service.section_prints(data)  # before the change: what _write compares
+        old_hash = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).scalar()
         object_id, before, after = mutate(data)
         doc = _validate(data)
         clean = doc.model_dump(mode="json", exclude_defaults=True)
         digest = hashlib.sha256(orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)).hexdigest()
         site_service._write(conn, doc, clean, digest, now, evidence, stored=stored)
+        from zonewarden.services.advisories import carry_match_state
+
+        carry_match_state(conn, site_id, old_hash, digest)  # records only: findings stay current
         event = audit.append(
             conn,
             action=action,
-            actor=actor,
+            **principal.audit_fields,
             site_id=site_id,
             object_type=object_type,
             object_id=object_id,
@@ -92,12 +108,56 @@ def _apply(
             after=after,
             at=now,
         )
+        if signing is not None and signatures.needs_signature(signer, operation):
+            # Bound to the record as stored (normalised by validation), so the hash a reader
+            # recomputes from the database is the one signed.
+            signed = signatures.site_records(clean).get((object_type, object_id)) or after
+            audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
+                signer, operation, site_id, doc.site.timezone, signing, object_type, object_id, signed, now))
     return RecordOutcome(site_id, action, object_id, before is None, before, after, event.seq)
 
 
+APPROVAL_FIELDS = ("approver", "approved")
+
+
+def refuse_typed_approval(principal: Principal, what: str, ident: str, before: Mapping[str, Any] | None,
+                          new: Mapping[str, Any], command: str) -> None:
+    """With user accounts an approval is an electronic signature: a record written with an
+    approval it did not have (or another one) is refused, naming the command that signs."""
+    if principal.local:
+        return
+    old = {k: (before or {}).get(k) for k in APPROVAL_FIELDS}
+    if any(new.get(k) != old[k] for k in APPROVAL_FIELDS if new.get(k) is not None):
+        raise PermissionDenied(
+            f"{what} {ident}: an approval cannot be written into the record; "
+            f"the approver signs it with `zonewarden {command}`"
+        )
+
+
+def approver_for(store: Store, principal: Principal, site_id: str, approver: str | None) -> str:
+    """The person (of the site's ``people``) an approval is recorded for.
+
+    In single-user mode it is the person named (required). An authenticated user approves as
+    the person their account is linked to: naming another person is refused, so nobody can
+    type a colleague's name into an approval."""
+    if principal.local:
+        if not approver:
+            raise InputError("name the approving person (a person id of the site's people)")
+        return approver
+    with store.read() as conn:
+        linked = identity.person_of(conn, site_id, principal.user_id)
+    if linked is None:
+        raise PermissionDenied(
+            f"user {principal.user_id} is not linked to a person of site {site_id}; "
+            "an administrator links them with `zonewarden user link`"
+        )
+    if approver and approver != linked:
+        raise PermissionDenied(f"user {principal.user_id} signs as {linked}, not as {approver}")
+    return linked
+
+
 def _site_today(data: Mapping[str, Any]) -> dt.date:
-    zone = (data.get("site") or {}).get("timezone") or "UTC"
-    return dt.datetime.now(zoneinfo.ZoneInfo(zone)).date()
+    return site_today((data.get("site") or {}).get("timezone"))
 
 
 def set_requirement_status(
@@ -105,7 +165,7 @@ def set_requirement_status(
     site_id: str,
     status: RequirementStatus,
     *,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
     evidence: Mapping[str, bytes] | None = None,
 ) -> RecordOutcome:
@@ -131,8 +191,8 @@ def set_requirement_status(
         data["requirements"] = rows
         return f"{status.target}/{status.requirement}", before, new
 
-    return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, actor=actor, reason=reason,
-                  evidence=evidence)
+    return _apply(store, site_id, "requirement.set-status", "requirement-status", mutate, principal=principal,
+                  operation="requirement.set", reason=reason, evidence=evidence)
 
 
 def record_compensating_control(
@@ -140,7 +200,7 @@ def record_compensating_control(
     site_id: str,
     control: CompensatingControl,
     *,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
 ) -> RecordOutcome:
     """Add a compensating control, or replace the one with the same id."""
@@ -156,11 +216,13 @@ def record_compensating_control(
                 break
         else:
             rows.append(new)
+        refuse_typed_approval(principal, "compensating control", control.id, before, new, "compensation approve")
         data["compensating_controls"] = rows
         return control.id, before, new
 
     return _apply(
-        store, site_id, "compensating-control.record", "compensating-control", mutate, actor=actor, reason=reason
+        store, site_id, "compensating-control.record", "compensating-control", mutate,
+        principal=principal, operation="compensation.record", reason=reason,
     )
 
 
@@ -169,16 +231,20 @@ def approve_compensating_control(
     site_id: str,
     control_id: str,
     *,
-    approver: str,
+    approver: str | None,
     approved: dt.date,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
+    signing: Signing | None = None,
 ) -> RecordOutcome:
     """Record the approval of a compensating control.
 
     The approver must not be the control's owner: someone other than the person who wants the
-    departure signs it off (segregation of duties, IEC 62443-2-1 / ISO 27001 A.5.3).
+    departure signs it off (segregation of duties, IEC 62443-2-1 / ISO 27001 A.5.3). With user
+    accounts the approver is the signer's linked person and the approval is an electronic
+    signature (``signing``).
     """
+    approver = approver_for(store, principal, site_id, approver)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         rows: list[dict[str, Any]] = list(data.get("compensating_controls") or [])
@@ -195,12 +261,14 @@ def approve_compensating_control(
         raise NotFoundError(f"no compensating control {control_id!r} in site {site_id!r} (controls: {known})")
 
     return _apply(
-        store, site_id, "compensating-control.approve", "compensating-control", mutate, actor=actor, reason=reason
+        store, site_id, "compensating-control.approve", "compensating-control", mutate,
+        principal=principal, operation="compensation.approve", reason=reason, signing=signing,
     )
 
 
 __all__ = [
     "RecordOutcome",
+    "approver_for",
     "approve_compensating_control",
     "record_compensating_control",
     "set_requirement_status",

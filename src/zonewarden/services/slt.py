@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from zonewarden.services import audit
+from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 
 ACTION = "zone.sl-target"
@@ -59,7 +60,7 @@ def record_slt_changes(
     old: Mapping[str, Any] | None,
     new: Mapping[str, Any],
     *,
-    actor: str | None = None,
+    principal: Principal,
     reason: str | None = None,
     at: dt.datetime | None = None,
 ) -> list[audit.AuditEvent]:
@@ -68,7 +69,7 @@ def record_slt_changes(
         audit.append(
             conn,
             action=ACTION,
-            actor=actor,
+            **principal.audit_fields,
             site_id=site_id,
             object_type="zone",
             object_id=zid,

@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 import orjson
 
-from zonewarden.errors import InputError, ZonewardenError
+from zonewarden.errors import InputError, SourceUnavailable
 
 # CSAF 2.0 Appendix C: a document larger than 15 MiB need not be processed.
 MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
@@ -73,7 +73,7 @@ class SyncOptions:
 DEFAULT_OPTIONS = SyncOptions()
 
 
-class FetchError(ZonewardenError):
+class FetchError(SourceUnavailable):
     """One URL could not be fetched; ``reason`` is for the report."""
 
     def __init__(self, url: str, reason: str, *, status: int | None = None, transient: bool = False) -> None:
@@ -85,7 +85,7 @@ class FetchError(ZonewardenError):
         super().__init__(f"{url}: {reason}")
 
 
-class ProviderUnavailable(ZonewardenError):
+class ProviderUnavailable(SourceUnavailable):
     """The provider's listing could not be fetched for now (network, 5xx): nothing was synced.
 
     Not the user's mistake, so not an ``InputError``; ``advisories sync`` exits with 1, like

@@ -1,0 +1,323 @@
+"""The HTTP API: ``create_app(db_url)`` gives the FastAPI application served by ``zonewarden serve``.
+
+Every route authenticates the caller from ``Authorization: Bearer <token>`` (tokens from
+``zonewarden token create`` or ``zonewarden login``) and calls the same services as the CLI, so
+the roles are checked in one place. Lists are paged (``limit``/``offset``) and filtered; a site's
+revision is its ``ETag`` and a write must send it back in ``If-Match`` (a stale one gets 412, a
+missing one 428). Errors are RFC 9457 problem documents with the field paths of the CLI's
+messages. The application keeps no state in process memory beyond the database engine, so
+several workers can serve one database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+from zonewarden import __version__
+from zonewarden.api.problems import StaleWrite, problem, validation_error, zonewarden_error
+from zonewarden.errors import AuthenticationError, ZonewardenError
+from zonewarden.services.principal import Principal
+
+MAX_BODY = 1024 * 1024
+"""Largest request body accepted (413 above)."""
+
+PREFIX = "/api/v1"
+
+
+class BodyLimit:
+    """Refuses a request body over ``limit`` bytes with 413, whether or not it declares its
+    length (a chunked body is counted as it arrives)."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        response = problem(413, "Content Too Large", f"the request body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+
+class StatusBody(BaseModel):
+    """A requirement status, as the site file's ``requirements:`` entries hold it."""
+
+    status: Literal["implemented", "partial", "planned", "not-implemented", "not-applicable", "compensated"]
+    justification: str | None = Field(default=None, max_length=4000)
+    target_date: dt.date | None = None
+    compensating_control: str | None = Field(default=None, max_length=128,
+                                             description="For 'compensated': the compensating control's id.")
+    assessed: dt.date | None = None
+    notes: str | None = Field(default=None, max_length=4000, description="Internal notes (sensitive).")
+    reason: str | None = Field(default=None, max_length=1000, description="Why (recorded in the audit trail).")
+
+
+class DecisionBody(BaseModel):
+    """A triage decision; closing a finding or accepting its risk is signed: give your password."""
+
+    status: str = Field(max_length=64)
+    why: str = Field(max_length=4000)
+    owner: str | None = Field(default=None, max_length=128)
+    expires: dt.date | None = None
+    controls: list[str] = Field(default_factory=list, max_length=100)
+    password: str | None = Field(default=None, max_length=1024, description="Your password, to sign a closure.")
+    totp: str | None = Field(default=None, max_length=16)
+    meaning: str | None = Field(default=None, max_length=200)
+
+
+# --- the caller -----------------------------------------------------------------------------------
+
+
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The authenticated principal of a request (401 without a valid bearer token)."""
+    from zonewarden.services import identity
+
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("send `Authorization: Bearer <token>` (zonewarden token create)")
+    return identity.authenticate_token(request.app.state.store, token.strip(), client="api")
+
+
+Caller = Annotated[Principal, Depends(caller)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+# --- the application ----------------------------------------------------------------------------
+
+
+def create_app(db_url: str | None = None) -> FastAPI:
+    from zonewarden.store.db import open_store
+
+    store = open_store(db_url)  # one engine per process, shared by the worker's threads
+    app = FastAPI(
+        title="zonewarden", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs", redoc_url=None,
+        description="IEC 62443 cybersecurity management: the same services and rules as the CLI.",
+    )
+    app.add_exception_handler(ZonewardenError, zonewarden_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.state.store = store
+
+    def require_match(if_match: str | None, current: str) -> None:
+        if if_match is None:
+            raise _PreconditionRequired
+        if if_match.strip().strip('"').removeprefix("W/").strip('"') != current:
+            raise StaleWrite(current)
+
+    @app.exception_handler(_PreconditionRequired)
+    async def _precondition(request: Request, exc: Exception) -> Response:
+        return problem(428, "Precondition Required",
+                       "send the site's revision in If-Match (the ETag of GET /api/v1/sites/{site})")
+
+    @app.get(f"{PREFIX}/whoami")
+    def whoami(principal: Caller) -> dict[str, Any]:
+        return {"user": principal.user_id, "full_name": principal.full_name, "method": principal.method,
+                "read_only": principal.read_only,
+                "roles": {site: sorted(roles) for site, roles in principal.roles.items()}}
+
+    @app.get(f"{PREFIX}/sites")
+    def list_sites(principal: Caller, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+        from zonewarden.services import sites
+
+        rows = [{"id": i, "name": n} for i, n in sites.list_sites(store, principal)]
+        return {"items": rows[offset:offset + limit], "total": len(rows), "limit": limit, "offset": offset}
+
+    @app.get(f"{PREFIX}/sites/{{site_id}}")
+    def get_site(site_id: str, principal: Caller, response: Response) -> dict[str, Any]:
+        from zonewarden.services import site_views
+
+        data = site_views.site_summary(store, principal, _visible(principal, site_id))
+        response.headers["ETag"] = f'"{data["revision"]}"'
+        return data
+
+    def _visible(principal: Principal, site_id: str) -> str:
+        from zonewarden.services import sites
+
+        return sites.resolve_site_id(store, site_id, principal)
+
+    def _section_routes(section: Literal["zones", "conduits", "assets"]) -> None:
+        def list_section(
+            site_id: str, principal: Caller, response: Response, limit: Limit = 100, offset: Offset = 0,
+            zone: str | None = None, kind: str | None = None, q: Annotated[str | None, Query(max_length=128)] = None,
+        ) -> dict[str, Any]:
+            from zonewarden.services import site_views
+
+            page = site_views.records(store, principal, _visible(principal, site_id), section, limit=limit,
+                                      offset=offset, zone=zone, kind=kind, q=q)
+            response.headers["ETag"] = f'"{page.revision}"'
+            return page.as_dict()
+
+        def get_record(site_id: str, ident: str, principal: Caller, response: Response) -> dict[str, Any]:
+            from zonewarden.services import site_views
+
+            data = site_views.record(store, principal, _visible(principal, site_id), section, ident)
+            response.headers["ETag"] = f'"{data["revision"]}"'
+            return data
+
+        app.add_api_route(f"{PREFIX}/sites/{{site_id}}/{section}", list_section, methods=["GET"],
+                          name=f"list_{section}", summary=f"One page of the site's {section}")
+        app.add_api_route(f"{PREFIX}/sites/{{site_id}}/{section}/{{ident}}", get_record, methods=["GET"],
+                          name=f"get_{section[:-1]}", summary=f"One of the site's {section}")
+
+    for _section in ("zones", "conduits", "assets"):
+        _section_routes(_section)  # type: ignore[arg-type]
+
+    @app.get(f"{PREFIX}/sites/{{site_id}}/check")
+    def check(site_id: str, principal: Caller, as_of: dt.date | None = None) -> dict[str, Any]:
+        from zonewarden.engines.segmentation import run_check
+        from zonewarden.services import sites
+
+        target = _visible(principal, site_id)
+        stored = sites.load_for_check(store, target)
+        today = as_of or dt.date.today()
+        report = run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
+        return {"site": target, "as_of": today.isoformat(), **report.to_dict()}
+
+    @app.get(f"{PREFIX}/sites/{{site_id}}/requirements")
+    def list_requirements(site_id: str, principal: Caller, response: Response, limit: Limit = 100,
+                          offset: Offset = 0, target: str | None = None) -> dict[str, Any]:
+        from zonewarden.services import site_views, sites
+
+        ident = _visible(principal, site_id)
+        doc = sites.load_document(store, ident, without=("assets",))
+        rows = [r.model_dump(mode="json", exclude_defaults=True) for r in doc.requirements
+                if target is None or r.target == target]
+        response.headers["ETag"] = f'"{site_views.revision(store, principal, ident)}"'
+        return {"items": rows[offset:offset + limit], "total": len(rows), "limit": limit, "offset": offset}
+
+    @app.put(f"{PREFIX}/sites/{{site_id}}/requirements/{{target}}/{{requirement}}")
+    def set_requirement(site_id: str, target: str, requirement: str, body: StatusBody, principal: Caller,
+                        response: Response, if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        from zonewarden.domain.requirements import RequirementStatus, status_field_problems
+        from zonewarden.errors import InputError
+        from zonewarden.io.sitefile import pydantic_problems
+        from zonewarden.services import identity, requirements, site_views
+
+        ident = _visible(principal, site_id)
+        identity.authorize(store, principal, "requirement.set", ident)  # 403 before anything else
+        require_match(if_match, site_views.revision(store, principal, ident))
+        fields = {"target": target, "requirement": requirement,
+                  **body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)}
+        try:
+            status = RequirementStatus.model_validate(fields)
+        except Exception as exc:  # pydantic's ValidationError: the same field paths as the CLI
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):
+                raise InputError("invalid requirement status", pydantic_problems(exc)) from None
+            raise
+        missing = status_field_problems(status)
+        if missing:
+            raise InputError("invalid requirement status", missing)
+        outcome = requirements.set_requirement_status(store, ident, status, principal=principal, reason=body.reason)
+        response.headers["ETag"] = f'"{site_views.revision(store, principal, ident)}"'
+        return {"record": outcome.after, "before": outcome.before, "audit_seq": outcome.audit_seq}
+
+    @app.get(f"{PREFIX}/sites/{{site_id}}/signatures")
+    def signatures(site_id: str, principal: Caller, object_id: str | None = None) -> dict[str, Any]:
+        from zonewarden.services.signatures import list_signatures
+
+        ident = _visible(principal, site_id)
+        return {"site": ident, "signatures": [s.as_dict() for s in list_signatures(store, principal, ident, object_id)]}
+
+    @app.get(f"{PREFIX}/findings")
+    def findings(
+        principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None,
+        priority: Annotated[list[str] | None, Query()] = None, status: Annotated[list[str] | None, Query()] = None,
+        triage: Annotated[list[str] | None, Query()] = None, zone: str | None = None, advisory: str | None = None,
+    ) -> dict[str, Any]:
+        from zonewarden.services import advisories
+
+        rows = advisories.list_findings(store, principal=principal, site_id=site, priority=priority,
+                                        status=status, triage=triage, zone=zone, advisory=advisory)
+        return {"items": [f.as_json() for f in rows[offset:offset + limit]], "total": len(rows), "limit": limit,
+                "offset": offset}
+
+    @app.get(f"{PREFIX}/findings/{{finding_id}}")
+    def finding(finding_id: int, principal: Caller) -> dict[str, Any]:
+        from zonewarden.services import advisories
+
+        return advisories.get_finding(store, finding_id, principal=principal).as_json()
+
+    @app.post(f"{PREFIX}/findings/{{finding_id}}/decisions", status_code=201)
+    def decide(finding_id: int, body: DecisionBody, principal: Caller) -> dict[str, Any]:
+        from zonewarden.services import advisories
+        from zonewarden.services.signatures import Signing
+
+        signing = Signing(body.password, body.totp, body.meaning) if body.password is not None else None
+        f = advisories.decide(store, finding_id, body.status, body.why, owner=body.owner, expires=body.expires,
+                              controls=body.controls, principal=principal, signing=signing)
+        return f.as_json()
+
+    @app.get(f"{PREFIX}/audit")
+    def audit_log(principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None) -> dict[str, Any]:
+        from zonewarden.services import audit_queries
+
+        events = audit_queries.log(store, principal, site)
+        page = events[offset:offset + limit]
+        return {
+            "items": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "context": e.context,
+                       "action": e.action, "site": e.site_id, "object_type": e.object_type,
+                       "object_id": e.object_id, "reason": e.reason, "before": e.before, "after": e.after,
+                       "hash": e.hash} for e in page],
+            "total": len(events), "limit": limit, "offset": offset,
+        }
+
+    @app.get(f"{PREFIX}/advisories")
+    def list_advisories(principal: Caller, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+        from zonewarden.services import advisories
+
+        rows = advisories.list_advisories(store)
+        return {"items": [_plain(r) for r in rows[offset:offset + limit]],
+                "total": len(rows), "limit": limit, "offset": offset}
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
+    return app
+
+
+class _PreconditionRequired(Exception):
+    pass
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    data = asdict(row) if is_dataclass(row) and not isinstance(row, type) else dict(row)
+    data.pop("document", None)  # the whole CSAF document: GET it by id, not in a list
+    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in data.items()}

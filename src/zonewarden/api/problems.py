@@ -1,0 +1,69 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), carrying the same field
+paths as the CLI's messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from zonewarden.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    ZonewardenError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class StaleWrite(ZonewardenError):
+    """An ``If-Match`` that names an older revision than the current one (HTTP 412)."""
+
+    def __init__(self, current: str) -> None:
+        self.current = current
+        super().__init__(f"the site changed since you read it; its current revision is {current}: read it again")
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_STATUS: list[tuple[type[ZonewardenError], int, str]] = [
+    (AuthenticationError, 401, "Unauthorized"),
+    (PermissionDenied, 403, "Forbidden"),
+    (NotFoundError, 404, "Not Found"),
+    (ConflictError, 409, "Conflict"),
+    (StaleWrite, 412, "Precondition Failed"),
+    (InputError, 422, "Unprocessable Content"),
+]
+
+
+async def zonewarden_error(request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, title in _STATUS:
+        if isinstance(exc, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(exc, InputError):
+                extra["errors"] = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+                detail = super(InputError, exc).__str__()
+            else:
+                detail = str(exc)
+            if isinstance(exc, StaleWrite):
+                extra["current_revision"] = exc.current
+            return problem(status, title, detail, **extra)
+    return problem(500, "Internal Server Error", "the server could not complete the request")
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        errors.append({"pointer": ".".join(loc), "detail": e.get("msg", "invalid")})
+    return problem(422, "Unprocessable Content", "the request has invalid fields", errors=errors)
