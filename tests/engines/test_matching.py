@@ -52,6 +52,12 @@ def by_asset(findings: tuple) -> dict:
         ("Schneider", ("schneider electric",)),
         ("Schneider Electric Software, LLC", ("schneider electric",)),
         ("General Electric (GE)", ("general electric",)),
+        # corporate lineage: inventories keep the name on the nameplate, advisories use the owner's
+        ("Foxboro", ("schneider electric",)),
+        ("Invensys Triconex", ("schneider electric",)),
+        ("Westinghouse Process Control", ("emerson",)),
+        ("Hirschmann Automation and Control GmbH", ("hirschmann",)),
+        ("Telemecanique", ("schneider electric",)),
         ("GeutebrÃ¼ck GmbH", ("geutebruck",)),
         ("Sensormatic Electronics, LLC, a subsidiary of Johnson Controls Inc.", ("johnson controls", "sensormatic electronics")),
         ("ICONICS, Mitsubishi Electric", ("iconics", "mitsubishi electric")),
