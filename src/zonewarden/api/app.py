@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from zonewarden import __version__
-from zonewarden.api.problems import StaleWrite, problem, validation_error, zonewarden_error
+from zonewarden.api.problems import problem, validation_error, zonewarden_error
 from zonewarden.errors import AuthenticationError, ZonewardenError
 from zonewarden.services.principal import Principal
 
@@ -134,11 +134,12 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.store = store
 
-    def require_match(if_match: str | None, current: str) -> None:
+    def revision_from(if_match: str | None) -> str:
+        """The revision a write edits, from ``If-Match`` (428 without one); the service compares
+        it with the stored one under the site's write lock (412 when it moved on)."""
         if if_match is None:
             raise _PreconditionRequired
-        if if_match.strip().strip('"').removeprefix("W/").strip('"') != current:
-            raise StaleWrite(current)
+        return if_match.strip().removeprefix("W/").strip('"')
 
     @app.exception_handler(_PreconditionRequired)
     async def _precondition(request: Request, exc: Exception) -> Response:
@@ -231,7 +232,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
         ident = _visible(principal, site_id)
         identity.authorize(store, principal, "requirement.set", ident)  # 403 before anything else
-        require_match(if_match, site_views.revision(store, principal, ident))
+        expected = revision_from(if_match)
         fields = {"target": target, "requirement": requirement,
                   **body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)}
         try:
@@ -245,7 +246,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         missing = status_field_problems(status)
         if missing:
             raise InputError("invalid requirement status", missing)
-        outcome = requirements.set_requirement_status(store, ident, status, principal=principal, reason=body.reason)
+        outcome = requirements.set_requirement_status(store, ident, status, principal=principal, reason=body.reason,
+                                                      expected_revision=expected)
         response.headers["ETag"] = f'"{site_views.revision(store, principal, ident)}"'
         return {"record": outcome.after, "before": outcome.before, "audit_seq": outcome.audit_seq}
 

@@ -15,18 +15,11 @@ from zonewarden.errors import (
     InputError,
     NotFoundError,
     PermissionDenied,
+    StaleRevisionError,
     ZonewardenError,
 )
 
 PROBLEM_JSON = "application/problem+json"
-
-
-class StaleWrite(ConflictError):
-    """An ``If-Match`` that names an older revision than the current one (HTTP 412)."""
-
-    def __init__(self, current: str) -> None:
-        self.current = current
-        super().__init__(f"the site changed since you read it; its current revision is {current}: read it again")
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -39,7 +32,7 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (AuthenticationError, 401, "Unauthorized"),
     (PermissionDenied, 403, "Forbidden"),
     (NotFoundError, 404, "Not Found"),
-    (StaleWrite, 412, "Precondition Failed"),  # before ConflictError, its family
+    (StaleRevisionError, 412, "Precondition Failed"),  # before ConflictError, its family
     (ConflictError, 409, "Conflict"),
     (InputError, 422, "Unprocessable Content"),
 ]
@@ -54,7 +47,7 @@ async def zonewarden_error(request: Request, exc: Exception) -> JSONResponse:
                 detail = super(InputError, exc).__str__()
             else:
                 detail = str(exc)
-            if isinstance(exc, StaleWrite):
+            if isinstance(exc, StaleRevisionError):
                 extra["current_revision"] = exc.current
             return problem(status, title, detail, **extra)
     return problem(500, "Internal Server Error", "the server could not complete the request")
