@@ -22,4 +22,8 @@ if [ "$#" -eq 0 ]; then
   .venv/bin/ruff check src tests bench scripts
   .venv/bin/mypy src
 fi
+if [ "$#" -eq 0 ]; then
+  # The whole run names its slowest tests, so a slow CI machine shows where the time went.
+  exec .venv/bin/python -m pytest -q --durations=25
+fi
 exec .venv/bin/python -m pytest -q "$@"

@@ -8,11 +8,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from zonewarden.errors import InputError
+
 OWNER_ONLY = 0o600
 
 
-class UnsafeTargetError(OSError):
-    """The target path is a symlink: writing would follow it to somewhere else."""
+class UnsafeTargetError(InputError, OSError):
+    """The target path is a symlink: writing would follow it to somewhere else (exit code 2,
+    with the message; still an OSError for callers that catch those)."""
 
 
 def write_atomic(target: Path, data: bytes, *, mode: int = OWNER_ONLY) -> Path:
