@@ -244,10 +244,15 @@ def add_user(store: Store, principal: Principal, name: str, full_name: str, pass
         raise InputError("full name: required (it is shown with the user's electronic signatures)")
     _check_password(password)
     digest = _HASHER.hash(password)
+    # Authorized before the write transaction: a denial is recorded in a transaction of its own,
+    # which cannot start while this one holds the write lock.
+    if accounts_exist(store):
+        authorize(store, principal, "user.admin")
     with store.transaction() as conn:
         bootstrap = not has_accounts(conn)
-        if not bootstrap:
-            _require_in(store, conn, principal, "user.admin")
+        if not bootstrap and not access.allowed(principal, "user.admin"):
+            # Another process created the first account meanwhile: this is no bootstrap.
+            raise PermissionDenied("user.admin needs one of the roles: admin (accounts were created meanwhile)")
         if conn.execute(select(users.c.name).where(users.c.name == name)).first():
             raise ConflictError(f"user {name!r} already exists")
         now = _now()
@@ -259,15 +264,6 @@ def add_user(store: Store, principal: Principal, name: str, full_name: str, pass
                      object_type="user", object_id=name, at=now,
                      after={"name": name, "full_name": full_name.strip(), "bootstrap_admin": bootstrap})
     return bootstrap
-
-
-def _require_in(store: Store, conn: Connection, principal: Principal, operation: str, site_id: str | None = None) -> None:
-    """``access.require`` inside an open transaction: the denial is recorded in its own one."""
-    try:
-        access.require(principal, operation, site_id)
-    except PermissionDenied as exc:
-        record_denial(store, principal, operation, site_id, str(exc))
-        raise
 
 
 def _user_row(conn: Connection, name: str) -> object:
@@ -438,12 +434,16 @@ def list_tokens(store: Store, principal: Principal, name: str | None = None) -> 
 
 
 def revoke_token(store: Store, principal: Principal, token_id: str) -> None:
+    with store.read() as conn:
+        owner = conn.execute(select(api_tokens.c.user_name).where(api_tokens.c.id == token_id)).scalar()
+    if owner is None:
+        raise NotFoundError(f"no token {token_id!r}")
+    if owner != principal.user_id or principal.local:
+        authorize(store, principal, "user.admin")  # outside the write transaction (see add_user)
     with store.transaction() as conn:
         row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
         if row is None:
             raise NotFoundError(f"no token {token_id!r}")
-        if row.user_name != principal.user_id or principal.local:
-            _require_in(store, conn, principal, "user.admin")
         if row.revoked_at is not None:
             return
         conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=_now()))
