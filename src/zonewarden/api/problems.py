@@ -13,8 +13,11 @@ from zonewarden.errors import (
     AuthenticationError,
     ConflictError,
     InputError,
+    InstallationError,
     NotFoundError,
+    OutputRefused,
     PermissionDenied,
+    SourceUnavailable,
     StaleRevisionError,
     ZonewardenError,
 )
@@ -35,6 +38,9 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (StaleRevisionError, 412, "Precondition Failed"),  # before ConflictError, its family
     (ConflictError, 409, "Conflict"),
     (InputError, 422, "Unprocessable Content"),
+    (OutputRefused, 422, "Unprocessable Content"),  # e.g. a customer package that would leak
+    (SourceUnavailable, 503, "Service Unavailable"),  # an advisory provider did not answer
+    (InstallationError, 500, "Internal Server Error"),  # says what is missing on the server
 ]
 
 
