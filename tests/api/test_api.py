@@ -131,6 +131,19 @@ def test_closing_a_finding_is_a_signature(api: TestClient) -> None:
     assert [(s["object_id"], s["signer"], s["status"]) for s in sigs] == [(str(f["id"]), "quinn", "valid")]
 
 
+def test_check_matches_the_cli(api: TestClient) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    r = api.get(f"/api/v1/sites/{SITE}/check?as_of=2026-12-01", headers=h(api, "vic"))
+    assert r.status_code == 200
+    cli_out = CliRunner().invoke(cli, ["check", "--file", str(EXAMPLE), "--as-of", "2026-12-01", "--format", "json"])
+    assert r.json()["findings"] == json.loads(cli_out.stdout)["findings"]
+
+
 def test_openapi_document_lists_the_routes(api: TestClient) -> None:
     doc = api.get("/api/v1/openapi.json").json()
     for path in ("/api/v1/sites", "/api/v1/sites/{site_id}/assets", "/api/v1/findings/{finding_id}/decisions",

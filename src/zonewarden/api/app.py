@@ -201,14 +201,10 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.get(f"{PREFIX}/sites/{{site_id}}/check")
     def check(site_id: str, principal: Caller, as_of: dt.date | None = None) -> dict[str, Any]:
-        from zonewarden.engines.segmentation import run_check
-        from zonewarden.services import sites
+        from zonewarden.services.queries import architecture
 
-        target = _visible(principal, site_id)
-        stored = sites.load_for_check(store, target)
-        today = as_of or dt.date.today()
-        report = run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
-        return {"site": target, "as_of": today.isoformat(), **report.to_dict()}
+        # The CLI's query: the same report, and "today" in the site's time zone, as `check`.
+        return architecture.check(store, principal=principal, site_id=site_id, as_of=as_of).as_dict()
 
     @app.get(f"{PREFIX}/sites/{{site_id}}/requirements")
     def list_requirements(site_id: str, principal: Caller, response: Response, limit: Limit = 100,
