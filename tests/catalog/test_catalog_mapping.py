@@ -61,3 +61,16 @@ def test_enhancements_can_inherit_their_sr_links() -> None:
     # an RE with its own links keeps them
     own = mapping.controls_for("SR 2.11 RE 2", inherit=True)
     assert [(m.requirement, m.control) for m in own] == [("SR 2.11 RE 2", "A.8.17")]
+
+
+def test_issue_15_pairs_for_change_logging_crypto_and_network_are_present() -> None:
+    pairs = {(m.requirement, m.control) for m in load_mapping()}
+    for pair in [
+        ("SR 3.4", "A.8.32"), ("SR 7.6", "A.8.32"), ("SR 3.3", "A.8.32"),  # change management
+        ("SR 2.10", "A.8.16"),  # logging failures watched
+        ("SR 3.1", "A.8.24"), ("SR 4.1", "A.8.24"),  # cryptography
+        ("SR 7.7", "A.8.20"), ("SR 7.7", "A.8.18"),  # network security, utilities
+        ("SR 7.4", "A.8.14"), ("SR 6.2", "A.5.26"), ("SR 7.3", "A.5.30"),
+    ]:
+        assert pair in pairs, pair
+    assert load_mapping().requirements_for("A.8.32")  # change management no longer unmapped
