@@ -15,13 +15,14 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from zonewarden import __version__
+from zonewarden.api.deps import Caller, Limit, Offset, caller  # noqa: F401  (caller: tests and routes)
 from zonewarden.api.problems import problem, validation_error, zonewarden_error
-from zonewarden.errors import AuthenticationError, ZonewardenError
+from zonewarden.errors import ZonewardenError
 from zonewarden.services.principal import Principal
 
 MAX_BODY = 1024 * 1024
@@ -98,24 +99,6 @@ class DecisionBody(BaseModel):
     password: str | None = Field(default=None, max_length=1024, description="Your password, to sign a closure.")
     totp: str | None = Field(default=None, max_length=16)
     meaning: str | None = Field(default=None, max_length=200)
-
-
-# --- the caller -----------------------------------------------------------------------------------
-
-
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The authenticated principal of a request (401 without a valid bearer token)."""
-    from zonewarden.services import identity
-
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("send `Authorization: Bearer <token>` (zonewarden token create)")
-    return identity.authenticate_token(request.app.state.store, token.strip(), client="api")
-
-
-Caller = Annotated[Principal, Depends(caller)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 # --- the application ----------------------------------------------------------------------------
@@ -305,6 +288,9 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [_plain(r) for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
+    from zonewarden.api import routes_queries
+
+    app.include_router(routes_queries.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
     return app
 
