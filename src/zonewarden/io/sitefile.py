@@ -115,8 +115,31 @@ def read_source(path: Path, *, exact: bool = False) -> SiteSource:
     for f in files:
         source.add_file(f, problems)
     if problems:
+        # A file that cannot be read must not hide what is wrong in the others.
+        problems += _problems_of_readable_files(source, files)
         raise SiteFileError(f"cannot read site {path}", problems)
     return source
+
+
+def _problems_of_readable_files(source: SiteSource, files: list[Path]) -> list[Problem]:
+    """Structural problems inside the sections that were read, when another file of the site
+    could not be read. A section missing altogether, and references, are not reported: they may
+    be in the unreadable file."""
+    if not source.sections:
+        return []
+    try:
+        SiteDocument.model_validate(source.sections, context=_context(source))
+    except ValidationError as exc:
+        found = [p for p in pydantic_problems(exc) if not (len(p.path) == 1 and p.message == "required field is missing")]
+        return [source.locate(p) for p in found if p.path and str(p.path[0]) in source.sections]
+    except NeedsExactText:
+        if source.exact:
+            return []
+        exact = SiteSource(label=source.label, exact=True, base_dir=source.base_dir)
+        for f in files:
+            exact.add_file(f, [])  # the same files fail the same way; their problems are in hand
+        return _problems_of_readable_files(exact, files)
+    return []
 
 
 def pydantic_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[Problem]:

@@ -9,12 +9,16 @@ composing the node tree again, which happens only when something is wrong.
 
 Safety: only the safe constructor is used (no Python tags), anchors/aliases are rejected (they
 are what "billion laughs" bombs are made of and site files never need them), and files above a
-size limit are refused before they are read.
+size limit are refused before they are read. Nesting deeper than :data:`MAX_DEPTH` is refused
+before either parser builds anything: both compose recursively in native code, and ~50k levels
+overflow the C stack (a segfault, no message). A value the safe constructor cannot build
+(``!!int xyz``, ``!!bool maybe``, the date 2026-02-30) is a positioned error, not a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +27,22 @@ import yaml_rs
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from zonewarden.errors import Problem, SiteFileError
 
 MAX_FILE_BYTES = int(os.environ.get("ZONEWARDEN_MAX_FILE_MB", "512")) * 1024 * 1024
+
+MAX_DEPTH = 100
+"""Deepest nesting of collections accepted. A site file needs fewer than ten levels; both YAML
+parsers recurse in native code per level and crash (SIGSEGV) somewhere in the tens of thousands."""
+
+_DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH - 2}}}", re.MULTILINE)
+"""A line whose leading run of blanks and block indicators (``- ``, ``? ``, ``: ``) is long enough
+to hold :data:`MAX_DEPTH` levels. In block style every level costs at least one column of that
+run except one (a sequence may sit at its key's indentation), so a file without such a line is
+not too deep in block style, and the exact (event) count is needed only when one exists."""
 
 
 class YamlFloat(float):
@@ -59,7 +74,12 @@ class _NoAliasConstructor(SafeConstructor):
         if node in self.constructed_objects:
             mark = node.start_mark
             raise _AliasError(mark.line + 1, mark.column + 1)
-        return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            # An explicit tag on a value it cannot have, or a timestamp that is no date.
+            reason = str(exc) if isinstance(exc, ValueError) else ""
+            raise _ValueError(node, reason) from None
 
     def construct_yaml_float(self, node: Node) -> Any:
         value = super().construct_yaml_float(node)
@@ -82,6 +102,18 @@ _NoAliasConstructor.add_constructor("tag:yaml.org,2002:int", _NoAliasConstructor
 class _AliasError(Exception):
     def __init__(self, line: int, column: int) -> None:
         self.line, self.column = line, column
+
+
+class _ValueError(Exception):
+    """A scalar the safe constructor cannot build (``!!int xyz``, an impossible date), with where."""
+
+    def __init__(self, node: Node, reason: str) -> None:
+        self.line, self.column = node.start_mark.line + 1, node.start_mark.column + 1
+        tag = str(node.tag or "")
+        kind = tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
+        kind = {"timestamp": "date", "bool": "boolean (true or false)"}.get(kind, kind)
+        value = str(node.value) if isinstance(node, ScalarNode) else ""
+        self.message = f"{value[:60]!r} is not a valid {kind}" + (f" ({reason})" if reason else "")
 
 
 def _reader() -> YAML:
@@ -119,6 +151,37 @@ def _decode(data: bytes, source: str) -> str:
 _NO_ALIASES = yaml_rs.AliasLimits(max_alias_expansions_per_anchor=0)
 
 
+def _depth_problem(text: str, source: str, *, flow: bool) -> SiteFileError | None:
+    """The error for nesting deeper than :data:`MAX_DEPTH`, found before anything recurses.
+
+    Cheap bounds decide first: no long indentation/indicator run (block style) and, with
+    ``flow``, fewer opening brackets in the whole text than the limit (flow style). Only when a
+    bound cannot rule it out are the parser's events counted: libyaml's event parser keeps its
+    own stack (no recursion) and the count stops at the first level over the limit."""
+    if not _DEEP_BLOCK.search(text) and not (flow and text.count("[") + text.count("{") >= MAX_DEPTH):
+        return None
+    depth = 0
+    try:
+        for event in YAML(typ="safe", pure=False).parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return SiteFileError(
+                        f"{source} is nested too deeply",
+                        [Problem(
+                            f"collections nested more than {MAX_DEPTH} levels deep; a site file needs a few "
+                            "levels (is this file generated or hostile?)",
+                            file=source, line=mark.line + 1, column=mark.column + 1,
+                        )],
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        return None  # a syntax error before the limit: the parse itself reports it with its place
+    return None
+
+
 def _fast_load(text: str) -> tuple[bool, Any]:
     """(True, data) from yaml-rs, or (False, None) when the slow path must decide."""
     try:
@@ -135,16 +198,28 @@ def loads(text: str | bytes, *, source: str = "<input>", exact: bool = False) ->
     """
     if isinstance(text, bytes):
         text = _decode(text, source)
+    too_deep = _depth_problem(text, source, flow=False)
+    if too_deep is not None:
+        raise too_deep
     if not exact:
         ok, data = _fast_load(text)
         if ok:
             return data
+    # yaml-rs limits flow nesting itself; ruamel's C composer does not.
+    too_deep = _depth_problem(text, source, flow=True)
+    if too_deep is not None:
+        raise too_deep
     try:
         return _reader().load(text)
     except _AliasError as exc:
         raise SiteFileError(
             f"{source}: YAML anchors and aliases are not accepted",
             [Problem("alias (*name) found: write the value out in full", file=source, line=exc.line, column=exc.column)],
+        ) from None
+    except _ValueError as exc:
+        raise SiteFileError(
+            f"{source} holds a value YAML cannot read",
+            [Problem(f"{exc.message}: write a valid value, or quote it to make it text", file=source, line=exc.line, column=exc.column)],
         ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
