@@ -66,3 +66,20 @@ def test_a_duplicate_key_names_the_constraint_not_the_value(store) -> None:  # t
             conn.exec_driver_sql("INSERT INTO probe VALUES ('secret-token')")
     text = str(err.value)
     assert "secret" not in text and "probe" in text, text
+
+
+def test_an_unexpected_database_error_does_not_echo_values(capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from zonewarden.cli.common import EXIT_INTERNAL, handle_errors
+
+    @handle_errors
+    def boom() -> None:
+        raise IntegrityError("INSERT INTO users VALUES (?)", ("secret-name",),
+                             Exception("DETAIL:  Key (name)=(secret-name) already exists."))
+
+    with pytest.raises(SystemExit) as out:
+        boom()
+    assert out.value.code == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "secret" not in err and "internal error: IntegrityError" in err and "withheld" in err
