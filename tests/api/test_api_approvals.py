@@ -60,3 +60,24 @@ def test_invalid_control_is_422_with_field_paths(api: TestClient) -> None:  # no
     r = api.put(BASE, json={**CONTROL, "covers": []}, headers=h(api, "eve", **{"If-Match": _etag(api)}))
     assert r.status_code == 422, r.text
     assert any("covers" in e.get("pointer", "") for e in r.json()["errors"])
+
+
+def test_a_deferral_is_recorded_and_signed_by_an_approver_the_tier_policy_allows(api: TestClient) -> None:  # noqa: F811
+    from zonewarden.io.sitefile import load_site
+
+    from .test_api import EXAMPLE
+
+    template = next(d for d in load_site(EXAMPLE).deferrals if d.id == "DEF-2026-009")
+    body = template.model_dump(mode="json", exclude_defaults=True, exclude={"id", "approver", "approved"})
+    base = f"/api/v1/sites/{SITE}/deferrals/DEF-API-1"
+    r = api.put(base, json=body, headers=h(api, "eve", **{"If-Match": _etag(api)}))
+    assert r.status_code == 200, r.text
+    assert "approver" not in r.json()["record"]
+    signed = api.post(f"{base}/approval", json={"password": PW["quinn"], "meaning": "approved as quality"},
+                      headers=h(api, "quinn", **{"If-Match": _etag(api)}))
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["record"]["approver"] == "p-hkessler"
+    sigs = api.get(f"/api/v1/sites/{SITE}/signatures?object_id=DEF-API-1", headers=h(api, "vic")).json()["signatures"]
+    assert [(s["signer"], s["meaning"], s["status"]) for s in sigs] == [("quinn", "approved as quality", "valid")]
+    again = api.post(f"{base}/approval", json={"password": PW["eve"]}, headers=h(api, "eve", **{"If-Match": _etag(api)}))
+    assert again.status_code == 403  # an engineer holds no approver role

@@ -85,3 +85,46 @@ def approve_control(site_id: str, control_id: str, body: ApprovalBody, principal
     )
     _etag(response, store, principal, ident)
     return {"record": outcome.after, "audit_seq": outcome.audit_seq}
+
+
+@router.put("/sites/{site_id}/deferrals/{deferral_id}", summary="Record (add or replace) a patch deferral, pending approval")
+def record_deferral(site_id: str, deferral_id: str, body: dict[str, Any], principal: Caller, store: StoreDep,
+                    response: Response, if_match: Annotated[str | None, Header()] = None,
+                    reason: str | None = None) -> dict[str, Any]:
+    from zonewarden.domain.patching import Deferral
+    from zonewarden.io.sitefile import pydantic_problems
+    from zonewarden.services import identity, patching, sites
+
+    ident = sites.resolve_site_id(store, site_id, principal)
+    identity.authorize(store, principal, "patch.defer.record", ident)
+    expected = _revision(if_match)
+    if body.get("id", deferral_id) != deferral_id:
+        raise InputError("the deferral's id differs from the path", [])
+    try:
+        deferral = Deferral.model_validate({**body, "id": deferral_id})
+    except ValidationError as exc:
+        raise InputError("invalid deferral", pydantic_problems(exc)) from None
+    outcome = patching.record_deferral(store, ident, deferral, principal=principal, reason=reason,
+                                       expected_revision=expected)
+    _etag(response, store, principal, ident)
+    return {"record": outcome.after, "before": outcome.before, "created": outcome.created,
+            "audit_seq": outcome.audit_seq}
+
+
+@router.post("/sites/{site_id}/deferrals/{deferral_id}/approval", status_code=201,
+             summary="Approve a patch deferral with your electronic signature")
+def approve_deferral(site_id: str, deferral_id: str, body: ApprovalBody, principal: Caller, store: StoreDep,
+                     response: Response, if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    from zonewarden.services import identity, patching, sites
+    from zonewarden.services.signatures import Signing
+
+    ident = sites.resolve_site_id(store, site_id, principal, "patch.defer.approve")
+    identity.authorize(store, principal, "patch.defer.approve", ident)
+    expected = _revision(if_match)
+    outcome = patching.approve_deferral(
+        store, ident, deferral_id, approver=None, approved=body.approved or sites.site_today(store, ident),
+        principal=principal, reason=body.reason, signing=Signing(body.password, body.totp, body.meaning),
+        expected_revision=expected,
+    )
+    _etag(response, store, principal, ident)
+    return {"record": outcome.after, "audit_seq": outcome.audit_seq}
