@@ -83,6 +83,19 @@ def debug_enabled() -> bool:
     return os.environ.get("ZONEWARDEN_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _internal_text(exc: Exception) -> str:
+    """The text of an unexpected exception for the one-line message. A database error's text
+    carries the statement's parameters and the driver's DETAIL (``Key (name)=(value)``), which can
+    be sensitive values: only its driver class is shown (``--debug`` prints the traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        kind = type(orig).__name__ if orig is not None else type(exc).__name__
+        return f"database error {kind} (its text, which may quote stored values, is withheld)"
+    return str(exc)
+
+
 def handle_errors(func: F) -> F:
     """Turn domain errors into a message on stderr and a documented exit code; an unexpected
     exception becomes one line and exit code 70 (the traceback with ``--debug``)."""
@@ -103,7 +116,7 @@ def handle_errors(func: F) -> F:
             tb = traceback.extract_tb(exc.__traceback__)
             if tb:
                 where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}"
-            text = safe_text(str(exc), one_line=True)
+            text = safe_text(_internal_text(exc), one_line=True)
             click.echo(
                 f"internal error: {type(exc).__name__}{where}: {text} (a zonewarden bug; run again with "
                 "--debug for the traceback and report it)",

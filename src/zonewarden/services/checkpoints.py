@@ -73,7 +73,9 @@ def _sign(key: bytes, body: dict[str, Any]) -> str:
 
 
 def database_identity(conn: Connection) -> str:
-    return conn.engine.url.render_as_string(hide_password=True)
+    from zonewarden.store.db import display_url
+
+    return display_url(conn.engine.url)
 
 
 @dataclass(frozen=True, slots=True)

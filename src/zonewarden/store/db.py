@@ -19,18 +19,93 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
-from zonewarden.errors import StoreError
+from zonewarden.errors import ConflictError, InputError, StoreError
 
 DEFAULT_URL = "sqlite:///zonewarden.db"
 
+SUPPORTED_SCHEMES = ("sqlite", "postgresql")
+"""Database backends zonewarden runs on (``postgresql`` with its ``+psycopg`` driver)."""
+
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword"})
+_MASK = "***"
+
 
 def database_url(explicit: str | None = None) -> str:
+    """The URL to open: ``explicit`` (``--db``), else ``ZONEWARDEN_DB``, else ./zonewarden.db.
+    A scheme other than :data:`SUPPORTED_SCHEMES` is an :class:`InputError` (exit 2) naming the
+    supported ones; the message shows the URL without its password."""
     url = explicit or os.environ.get("ZONEWARDEN_DB") or DEFAULT_URL
     if "://" not in url:  # a bare path is a SQLite file
         url = f"sqlite:///{Path(url)}"
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(
+            f"database URL {display_url(url)} (--db or ZONEWARDEN_DB) cannot be read: use "
+            "sqlite:///path/to/file.db, a plain file path, or postgresql+psycopg://user@host/dbname"
+        ) from exc
+    if backend not in SUPPORTED_SCHEMES:
+        raise InputError(
+            f"database URL {display_url(url)} (--db or ZONEWARDEN_DB) uses {backend!r}, which "
+            f"zonewarden does not support: use one of {', '.join(SUPPORTED_SCHEMES)} "
+            "(sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname)"
+        )
     return url
+
+
+def _secrets_of(url: str | URL) -> list[str]:
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except Exception:
+        return []
+    found = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if key.lower() in _SECRET_QUERY_KEYS:
+            found.extend([value] if isinstance(value, str) else list(value))
+    return [str(v) for v in found if v]
+
+
+def display_url(url: str | URL) -> str:
+    """The URL for a message, log line or stored record: the password (``user:secret@`` and a
+    ``?password=`` query parameter) replaced by ``***``. The one place a database URL is made
+    printable; an unreadable URL is shown as ``<database URL>``."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+        masked = {k: _MASK for k in parsed.query if k.lower() in _SECRET_QUERY_KEYS}
+        if masked:
+            parsed = parsed.update_query_dict(masked)
+        text = parsed.render_as_string(hide_password=True)
+        return re.sub(r"=%2A%2A%2A(?=&|$)", "=" + _MASK, text)
+    except Exception:
+        return "<database URL>"
+
+
+def scrub(text: str, url: str | URL) -> str:
+    """``text`` (a driver's error message) with every password of ``url`` replaced by ``***``."""
+    for secret in sorted(_secrets_of(url), key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    return text
+
+
+def _integrity_message(exc: IntegrityError) -> str:
+    """A constraint violation named by its table and constraint, never by the values in it
+    (the driver's text quotes the duplicate key, e.g. a user name or a token digest)."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)  # psycopg
+    table = getattr(diag, "table_name", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if table is None and constraint is None:
+        # SQLite: "UNIQUE constraint failed: users.name" names columns, not values
+        m = re.match(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: ([\w.]+))?", str(orig))
+        if m:
+            kind, where = m.group(1), m.group(2)
+            return f"the change violates a {kind} constraint" + (f" on {where.split(',')[0]}" if where else "")
+        return "the change violates a database constraint"
+    return (f"the change violates constraint {constraint or '?'}"
+            + (f" of table {table}" if table else ""))
 
 
 def _json_dumps(value: object) -> str:
@@ -81,8 +156,11 @@ class Store:
                         yield conn
                 finally:
                     conn.info.pop(_WRITE, None)
+        except IntegrityError as exc:
+            raise ConflictError(f"{_integrity_message(exc)} (a concurrent change or a duplicate; "
+                                "read the current state and try again)") from exc
         except OperationalError as exc:
-            raise StoreError(f"database error: {exc.orig}") from exc
+            raise StoreError(f"database error: {scrub(str(exc.orig), self.engine.url)}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -90,7 +168,7 @@ class Store:
             with self.engine.connect() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"database error: {exc.orig}") from exc
+            raise StoreError(f"database error: {scrub(str(exc.orig), self.engine.url)}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -162,15 +240,11 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
         if migrate:
             upgrade(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {engine_safe(resolved)}: {exc}") from exc
+        # exc.orig: the driver's message without SQLAlchemy's statement and parameters
+        reason = scrub(str(getattr(exc, "orig", None) or exc), resolved)
+        raise StoreError(f"cannot open database {display_url(resolved)}: {reason}") from exc
+    except ImportError as exc:  # a supported backend whose driver is not installed
+        raise StoreError(f"cannot open database {display_url(resolved)}: its driver is not "
+                         f"installed ({exc.name or exc})") from exc
     return Store(engine)
 
-
-def engine_safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<database>"
