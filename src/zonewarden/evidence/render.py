@@ -93,6 +93,17 @@ def render_html(package: Package) -> str:
     return strip_marks(marked)
 
 
+def url_fetcher() -> Any:
+    """WeasyPrint's fetcher for a package: only ``data:`` URLs (what the package inlines itself).
+
+    The package HTML is self-contained; anything else a renderer could be made to fetch (a
+    ``file:`` path on the build host, an ``http:`` address inside the plant network) is refused,
+    so text that got past escaping still could not read local files or reach a server."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
+
+
 def render_pdf(package: Package, html: str) -> bytes:
     """The PDF of ``html`` (title page, contents with page numbers, numbered pages)."""
     from weasyprint import HTML
@@ -103,7 +114,7 @@ def render_pdf(package: Package, html: str) -> bytes:
     # Layout builds millions of boxes that live until the PDF is written; the cyclic collector
     # walked them again and again (a fifth to a third of the time, same peak memory without it).
     with gc_paused():
-        doc = HTML(string=html, base_url=None).render()
+        doc = HTML(string=html, base_url=None, url_fetcher=url_fetcher()).render()
         out = doc.write_pdf(pdf_identifier=ident)
     assert out is not None
     return bytes(out)
