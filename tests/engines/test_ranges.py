@@ -185,3 +185,21 @@ def test_parse_coverage_over_cisa_feed(shared_data: Path) -> None:
     # Measured 96.5% / 98.0% on the 2017-2023 set; the floors catch a regression.
     assert rate_all >= 0.96
     assert rate_structured >= 0.975
+
+
+@pytest.mark.parametrize(("text", "version", "inside"), [
+    ("V6", "6.2", True), ("V6", "V6.0.1", True), ("V6", "6", True), ("V6", "7.0", False), ("V6", "5.9", False),
+    ("V13", "13.1", True),
+])
+def test_a_bare_major_line_names_every_version_of_that_line(text: str, version: str, inside: bool) -> None:
+    # Reading "V6" as 6.0 alone answered "not affected" for an asset on 6.2: the worst error.
+    assert parse_range(text).contains(version) is inside
+
+
+@pytest.mark.parametrize(("text", "version", "inside"), [
+    ("R2.3 - R2.6", "R2.4", True), ("R2.3 - R2.6", "R2.6", True), ("R2.3 - R2.6", "R2.7", False),
+    ("V2.3-V2.6", "V2.5", True), ("V2.3-V2.6", "V2.2", False),
+])
+def test_a_span_with_a_letter_prefix_on_both_ends_is_a_range(text: str, version: str, inside: bool) -> None:
+    # Before, "R2.3 - R2.6" was one odd exact version, so R2.4 was outside it.
+    assert parse_range(text).contains(version) is inside

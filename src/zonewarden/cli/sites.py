@@ -35,6 +35,8 @@ from zonewarden.errors import InputError
     help="Input format: zonewarden site files, an InduForm project (YAML/JSON) or an asset CSV.",
 )
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD", help="CSV: map a column to an asset field.")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="CSV: the file's text encoding when it is not UTF-8 (e.g. cp1252, latin-1).")
 @click.option("--reason", default=None, help="Why this import happens (recorded in the audit log).")
 @click.option("--dry-run", is_flag=True, help="Print what the import would add, change and remove; change nothing.")
 @click.option("--prune", is_flag=True, help="Remove what the files lack, even records recorded since they were exported.")
@@ -43,8 +45,8 @@ from zonewarden.errors import InputError
 @site_option
 @db_option
 @handle_errors
-def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, ...], reason: str | None,
-               dry_run: bool, prune: bool, force: bool, fmt: str, site_id: str | None, db_url: str | None) -> None:
+def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, ...], encoding: str | None,
+               reason: str | None, dry_run: bool, prune: bool, force: bool, fmt: str, site_id: str | None, db_url: str | None) -> None:
     """Import site files (a file, a directory of section files, or an export directory).
 
     Everything is validated first; all problems of all files are reported together, with
@@ -112,7 +114,8 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
         columns = parse_mapping(mapping)
         assets = []
         for path in paths:
-            assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones}))
+            assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones},
+                                          encoding=encoding))
         docs.append(merge_assets(current, assets, source=", ".join(map(str, paths))))
     store = open_store_for(db_url)
     if dry_run:

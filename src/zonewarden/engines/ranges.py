@@ -220,7 +220,10 @@ _PROSE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?P<a>[vV]?\d[\w.]*)\s*\+$"), ">="),
     (re.compile(r"^(?:from\s+)?(?P<a>.+?)\s+(?:through|thru|to|up\s+to\s+and\s+including)\s+(?P<b>.+)$", re.I), "between"),
 ]
-_DASH_SPAN = re.compile(r"^(?P<a>[vV]?\d+(?:\.\d+)+)\s*-\s*(?P<b>[vV]?\d+(?:\.\d+)+)$")
+_DASH_SPAN = re.compile(r"^(?P<p>[vVrR]?)(?P<a>\d+(?:\.\d+)+)\s*-\s*(?P=p)(?P<b>\d+(?:\.\d+)+)$")
+"""``2.3 - 2.6``, ``V2.3-V2.6``, ``R2.3 - R2.6``: both ends written alike (a letter prefix on both or neither)."""
+_MAJOR_LINE = re.compile(r"^[vV](?P<major>\d+)$")
+"""``V6``, ``V13``: the vendor's name for a whole major line (Siemens' convention), not version 6.0 alone."""
 
 
 def _version(text: str) -> OTVersion:
@@ -431,7 +434,8 @@ def _parse(text: str) -> VersionRange:
         return VersionRange(raw, _union([(is_lower, Bound(a, inclusive))]), RangeForm.PROSE, tuple(conditions), notes=tuple(notes))
     m = _DASH_SPAN.match(text)
     if m:
-        lo, hi = Bound(_version(m.group("a")), True), Bound(_version(m.group("b")), True)
+        lo = Bound(_version(m.group("p") + m.group("a")), True)
+        hi = Bound(_version(m.group("p") + m.group("b")), True)
         return VersionRange(raw, _union([(True, lo), (False, hi)]), RangeForm.PROSE, tuple(conditions), notes=tuple(notes))
 
     if _OP_RE.search(low):
@@ -439,6 +443,10 @@ def _parse(text: str) -> VersionRange:
     # A single version or a list of them ("2017 R2 | 2017 R2 SP1 | 2019", "6.0, 6.1").
     if "|" in text:
         return VersionRange(raw, _comparators(text), RangeForm.SINGLE, tuple(conditions), notes=tuple(notes))
+    line = _MAJOR_LINE.match(text)
+    if line:  # every 6.x: reading "V6" as 6.0 alone would answer "not affected" for 6.2
+        return VersionRange(raw, (Interval(prefix=(int(line.group("major")),)),), RangeForm.SINGLE,
+                            tuple(conditions), notes=tuple(notes))
     return VersionRange(raw, (_single(text),), RangeForm.SINGLE, tuple(conditions), notes=tuple(notes))
 
 

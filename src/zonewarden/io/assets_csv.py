@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,15 +83,15 @@ def _column_fields(header: list[str], explicit: dict[str, str]) -> dict[str, str
     return out
 
 
-def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None) -> list[Asset]:
-    """Read assets from a CSV file; raise with every problem (line, column) when any row is bad."""
+def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None,
+                    encoding: str | None = None) -> list[Asset]:
+    """Read assets from a CSV file; raise with every problem (line, column) when any row is bad.
+
+    The file is UTF-8 unless ``encoding`` names another codec; bytes that are not valid in it
+    are an error at their line and column (guessing another encoding would silently turn
+    names into mojibake)."""
     raw = yamlio.read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else None  # type: ignore[assignment]
-        if text is None:
-            raise SiteFileError(f"{path} is neither UTF-8 nor Windows-1252 text") from None
+    text = _decode(raw, path, encoding)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
@@ -101,6 +101,8 @@ def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_
         header = next(reader)
     except StopIteration:
         raise SiteFileError(f"{path} is empty: expected a header row") from None
+    except csv.Error as exc:
+        raise SiteFileError(f"cannot read the header row of {path}: {exc}", [Problem(str(exc), file=str(path), line=1)]) from None
     mapping = _column_fields(header, columns or {})
     unknown = [c for c in (columns or {}) if c not in header]
     problems: list[Problem] = [Problem(f"--map names column {c!r}, which the file does not have", file=str(path), line=1) for c in unknown]
@@ -111,7 +113,7 @@ def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_
         raise SiteFileError(f"cannot read assets from {path}", problems)
     assets: list[Asset] = []
     ids: dict[str, int] = {}
-    for row in reader:
+    for row in _rows(reader, path, problems):
         line = reader.line_num
         if len(assets) > MAX_ROWS:
             raise SiteFileError(f"{path} has more than {MAX_ROWS} rows")
@@ -157,12 +159,39 @@ def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_
     return assets
 
 
-def _is_cp1252(raw: bytes) -> bool:
+def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+    import codecs
+
+    codec = encoding or "utf-8-sig"
     try:
-        raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return True
+        codecs.lookup(codec)
+    except LookupError:
+        raise SiteFileError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)") from None
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = ("save it as UTF-8, or name its encoding with --encoding (e.g. cp1252)" if encoding is None
+                else f"it is not {encoding} text")
+        raise SiteFileError(f"{path} is not {'UTF-8' if encoding is None else encoding} text", [Problem(
+            f"byte 0x{raw[exc.start]:02X} is not valid {'UTF-8' if encoding is None else encoding}: {hint}",
+            file=str(path), line=line, column=column)]) from None
+
+
+def _rows(reader: Any, path: Path, problems: list[Problem]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read (an over-long cell, a stray quote
+    in strict mode) ends the file with a positioned problem instead of a traceback."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(f"cannot read this row: {exc} (a cell over {csv.field_size_limit()} "
+                                    "characters, or an unterminated quote)", file=str(path), line=reader.line_num))
+            return
+        yield row
 
 
 def merge_assets(doc: SiteDocument, assets: list[Asset], *, source: str) -> SiteDocument:

@@ -58,7 +58,8 @@ def _tier_policy(data: dict[str, Any], asset_id: str) -> Any:
 
 
 def record_deferral(
-    store: Store, site_id: str, deferral: Deferral, *, principal: Principal, reason: str | None = None
+    store: Store, site_id: str, deferral: Deferral, *, principal: Principal, reason: str | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Add a deferral, or replace the one with the same id (a renewal gets a new id)."""
     new = deferral.model_dump(mode="json", exclude_defaults=True)
@@ -77,7 +78,7 @@ def record_deferral(
         return deferral.id, before, new
 
     return apply_change(store, site_id, "patch.deferral.record", "deferral", mutate, principal=principal,
-                        operation="patch.defer.record", reason=reason)
+                        operation="patch.defer.record", reason=reason, expected_revision=expected_revision)
 
 
 def approve_deferral(
@@ -90,6 +91,7 @@ def approve_deferral(
     principal: Principal,
     reason: str | None = None,
     signing: Signing | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Approve a deferral. The approver is not the requester and holds a role the tier's policy
     allows to defer (segregation of duties); otherwise PermissionDenied and nothing is written.
@@ -116,7 +118,8 @@ def approve_deferral(
         return deferral_id, row, rows[i]
 
     return apply_change(store, site_id, "patch.deferral.approve", "deferral", mutate, principal=principal,
-                        operation="patch.defer.approve", reason=reason, signing=signing)
+                        operation="patch.defer.approve", reason=reason, signing=signing,
+                        expected_revision=expected_revision)
 
 
 def record_patch_change(

@@ -208,6 +208,7 @@ def record_compensating_control(
     *,
     principal: Principal,
     reason: str | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Add a compensating control, or replace the one with the same id."""
     new = control.model_dump(mode="json", exclude_defaults=True)
@@ -228,7 +229,7 @@ def record_compensating_control(
 
     return _apply(
         store, site_id, "compensating-control.record", "compensating-control", mutate,
-        principal=principal, operation="compensation.record", reason=reason,
+        principal=principal, operation="compensation.record", reason=reason, expected_revision=expected_revision,
     )
 
 
@@ -242,6 +243,7 @@ def approve_compensating_control(
     principal: Principal,
     reason: str | None = None,
     signing: Signing | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Record the approval of a compensating control.
 
@@ -269,6 +271,7 @@ def approve_compensating_control(
     return _apply(
         store, site_id, "compensating-control.approve", "compensating-control", mutate,
         principal=principal, operation="compensation.approve", reason=reason, signing=signing,
+        expected_revision=expected_revision,
     )
 
 
