@@ -87,3 +87,25 @@ def test_existing_database_mode_untouched(tmp_path: Path) -> None:
     os.chmod(db, 0o644)
     open_store(str(db)).close()
     assert _mode(db) == 0o644
+
+
+def test_cli_import_and_export_owner_only(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "pharma-plant"
+    db = tmp_path / "state" / "zw.db"
+    env = {"ZONEWARDEN_DB": f"sqlite:///{db}"}
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(example), "--reason", "test"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert _mode(db) == 0o600 and _mode(db.parent) == 0o700
+    out = tmp_path / "exports" / "one"
+    result = runner.invoke(cli, ["export", "-o", str(out)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert _mode(tmp_path / "exports") == 0o700 and _mode(out) == 0o700
+    written = [p for p in out.rglob("*")]
+    assert any(p.is_file() for p in written)
+    for p in written:
+        assert _mode(p) == (0o700 if p.is_dir() else 0o600), p
