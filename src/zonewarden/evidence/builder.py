@@ -40,7 +40,7 @@ from zonewarden.evidence.redaction import (
 )
 from zonewarden.evidence.sections import SectionData, sections_for
 from zonewarden.evidence.text import UserText, strip_marks
-from zonewarden.io.atomic import OWNER_ONLY, write_atomic
+from zonewarden.io.atomic import make_dir, write_atomic
 
 FORMATS = ("html", "pdf", "json")
 
@@ -164,11 +164,11 @@ def render_package(package: Package, formats: Iterable[str],
     return files
 
 
-def write_package(files: dict[str, bytes], directory: Path, *, mode: int = OWNER_ONLY) -> list[Path]:
+def write_package(files: dict[str, bytes], directory: Path, *, mode: int | None = None) -> list[Path]:
     """Write ``files`` into ``directory`` (created owner-only if needed), each atomically through
     ``write_atomic``: readable by the owner only unless ``mode`` says otherwise (a package names
     assets, notes and locations), and never through a planted symlink."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_dir(directory)
     return [write_atomic(directory / name, data, mode=mode) for name, data in sorted(files.items())]
 
 

@@ -307,9 +307,9 @@ def write_site(
     its export ``stamp`` (:data:`STAMP_FILE_NAME`; without one, a stamp left by an earlier export
     is removed, since it would describe other content). Files are written next to their final
     name and renamed into place, so an interrupted export never leaves a half-written file."""
-    from zonewarden.io.atomic import write_atomic
+    from zonewarden.io.atomic import make_dir, write_atomic
 
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_dir(directory)
     written = []
     if stamp is not None:
         written.append(write_stamp(directory, stamp))
@@ -320,7 +320,7 @@ def write_site(
 
         for rel, data in sorted(evidence.items()):
             target = resolve_evidence_path(directory, rel)  # confined, as on import
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_dir(target.parent)
             written.append(write_atomic(target, data))
     files = split_for_export(doc)
     for name, content in files.items():

@@ -108,6 +108,37 @@ def _integrity_message(exc: IntegrityError) -> str:
             + (f" of table {table}" if table else ""))
 
 
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Create a missing SQLite database file readable by the owner only (0600, or 0640 with
+    ``ZONEWARDEN_SHARE_FILES=group``) before SQLite opens it: SQLite would create it under the
+    umask (often world-readable), and gives its -wal/-shm/-journal files the mode of the main
+    file. A missing parent folder is created 0700 (0750). An existing file is left as it is."""
+    from zonewarden.io.atomic import file_mode, make_dir
+
+    if path.exists():
+        return
+    mode = file_mode()
+    make_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    except FileExistsError:  # created meanwhile by another process: theirs to keep
+        return
+    try:
+        os.fchmod(fd, mode)  # the umask never widens, but may narrow: set exactly
+    finally:
+        os.close(fd)
+
+
 def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
@@ -232,6 +263,12 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
         # orjson for the JSON columns: a 100k-asset site is 100k JSON documents to decode.
         json_args = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
         if resolved.startswith("sqlite"):
+            db_file = _sqlite_path(resolved)
+            if db_file is not None:
+                try:
+                    _create_sqlite_file(db_file)
+                except OSError as exc:
+                    raise StoreError(f"cannot create database file {db_file}: {exc.strerror or exc}") from exc
             engine = create_engine(resolved, connect_args={"timeout": 30}, **json_args)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
