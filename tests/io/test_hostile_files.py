@@ -64,3 +64,24 @@ def test_emit_rows_csv_neutralises_every_column(capsys: pytest.CaptureFixture[st
     emit_rows([{"name": "=HYPERLINK(\"http://evil\")", "notes": "@SUM(A1)", "score": 5}], ["name", "notes", "score"], "csv")
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows == [{"name": "'=HYPERLINK(\"http://evil\")", "notes": "'@SUM(A1)", "score": "5"}]
+
+
+def test_diagram_output_is_owner_only_and_not_written_through_a_symlink(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zonewarden.cli.main import cli
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "pharma-plant"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "plant.svg").symlink_to(victim)
+    old = os.umask(0o022)
+    try:
+        refused = CliRunner().invoke(cli, ["diagram", "--file", str(example), "-o", str(tmp_path / "plant.svg")])
+        ok = CliRunner().invoke(cli, ["diagram", "--file", str(example), "-o", str(tmp_path / "new" / "plant.svg")])
+    finally:
+        os.umask(old)
+    assert refused.exit_code == 2 and victim.read_text() == "precious", refused.output
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "new" / "plant.svg").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700

@@ -188,8 +188,10 @@ def diagram_cmd(output: Path, site_id: str | None, file: Path | None, as_of: str
     else:
         store, principal = caller(db_url)
         result = architecture.diagram(store, principal=principal, site_id=site_id, as_of=as_of)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(result.svg, encoding="utf-8")
+    from zonewarden.io.atomic import make_dir, write_atomic
+
+    make_dir(output.parent)
+    write_atomic(output, result.svg.encode("utf-8"))  # owner-only, never through a planted symlink
     note(f"diagram of {result.zones} zones and {result.conduits} conduits written to {output}")
 
 

@@ -120,13 +120,13 @@ def audit_chain_error(result: audit.VerifyResult) -> Exception:
 def write(out_dir: Path, cp: Checkpoint) -> tuple[Path, bool]:
     """Write the checkpoint file into ``out_dir``; returns (path, written). Idempotent: when the
     newest checkpoint there already pins the same seq and hash, nothing new is written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from zonewarden.io.atomic import make_dir, write_atomic
+
+    make_dir(out_dir)
     for existing in out_dir.glob(f"checkpoint-{cp.seq:012d}-{cp.head_hash[:12]}.json"):
         return existing, False
     path = out_dir / cp.filename
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(cp.to_bytes())
-    tmp.replace(path)
+    write_atomic(path, cp.to_bytes())  # a fresh temporary name, never a planted <name>.tmp
     return path, True
 
 
