@@ -203,3 +203,11 @@ def test_a_bare_major_line_names_every_version_of_that_line(text: str, version: 
 def test_a_span_with_a_letter_prefix_on_both_ends_is_a_range(text: str, version: str, inside: bool) -> None:
     # Before, "R2.3 - R2.6" was one odd exact version, so R2.4 was outside it.
     assert parse_range(text).contains(version) is inside
+
+
+def test_a_major_line_in_product_version_is_not_a_csaf_range_deviation() -> None:
+    from zonewarden.engines.ranges import version_is_range
+
+    # It matches as the whole line, but as a product_version it is a version name (CSAF 6.1.31).
+    assert not version_is_range("V6") and not version_is_range("V13")
+    assert version_is_range("< V6") and version_is_range("V6.x")

@@ -471,6 +471,8 @@ def parse_range(text: str) -> Range:
 
 def version_is_range(text: str) -> bool:
     """Whether a ``product_version`` value is really a range (CSAF 6.1.31 forbids that)."""
+    if _MAJOR_LINE.match(text.strip()):
+        return False  # "V6" names a release line: a version as vendors write it, not a range expression
     result = parse_range(text)
     if not result.parsed:
         return bool(_OP_RE.search(text)) or text.lower().startswith(("vers:", "all "))
