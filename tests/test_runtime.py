@@ -63,6 +63,10 @@ def test_a_pause_that_raises_still_restores_the_collector() -> None:
 def test_the_api_server_never_pauses_the_collector(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from zonewarden.api.app import create_app
 
-    create_app(f"sqlite:///{tmp_path / 'z.db'}")
+    url = f"sqlite:///{tmp_path / 'z.db'}"
+    from zonewarden.store.db import open_store
+
+    open_store(url).close()
+    create_app(url)
     with runtime.gc_paused():
         assert gc.isenabled()

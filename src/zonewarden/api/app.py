@@ -115,12 +115,11 @@ class DecisionBody(BaseModel):
 
 
 def create_app(db_url: str | None = None) -> FastAPI:
-    from zonewarden.store.db import open_store
-
     from zonewarden.runtime import allow_gc_pause
+    from zonewarden.services.database import open_for_serving
 
     allow_gc_pause(False)  # requests overlap: a pause per request would keep the collector off for all
-    store = open_store(db_url)  # one engine per process, shared by the worker's threads
+    store = open_for_serving(db_url)  # one engine per process, shared by the worker's threads; never migrates
     app = FastAPI(
         title="zonewarden", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs", redoc_url=None,
