@@ -1,0 +1,152 @@
+"""Background jobs: the record, retries with backoff, schedules, the same-transaction enqueue,
+and a procrastinate worker process running a job against the throw-away PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from zonewarden.errors import InputError, PermissionDenied
+from zonewarden.services import audit, jobs
+from zonewarden.services.principal import ANY_SITE, SYSTEM, Principal, local_principal
+from zonewarden.store.tables import sites
+
+CALLS: list[dict[str, Any]] = []
+
+
+@jobs.job("test.flaky", summary="fails until told otherwise", operation="job.admin", max_attempts=3,
+          backoff_seconds=30, args=("fail_times", "tag"))
+def _flaky(store: Any, principal: Principal, *, fail_times: int = 0, tag: str = "") -> Mapping[str, Any]:
+    CALLS.append({"principal": principal.user_id, "tag": tag})
+    if sum(1 for c in CALLS if c["tag"] == tag) <= fail_times:
+        raise RuntimeError(f"provider down ({tag})")
+    return {"ok": True, "tag": tag}
+
+
+def _at(store: Any, job_id: int) -> jobs.JobRecord:
+    return jobs.get_job(store, job_id, principal=SYSTEM)
+
+
+def test_a_failing_job_is_retried_with_backoff_and_its_error_recorded(store) -> None:  # type: ignore[no-untyped-def]
+    job_id = jobs.enqueue(store, "test.flaky", {"fail_times": 5, "tag": f"a-{store.dialect}"}, principal=SYSTEM)
+    t0 = dt.datetime.now(dt.UTC)
+    first = jobs.run_job(store, job_id)
+    assert first.state == jobs.RETRYING and first.attempts == 1
+    assert "RuntimeError: provider down" in (first.last_error or "")
+    wait1 = first.run_after - t0
+    assert dt.timedelta(seconds=29) < wait1 < dt.timedelta(seconds=40)
+    # Not due yet: the runner leaves it alone.
+    assert jobs.run_pending(store) == []
+    second = jobs.run_pending(store, now=first.run_after + dt.timedelta(seconds=1))
+    assert [r.attempts for r in second] == [2]
+    wait2 = second[0].run_after - second[0].finished_at  # type: ignore[operator]
+    assert dt.timedelta(seconds=59) < wait2 < dt.timedelta(seconds=61)  # doubled
+    third = jobs.run_job(store, job_id)
+    assert third.state == jobs.FAILED and third.attempts == 3 and "provider down" in (third.last_error or "")
+    # A failed job is not run again.
+    assert jobs.run_job(store, job_id).attempts == 3
+    shown = jobs.list_jobs(store, SYSTEM, state="failed")
+    assert [j.id for j in shown] == [job_id] and shown[0].as_json()["last_error"].startswith("RuntimeError")
+
+
+def test_a_job_that_recovers_succeeds_with_its_result(store) -> None:  # type: ignore[no-untyped-def]
+    job_id = jobs.enqueue(store, "test.flaky", {"fail_times": 1, "tag": f"b-{store.dialect}"}, principal=SYSTEM)
+    assert jobs.run_job(store, job_id).state == jobs.RETRYING
+    done = jobs.run_job(store, job_id)
+    assert done.state == jobs.SUCCEEDED and done.result == {"ok": True, "tag": f"b-{store.dialect}"}
+    assert done.last_error is None and done.attempts == 2
+
+
+def test_enqueue_checks_the_job_and_its_arguments(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="no job named 'nope'"):
+        jobs.enqueue(store, "nope", principal=SYSTEM)
+    with pytest.raises(InputError, match="takes no argument colour"):
+        jobs.enqueue(store, "test.flaky", {"colour": "red"}, principal=SYSTEM)
+    viewer = Principal(user_id="vic", method="token", roles={"s1": frozenset({"viewer"})})
+    with pytest.raises(PermissionDenied, match="job.admin needs one of the roles: admin"):
+        jobs.enqueue(store, "test.flaky", principal=viewer)
+    with pytest.raises(PermissionDenied, match="report.auditor on site s1"):
+        jobs.enqueue(store, "report.build", {"site_id": "s1", "audience": "auditor"}, principal=viewer)
+
+
+def test_users_see_their_own_jobs_and_admins_every_job(store) -> None:  # type: ignore[no-untyped-def]
+    mine = jobs.enqueue(store, "test.flaky", {"tag": "own"}, principal=local_principal(name="ann"))
+    other = jobs.enqueue(store, "test.flaky", {"tag": "other"}, principal=SYSTEM)
+    ann = Principal(user_id="ann", method="token", roles={"s1": frozenset({"engineer"})})
+    admin = Principal(user_id="root", method="token", roles={ANY_SITE: frozenset({"admin"})})
+    assert [j.id for j in jobs.list_jobs(store, ann)] == [mine]
+    assert [j.id for j in jobs.list_jobs(store, admin)] == [other, mine]
+    with pytest.raises(Exception, match="no job"):
+        jobs.get_job(store, other, principal=ann)
+
+
+def test_a_job_runs_as_the_user_who_queued_it_and_the_services_audit_it(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.io.sitefile import load_site
+    from zonewarden.services import sites
+
+    sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal(name="setup"))
+    out = tmp = mini_site_file.parent / "pkg"
+    job_id = jobs.enqueue(store, "report.build", {"site_id": "mini", "audience": "customer", "formats": ["json"],
+                                                  "output": str(out), "as_of": "2026-12-01"},
+                          principal=local_principal(name="ann"))
+    done = jobs.run_job(store, job_id)
+    assert done.state == jobs.SUCCEEDED, done.last_error
+    assert done.result and "manifest.json" in done.result["files"]
+    assert (tmp / "manifest.json").is_file()
+
+
+def test_schedules_queue_due_jobs_once_as_the_system(store) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.store.sync_tables import csaf_sync_sources
+
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        conn.execute(csaf_sync_sources.insert().values(url="https://psirt.example/", kind="rolie",
+                                                       last_sync_at=now, last_report={}))
+    keys = {s.key: s for s in jobs.schedules(store)}
+    assert keys["csaf.sync https://psirt.example/"].interval == jobs.DEFAULT_PROVIDER_INTERVAL
+    assert {"advisories.rematch", "checks.expiry", "checks.sla", "alerts.scan", "alerts.deliver"} <= set(keys)
+    jobs.set_schedule(store, "csaf.sync", every=dt.timedelta(hours=6), args={"url": "https://psirt.example/"},
+                      principal=local_principal(name="ann"))
+    assert {s.key: s for s in jobs.schedules(store)}["csaf.sync https://psirt.example/"].interval == dt.timedelta(hours=6)
+    first = jobs.enqueue_due(store, now=now)
+    assert len(first) == len(keys)
+    assert jobs.enqueue_due(store, now=now) == []  # waiting jobs are not queued again
+    records = jobs.list_jobs(store, SYSTEM, limit=100)
+    assert {r.enqueued_by for r in records} == {"zonewarden"}
+    with store.read() as conn:
+        events = [e for e in audit.events(conn) if e.action == "job.schedule"]
+    assert events and events[0].actor == "ann"
+
+
+@pytest.mark.postgres
+def test_enqueue_shares_the_callers_transaction(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("procrastinate runs on PostgreSQL")
+    from zonewarden.store.db import open_store
+
+    store = open_store(db_url)
+    try:
+        class Boom(Exception):
+            pass
+
+        with pytest.raises(Boom), store.transaction() as conn:
+            conn.execute(sites.insert().values(id="rolled", name="back", content_hash="x", data={},
+                                               updated_at=dt.datetime.now(dt.UTC)))
+            jobs.enqueue(store, "test.flaky", {"tag": "tx"}, principal=SYSTEM, conn=conn)
+            raise Boom
+        with store.read() as c:
+            assert c.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar() == 0
+            assert c.execute(select(sites.c.id)).all() == []
+        assert jobs.list_jobs(store, SYSTEM) == []
+        job_id = jobs.enqueue(store, "test.flaky", {"tag": "tx2"}, principal=SYSTEM)
+        with store.read() as c:
+            row = c.execute(text("SELECT task_name, args, status FROM procrastinate_jobs")).one()
+        assert row.task_name == "zonewarden.run_job" and row.args == {"job_id": job_id} and row.status == "todo"
+        assert _at(store, job_id).queue_id is not None
+    finally:
+        store.close()
