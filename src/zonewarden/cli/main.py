@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
     "zonewarden.cli.serve",
+    "zonewarden.cli.worker",
+    "zonewarden.cli.alerts",
 ]
 
 
