@@ -83,7 +83,7 @@ def test_jobs_schedule_sets_a_provider_interval(tmp_path: Path) -> None:
     r = runner.invoke(cli, ["jobs", "schedule", "csaf.sync", "--every", "6h", "--arg", f"url={url}", "--db", db])
     assert r.exit_code == 0, r.output
     shown = runner.invoke(cli, ["jobs", "schedules", "--format", "json", "--db", db])
-    assert f"csaf.sync {url}" in shown.output and "6:00:00" in shown.output
+    assert f"csaf.sync {url}" in shown.output and '"every": "6h"' in shown.output
     wrong = runner.invoke(cli, ["jobs", "schedule", "csaf.sync", "--every", "6 hours", "--db", db])
     assert wrong.exit_code == 2 and "6h" in wrong.output
 

@@ -34,6 +34,17 @@ def parse_duration(value: str) -> Any:
     return dt.timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
 
 
+def show_duration(value: Any) -> str:
+    """A timedelta the way --every takes it (6h, 1d, 90s)."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def parse_args(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``key=value`` pairs; a value that reads as JSON (true, 3, ["json"]) is taken as such."""
     out: dict[str, Any] = {}
@@ -177,7 +188,7 @@ def jobs_names_cmd() -> None:
     """The job functions there are, with their arguments and default schedule."""
     from zonewarden.services import jobs
 
-    rows = [{"name": s.name, "arguments": ", ".join(s.args), "every": str(s.interval or ""), "needs": s.operation,
+    rows = [{"name": s.name, "arguments": ", ".join(s.args), "every": show_duration(s.interval), "needs": s.operation,
              "summary": s.summary} for s in jobs.specs().values() if not s.name.startswith("test.")]
     emit_rows(rows, ["name", "arguments", "every", "needs", "summary"], "table", title="Jobs")
 
@@ -191,7 +202,7 @@ def jobs_schedules_cmd(fmt: str, db_url: str | None) -> None:
     from zonewarden.services import jobs
 
     store = open_store_for(db_url)
-    rows = [{"key": s.key, "name": s.name, "every": str(s.interval), "enabled": s.enabled,
+    rows = [{"key": s.key, "name": s.name, "every": show_duration(s.interval), "enabled": s.enabled,
              "configured": s.configured, "last_run": s.last_run.isoformat() if s.last_run else None}
             for s in jobs.schedules(store)]
     if fmt == "json":
