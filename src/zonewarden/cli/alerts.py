@@ -53,7 +53,13 @@ def alerts_group() -> None:
 @handle_errors
 def subscribe_cmd(email: str | None, webhook: str | None, kinds: tuple[str, ...], site_id: str | None,
                   zone_id: str | None, min_priority: str | None, fmt: str, db_url: str | None) -> None:
-    """Subscribe yourself to alerts. A webhook's signing key is printed once: keep it."""
+    """Subscribe yourself to alerts. A webhook's signing key is printed once: keep it.
+
+    \b
+    Examples:
+      zonewarden alerts subscribe --email ot-team@example.com --site rheinfeld-os --min-priority out-of-cycle
+      zonewarden alerts subscribe --webhook https://chat.example/hooks/zw --event signature
+    """
     from zonewarden.errors import InputError
     from zonewarden.services import alerts
 
@@ -79,7 +85,13 @@ def subscribe_cmd(email: str | None, webhook: str | None, kinds: tuple[str, ...]
 @db_option
 @handle_errors
 def list_cmd(all_users: bool, deliveries: bool, fmt: str, db_url: str | None) -> None:
-    """Your subscriptions, or with --deliveries what was sent and what failed."""
+    """Your subscriptions, or with --deliveries what was sent and what failed.
+
+    \b
+    Examples:
+      zonewarden alerts list
+      zonewarden alerts list --deliveries --format json
+    """
     from zonewarden.services import alerts
 
     store = open_store_for(db_url)
@@ -106,7 +118,12 @@ def list_cmd(all_users: bool, deliveries: bool, fmt: str, db_url: str | None) ->
 @db_option
 @handle_errors
 def remove_cmd(subscription: int, db_url: str | None) -> None:
-    """Remove one of your subscriptions (admin: anyone's)."""
+    """Remove one of your subscriptions (admin: anyone's).
+
+    \b
+    Example:
+      zonewarden alerts remove 3
+    """
     from zonewarden.services import alerts
 
     store = open_store_for(db_url)
@@ -119,7 +136,12 @@ def remove_cmd(subscription: int, db_url: str | None) -> None:
 @db_option
 @handle_errors
 def test_cmd(subscription: int, db_url: str | None) -> None:
-    """Send a test alert through one of your subscriptions now (exit 2 with the reason if it fails)."""
+    """Send a test alert through one of your subscriptions now (exit 2 with the reason if it fails).
+
+    \b
+    Example:
+      zonewarden alerts test 3
+    """
     from zonewarden.services import alerts
 
     store = open_store_for(db_url)

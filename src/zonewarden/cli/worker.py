@@ -134,7 +134,13 @@ def _principal(store: Any) -> Any:
 @db_option
 @handle_errors
 def jobs_list_cmd(state: str | None, name: str | None, limit: int, fmt: str, db_url: str | None) -> None:
-    """Jobs newest first, with state, attempts and the last error."""
+    """Jobs newest first, with state, attempts and the last error.
+
+    \b
+    Examples:
+      zonewarden jobs list --state failed
+      zonewarden jobs list --name csaf.sync --format json
+    """
     from zonewarden.services import jobs
 
     store = open_store_for(db_url)
@@ -156,7 +162,14 @@ def jobs_list_cmd(state: str | None, name: str | None, limit: int, fmt: str, db_
 @handle_errors
 def jobs_run_cmd(name: str, pairs: tuple[str, ...], queue_only: bool, fmt: str, db_url: str | None) -> None:
     """Queue the job NAME as you, and on SQLite run it now in this process (exit 1 if it failed).
-    ``zonewarden jobs names`` lists the jobs and their arguments."""
+    ``zonewarden jobs names`` lists the jobs and their arguments.
+
+    \b
+    Examples:
+      zonewarden jobs run advisories.rematch
+      zonewarden jobs run kev.refresh --arg path=known_exploited_vulnerabilities.json
+      zonewarden jobs run report.build --arg site_id=rheinfeld-os --arg audience=customer --arg output=out/cust
+    """
     import sys
 
     from zonewarden.cli.common import EXIT_FINDINGS
@@ -185,7 +198,12 @@ def jobs_run_cmd(name: str, pairs: tuple[str, ...], queue_only: bool, fmt: str, 
 @jobs_group.command("names")
 @handle_errors
 def jobs_names_cmd() -> None:
-    """The job functions there are, with their arguments and default schedule."""
+    """The job functions there are, with their arguments and default schedule.
+
+    \b
+    Example:
+      zonewarden jobs names
+    """
     from zonewarden.services import jobs
 
     rows = [{"name": s.name, "arguments": ", ".join(s.args), "every": show_duration(s.interval), "needs": s.operation,
@@ -198,7 +216,12 @@ def jobs_names_cmd() -> None:
 @db_option
 @handle_errors
 def jobs_schedules_cmd(fmt: str, db_url: str | None) -> None:
-    """Every schedule (built-in, per CSAF provider, configured) and when it last queued a job."""
+    """Every schedule (built-in, per CSAF provider, configured) and when it last queued a job.
+
+    \b
+    Example:
+      zonewarden jobs schedules --format json
+    """
     from zonewarden.services import jobs
 
     store = open_store_for(db_url)
@@ -219,7 +242,14 @@ def jobs_schedules_cmd(fmt: str, db_url: str | None) -> None:
 @db_option
 @handle_errors
 def jobs_schedule_cmd(name: str, every: str, pairs: tuple[str, ...], disable: bool, db_url: str | None) -> None:
-    """Set how often the job NAME runs (needs admin). A CSAF provider is named by url=."""
+    """Set how often the job NAME runs (needs admin). A CSAF provider is named by url=.
+
+    \b
+    Examples:
+      zonewarden jobs schedule csaf.sync --every 6h --arg url=https://psirt.example/.well-known/csaf/provider-metadata.json
+      zonewarden jobs schedule kev.refresh --every 1d
+      zonewarden jobs schedule checks.sla --every 12h --disable
+    """
     from zonewarden.services import jobs
 
     store = open_store_for(db_url)
