@@ -18,8 +18,8 @@ from zonewarden.services.principal import SYSTEM, local_principal
 from zonewarden.store.db import open_store
 
 
-def _worker(db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZONEWARDEN_ACTOR": "ops"}
+def _worker(db_url: str, *extra: str, packages: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ZONEWARDEN_ACTOR": "ops", "ZONEWARDEN_PACKAGES_DIR": str(packages)}
     return subprocess.run([sys.executable, "-m", "zonewarden.cli.main", "worker", "--once", "--db", db_url, *extra],
                           capture_output=True, text=True, timeout=120, env=env)
 
@@ -32,10 +32,10 @@ def test_a_worker_process_runs_the_queued_jobs(db_url: str, mini_site_file: Path
     try:
         sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal(name="setup"))
         ok = jobs.enqueue(store, "report.build", {"site_id": "mini", "audience": "auditor", "formats": ["json"],
-                                                  "output": str(tmp_path / "pkg"), "as_of": "2026-12-01"},
+                                                  "output": "pkg", "as_of": "2026-12-01"},
                           principal=local_principal(name="ann"))
         bad = jobs.enqueue(store, "kev.refresh", {"path": str(tmp_path / "missing-kev.json")}, principal=SYSTEM)
-        done = _worker(db_url)
+        done = _worker(db_url, packages=tmp_path)
         assert done.returncode == 0, done.stderr
         good = jobs.get_job(store, ok, principal=SYSTEM)
         assert good.state == jobs.SUCCEEDED, good.last_error

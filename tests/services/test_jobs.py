@@ -85,19 +85,61 @@ def test_users_see_their_own_jobs_and_admins_every_job(store) -> None:  # type: 
         jobs.get_job(store, other, principal=ann)
 
 
-def test_a_job_runs_as_the_user_who_queued_it_and_the_services_audit_it(store, mini_site_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_job_writes_inside_the_packages_folder_only(store, mini_site_file: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from zonewarden.io.sitefile import load_site
     from zonewarden.services import sites
 
+    monkeypatch.setenv("ZONEWARDEN_PACKAGES_DIR", str(tmp_path / "packages"))
     sites.import_documents(store, [load_site(mini_site_file)], principal=local_principal(name="setup"))
-    out = tmp = mini_site_file.parent / "pkg"
     job_id = jobs.enqueue(store, "report.build", {"site_id": "mini", "audience": "customer", "formats": ["json"],
-                                                  "output": str(out), "as_of": "2026-12-01"},
+                                                  "output": "pkg", "as_of": "2026-12-01"},
                           principal=local_principal(name="ann"))
     done = jobs.run_job(store, job_id)
     assert done.state == jobs.SUCCEEDED, done.last_error
     assert done.result and "manifest.json" in done.result["files"]
-    assert (tmp / "manifest.json").is_file()
+    assert (tmp_path / "packages" / "pkg" / "manifest.json").is_file()
+    for where in ("../escape", str(tmp_path / "abs")):
+        bad = jobs.enqueue(store, "report.build", {"site_id": "mini", "audience": "customer", "output": where},
+                           principal=local_principal(name="ann"))
+        record = jobs.run_job(store, bad)
+        assert record.state == jobs.RETRYING and "must be a relative folder name" in (record.last_error or "")
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "abs").exists()
+
+
+def test_a_jobs_writes_are_audited_as_the_user_who_queued_it(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import orjson
+
+    kev = tmp_path / "kev.json"
+    kev.write_bytes(orjson.dumps({
+        "title": "KEV", "catalogVersion": "2026.12.01", "dateReleased": "2026-12-01T10:00:00.000Z", "count": 1,
+        "vulnerabilities": [{"cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2",
+                             "vulnerabilityName": "Log4j2 RCE", "dateAdded": "2021-12-10", "dueDate": "2021-12-24",
+                             "knownRansomwareCampaignUse": "Known", "requiredAction": "Update."}],
+    }))
+    job_id = jobs.enqueue(store, "kev.refresh", {"path": str(kev)}, principal=local_principal(name="ann"))
+    done = jobs.run_job(store, job_id)
+    assert done.state == jobs.SUCCEEDED and done.result and done.result["entries"] == 1
+    scheduled = jobs.run_job(store, jobs.enqueue(store, "kev.refresh", {"path": str(kev)}, principal=SYSTEM))
+    assert scheduled.state == jobs.SUCCEEDED
+    with store.read() as conn:
+        imports = [e for e in audit.events(conn) if e.action == "kev.import"]
+    assert [(e.actor, e.context["client"]) for e in imports] == [("ann", "job"), ("zonewarden", "job")]
+    assert imports[1].context["method"] == "system"
+
+
+def test_a_job_whose_worker_died_is_taken_back(store) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.store.job_tables import jobs as jobs_table
+
+    job_id = jobs.enqueue(store, "test.flaky", {"tag": f"stall-{store.dialect}"}, principal=SYSTEM)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    with store.transaction() as conn:  # as a worker killed mid-job leaves it
+        conn.execute(jobs_table.update().where(jobs_table.c.id == job_id).values(
+            state=jobs.RUNNING, attempts=1, started_at=long_ago))
+    assert jobs.recover_stalled(store) == [job_id]
+    record = _at(store, job_id)
+    assert record.state == jobs.RETRYING and "the worker running it stopped" in (record.last_error or "")
+    assert jobs.run_job(store, job_id, now=record.run_after).state == jobs.SUCCEEDED
 
 
 def test_schedules_queue_due_jobs_once_as_the_system(store) -> None:  # type: ignore[no-untyped-def]
@@ -123,30 +165,33 @@ def test_schedules_queue_due_jobs_once_as_the_system(store) -> None:  # type: ig
     assert events and events[0].actor == "ann"
 
 
-@pytest.mark.postgres
-def test_enqueue_shares_the_callers_transaction(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("procrastinate runs on PostgreSQL")
-    from zonewarden.store.db import open_store
+def test_enqueue_shares_the_callers_transaction(store) -> None:  # type: ignore[no-untyped-def]
+    pg = store.dialect == "postgresql"
 
-    store = open_store(db_url)
-    try:
-        class Boom(Exception):
-            pass
+    class Boom(Exception):
+        pass
 
-        with pytest.raises(Boom), store.transaction() as conn:
-            conn.execute(sites.insert().values(id="rolled", name="back", content_hash="x", data={},
-                                               updated_at=dt.datetime.now(dt.UTC)))
-            jobs.enqueue(store, "test.flaky", {"tag": "tx"}, principal=SYSTEM, conn=conn)
-            raise Boom
-        with store.read() as c:
+    with pytest.raises(Boom), store.transaction() as conn:
+        conn.execute(sites.insert().values(id="rolled", name="back", content_hash="x", data={},
+                                           updated_at=dt.datetime.now(dt.UTC)))
+        jobs.enqueue(store, "test.flaky", {"tag": "tx"}, principal=SYSTEM, conn=conn)
+        raise Boom
+    with store.read() as c:
+        assert c.execute(select(sites.c.id)).all() == []
+        if pg:  # procrastinate's job went with the rolled-back transaction too
             assert c.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar() == 0
-            assert c.execute(select(sites.c.id)).all() == []
-        assert jobs.list_jobs(store, SYSTEM) == []
-        job_id = jobs.enqueue(store, "test.flaky", {"tag": "tx2"}, principal=SYSTEM)
+    assert jobs.list_jobs(store, SYSTEM) == []
+    with store.transaction() as conn:
+        conn.execute(sites.insert().values(id="kept", name="kept", content_hash="x", data={},
+                                           updated_at=dt.datetime.now(dt.UTC)))
+        job_id = jobs.enqueue(store, "test.flaky", {"tag": "tx2"}, principal=SYSTEM, conn=conn)
+    assert [j.id for j in jobs.list_jobs(store, SYSTEM)] == [job_id]
+    if pg:
         with store.read() as c:
-            row = c.execute(text("SELECT task_name, args, status FROM procrastinate_jobs")).one()
+            row = c.execute(text("SELECT id, task_name, args, status FROM procrastinate_jobs")).one()
         assert row.task_name == "zonewarden.run_job" and row.args == {"job_id": job_id} and row.status == "todo"
-        assert _at(store, job_id).queue_id is not None
-    finally:
-        store.close()
+        assert _at(store, job_id).queue_id == row.id
+    # Inside a transaction a denial raises (and the caller's write rolls back).
+    viewer = Principal(user_id="vic", method="token", roles={"kept": frozenset({"viewer"})})
+    with pytest.raises(PermissionDenied), store.transaction() as conn:
+        jobs.enqueue(store, "report.build", {"site_id": "kept", "audience": "auditor"}, principal=viewer, conn=conn)

@@ -61,20 +61,23 @@ class JobSpec:
     """Default schedule (None: only when enqueued, or when a schedule row is configured)."""
     args: tuple[str, ...] = ()
     """Argument names the function takes (besides store and principal)."""
+    timeout: dt.timedelta = dt.timedelta(hours=2)
+    """A job running longer than this is taken to have lost its worker (:func:`recover_stalled`)."""
 
 
 REGISTRY: dict[str, JobSpec] = {}
 
 
 def job(name: str, *, summary: str, operation: str, max_attempts: int = 4, backoff_seconds: int = 60,
-        interval: dt.timedelta | None = None, args: tuple[str, ...] = ()) -> Callable[[JobFn], JobFn]:
+        interval: dt.timedelta | None = None, args: tuple[str, ...] = (),
+        timeout: dt.timedelta = dt.timedelta(hours=2)) -> Callable[[JobFn], JobFn]:
     """Register ``fn`` as the job ``name``."""
 
     def register(fn: JobFn) -> JobFn:
         if operation.format(audience="auditor") not in access.OPERATIONS:
             raise ValueError(f"job {name}: unknown operation {operation!r}")
         REGISTRY[name] = JobSpec(name, fn, summary, operation, max_attempts,
-                                 dt.timedelta(seconds=backoff_seconds), interval, args)
+                                 dt.timedelta(seconds=backoff_seconds), interval, args, timeout)
         return fn
 
     return register
@@ -190,7 +193,13 @@ def enqueue(store: Store, name: str, args: Mapping[str, Any] | None = None, *, p
     back, no job exists."""
     spec = spec_of(name)
     clean = _check_args(spec, args or {})
-    authorize_enqueue(store, principal, spec, clean)
+    if conn is None:
+        authorize_enqueue(store, principal, spec, clean)
+    else:
+        # Inside the caller's transaction a denial cannot be recorded in a transaction of its own
+        # (SQLite would wait for the caller's write lock); the caller's write rolls back instead.
+        site = clean.get("site_id")
+        access.require(principal, operation_of(spec, clean), site if isinstance(site, str) else None)
     pg = store.dialect == "postgresql"
     if pg:
         from zonewarden.services import jobs_pg
@@ -314,7 +323,10 @@ def run_job(store: Store, job_id: int, *, raise_retry: bool = False, now: dt.dat
             values = {"state": RETRYING, "last_error": error, "run_after": _now() + backoff(spec, rec.attempts)}
     values["finished_at"] = _now()
     with store.transaction() as conn:
-        conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+        # Only this attempt's outcome: if the job was taken for stalled and run again meanwhile,
+        # the newer attempt's record stands.
+        conn.execute(update(jobs).where(and_(jobs.c.id == job_id, jobs.c.state == RUNNING,
+                                             jobs.c.attempts == rec.attempts)).values(**values))
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
     out = _record(row)
     if raise_retry and out.state == RETRYING:
@@ -433,6 +445,39 @@ def enqueue_due(store: Store, *, now: dt.datetime | None = None) -> list[int]:
     return out
 
 
+def recover_stalled(store: Store, *, now: dt.datetime | None = None) -> list[int]:
+    """Jobs ``running`` for longer than their timeout lost their worker (killed, machine
+    restarted): record that as a failed attempt and retry them (or mark them failed after their
+    last attempt). On PostgreSQL the retry is queued with procrastinate again. Returns their ids."""
+    now = now or _now()
+    with store.read() as conn:
+        running = list(conn.execute(select(jobs).where(jobs.c.state == RUNNING)))
+    out = []
+    for r in running:
+        spec = REGISTRY.get(r.name) or specs().get(r.name)
+        timeout = spec.timeout if spec else dt.timedelta(hours=2)
+        started = _utc(r.started_at)
+        if started is None or now - started < timeout:
+            continue
+        error = f"the worker running it stopped: no result {timeout} after it started at {started.isoformat()}"
+        final = spec is None or r.attempts >= r.max_attempts
+        run_after = now + (backoff(spec, int(r.attempts)) if spec else dt.timedelta(0))
+        with store.transaction() as conn:
+            changed = conn.execute(update(jobs).where(and_(jobs.c.id == r.id, jobs.c.state == RUNNING,
+                                                           jobs.c.attempts == r.attempts)).values(
+                state=FAILED if final else RETRYING, last_error=error, finished_at=now,
+                **({} if final else {"run_after": run_after}),
+            )).rowcount
+            if changed and not final and store.dialect == "postgresql":
+                from zonewarden.services import jobs_pg
+
+                queue_id = jobs_pg.defer(conn, int(r.id), run_after)
+                conn.execute(update(jobs).where(jobs.c.id == r.id).values(queue_id=queue_id))
+        if changed:
+            out.append(int(r.id))
+    return out
+
+
 KEEP_FINISHED = dt.timedelta(days=14)
 
 
@@ -447,6 +492,8 @@ def prune(store: Store, *, now: dt.datetime | None = None, keep: dt.timedelta = 
 
 
 def worker_tick(store: Store) -> list[JobRecord]:
-    """One round of the SQLite worker: queue what the schedules want, run what is due."""
+    """One round of the SQLite worker: take back stalled jobs, queue what the schedules want,
+    run what is due."""
+    recover_stalled(store)
     enqueue_due(store)
     return run_pending(store)

@@ -71,6 +71,7 @@ def _make_app() -> Any:
         from zonewarden.services import jobs
 
         if _worker_store is not None:
+            jobs.recover_stalled(_worker_store)
             jobs.enqueue_due(_worker_store)
 
     return app

@@ -4,6 +4,7 @@ as, so authorization and the audit trail are the service's, as for the CLI and t
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,10 +57,25 @@ def report_job(store: Store, principal: Principal, *, site_id: str, audience: st
         raise InputError(f"report.build: audience {audience!r}: use auditor or customer")
     result = queries.report(store, principal=principal, site_id=site_id, audience=audience,
                             formats=formats or ["html"], as_of=as_of)
-    folder = Path(output) if output else Path("packages") / f"{result.site_id}-{audience}-{result.as_of.isoformat()}"
+    folder = packages_dir() / _relative(output or f"{result.site_id}-{audience}-{result.as_of.isoformat()}")
     written = write_package(result.files, folder)
     return {"site": result.site_id, "audience": audience, "as_of": result.as_of.isoformat(), "folder": str(folder),
             "files": {p.name: hashlib.sha256(result.files[p.name]).hexdigest() for p in written}}
+
+
+def packages_dir() -> Path:
+    """Where ``report.build`` writes: ``ZONEWARDEN_PACKAGES_DIR``, else ./packages of the worker."""
+    return Path(os.environ.get("ZONEWARDEN_PACKAGES_DIR") or "packages")
+
+
+def _relative(output: str) -> Path:
+    """A job's output folder is a relative path inside :func:`packages_dir`: whoever may queue a
+    report (a web user) must not choose where on the worker's disk files are written."""
+    path = Path(output)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise InputError(f"report.build: output {output!r} must be a relative folder name inside the packages "
+                         "folder (ZONEWARDEN_PACKAGES_DIR), without '..'")
+    return path
 
 
 @job("kev.refresh", summary="Download CISA's KEV catalog (or read a file) and re-prioritise findings",
