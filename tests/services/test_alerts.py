@@ -207,9 +207,13 @@ def test_customers_get_nothing_and_revoked_readers_stop_receiving(store, webhook
         alerts.subscribe(store, customer, channel="webhook", target=url)
     vic = identity.principal_of_user(store, "vic")
     alerts.subscribe(store, vic, channel="webhook", target=url, events=["expiry"])
-    identity.grant_role(store, admin, "vic", "viewer", SITE, grant=False)
     now = dt.datetime(2027, 2, 20, 9, tzinfo=dt.UTC)
-    assert alerts.scan_and_deliver(store, kinds=["expiry"], now=now)["new"] == 0
+    assert alerts.scan(store, kinds=["expiry"], now=now) == 2  # found while vic may read the site
+    identity.grant_role(store, admin, "vic", "viewer", SITE, grant=False)
+    assert alerts.deliver_pending(store, now=now).sent == 0  # revoked before sending: nothing goes out
+    assert {(d.state, d.last_error) for d in alerts.list_deliveries(store, admin)} == {
+        ("dropped", f"not sent: vic may no longer read site {SITE}")}
+    assert alerts.scan_and_deliver(store, kinds=["expiry"], now=now + dt.timedelta(days=1))["new"] == 0
     assert hook.requests == []
     # Another user's subscription is not theirs to see or remove; the admin may.
     eng = identity.principal_of_user(store, "eng")

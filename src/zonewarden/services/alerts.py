@@ -226,13 +226,15 @@ def _finding_events(store: Store, since: dt.datetime | None) -> list[Event]:
     ]
 
 
-def _site_events(store: Store, kinds: set[str], now: dt.datetime) -> list[Event]:
+def _site_events(store: Store, kinds: set[str], now: dt.datetime, only: set[str] | None) -> list[Event]:
     from zonewarden.services import patching, sites
     from zonewarden.services.queries import day
     from zonewarden.services.queries.patching import patch_status_of
 
     out: list[Event] = []
     for site_id in _site_ids(store):
+        if only is not None and site_id not in only:
+            continue
         doc = sites.load_document(store, site_id)
         today = day(doc.site.timezone, now.date())
         zone_of = {a.id: a.zone for a in doc.assets}
@@ -275,15 +277,17 @@ def _site_events(store: Store, kinds: set[str], now: dt.datetime) -> list[Event]
 
 
 def events(store: Store, *, kinds: Iterable[str] = EVENT_KINDS, now: dt.datetime | None = None,
-           findings_since: dt.datetime | None = None) -> list[Event]:
-    """Every current event of ``kinds`` (what the checks see now, before any filter)."""
+           findings_since: dt.datetime | None = None, site_ids: Iterable[str] | None = None) -> list[Event]:
+    """Every current event of ``kinds`` (what the checks see now, before any filter), of
+    ``site_ids`` (default: every site)."""
     now = now or _now()
     wanted = set(kinds)
+    only = None if site_ids is None else set(site_ids)
     out: list[Event] = []
     if "finding" in wanted:
-        out += _finding_events(store, findings_since)
+        out += [e for e in _finding_events(store, findings_since) if only is None or e.site_id in only]
     if wanted & {"sla", "expiry", "signature"}:
-        out += _site_events(store, wanted, now)
+        out += _site_events(store, wanted, now, only)
     return out
 
 
@@ -319,9 +323,13 @@ def scan(store: Store, *, kinds: Iterable[str] = EVENT_KINDS, now: dt.datetime |
         subs = list(conn.execute(select(alert_subscriptions)))
     if not subs:
         return 0
-    kinds = tuple(kinds)
+    # Only what some subscription wants: a site's document is loaded only for site events.
+    kinds = tuple(k for k in kinds if any(k in s.events for s in subs))
+    if not kinds:
+        return 0
     oldest = min((_utc(s.created_at) or now) for s in subs)
-    found = events(store, kinds=kinds, now=now, findings_since=oldest)
+    sites_wanted = None if any(s.site_id is None for s in subs) else {s.site_id for s in subs}
+    found = events(store, kinds=kinds, now=now, findings_since=oldest, site_ids=sites_wanted)
     principals: dict[str, Principal | None] = {}
     new = 0
     for sub in subs:
@@ -456,20 +464,34 @@ def _send(sub: Any, payload: Mapping[str, Any], smtp: SmtpConfig | None) -> None
 
 def deliver_pending(store: Store, *, smtp: SmtpConfig | None = None, now: dt.datetime | None = None) -> DeliveryReport:
     """Send every pending delivery that is due; a failure is retried later with backoff and
-    marked ``failed`` after ``MAX_ATTEMPTS`` (its error stays in ``last_error``)."""
+    marked ``failed`` after ``MAX_ATTEMPTS`` (its error stays in ``last_error``). A delivery whose
+    subscriber may no longer read its site (or whose account was disabled) is ``dropped``."""
     now = now or _now()
     smtp = smtp or SmtpConfig.from_env()
     with store.read() as conn:
         due = list(conn.execute(
             select(alert_deliveries, alert_subscriptions.c.channel, alert_subscriptions.c.target,
-                   alert_subscriptions.c.secret)
+                   alert_subscriptions.c.secret, alert_subscriptions.c.user_name)
             .join(alert_subscriptions, alert_subscriptions.c.id == alert_deliveries.c.subscription_id)
             .where(and_(alert_deliveries.c.state == "pending", alert_deliveries.c.next_attempt_at <= now))
             .order_by(alert_deliveries.c.id)
         ))
     sent = retrying = failed = 0
+    readers: dict[str, Principal | None] = {}
     for d in due:
         attempts = int(d.attempts) + 1
+        if d.user_name not in readers:
+            try:
+                readers[d.user_name] = identity.principal_of_user(store, d.user_name, client="job")
+            except PermissionDenied:
+                readers[d.user_name] = None
+        reader = readers[d.user_name]
+        if reader is None or (d.site_id is not None and not access.allowed(reader, "site.read", d.site_id)):
+            # Access lost between finding the event and sending it: nothing is sent.
+            with store.transaction() as conn:
+                conn.execute(update(alert_deliveries).where(alert_deliveries.c.id == d.id).values(
+                    state="dropped", last_error=f"not sent: {d.user_name} may no longer read site {d.site_id}"))
+            continue
         try:
             _send(d, d.payload, smtp)
             values: dict[str, Any] = {"state": "sent", "attempts": attempts, "sent_at": _now(), "last_error": None}
