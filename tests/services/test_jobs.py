@@ -195,3 +195,40 @@ def test_enqueue_shares_the_callers_transaction(store) -> None:  # type: ignore[
     viewer = Principal(user_id="vic", method="token", roles={"kept": frozenset({"viewer"})})
     with pytest.raises(PermissionDenied), store.transaction() as conn:
         jobs.enqueue(store, "report.build", {"site_id": "kept", "audience": "auditor"}, principal=viewer, conn=conn)
+
+
+@jobs.job("test.chain", summary="queues a follow-up job", operation="job.admin", args=("tag",))
+def _chain(store: Any, principal: Principal, *, tag: str) -> Mapping[str, Any]:
+    follow = jobs.enqueue(store, "test.flaky", {"tag": f"{tag}-next"}, principal=principal)
+    stalled = jobs.recover_stalled(store)
+    return {"follow": follow, "stalled": stalled}
+
+
+@pytest.mark.postgres
+def test_a_procrastinate_worker_runs_jobs_that_queue_jobs(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the procrastinate worker runs on PostgreSQL; SQLite runs jobs in-process (tests above)")
+    from zonewarden.services import jobs_pg
+    from zonewarden.store.db import open_store
+
+    store = open_store(db_url)
+    try:
+        first = jobs.enqueue(store, "test.chain", {"tag": "pg"}, principal=SYSTEM)
+        # In this process, so the test's job functions are registered; the worker's async
+        # connector is in place while the job queues the next one on a connection of its own.
+        jobs_pg.run_worker(store, wait=False, install_signal_handlers=False)
+        done = _at(store, first)
+        assert done.state == jobs.SUCCEEDED, done.last_error
+        follow = _at(store, done.result["follow"])  # type: ignore[index]
+        assert follow.state == jobs.SUCCEEDED and follow.result == {"ok": True, "tag": "pg-next"}
+        with store.read() as conn:
+            statuses = [r.status for r in conn.execute(text("SELECT status FROM procrastinate_jobs ORDER BY id"))]
+        assert set(statuses) == {"succeeded"}
+        # The periodic task ran in the worker too: the schedules' jobs were queued (on the
+        # worker's own connections) and run, as the system.
+        scheduled = [j for j in jobs.list_jobs(store, SYSTEM, limit=100) if j.schedule_key]
+        assert {j.name for j in scheduled} >= {"advisories.rematch", "alerts.scan", "checks.sla"}
+        assert all(j.state == jobs.SUCCEEDED for j in scheduled), [j.last_error for j in scheduled]
+        assert len(statuses) == 2 + len(scheduled) + 1  # + the periodic task's own job
+    finally:
+        store.close()

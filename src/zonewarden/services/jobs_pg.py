@@ -105,14 +105,24 @@ def ensure_schema(store: Store) -> None:
     _schema_ready.add(key)
 
 
+_deferrer: Any = None
+
+
 def defer(conn: Connection, job_id: int, run_after: dt.datetime | None) -> int:
-    """Queue the procrastinate job for ``jobs`` row ``job_id`` in ``conn``'s transaction."""
-    raw = conn.connection.driver_connection
-    task = app().tasks[TASK]
-    options: dict[str, Any] = {"connection": raw}
-    if run_after is not None:
-        options["schedule_at"] = run_after
-    return int(task.configure(**options).defer(job_id=job_id))
+    """Queue the procrastinate job for ``jobs`` row ``job_id`` in ``conn``'s transaction.
+
+    Through a job manager of its own with a sync connector: inside a worker the app's connector
+    is the worker's async one, which cannot run a query on an outside (sync) connection."""
+    global _deferrer
+    from procrastinate import SyncPsycopgConnector
+    from procrastinate.jobs import Job
+    from procrastinate.manager import JobManager
+
+    if _deferrer is None:
+        _deferrer = JobManager(SyncPsycopgConnector())
+    job = Job(queue=QUEUE, lock=None, queueing_lock=None, task_name=TASK, task_kwargs={"job_id": job_id},
+              scheduled_at=run_after)
+    return int(_deferrer.defer_job(job, connection=conn.connection.driver_connection).id)
 
 
 def run_worker(store: Store, *, concurrency: int = 1, wait: bool = True, install_signal_handlers: bool = True) -> None:
