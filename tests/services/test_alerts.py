@@ -167,6 +167,18 @@ def test_signed_webhook_is_retried_after_a_failure_and_verifies(store, webhook) 
     assert sub.secret not in body.decode() and sub.secret not in json.dumps(dict(headers))
 
 
+def test_webhooks_go_over_https_or_to_this_machine(store) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.errors import InputError
+
+    ann = local_principal(name="ann")
+    for bad, why in (("http://chat.example/hook", "use https://"), ("ftp://x.example/", "not an http"),
+                     ("https://", "not")):
+        with pytest.raises(InputError, match=why):
+            alerts.subscribe(store, ann, channel="webhook", target=bad)
+    assert alerts.subscribe(store, ann, channel="webhook", target="https://chat.example/hook").secret
+    assert alerts.subscribe(store, ann, channel="webhook", target="http://localhost:8080/relay").secret
+
+
 def test_a_delivery_that_keeps_failing_is_marked_failed_with_its_error(store) -> None:  # type: ignore[no-untyped-def]
     _plant(store)
     ann = local_principal(name="ann")

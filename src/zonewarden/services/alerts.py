@@ -110,6 +110,24 @@ def _site_ids(store: Store) -> list[str]:
         return [r.id for r in conn.execute(select(sites.c.id).order_by(sites.c.id))]
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _check_webhook_url(url: str) -> None:
+    """https://, or plain http:// to this machine only (a relay on localhost): an alert says
+    which asset is exposed to what, which is not for everyone on the path to read."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except Exception as exc:  # noqa: BLE001 - httpx raises several kinds for a bad URL
+        raise InputError(f"{url!r} is not a URL for the webhook") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"{url!r} is not an http(s):// URL for the webhook")
+    if parsed.scheme == "http" and parsed.host not in _LOOPBACK:
+        raise InputError(f"webhook {url}: use https:// (plain http:// only to this machine: 127.0.0.1, localhost)")
+
+
 def subscribe(store: Store, principal: Principal, *, channel: str, target: str,
               events: Iterable[str] = EVENT_KINDS, site_id: str | None = None, zone_id: str | None = None,
               min_priority: str | None = None) -> Subscription:
@@ -124,8 +142,8 @@ def subscribe(store: Store, principal: Principal, *, channel: str, target: str,
     target = target.strip()
     if channel == "email" and not _EMAIL.match(target):
         raise InputError(f"{target!r} is not an e-mail address (name@example.com)")
-    if channel == "webhook" and not re.match(r"^https?://[^\s/]+", target):
-        raise InputError(f"{target!r} is not an http(s):// URL for the webhook")
+    if channel == "webhook":
+        _check_webhook_url(target)
     if len(target) > 2000:
         raise InputError("the alert target is longer than 2000 characters")
     if min_priority is not None and min_priority not in {p.value for p in Priority}:
