@@ -99,6 +99,7 @@ def test_a_report_job_writes_inside_the_packages_folder_only(store, mini_site_fi
     assert done.state == jobs.SUCCEEDED, done.last_error
     assert done.result and "manifest.json" in done.result["files"]
     assert (tmp_path / "packages" / "pkg" / "manifest.json").is_file()
+    assert done.progress and (done.progress["stage"], done.progress["done"], done.progress["total"]) == ("write", 2, 2)
     for where in ("../escape", str(tmp_path / "abs")):
         bad = jobs.enqueue(store, "report.build", {"site_id": "mini", "audience": "customer", "output": where},
                            principal=local_principal(name="ann"))
@@ -232,3 +233,26 @@ def test_a_procrastinate_worker_runs_jobs_that_queue_jobs(db_url: str) -> None:
         assert len(statuses) == 2 + len(scheduled) + 1  # + the periodic task's own job
     finally:
         store.close()
+
+
+SEEN: list[dict[str, Any] | None] = []
+
+
+@jobs.job("test.progress", summary="reports progress", operation="job.admin")
+def _progressing(store: Any, principal: Principal) -> Mapping[str, Any]:
+    jobs.progress("count", 1, 3)
+    (me,) = [j for j in jobs.list_jobs(store, SYSTEM) if j.name == "test.progress"]
+    SEEN.append(me.progress)
+    jobs.progress("count", 2, 3)  # within a second of the last write: not written
+    (me,) = [j for j in jobs.list_jobs(store, SYSTEM) if j.name == "test.progress"]
+    SEEN.append(me.progress)
+    return {}
+
+
+def test_a_running_job_reports_its_progress_for_the_ui(store) -> None:  # type: ignore[no-untyped-def]
+    SEEN.clear()
+    jobs.progress("outside", 1, 1)  # outside a job: nothing happens
+    done = jobs.run_job(store, jobs.enqueue(store, "test.progress", principal=SYSTEM))
+    assert done.state == jobs.SUCCEEDED
+    assert [(p or {}).get("done") for p in SEEN] == [1, 1]
+    assert SEEN[0] and SEEN[0]["stage"] == "count" and SEEN[0]["total"] == 3

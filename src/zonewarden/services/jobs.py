@@ -22,7 +22,9 @@ last run (the worker calls it each tick; on PostgreSQL from a procrastinate peri
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -116,6 +118,8 @@ class JobRecord:
     last_error: str | None
     result: dict[str, Any] | None
     queue_id: int | None = field(default=None, repr=False)
+    progress: dict[str, Any] | None = None
+    """While running: ``{"stage", "done", "total", "at"}`` as the job last reported it."""
 
     def as_json(self) -> dict[str, Any]:
         def iso(v: dt.datetime | None) -> str | None:
@@ -126,7 +130,7 @@ class JobRecord:
             "attempts": self.attempts, "max_attempts": self.max_attempts, "run_after": iso(self.run_after),
             "enqueued_by": self.enqueued_by, "schedule": self.schedule_key, "created_at": iso(self.created_at),
             "started_at": iso(self.started_at), "finished_at": iso(self.finished_at),
-            "last_error": self.last_error, "result": self.result,
+            "last_error": self.last_error, "result": self.result, "progress": self.progress,
         }
 
 
@@ -142,6 +146,7 @@ def _record(r: Any) -> JobRecord:
         _utc(r.run_after) or dt.datetime.now(dt.UTC), r.enqueued_by, r.schedule_key,
         _utc(r.created_at) or dt.datetime.now(dt.UTC), _utc(r.started_at), _utc(r.finished_at), r.last_error,
         dict(r.result) if r.result is not None else None, r.queue_id,
+        dict(r.progress) if r.progress is not None else None,
     )
 
 
@@ -261,6 +266,27 @@ def list_jobs(store: Store, principal: Principal, *, state: str | None = None, n
 
 # --- running ----------------------------------------------------------------------------------
 
+_current: contextvars.ContextVar[tuple[Store, int, list[float]] | None] = contextvars.ContextVar(
+    "zonewarden_job", default=None)
+PROGRESS_EVERY = 1.0
+"""Seconds between two progress writes of one job (the last one of a stage always lands)."""
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    """Report how far the running job is (a no-op outside a job). Written to the job's record at
+    most once per :data:`PROGRESS_EVERY` seconds, and always when ``done == total``."""
+    current = _current.get()
+    if current is None:
+        return
+    store, job_id, last = current
+    clock = time.monotonic()
+    if done < total and clock - last[0] < PROGRESS_EVERY:
+        return
+    last[0] = clock
+    with store.transaction() as conn:
+        conn.execute(update(jobs).where(and_(jobs.c.id == job_id, jobs.c.state == RUNNING)).values(
+            progress={"stage": stage, "done": done, "total": total, "at": _now().isoformat()}))
+
 
 class RetryLater(Exception):
     """Raised by :func:`run_job` (when asked to) after a failed attempt that will be retried."""
@@ -311,7 +337,11 @@ def run_job(store: Store, job_id: int, *, raise_retry: bool = False, now: dt.dat
         if spec is None:
             raise InputError(f"no job function named {rec.name!r} in this version of zonewarden")
         principal = _principal_for(store, rec.enqueued_by)
-        result = spec.fn(store, principal, **rec.args)
+        token = _current.set((store, job_id, [0.0]))
+        try:
+            result = spec.fn(store, principal, **rec.args)
+        finally:
+            _current.reset(token)
         values = {"state": SUCCEEDED, "result": dict(result) if result else {}, "last_error": None}
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, never lost
         error = _error_text(exc)

@@ -24,8 +24,10 @@ KEV_MAX_BYTES = 32 * 1024 * 1024
 def csaf_sync_job(store: Store, principal: Principal, *, url: str, strict: bool = False,
                   full: bool = False) -> Mapping[str, Any]:
     from zonewarden.services.csaf_sync import sync
+    from zonewarden.services.jobs import progress
 
-    report = sync(store, url, strict=strict, full=full, principal=principal, reason=f"scheduled sync of {url}")
+    report = sync(store, url, strict=strict, full=full, principal=principal, reason=f"scheduled sync of {url}",
+                  progress=progress)
     if not report.ok:
         first = report.failed[0]
         # Failed documents are retried by the next run anyway; failing the job makes it visible
@@ -51,14 +53,18 @@ def report_job(store: Store, principal: Principal, *, site_id: str, audience: st
     import hashlib
 
     from zonewarden.evidence.builder import write_package
+    from zonewarden.services.jobs import progress
     from zonewarden.services.queries import report as queries
 
     if audience not in ("auditor", "customer"):
         raise InputError(f"report.build: audience {audience!r}: use auditor or customer")
+    progress("build", 0, 2)
     result = queries.report(store, principal=principal, site_id=site_id, audience=audience,
                             formats=formats or ["html"], as_of=as_of)
     folder = packages_dir() / _relative(output or f"{result.site_id}-{audience}-{result.as_of.isoformat()}")
+    progress("write", 1, 2)
     written = write_package(result.files, folder)
+    progress("write", 2, 2)
     return {"site": result.site_id, "audience": audience, "as_of": result.as_of.isoformat(), "folder": str(folder),
             "files": {p.name: hashlib.sha256(result.files[p.name]).hexdigest() for p in written}}
 

@@ -46,6 +46,7 @@ jobs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("last_error", String(4000)),
     Column("result", JSON),
+    Column("progress", JSON, doc="{stage, done, total, at} while running (the UI's progress bar)"),
     Column("queue_id", BigInteger, doc="procrastinate_jobs.id on PostgreSQL"),
 )
 Index("ix_jobs_state_run_after", jobs.c.state, jobs.c.run_after)

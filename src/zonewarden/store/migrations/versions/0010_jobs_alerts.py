@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.Column("last_error", sa.String(4000)),
         sa.Column("result", sa.JSON),
+        sa.Column("progress", sa.JSON),
         sa.Column("queue_id", sa.BigInteger),
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
     )
