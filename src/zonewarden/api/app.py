@@ -31,7 +31,7 @@ from zonewarden.api.deps import (  # noqa: F401  (caller: tests and routes)
     parse,
     set_etag,
 )
-from zonewarden.api.problems import problem, validation_error, zonewarden_error
+from zonewarden.api.problems import PROBLEM_RESPONSES, problem, validation_error, zonewarden_error
 from zonewarden.errors import ZonewardenError
 from zonewarden.services.principal import Principal
 
@@ -124,6 +124,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         title="zonewarden", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs", redoc_url=None,
         description="IEC 62443 cybersecurity management: the same services and rules as the CLI.",
+        responses=PROBLEM_RESPONSES,
     )
     app.add_exception_handler(ZonewardenError, zonewarden_error)
     app.add_exception_handler(RequestValidationError, validation_error)
