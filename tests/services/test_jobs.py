@@ -70,6 +70,8 @@ def test_enqueue_checks_the_job_and_its_arguments(store) -> None:  # type: ignor
     viewer = Principal(user_id="vic", method="token", roles={"s1": frozenset({"viewer"})})
     with pytest.raises(PermissionDenied, match="job.admin needs one of the roles: admin"):
         jobs.enqueue(store, "test.flaky", principal=viewer)
+    with pytest.raises(InputError, match="'report.board' is not an operation"):
+        jobs.enqueue(store, "report.build", {"site_id": "s1", "audience": "board"}, principal=SYSTEM)
     with pytest.raises(PermissionDenied, match="report.auditor on site s1"):
         jobs.enqueue(store, "report.build", {"site_id": "s1", "audience": "auditor"}, principal=viewer)
 

@@ -183,9 +183,13 @@ def operation_of(spec: JobSpec, args: Mapping[str, Any]) -> str:
     if "{" not in spec.operation:
         return spec.operation
     try:
-        return spec.operation.format(**{"audience": "auditor", **args})
+        operation = spec.operation.format(**{"audience": "auditor", **args})
     except (KeyError, IndexError, ValueError) as exc:
         raise InputError(f"job {spec.name}: cannot tell the operation it needs from its arguments") from exc
+    if operation not in access.OPERATIONS:  # e.g. an audience that does not exist
+        raise InputError(f"job {spec.name}: {operation!r} is not an operation; check its arguments "
+                         f"(audience: auditor or customer)")
+    return operation
 
 
 def enqueue(store: Store, name: str, args: Mapping[str, Any] | None = None, *, principal: Principal,
