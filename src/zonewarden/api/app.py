@@ -288,10 +288,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [_plain(r) for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
-    from zonewarden.api import routes_approvals, routes_queries
+    from zonewarden.api import routes_approvals, routes_queries, routes_site_edits
 
     app.include_router(routes_queries.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
+    app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
     return app
 
