@@ -206,7 +206,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
                         response: Response, if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         from zonewarden.domain.requirements import RequirementStatus, status_field_problems
         from zonewarden.errors import InputError
-        from zonewarden.io.sitefile import pydantic_problems
+        from zonewarden.io.sitefile import parse_record
         from zonewarden.services import identity, requirements, site_views
 
         ident = _visible(principal, site_id)
@@ -214,14 +214,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         expected = revision_from(if_match)
         fields = {"target": target, "requirement": requirement,
                   **body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)}
-        try:
-            status = RequirementStatus.model_validate(fields)
-        except Exception as exc:  # pydantic's ValidationError: the same field paths as the CLI
-            from pydantic import ValidationError
-
-            if isinstance(exc, ValidationError):
-                raise InputError("invalid requirement status", pydantic_problems(exc)) from None
-            raise
+        status = parse_record(RequirementStatus, fields, "requirement status")  # the CLI's field paths
         missing = status_field_problems(status)
         if missing:
             raise InputError("invalid requirement status", missing)

@@ -27,7 +27,6 @@ from zonewarden.cli.common import (
 )
 from zonewarden.domain.levels import FR
 from zonewarden.errors import InputError
-from zonewarden.wording import count
 
 
 def _parse_fr(value: str | None) -> FR | None:
@@ -309,31 +308,12 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
     Example:
       zonewarden compensation record cc-coat-hmi.yaml --reason "CAB 2026-14"
     """
-    from pydantic import ValidationError
-
+    from zonewarden.cli.common import read_records
     from zonewarden.domain.requirements import CompensatingControl
-    from zonewarden.errors import Problem
-    from zonewarden.io import yamlio
-    from zonewarden.io.sitefile import pydantic_problems
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
-    data = yamlio.load_file(file)
-    if isinstance(data, dict) and "compensating_controls" in data:
-        data = data["compensating_controls"]
-    items = data if isinstance(data, list) else [data]
-    controls, problems = [], []
-    for i, item in enumerate(items):
-        try:
-            controls.append(CompensatingControl.model_validate(item))
-        except ValidationError as exc:
-            text = file.read_text(encoding="utf-8")
-            for p in pydantic_problems(exc):
-                path = (i, *p.path) if isinstance(data, list) else p.path
-                pos = yamlio.locate(text, path)
-                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
-    if problems:
-        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
+    controls = read_records(file, "compensating_controls", CompensatingControl)
     from zonewarden.cli.identity import current_principal
 
     store = open_store_for(db_url)
