@@ -117,6 +117,7 @@ def test_every_role_on_every_edit_route(api: TestClient) -> None:  # noqa: F811
                 assert gone.status_code == 200, (name, who, gone.text)
 
 
+@SQLITE_ONLY
 def test_openapi_lists_the_edit_routes(api: TestClient) -> None:  # noqa: F811
     paths = api.get("/api/v1/openapi.json").json()["paths"]
     for name in SECTIONS:
