@@ -123,3 +123,21 @@ def test_openapi_lists_the_edit_routes(api: TestClient) -> None:  # noqa: F811
     for name in SECTIONS:
         assert set(paths[f"/api/v1/sites/{{site_id}}/{name}/{{ident}}"]) >= {"post", "put", "patch", "delete"}
     assert "post" in paths["/api/v1/sites/{site_id}/assets/{ident}/move"]
+
+
+@SQLITE_ONLY
+def test_requirement_statuses_from_a_csv_body(api: TestClient) -> None:  # noqa: F811
+    url = f"/api/v1/sites/{SITE}/requirements/import"
+    good = "zone,requirement,status,justification\nent,SR 1.1,partial,\nent,SR 1.6,n/a,No wireless in the office\n"
+    bad = good + "mars,SR 1.2,implemented,\n"
+    csv_headers = {"Content-Type": "text/csv"}
+    r = api.post(url, content=bad, headers=h(api, "eve", **csv_headers, **{"If-Match": _etag(api)}))
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert (error["line"], error["column"], error["pointer"]) == (4, 1, "target") and "mars" in error["detail"]
+    assert api.post(url, content=good, headers=h(api, "vic", **csv_headers, **{"If-Match": _etag(api)})).status_code == 403
+    r = api.post(url, content=good, headers=h(api, "eve", **csv_headers, **{"If-Match": _etag(api)}))
+    assert r.status_code == 200, r.text
+    assert r.json()["added"] + r.json()["replaced"] + r.json()["unchanged"] == 2
+    rows = api.get(f"/api/v1/sites/{SITE}/requirements?target=ent&limit=1000", headers=h(api, "vic")).json()["items"]
+    assert {(x["requirement"], x["status"]) for x in rows} >= {("SR 1.1", "partial"), ("SR 1.6", "not-applicable")}

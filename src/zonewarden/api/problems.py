@@ -49,7 +49,9 @@ async def zonewarden_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, cls):
             extra: dict[str, Any] = {}
             if isinstance(exc, InputError):
-                extra["errors"] = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+                extra["errors"] = [{"pointer": p.pointer, "detail": p.message,
+                                    **({"line": p.line, "column": p.column} if p.line is not None else {})}
+                                   for p in exc.problems]
                 detail = super(InputError, exc).__str__()
             else:
                 detail = str(exc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from zonewarden.api.deps import Caller, StoreDep
@@ -120,3 +120,30 @@ def move_asset(site_id: str, ident: str, body: MoveBody, principal: Caller, stor
     outcome = site_edits.move_asset(store, site, ident, body.zone, principal=principal, reason=body.reason,
                                     expected_revision=expected)
     return _answer(response, store, principal, outcome)
+
+
+@router.post("/sites/{site_id}/requirements/import", summary="Set many requirement statuses from a CSV body, all or none",
+             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_requirements(site_id: str, request: Request, principal: Caller, store: StoreDep, response: Response,
+                              if_match: IfMatch = None, reason: str | None = None) -> dict[str, Any]:
+    """The CSV of `zonewarden requirement import` as the request body (UTF-8); a bad cell is 422
+    with its line and column."""
+    from starlette.concurrency import run_in_threadpool
+
+    raw = await request.body()  # the body limit of the app applies
+
+    def work() -> dict[str, Any]:
+        from zonewarden.io.requirements_csv import read_requirements_csv
+        from zonewarden.services import requirement_import, site_views, sites
+
+        site, expected = _prepare(store, principal, site_id, "requirement.set", if_match)
+        doc = sites.load_document(store, site, without=("assets",))
+        known = [z.id for z in doc.zones] + [c.id for c in doc.conduits]
+        statuses = read_requirements_csv(raw, label="body", known_targets=known)
+        outcome = requirement_import.set_requirement_statuses(store, site, statuses, principal=principal, source="body",
+                                                              reason=reason, expected_revision=expected)
+        response.headers["ETag"] = f'"{site_views.revision(store, principal, site)}"'
+        return {"added": outcome.added, "replaced": outcome.replaced, "unchanged": outcome.unchanged,
+                "audit_seq": outcome.audit_seq}
+
+    return await run_in_threadpool(work)
