@@ -288,7 +288,10 @@ _PATH = {name: (f"patch {g}" if name in _PATCH_SUBGROUPS else g) for name, (g, _
 def _group(name: str) -> click.Group:
     sec = SECTIONS[name]
     group_name, add_verb, help_text = _GROUPS[name]
-    group = click.Group(group_name, help=help_text)
+    path = _PATH[name]
+    examples = (f"\n\n\b\nExamples:\n  zonewarden {path} {add_verb} ID --from-file rec.yaml\n"
+                f"  zonewarden {path} edit ID --set FIELD=VALUE\n  zonewarden {path} remove ID --reason \"why\"")
+    group = click.Group(group_name, help=help_text + examples)
     group.add_command(_add_command(sec, add_verb))
     group.add_command(_edit_command(sec))
     group.add_command(_remove_command(sec))
