@@ -11,29 +11,20 @@ with its path. The rules are the services' (the same as the CLI's)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from zonewarden.api.deps import Caller, StoreDep
+from zonewarden.api.deps import Caller, IfMatch, StoreDep, expected_revision, set_etag
 from zonewarden.services.site_edits import SECTIONS, Section
 
 router = APIRouter(tags=["site edits"])
-IfMatch = Annotated[str | None, Header(description="The site's revision (the ETag of GET /api/v1/sites/{site}).")]
 
 
 class MoveBody(BaseModel):
     zone: str = Field(min_length=1, max_length=128, description="The zone to move the asset to.")
     reason: str | None = Field(default=None, max_length=1000)
-
-
-def _revision(if_match: str | None) -> str:
-    from zonewarden.api.app import _PreconditionRequired
-
-    if if_match is None:
-        raise _PreconditionRequired
-    return if_match.strip().removeprefix("W/").strip('"')
 
 
 def _prepare(store: Any, principal: Any, site_id: str, operation: str, if_match: str | None) -> tuple[str, str]:
@@ -43,13 +34,11 @@ def _prepare(store: Any, principal: Any, site_id: str, operation: str, if_match:
 
     ident = sites.resolve_site_id(store, site_id, principal)
     identity.authorize(store, principal, operation, ident)
-    return ident, _revision(if_match)
+    return ident, expected_revision(if_match)
 
 
 def _answer(response: Response, store: Any, principal: Any, outcome: Any) -> dict[str, Any]:
-    from zonewarden.services import site_views
-
-    response.headers["ETag"] = f'"{site_views.revision(store, principal, outcome.site_id)}"'
+    set_etag(response, store, principal, outcome.site_id)
     return {"record": outcome.after or None, "before": outcome.before, "audit_seq": outcome.audit_seq}
 
 
@@ -134,7 +123,7 @@ async def import_requirements(site_id: str, request: Request, principal: Caller,
 
     def work() -> dict[str, Any]:
         from zonewarden.io.requirements_csv import read_requirements_csv
-        from zonewarden.services import requirement_import, site_views, sites
+        from zonewarden.services import requirement_import, sites
 
         site, expected = _prepare(store, principal, site_id, "requirement.set", if_match)
         doc = sites.load_document(store, site, without=("assets",))
@@ -142,7 +131,7 @@ async def import_requirements(site_id: str, request: Request, principal: Caller,
         statuses = read_requirements_csv(raw, label="body", known_targets=known)
         outcome = requirement_import.set_requirement_statuses(store, site, statuses, principal=principal, source="body",
                                                               reason=reason, expected_revision=expected)
-        response.headers["ETag"] = f'"{site_views.revision(store, principal, site)}"'
+        set_etag(response, store, principal, site)
         return {"added": outcome.added, "replaced": outcome.replaced, "unchanged": outcome.unchanged,
                 "audit_seq": outcome.audit_seq}
 
