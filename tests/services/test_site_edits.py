@@ -187,3 +187,12 @@ def test_the_id_in_the_record_must_match(example: Any) -> None:
     assert [p.pointer for p in caught.value.problems] == ["id"]
     with pytest.raises(NotFoundError, match="no editable section 'people'"):
         site_edits.section("people")
+
+
+def test_an_edit_does_not_move_an_asset(example: Any) -> None:
+    asset = _rows(example, "assets")[0]
+    with pytest.raises(InputError, match="zonewarden asset move") as caught:
+        site_edits.edit_record(example, SITE, "assets", asset["id"], {"zone": "ops"}, principal=LOCAL)
+    assert [p.pointer for p in caught.value.problems] == ["zone"]
+    with pytest.raises(InputError, match="its own operation"):
+        site_edits.replace_record(example, SITE, "assets", asset["id"], {**asset, "zone": "ops"}, principal=LOCAL)

@@ -49,6 +49,8 @@ class Section:
     signatures, not something typed into the record."""
     hint: str = ""
     """What to do instead of removing a record others still refer to."""
+    moved_by: str | None = None
+    """A field changed only by its own operation (an asset's ``zone``: :func:`move_asset`)."""
 
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (
@@ -62,7 +64,7 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("zones", "zones", Zone, "zone", "zone", "site.edit",
             hint="; move its assets elsewhere first (`zonewarden asset move ASSET ZONE`)"),
     Section("conduits", "conduits", Conduit, "conduit", "conduit", "site.edit"),
-    Section("assets", "assets", Asset, "asset", "asset", "site.edit"),
+    Section("assets", "assets", Asset, "asset", "asset", "site.edit", moved_by="zone"),
 )}
 """Every section these edits cover, by its command/URL name."""
 
@@ -102,6 +104,16 @@ def _refuse_typed_approval(sec: Section, principal: Principal, ident: str, befor
                 f"{sec.what} {ident}: {key!r} records an approval; with user accounts it is an electronic "
                 "signature of the approver and cannot be written into the record"
             )
+
+
+def _refuse_move(sec: Section, ident: str, before: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    field = sec.moved_by
+    if field is not None and before.get(field) != new.get(field):
+        raise InputError(
+            f"{sec.what} {ident}: moving it to another {field} is its own operation: "
+            f"`zonewarden asset move {ident} {new.get(field) or 'ZONE'}` (POST .../assets/{ident}/move)",
+            [Problem(f"changed only by moving the {sec.what}", (field,))],
+        )
 
 
 def _same_id(sec: Section, ident: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,6 +196,7 @@ def replace_record(store: Store, site_id: str, section_name: str, ident: str, re
             raise _missing(sec, ident, site_id, rows)
         before = rows[i]
         _refuse_typed_approval(sec, principal, ident, before, new)
+        _refuse_move(sec, ident, before, new)
         rows[i] = new
         data[sec.field] = rows
         return ident, before, new
@@ -215,6 +228,7 @@ def edit_record(store: Store, site_id: str, section_name: str, ident: str, chang
         merged = {k: v for k, v in {**before, **changes}.items() if k not in drop}
         new = parse(sec, merged)
         _refuse_typed_approval(sec, principal, ident, before, new)
+        _refuse_move(sec, ident, before, new)
         rows[i] = new
         data[sec.field] = rows
         return ident, before, new
