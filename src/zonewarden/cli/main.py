@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.gap",
     "zonewarden.cli.risk",
     "zonewarden.cli.patch",
+    "zonewarden.cli.edit",
     "zonewarden.cli.advisories",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",

@@ -22,11 +22,11 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
+    read_records,
     signing_options,
     site_option,
 )
-from zonewarden.errors import InputError, Problem
-from zonewarden.wording import count
+from zonewarden.errors import InputError
 
 
 @click.group("patch")
@@ -213,31 +213,7 @@ def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str,
 # --- deferrals -----------------------------------------------------------------------------
 
 
-def _read_records(file: Path, section: str, model: Any) -> list[Any]:
-    """Records of ``model`` from a YAML file holding one mapping, a list, or ``section: [...]``;
-    every problem is reported with file and line before anything is written."""
-    from pydantic import ValidationError
-
-    from zonewarden.io import yamlio
-    from zonewarden.io.sitefile import pydantic_problems
-
-    data = yamlio.load_file(file)
-    if isinstance(data, dict) and section in data:
-        data = data[section]
-    items = data if isinstance(data, list) else [data]
-    out, problems = [], []
-    text = file.read_text(encoding="utf-8")
-    for i, item in enumerate(items):
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as exc:
-            for p in pydantic_problems(exc):
-                path = (i, *p.path) if isinstance(data, list) else p.path
-                pos = yamlio.locate(text, path)
-                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
-    if problems:
-        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
-    return out
+_read_records = read_records  # the shared reader of record files (cli/common.py)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
