@@ -19,7 +19,11 @@ from zonewarden.services.principal import Principal
 #: Approver roles as a site's governance policy names them (who may sign what is set per site).
 APPROVER_ROLES = frozenset({"asset-owner", "quality", "management", "integrator", "supplier"})
 
-ROLES = frozenset({"viewer", "auditor", "engineer", "customer", "admin"}) | APPROVER_ROLES
+#: The supplier's PSIRT (issue 16): cases are not site-scoped, so these roles count when held on
+#: every site (``principal.ANY_SITE``). An analyst works cases; a manager also publishes.
+PSIRT_ROLES = frozenset({"psirt-analyst", "psirt-manager"})
+
+ROLES = frozenset({"viewer", "auditor", "engineer", "customer", "admin"}) | APPROVER_ROLES | PSIRT_ROLES
 
 _READ = {"site.read", "report.customer"}
 _AUDIT = {"audit.read", "report.auditor", "site.export"}
@@ -40,12 +44,15 @@ POLICY: dict[str, frozenset[str]] = {
     "engineer": frozenset(_READ | _AUDIT | _ENGINEER),
     "customer": frozenset({"report.customer"}),
     **{role: frozenset(_READ | _AUDIT | _APPROVE) for role in APPROVER_ROLES},
+    "psirt-analyst": frozenset({"psirt.read", "psirt.write"}),
+    "psirt-manager": frozenset({"psirt.read", "psirt.write", "psirt.publish"}),
 }
-GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create"})
+_PSIRT = {"psirt.read", "psirt.write", "psirt.publish"}
+GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create"} | _PSIRT)
 SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | {"site.delete"})
 OPERATIONS = SITE_OPERATIONS | GLOBAL_OPERATIONS
 POLICY["admin"] = OPERATIONS
-READ_OPERATIONS = frozenset(_READ | _AUDIT)
+READ_OPERATIONS = frozenset(_READ | _AUDIT | {"psirt.read"})
 
 
 def allowed(principal: Principal, operation: str, site_id: str | None = None) -> bool:
