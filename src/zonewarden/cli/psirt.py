@@ -573,4 +573,37 @@ def export_cmd(db_url: str | None) -> None:
     emit_json(svc.export_cases(store, principal=principal))
 
 
-commands = [psirt]
+commands: list[click.Command] = [psirt]
+
+
+@click.command("suppliers")
+@click.option("--site", "site_id", default=None, metavar="SITE", help="Site id (needed when the database holds several).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD).")
+@format_option("table", "json", "csv")
+@db_option
+@handle_errors
+def suppliers_cmd(site_id: str | None, as_of: str | None, fmt: str, db_url: str | None) -> None:
+    """List the vendors of the site's inventory as suppliers: their disclosure process (the
+    site file's suppliers: section), the share of assets each covers and how well the plant will
+    be informed; exit 1 when assets depend on a supplier without a usable process.
+
+    \b
+    Example:
+      zonewarden suppliers --as-of 2026-11-25
+      zonewarden suppliers --format json
+    """
+    from zonewarden.services.psirt_suppliers import suppliers
+
+    store, principal = caller(db_url)
+    result = suppliers(store, principal=principal, site_id=site_id, as_of=as_of)
+    if fmt == "json":
+        emit_json(result.as_dict())
+    else:
+        emit_rows(result.rows(), ["vendor", "supplier", "assets", "share", "informed", "reasons"], fmt,
+                  title="Suppliers")
+    if result.poorly_informed_share > 0:
+        note(f"{result.poorly_informed_share:.0%} of the assets depend on suppliers without a usable disclosure process")
+        sys.exit(EXIT_FINDINGS)
+
+
+commands.append(suppliers_cmd)
