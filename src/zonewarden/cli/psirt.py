@@ -395,7 +395,13 @@ def affects_cmd(reference: str, product_id: str, versions: str, fixed: str | Non
 
 @psirt.group("product")
 def product_group() -> None:
-    """The supplier's product and version register."""
+    """The supplier's product and version register (the CSAF product tree is generated from it).
+
+    \b
+    Example:
+      zonewarden psirt product add flowctl --vendor ACME --name "FlowCtl PLC" --version 2.0 --version 2.1
+      zonewarden psirt product list
+    """
 
 
 @product_group.command("add")
