@@ -149,3 +149,12 @@ def test_local_user_and_ssvc_coordinator_decision(store, shared_data: Path) -> N
         psirt.record_coordinator_decision(store, ref, table, {**inputs, "RC": "maybe"}, principal=me)
     with pytest.raises(InputError, match="PSI .* is missing"):
         psirt.record_coordinator_decision(store, ref, table, {k: v for k, v in inputs.items() if k != "PSI"}, principal=me)
+
+
+def test_concurrent_intakes_get_distinct_references(store) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    rep = psirt.parse_report(_report(), source="r")
+    with ThreadPoolExecutor(4) as pool:
+        refs = list(pool.map(lambda _: psirt.intake(store, rep, principal=ANA, now=T0).reference, range(8)))
+    assert sorted(refs) == [f"PSIRT-2026-{n:04d}" for n in range(1, 9)]

@@ -31,6 +31,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from zonewarden.clock import now_utc
 from zonewarden.domain import psirt as d
@@ -148,10 +150,15 @@ def _doc(case: d.Case) -> dict[str, Any]:
 
 
 def _next_reference(conn: Connection, now: dt.datetime) -> str:
-    prefix = f"PSIRT-{now.year}-"
-    count = conn.execute(select(func.count()).select_from(psirt_cases)
-                         .where(psirt_cases.c.reference.like(prefix + "%"))).scalar_one()
-    return f"{prefix}{count + 1:04d}"
+    """The next ``PSIRT-<year>-<n>``, from a counter row read under its write lock (two intakes at
+    once on PostgreSQL wait for each other instead of computing the same reference)."""
+    key = f"sequence-{now.year}"
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(psirt_settings).values(key=key, document={"last": 0}).on_conflict_do_nothing())
+    row = conn.execute(select(psirt_settings.c.document).where(psirt_settings.c.key == key).with_for_update()).one()
+    n = int(row.document["last"]) + 1
+    conn.execute(update(psirt_settings).where(psirt_settings.c.key == key).values(document={"last": n}))
+    return f"PSIRT-{now.year}-{n:04d}"
 
 
 def _insert_case(conn: Connection, report: d.Report, now: dt.datetime, *, client_key: str | None) -> tuple[d.Case, str]:
