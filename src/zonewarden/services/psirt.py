@@ -149,14 +149,20 @@ def _doc(case: d.Case) -> dict[str, Any]:
     return case.model_dump(mode="json")
 
 
-def _next_reference(conn: Connection, now: dt.datetime) -> str:
-    """The next ``PSIRT-<year>-<n>``, from a counter row read under its write lock (two intakes at
-    once on PostgreSQL wait for each other instead of computing the same reference)."""
+def _lock_sequence(conn: Connection, now: dt.datetime) -> tuple[str, int]:
+    """Take the write lock on the year's intake counter (created if missing); (key, last number)."""
     key = f"sequence-{now.year}"
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(dialect_insert(psirt_settings).values(key=key, document={"last": 0}).on_conflict_do_nothing())
     row = conn.execute(select(psirt_settings.c.document).where(psirt_settings.c.key == key).with_for_update()).one()
-    n = int(row.document["last"]) + 1
+    return key, int(row.document["last"])
+
+
+def _next_reference(conn: Connection, now: dt.datetime) -> str:
+    """The next ``PSIRT-<year>-<n>``, from a counter row read under its write lock (two intakes at
+    once on PostgreSQL wait for each other instead of computing the same reference)."""
+    key, last = _lock_sequence(conn, now)
+    n = last + 1
     conn.execute(update(psirt_settings).where(psirt_settings.c.key == key).values(document={"last": n}))
     return f"PSIRT-{now.year}-{n:04d}"
 
@@ -271,6 +277,7 @@ def submit_report(store: Store, data: bytes, *, client: str, now: dt.datetime | 
     now = now or now_utc()
     key = _hash(client)
     with store.transaction() as conn:
+        _lock_sequence(conn, now)  # intakes one at a time, so two requests cannot both pass the limit
         recent = conn.execute(select(func.count()).select_from(psirt_cases).where(
             psirt_cases.c.client_key == key, psirt_cases.c.received_at > now - dt.timedelta(hours=1))).scalar_one()
         if recent >= RATE_LIMIT:
