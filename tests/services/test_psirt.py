@@ -83,6 +83,11 @@ def test_life_cycle_moves_only_along_legal_transitions_and_audits_each_step(stor
     with store.read() as conn:
         dumped = json.dumps([e.after for e in audit.events(conn)])
     assert "rita@example.org" not in dumped and "Rita" not in dumped  # reporter stays out of the log
+    assert "FlowCtl" not in dumped and "config endpoint" not in dumped  # and so do the case's details
+    with store.read() as conn:
+        last = [e for e in audit.events(conn) if e.object_id == ref][-1]
+    current = psirt.load_case(store, ref, principal=ANA)
+    assert last.after["case_digest"] == psirt.case_digest(current)  # the trail proves the stored state
 
 
 def test_permissions_and_due_dates(store) -> None:  # type: ignore[no-untyped-def]

@@ -149,6 +149,13 @@ def _doc(case: d.Case) -> dict[str, Any]:
     return case.model_dump(mode="json")
 
 
+def case_digest(case: d.Case) -> str:
+    """sha256 of the case document (canonical JSON): the audit events carry it instead of the
+    case's details, so the trail proves which state each step produced without holding
+    embargoed details or the reporter's data."""
+    return hashlib.sha256(orjson.dumps(_doc(case), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 def _lock_sequence(conn: Connection, now: dt.datetime) -> tuple[str, int]:
     """Take the write lock on the year's intake counter (created if missing); (key, last number)."""
     key = f"sequence-{now.year}"
@@ -263,7 +270,7 @@ def intake(store: Store, report: d.Report, *, principal: Principal, source: str 
     with store.transaction() as conn:
         case, secret = _insert_case(conn, report, now, client_key=None)
         audit.append(conn, action="psirt.intake", object_type=OBJECT, object_id=case.reference, at=now,
-                     after={"state": str(case.state), "product": report.product, "source": source},
+                     after={"state": str(case.state), "source": source, "case_digest": case_digest(case)},
                      **principal.audit_fields)
         pol = _policy(conn)
     return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"])
@@ -284,7 +291,7 @@ def submit_report(store: Store, data: bytes, *, client: str, now: dt.datetime | 
             raise ConflictError(f"too many reports from this client ({RATE_LIMIT} an hour); try again later")
         case, secret = _insert_case(conn, report, now, client_key=key)
         audit.append(conn, action="psirt.intake", object_type=OBJECT, object_id=case.reference, at=now,
-                     after={"state": str(case.state), "product": report.product, "source": "intake endpoint"},
+                     after={"state": str(case.state), "source": "intake endpoint", "case_digest": case_digest(case)},
                      **REPORTER.audit_fields)
         pol = _policy(conn)
     return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"])
@@ -396,7 +403,8 @@ def _step(store: Store, reference: str, *, principal: Principal, action: str,
         new = change(case, now)
         _save(conn, new, now)
         audit.append(conn, action=action, object_type=OBJECT, object_id=reference, reason=reason, at=now,
-                     before={"state": str(case.state)}, after={"state": str(new.state), **(facts or {})},
+                     before={"state": str(case.state), "case_digest": case_digest(case)},
+                     after={"state": str(new.state), **(facts or {}), "case_digest": case_digest(new)},
                      **principal.audit_fields)
     return new
 
@@ -510,7 +518,7 @@ def assess(store: Store, reference: str, assessment: d.Assessment, *, principal:
             raise InputError("assessment is not valid", _problems_of(exc, "assess")) from None
 
     return _step(store, reference, principal=principal, action="psirt.assess", change=change,
-                 facts={"cwe": assessment.cwe, "cvss_v3": assessment.cvss_v3}, now=now)
+                 now=now)
 
 
 # --- product register -----------------------------------------------------------------------------
@@ -603,4 +611,4 @@ def record_affected(store: Store, reference: str, product_id: str, versions: str
         return case.model_copy(update={"affected": (*others, entry)})
 
     return _step(store, reference, principal=principal, action="psirt.affects", change=change,
-                 facts={"product": product_id, "versions": list(chosen), "fixed": fixed}, now=now)
+                 facts={"versions": len(chosen)}, now=now)
