@@ -31,31 +31,35 @@ from zonewarden.api.deps import (  # noqa: F401  (caller: tests and routes)
     parse,
     set_etag,
 )
-from zonewarden.api.problems import problem, validation_error, zonewarden_error
+from zonewarden.api.problems import PROBLEM_RESPONSES, problem, validation_error, zonewarden_error
 from zonewarden.errors import ZonewardenError
 from zonewarden.services.principal import Principal
 
 MAX_BODY = 1024 * 1024
-"""Largest request body accepted (413 above)."""
+"""Largest request body accepted (413 above), except the uploads of :data:`UPLOAD_LIMITS`."""
 
 PREFIX = "/api/v1"
 
+UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024}
+"""Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB) and their limit."""
+
 
 class BodyLimit:
-    """Refuses a request body over ``limit`` bytes with 413, whether or not it declares its
-    length (a chunked body is counted as it arrives)."""
+    """Refuses a request body over ``limit`` bytes (or the path's own limit in ``per_path``)
+    with 413, whether or not it declares its length (a chunked body is counted as it arrives)."""
 
-    def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int = MAX_BODY, per_path: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.per_path = app, limit, per_path or {}
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
                        send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default)  # per request: requests overlap
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(limit, scope, receive, send)
             return
         seen = 0
 
@@ -64,17 +68,17 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(limit, scope, receive, send)
 
-    async def _too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        response = problem(413, "Content Too Large", f"the request body is over {self.limit} bytes")
+    async def _too_large(self, limit: int, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        response = problem(413, "Content Too Large", f"the request body is over {limit} bytes")
         await response(scope, receive, send)
 
 
@@ -124,6 +128,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         title="zonewarden", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs", redoc_url=None,
         description="IEC 62443 cybersecurity management: the same services and rules as the CLI.",
+        responses=PROBLEM_RESPONSES,
     )
     app.add_exception_handler(ZonewardenError, zonewarden_error)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -285,10 +290,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [r.as_json() for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
-    from zonewarden.api import routes_approvals, routes_queries
+    from zonewarden.api import routes_approvals, routes_feeds, routes_queries
 
     app.include_router(routes_queries.router, prefix=PREFIX)
+    app.include_router(routes_feeds.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
-    app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     return app
 
