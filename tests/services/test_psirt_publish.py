@@ -163,3 +163,21 @@ def test_published_folder_syncs_back_verified_and_matches_the_example_plant(stor
         assert found.get("dmz-fw-b") in (None, "fixed", "not-affected")  # V3.0.1 is the fix
     finally:
         gpg.close()
+
+
+def test_folder_is_rebuilt_from_the_database_and_an_unchecked_schema_is_said(store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ref = _case(store)
+    out = tmp_path / "site"
+    res = psirt_publish.publish(store, ref, principal=ME, out_dir=out, base_url=BASE, signer=None,
+                                now=T0 + dt.timedelta(days=31))
+    assert res.notes == ()
+    published = (out / res.path).read_bytes()
+    again = tmp_path / "again"
+    from zonewarden.io.csaf import author_provider
+
+    monkeypatch.setattr(author_provider, "provider_schema_path", lambda: None)
+    n, notes = psirt_publish.write_folder(store, principal=ME, out_dir=again, base_url=BASE, signer=None)
+    assert (again / res.path).read_bytes() == published and n == res.files
+    assert notes and "not checked" in notes[0]
+    assert oct((again / res.path).stat().st_mode & 0o777) == "0o644"
+    assert oct((again / ".well-known").stat().st_mode & 0o777) == "0o755"

@@ -540,6 +540,8 @@ def publish_cmd(reference: str, out: Path, base_url: str, signing_key: Path | No
         res = pub.publish(store, reference, principal=principal, out_dir=out, base_url=base_url, signer=signer,
                           summary=summary)
     emit_json(res.as_dict())
+    for n in res.notes:
+        note(f"note: {n}")
     if signing_key is None:
         note("note: not signed; pass --signing-key so consumers can verify the advisory")
 
@@ -559,8 +561,10 @@ def folder_cmd(out: Path, base_url: str, signing_key: Path | None, db_url: str |
 
     store, principal = caller(db_url)
     with _signer(signing_key) as signer:
-        n = pub.write_folder(store, principal=principal, out_dir=out, base_url=base_url, signer=signer)
+        n, notes = pub.write_folder(store, principal=principal, out_dir=out, base_url=base_url, signer=signer)
     note(f"wrote {n} files to {out}")
+    for text in notes:
+        note(f"note: {text}")
 
 
 @psirt.command("export")

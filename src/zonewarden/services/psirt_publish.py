@@ -95,10 +95,12 @@ class PublishResult:
     path: str
     """The advisory's path below the folder."""
     files: int
+    notes: tuple[str, ...] = ()
+    """What was not checked (e.g. the provider schema was not available)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "tracking_id": self.tracking_id, "version": self.version,
-                "path": self.path, "files": self.files}
+                "path": self.path, "files": self.files, "notes": list(self.notes)}
 
 
 def tracking_id_of(case: d.Case) -> str:
@@ -182,7 +184,7 @@ def publish(store: Store, reference: str, *, principal: Principal, out_dir: Path
             published = published.model_copy(update={"cves": tuple(
                 c.model_copy(update={"state": d.CveState.PUBLISHED, "at": now}) if c.state is d.CveState.RESERVED else c
                 for c in case.cves)})
-        files = _folder_files(conn, base_url, now, signer)
+        files, notes = _folder_files(conn, base_url, now, signer)
         cases._save(conn, published, now)
         audit.append(conn, action="psirt.publish", object_type=cases.OBJECT, object_id=reference, at=now,
                      reason=summary, before={"state": str(case.state)},
@@ -190,10 +192,12 @@ def publish(store: Store, reference: str, *, principal: Principal, out_dir: Path
                             "signed_by": signer.fingerprint if signer else None},
                      **principal.audit_fields)
     _write(out_dir, files)
-    return PublishResult(reference, tracking_id, version, f"{WELL_KNOWN}/{Published(doc, now).path}", len(files))
+    return PublishResult(reference, tracking_id, version, f"{WELL_KNOWN}/{Published(doc, now).path}", len(files),
+                         tuple(notes))
 
 
-def _folder_files(conn: Connection, base_url: str, now: dt.datetime, signer: Signer | None) -> dict[str, bytes]:
+def _folder_files(conn: Connection, base_url: str, now: dt.datetime,
+                  signer: Signer | None) -> tuple[dict[str, bytes], list[str]]:
     newest: dict[str, Any] = {}
     for row in conn.execute(select(psirt_advisories).order_by(psirt_advisories.c.tracking_id,
                                                               psirt_advisories.c.version)):
@@ -206,7 +210,9 @@ def _folder_files(conn: Connection, base_url: str, now: dt.datetime, signer: Sig
     meta = files[f"{WELL_KNOWN}/provider-metadata.json"]
     import orjson
 
-    problems = [p for p in provider_metadata_deviations(orjson.loads(meta)) if not p.message.startswith("not checked")]
+    found = provider_metadata_deviations(orjson.loads(meta))
+    notes = [f"provider-metadata.json {p.message}" for p in found if p.message.startswith("not checked")]
+    problems = [p for p in found if not p.message.startswith("not checked")]
     if problems:
         raise InputError("provider-metadata.json fails the OASIS provider schema:\n"
                          + "\n".join(f"  {p.pointer or '/'}: {p.message}" for p in problems))
@@ -214,18 +220,19 @@ def _folder_files(conn: Connection, base_url: str, now: dt.datetime, signer: Sig
         for item in items:
             rel = f"{WELL_KNOWN}/{item.path}"
             files[rel + ".asc"] = signer.sign(files[rel])
-    return files
+    return files, notes
 
 
 def write_folder(store: Store, *, principal: Principal, out_dir: Path, base_url: str, signer: Signer | None,
-                 now: dt.datetime | None = None) -> int:
-    """Rebuild the provider folder from every published advisory (e.g. on a new server)."""
+                 now: dt.datetime | None = None) -> tuple[int, list[str]]:
+    """Rebuild the provider folder from every published advisory (e.g. on a new server, or when
+    writing it failed after a publish was recorded); (files written, what was not checked)."""
     access.require(principal, "psirt.publish")
     now = now or now_utc()
     with store.read() as conn:
-        files = _folder_files(conn, base_url, now, signer)
+        files, notes = _folder_files(conn, base_url, now, signer)
     _write(out_dir, files)
-    return len(files)
+    return len(files), notes
 
 
 def _write(out_dir: Path, files: dict[str, bytes]) -> None:
