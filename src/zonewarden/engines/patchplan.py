@@ -538,7 +538,7 @@ def plan_patches(
     today: dt.date,
     *,
     horizon_days: int = 182,
-    solver: Solver = "cpsat",
+    solver: Solver = "mip",
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 8,
@@ -573,7 +573,7 @@ def plan_patches(
             chosen, bound = solved, max(result.bound, bound)
             parts = [r.as_dict() for r in result.reports]
             if status not in ("OPTIMAL", "FEASIBLE") or _objective(problem, solved) > start_objective:
-                notes.append(f"CP-SAT ended with {status} within {time_limit:g} s; showing its start plan ({start_name})")
+                notes.append(f"the {solver} solver ended with {status} within {time_limit:g} s; showing its start plan ({start_name})")
                 chosen = hint
         except ImportError:
             notes.append("OR-Tools is not installed (pip install 'zonewarden[solver]'); showing the greedy plan")
