@@ -369,21 +369,9 @@ def _solve_part(problem: Problem, part: Sequence[int], allowed: dict[int, list[i
 
 
 def _mp_model(problem: Problem, part: Sequence[int], allowed: dict[int, list[int]], backend: str,
-              must: frozenset[int] = frozenset(), shadow: dict[int, list[int]] | None = None
-              ) -> tuple[Any, dict[tuple[int, int], Any], int]:
+              must: frozenset[int] = frozenset()) -> tuple[Any, dict[tuple[int, int], Any], int]:
     """The part's model for OR-Tools' linear solver: ``SCIP`` (MIP) or ``GLOP`` (its LP
-    relaxation). Returns (solver, x variables, objective constant).
-
-    ``shadow``: pilots of other parts (with their eligible slots) that production jobs of this
-    part wait for. Each gets a copy here that costs nothing and competes only with the other
-    copies for its own occurrences (capacity, the pilot asset's time), so the wave rule is
-    exact against the copy; the real pilot is costed in its own part. Any plan of the whole
-    problem gives the copies a placement, so this stays a relaxation (a valid bound), and a
-    stronger one than "the pilot at its earliest slot" when pilots queue on one asset."""
-    shadow = shadow or {}
-    real = set(part)
-    part = [*part, *sorted(shadow)]
-    allowed = {**allowed, **shadow}
+    relaxation). Returns (solver, x variables, objective constant)."""
     from ortools.linear_solver import pywraplp
 
     jobs, slots = problem.jobs, problem.slots
@@ -438,8 +426,7 @@ def _mp_model(problem: Problem, part: Sequence[int], allowed: dict[int, list[int
             for s in allowed[j]:
                 early = [x[p, s2] for s2 in allowed[p] if slots[s2].day <= slots[s].day - job.soak]
                 mp.Add(x[j, s] <= mp.Sum(early)) if early else mp.Add(x[j, s] == 0)
-    mp.Minimize(mp.Sum([v * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s), v in x.items() if j in real])
-                + const)
+    mp.Minimize(mp.Sum([v * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s), v in x.items()]) + const)
     return mp, x, const
 
 
@@ -449,8 +436,7 @@ def _lp_bound(value: float) -> int:
 
 
 def _lp_round(problem: Problem, part: Sequence[int], allowed: dict[int, list[int]], time_limit: float,
-              must: frozenset[int] = frozenset(), shadow: dict[int, list[int]] | None = None
-              ) -> tuple[dict[int, int], int] | None:
+              must: frozenset[int] = frozenset()) -> tuple[dict[int, int], int] | None:
     """The part's LP relaxation (GLOP) and a plan rounded from it: (plan, LP bound), or None
     when the LP is not solved in time.
 
@@ -458,15 +444,13 @@ def _lp_round(problem: Problem, part: Sequence[int], allowed: dict[int, list[int
     into the LP's slot when it still has room, else into the earliest slot with room."""
     from ortools.linear_solver import pywraplp
 
-    mp, x, _const = _mp_model(problem, part, allowed, "GLOP", must, shadow)
+    mp, x, _const = _mp_model(problem, part, allowed, "GLOP", must)
     mp.SetTimeLimit(max(50, int(time_limit * 1000)))
     if mp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     bound = _lp_bound(mp.Objective().Value())
     best: dict[int, tuple[float, int]] = {}
     for (j, s), v in x.items():
-        if j not in allowed:
-            continue  # a shadow pilot
         val = v.solution_value()
         if val > best.get(j, (1e-9, -1))[0]:
             best[j] = (val, s)
@@ -483,8 +467,8 @@ def _lp_round(problem: Problem, part: Sequence[int], allowed: dict[int, list[int
 
 
 def _solve_part_mip(problem: Problem, part: Sequence[int], allowed: dict[int, list[int]], hint: dict[int, int],
-                    time_limit: float, seed: int, gap: float, must: frozenset[int] = frozenset(),
-                    shadow: dict[int, list[int]] | None = None) -> tuple[dict[int, int], str, int]:
+                    time_limit: float, seed: int, gap: float, must: frozenset[int] = frozenset()
+                    ) -> tuple[dict[int, int], str, int]:
     """The part with OR-Tools' linear solvers: the LP relaxation (GLOP) gives a bound and a
     rounded plan; if that plan is not within ``gap`` of the bound, SCIP (branch and bound,
     bundled with OR-Tools) gets the rest of the part's time.
@@ -498,7 +482,7 @@ def _solve_part_mip(problem: Problem, part: Sequence[int], allowed: dict[int, li
     found = improve(problem, part, allowed, hint, time_limit / 4, must)
     cost = part_cost(problem, part, found)
     bound = _part_relaxed_bound(problem, part, allowed)
-    rounded = _lp_round(problem, part, allowed, time_limit, must, shadow)
+    rounded = _lp_round(problem, part, allowed, time_limit, must)
     if rounded is not None:
         bound = max(bound, rounded[1])
         mine = improve(problem, part, allowed, rounded[0], time_limit / 4, must)
@@ -506,7 +490,7 @@ def _solve_part_mip(problem: Problem, part: Sequence[int], allowed: dict[int, li
             found, cost = mine, part_cost(problem, part, mine)
     left = time_limit - (time.perf_counter() - t0)
     if cost > bound and (cost - bound) > gap * cost and left > 0.2:
-        mp, x, _const = _mp_model(problem, part, allowed, "SCIP", must, shadow)
+        mp, x, _const = _mp_model(problem, part, allowed, "SCIP", must)
         # No hint: SCIP given the plan so far as a start kept a wider gap in the same time
         # (measured on the benchmark: 0.68 % against 0.05 %); that plan stays the fallback.
         mp.SetTimeLimit(max(50, int(left * 1000)))
@@ -516,7 +500,7 @@ def _solve_part_mip(problem: Problem, part: Sequence[int], allowed: dict[int, li
         status = mp.Solve(params)
         if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             bound = max(bound, _lp_bound(mp.Objective().BestBound()))
-            mine = {j: s for (j, s), v in x.items() if j in allowed and v.solution_value() > 0.5}
+            mine = {j: s for (j, s), v in x.items() if v.solution_value() > 0.5}
             if _fits(problem, allowed, mine, must) and part_cost(problem, part, mine) < cost:
                 found, cost = mine, part_cost(problem, part, mine)
     bound = min(bound, cost)
@@ -535,10 +519,9 @@ def solve_parts(problem: Problem, hint: dict[int, int], time_limit: float, seed:
     that keeps every rule (a greedy plan). ``backend``: ``mip`` (SCIP) or ``cpsat``."""
 
     def solve(part: Sequence[int], allowed: dict[int, list[int]], start: dict[int, int],
-              share: float, must: frozenset[int] = frozenset(), shadow: dict[int, list[int]] | None = None
-              ) -> tuple[dict[int, int], str, int]:
+              share: float, must: frozenset[int] = frozenset()) -> tuple[dict[int, int], str, int]:
         if backend == "mip":
-            return _solve_part_mip(problem, part, allowed, start, share, seed, MIP_GAP, must, shadow)
+            return _solve_part_mip(problem, part, allowed, start, share, seed, MIP_GAP, must)
         return _solve_part(problem, part, allowed, start, share, seed, workers, must)
 
     t0 = time.perf_counter()
@@ -574,8 +557,7 @@ def solve_parts(problem: Problem, hint: dict[int, int], time_limit: float, seed:
         if size[k] == 0:
             status, bound = "OPTIMAL", part_cost(problem, part, {})
         else:
-            shadow = {p: jobs[p].slots for j, p in cross if part_of[j] == k and jobs[p].slots}
-            found, status, bound = solve(part, allowed, part_hint, share, frozenset(), shadow)
+            found, status, bound = solve(part, allowed, part_hint, share)
         chosen.update(found)
         bounds.append(bound)
         statuses.append(status)
