@@ -1,13 +1,15 @@
 """Patch planning: which asset gets which patch in which maintenance window and wave.
 
 Pure: a site document, the open remediation items and ``today`` in, a :class:`PatchPlan` out.
-No clock, no I/O. Two solvers share one model of the problem:
+No clock, no I/O. Three solvers share one model of the problem:
 
-* ``cpsat`` - OR-Tools CP-SAT (optional extra ``zonewarden[solver]``) with a fixed seed and a
-  time limit, one model per part of the plant that shares no window occurrence with the others
-  (:mod:`zonewarden.engines.patchplan_parts`: pilots other parts wait for are fixed first); the
-  status and the optimality gap (objective vs. a proven lower bound of the whole problem) are
-  part of the result. It starts from the best greedy plan as a hint, so it never does worse.
+* ``mip`` (default) and ``cpsat`` - OR-Tools (optional extra ``zonewarden[solver]``), one model
+  per part of the plant that shares no window occurrence with the others
+  (:mod:`zonewarden.engines.patchplan_parts`: a relaxation for a valid bound, then the pilots
+  other parts wait for fixed first): ``mip`` with the LP relaxation, a local search and SCIP,
+  ``cpsat`` with CP-SAT. The status and the optimality gap (objective vs. a proven lower bound of
+  the whole problem) are part of the result; both start from the best greedy plan, so they never
+  do worse.
 * ``greedy`` - most urgent first, earliest window that still has room. Its gap is reported
   against a bound computed by relaxing capacity and waves (each item's cheapest slot).
 
