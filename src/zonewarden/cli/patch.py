@@ -48,11 +48,12 @@ def patch_group() -> None:
 
 @patch_group.command("plan")
 @click.option("--horizon", default="26w", show_default=True, metavar="PERIOD", help="How far to plan (26w, 180d).")
-@click.option("--solver", type=click.Choice(["cpsat", "greedy"]), default="cpsat", show_default=True,
-              help="CP-SAT (needs zonewarden[solver]) or the greedy baseline.")
+@click.option("--solver", type=click.Choice(["mip", "cpsat", "greedy"]), default="mip", show_default=True,
+              help="OR-Tools per part of the plant: LP bound + SCIP (mip) or CP-SAT (both need "
+                   "zonewarden[solver]), or the greedy baseline.")
 @click.option("--time-limit", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              metavar="S", help="CP-SAT time limit in seconds.")
-@click.option("--seed", default=0, show_default=True, type=int, help="CP-SAT random seed.")
+              metavar="S", help="Solver time limit in seconds (mip, cpsat).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Solver random seed.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64), help="CP-SAT search workers.")
 @site_option
 @file_option
