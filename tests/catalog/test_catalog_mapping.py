@@ -30,7 +30,7 @@ def test_links_point_at_real_ids_with_reasoned_relations() -> None:
 def test_relation_kinds_are_used_with_care() -> None:
     counts = Counter(m.relation for m in load_mapping())
     # loose links are the norm; "equal" is reserved for genuinely matching intent
-    assert counts[Relation.RELATED] > counts[Relation.SUBSET] > counts[Relation.EQUAL] > 0
+    assert counts[Relation.INTERSECTS] > counts[Relation.SUBSET] > counts[Relation.EQUAL] > 0
     assert counts[Relation.SUPERSET] > 0
 
 
