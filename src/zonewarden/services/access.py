@@ -26,7 +26,7 @@ _AUDIT = {"audit.read", "report.auditor", "site.export"}
 _ENGINEER = {
     "site.import", "site.edit", "requirement.set", "compensation.record", "risk.edit",
     "assessment.record", "waiver.record", "finding.triage", "patch.edit", "patch.defer.record",
-    "patch.change.record",
+    "patch.change.record", "report.issue",
 }
 _APPROVE = {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",

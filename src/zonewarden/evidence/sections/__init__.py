@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.evidence.context import BuildContext
 
 SECTION_MODULES: list[str] = [
+    "document_control",
     "overview",
     # auditor
     "risk_method",
