@@ -31,8 +31,9 @@ from zonewarden.cli.common import (
     multiple=True,
     default=("html",),
     show_default=True,
-    type=click.Choice(["html", "pdf", "json"]),
-    help="Output format; repeat for several (--format html --format pdf).",
+    type=click.Choice(["html", "pdf", "json", "pdfa"]),
+    help="Output format; repeat for several (--format html --format pdf). pdfa: an archive PDF/A-3 "
+         "with the JSON package embedded (evidence-<audience>-archive.pdf).",
 )
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the package into (created if needed).")
