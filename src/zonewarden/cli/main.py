@@ -21,6 +21,9 @@ COMMAND_MODULES = [
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
     "zonewarden.cli.serve",
+    "zonewarden.cli.db",
+    "zonewarden.cli.worker",
+    "zonewarden.cli.alerts",
 ]
 
 
