@@ -88,8 +88,8 @@ class ExecutiveSummarySection:
             return _item("advisories", "Advisory findings", ["not available: build the package from the database"],
                          "warn")
         counts = data["counts"]
-        by_priority = counts.get("by_priority") or {}
-        open_states = {k: v for k, v in (counts.get("by_triage") or {}).items() if k not in ("closed", "fixed")}
+        by_priority = {k: v for k, v in (counts.get("by_priority") or {}).items() if v}
+        open_states = {k: v for k, v in (counts.get("by_triage") or {}).items() if v and k != "resolved"}
         lines: list[Any] = [f"{counts['findings']} findings from {counts['advisories_with_findings']} advisories"]
         if by_priority:
             lines.append("by priority: " + ", ".join(f"{k} {v}" for k, v in by_priority.items()))
