@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -52,16 +52,19 @@ from zonewarden.domain.advisories import (
 )
 from zonewarden.domain.site import Asset
 from zonewarden.engines.ranges import Range, VersionRange, parse_range
+from zonewarden.engines.vendors import (
+    asset_vendor_keys,
+    brand_words,
+    fold,
+    vendor_aliases,
+    vendor_keys,
+    vendor_words,
+)
 from zonewarden.engines.versions import OTVersion, VersionError, parse_version
 from zonewarden.runtime import gc_paused
 
 # --- names ----------------------------------------------------------------------------
 
-_LEGAL = frozenset(
-    "inc incorporated llc ltd ltda limited co corp corporation company gmbh ag sa se spa plc kg "
-    "bv nv oy ab as pte pty srl sro me the".split()
-)
-_VENDOR_NOISE = re.compile(r"\b(?:a|an)\s+(?:subsidiary|affiliate|division|brand)\s+of\b|\bformerly\b", re.I)
 _PRODUCT_STOP = frozenset(
     "all versions version and earlier prior later the for of with only series family products product "
     "devices device firmware software models model".split()
@@ -69,67 +72,35 @@ _PRODUCT_STOP = frozenset(
 _SERIES = re.compile(r"(?<![\w.])v(\d+(?:\.\d+)*)(?:\.x)?(?![\w.])(?P<upto>\s+(?:and|or)\s+(?:prior|earlier|older|below|lower))?", re.I)
 _PARENS = re.compile(r"\(([^()]*)\)")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_EXCEPT = re.compile(r"\(?\b(?:except(?:\s+for)?|excluding|excl\.|not\s+including)\s+([^()]+?)\)?(?=$|[,;])", re.I)
 
-
-def _fold(text: str) -> str:
-    """Lower case without accents; repairs UTF-8 read as Latin-1 (CISA's ``GeutebrÃ¼ck``)."""
-    if "Ã" in text or "Â" in text:
-        try:
-            text = text.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def _vendor_words(text: str) -> str:
-    words = [w for w in _NON_ALNUM.sub(" ", _fold(text)).split() if w not in _LEGAL]
-    return " ".join(words)
+# Kept under their old names: the registry moved to zonewarden.engines.vendors.
+_fold = fold
+_vendor_words = vendor_words
 
 
 @lru_cache(maxsize=1)
-def vendor_aliases() -> dict[str, str]:
-    """Normalised spelling -> canonical vendor key, from the packaged alias table."""
-    raw = json.loads(resources.files("zonewarden.engines").joinpath("data/vendor_aliases.json").read_text("utf-8"))
-    out: dict[str, str] = {}
-    for canonical, spellings in raw.items():
-        if canonical.startswith("_"):
-            continue
-        key = _vendor_words(canonical)
-        for spelling in (canonical, *spellings):
-            norm = _vendor_words(spelling)
-            if out.get(norm, key) != key:
-                raise ValueError(f"vendor alias {spelling!r} belongs to both {out[norm]!r} and {key!r}")
-            out[norm] = key
-    return out
+def _terms() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Long product-name terms and their short forms (``engines/data/product_terms.json``)."""
+    raw = json.loads(resources.files("zonewarden.engines").joinpath("data/product_terms.json").read_text("utf-8"))
+    out = []
+    for term in raw["terms"]:
+        words = term["long"].split()
+        out.append((re.compile(r"\b" + r"[\s\-_]*".join(map(re.escape, words)) + r"\b"), term["short"]))
+    return tuple(out)
 
 
-@lru_cache(maxsize=16384)
-def vendor_keys(name: str | None) -> tuple[str, ...]:
-    """Canonical vendor keys of a vendor name; joint names give several.
-
-    ``"Siemens AG"`` -> ``("siemens",)``; ``"Sensormatic Electronics, LLC, Johnson Controls
-    Inc."`` -> ``("johnson controls", "sensormatic electronics")``; ``"ICONICS, Mitsubishi
-    Electric"`` -> both. Unknown vendors keep their normalised spelling as key.
-    """
-    if not name or not name.strip():
-        return ()
-    aliases = vendor_aliases()
-    text = _VENDOR_NOISE.sub(",", _PARENS.sub(lambda m: "," + m.group(1) + ",", name))
-    whole = _vendor_words(_PARENS.sub(" ", name))
-    keys: set[str] = set()
-    if whole in aliases:
-        keys.add(aliases[whole])
-    parts = [p for p in (_vendor_words(x) for x in re.split(r",|\band\b|&|/", text)) if p]
-    for part in parts:
-        if part in aliases:
-            keys.add(aliases[part])
-    if not keys:
-        # Not in the table: the whole name is the key, and "X, Y" names also give X and Y.
-        keys.add(whole)
-        if len(parts) > 1:
-            keys.update(parts)
-    return tuple(sorted(k for k in keys if k))
+def _stem(word: str) -> str:
+    """Singular of a plain English plural (``controllers``, ``switches``, ``utilities``)."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,33 +115,196 @@ class ProductWords:
     """A ``V14`` / ``V8.2`` in the name: the release series the entry is about."""
     series_upto: bool = False
     """``V7.2 and prior``: the series and every earlier one."""
+    order: tuple[str, ...] = ()
+    """The core words as written, in order (joined and split spellings are found from it)."""
+    excluded: tuple[str, ...] = ()
+    """Model keys the name excludes (``SCALANCE X-200 (except X-200IRT)``)."""
+
+    def without(self, brand: frozenset[str]) -> ProductWords:
+        """The words without the vendor's own names (``Wonderware InTouch`` -> ``InTouch``)."""
+        if not brand or not (self.full & brand):
+            return self
+        core = self.core - brand
+        if not core:
+            return self
+        return ProductWords(core, self.full - brand, self.series, self.series_upto,
+                            tuple(w for w in self.order if w not in brand), self.excluded)
 
 
 @lru_cache(maxsize=65536)
 def product_words(name: str | None) -> ProductWords:
-    """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,)."""
+    """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,).
+
+    Case, accents, punctuation, plurals (``Controllers``) and long/short terms (``Site Edition``
+    = ``SE``, ``Runtime`` = ``RT``) do not count; ``(except X)`` removes model X from the name.
+    """
     if not name:
         return ProductWords(frozenset(), frozenset(), None)
     text = _fold(name)
+    excluded = tuple(model_key(x) for m in _EXCEPT.finditer(text) for x in re.split(r",|\band\b|/", m.group(1)) if model_key(x))
+    if excluded:
+        text = _EXCEPT.sub(" ", text)
     series, upto = None, False
     m = _SERIES.search(text)
     if m:
         series = tuple(int(p) for p in m.group(1).split("."))
         upto = bool(m.group("upto"))
         text = _SERIES.sub(" ", text)
+    for pattern, short in _terms():
+        if pattern.search(text):
+            text = pattern.sub(short, text)
     inner = " ".join(_PARENS.findall(text))
     outer = _PARENS.sub(" ", text)
 
-    def words(t: str) -> frozenset[str]:
-        return frozenset(w for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP)
+    def words(t: str) -> list[str]:
+        return [_stem(w) for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP]
 
-    core = words(outer)
-    return ProductWords(core, core | words(inner), series, upto)
+    order = tuple(dict.fromkeys(words(outer)))
+    core = frozenset(order)
+    return ProductWords(core, core | frozenset(words(inner)), series, upto, order, excluded)
+
+
+@lru_cache(maxsize=65536)
+def _brandless(key: str, name: str | None) -> ProductWords:
+    return product_words(name).without(brand_words(key))
+
+
+def _relation(e: ProductWords, a: frozenset[str]) -> MatchField | None:
+    """How an asset's product words relate to an entry's (the same rule the index applies)."""
+    if not e.core or not a:
+        return None
+    if a == e.core or a == e.full:
+        return MatchField.PRODUCT_NAME
+    if e.core <= a:
+        return MatchField.PRODUCT_FAMILY
+    if a < e.full:
+        return MatchField.PRODUCT_PARTIAL
+    return None
+
+
+def _respelled(e: ProductWords, vocabulary: Container[str]) -> list[ProductWords]:
+    """The entry's name with joined or split words as the vendor's assets spell them.
+
+    ``Win CC`` -> ``WinCC`` when an asset writes ``wincc``; ``FactoryTalk`` -> ``Factory Talk``
+    when assets write both halves. The same product, so the relation found counts in full.
+    """
+    order = e.order
+    out = []
+    for i in range(len(order) - 1):
+        joined = order[i] + order[i + 1]
+        if joined in vocabulary:
+            new = (*order[:i], joined, *order[i + 2:])
+            out.append(_replaced(e, {order[i], order[i + 1]}, {joined}, new))
+    for i, w in enumerate(order):
+        if len(w) < 4 or w in vocabulary:
+            continue
+        for cut in range(2, len(w) - 1):
+            left, right = w[:cut], w[cut:]
+            if left in vocabulary and right in vocabulary:
+                out.append(_replaced(e, {w}, {left, right}, (*order[:i], left, right, *order[i + 1:])))
+    return out
+
+
+def _replaced(e: ProductWords, old: set[str], new: set[str], order: tuple[str, ...]) -> ProductWords:
+    return ProductWords((e.core - old) | new, (e.full - old) | new, e.series, e.series_upto, order, e.excluded)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart (``simatc`` ~ ``simatic``)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return short in _deletions(long_)
+
+
+_FUZZY_MIN = 5
+"""Words shorter than this are too short to call a one-letter difference a typo."""
+
+
+def _fuzzy_word(w: str) -> bool:
+    return len(w) >= _FUZZY_MIN and w.isalpha()
+
+
+def _possible(e: ProductWords, near: Callable[[str], Iterable[str]]) -> list[tuple[ProductWords, str]]:
+    """The entry's name with one word as an asset misspells it, and why (``'simatc' ~ 'simatic'``).
+
+    ``near`` gives, for an entry word, the vendor's asset words one edit away from it.
+    """
+    out = []
+    for w in e.order:
+        if not _fuzzy_word(w):
+            continue
+        for other in sorted(near(w)):
+            out.append((
+                _replaced(e, {w}, {other}, tuple(other if x == w else x for x in e.order)),
+                f"{other!r} differs from the advisory's {w!r} by one letter",
+            ))
+    return out
 
 
 @lru_cache(maxsize=65536)
 def model_key(model: str) -> str:
     return _NON_ALNUM.sub("", _fold(model))
+
+
+_PLACEHOLDER = re.compile(r"(?<=\d)[xX]+|[xX]{2,}|\*+|\?+|\.{2,}")
+
+
+@lru_cache(maxsize=16384)
+def model_pattern(model: str) -> re.Pattern[str] | None:
+    """A model or order number written as a family, as a pattern over model keys; None if exact.
+
+    Placeholders: ``x``/``X`` after a digit or repeated (``6ES7 5xx``, ``6GK7443-1UX00-0XE0``),
+    ``*``, ``?`` and ``..`` (``6ES7 511-1AK..-0AB0``). A trailing placeholder leaves the rest open
+    (``1756-L8*`` covers ``1756-L83E``). A single ``X`` after a letter is a real letter (``X-200``).
+    """
+    if not _PLACEHOLDER.search(model):
+        return None
+    out, pos = [], 0
+    text = _fold(model)
+    for m in _PLACEHOLDER.finditer(text):
+        out.append(re.escape(model_key(text[pos:m.start()])))
+        run = m.group()
+        out.append("[a-z0-9]" * len(run) if run[0] in "x?" else "[a-z0-9]*")
+        pos = m.end()
+    tail = model_key(text[pos:])
+    out.append(re.escape(tail) if tail else "[a-z0-9]*")
+    return re.compile("".join(out))
+
+
+def _model_prefix(model: str) -> str:
+    """The literal start of a model pattern (where a sorted list of model keys is searched)."""
+    m = _PLACEHOLDER.search(_fold(model))
+    return model_key(_fold(model)[: m.start()]) if m else model_key(model)
+
+
+def _model_in(asset_model: str, entry_models: Iterable[str]) -> bool:
+    """Whether the asset's model is one of the entry's (exactly, or inside a family pattern)."""
+    key = model_key(asset_model)
+    own = model_pattern(asset_model)
+    for m in entry_models:
+        pat = model_pattern(m)
+        if key == model_key(m) or (pat is not None and pat.fullmatch(key)):
+            return True
+        if own is not None and own.fullmatch(model_key(m)):
+            return True
+    return False
+
+
+def _excluded(e: ProductWords, asset: Asset) -> bool:
+    """The entry's name excludes the asset's model (or the asset's product names the exclusion)."""
+    if not e.excluded:
+        return False
+    keys = {model_key(asset.model_number)} if asset.model_number else set()
+    keys.update(model_key(w) for w in _NON_ALNUM.sub(" ", _fold(asset.product or "")).split())
+    return bool(keys & set(e.excluded))
 
 
 def _cpe_key(cpe: str | None) -> tuple[str, str, str] | None:
@@ -202,6 +336,30 @@ def _purl_key(purl: str | None) -> tuple[tuple[str, str, str], str | None] | Non
     return (ptype, namespace.lower(), name.lower()), version or None
 
 
+_VERSION_TAIL = re.compile(r"(?:^|\s)(?P<v>v?\d+\.\d+(?:\.\d+)*|(?:19|20)\d\d\s+r\d+)(?P<q>(?:\s+(?:sp|r|update|upd|hf|u)\s*\d+)*)\s*$", re.I)
+_QUALIFIER_ONLY = re.compile(r"^\s*(?:sp|service\s+pack|r|update|upd|hf|hotfix|u|patch|p)\s*\d+", re.I)
+
+
+def asset_version_text(asset: Asset) -> str | None:
+    """The asset's version, completed from its product name where owners split it.
+
+    ``InTouch 2014 R2`` with no version gives ``2014 R2``; ``WinCC V7.4`` with version ``SP1``
+    gives ``7.4 SP1``. Otherwise the version as written.
+    """
+    version = asset.version
+    if not asset.product or (version is not None and not _QUALIFIER_ONLY.match(version)):
+        return version
+    text = asset.product.strip()
+    m = _SERIES.search(text)
+    line = m.group(1) if m and not m.group("upto") else None
+    if line is None:
+        tail = _VERSION_TAIL.search(text)
+        if tail is None:
+            return version
+        line = (tail.group("v") + tail.group("q")).strip()
+    return f"{line} {version}" if version else line
+
+
 # --- the index ------------------------------------------------------------------------
 
 
@@ -219,8 +377,9 @@ class InventoryIndex:
         self._by_vendor: dict[str, dict[frozenset[str], list[int]]] = defaultdict(lambda: defaultdict(list))
         # vendor key -> word -> product word sets containing it
         self._postings: dict[str, dict[str, set[frozenset[str]]]] = defaultdict(lambda: defaultdict(set))
-        self._no_product: dict[str, list[int]] = defaultdict(list)
         self._by_model: dict[str, list[int]] = defaultdict(list)
+        self._model_patterns: list[tuple[re.Pattern[str], int]] = []
+        self._near: dict[str, dict[str, set[str]]] = {}
         self._by_cpe: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._by_purl: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self._class_of: dict[tuple[object, ...], int] = {}
@@ -229,6 +388,7 @@ class InventoryIndex:
         self._rep: list[Asset] = []
         self._vendors: list[tuple[str, ...]] = []
         self._versions: list[OTVersion | None | str] = []
+        self._vtext: list[str | None] = []
         # Findings come out sorted by asset id. Working in rank space (asset-id order) lets a
         # plain integer sort order them, which is several times cheaper than sorting by key.
         order = sorted(range(len(self.assets)), key=lambda p: self.assets[p].id)
@@ -243,7 +403,8 @@ class InventoryIndex:
                 self._rep.append(asset)
                 self._add_class(cid, asset)
             self.members[cid].append(rank)
-        self._relations: dict[tuple[str, frozenset[str], frozenset[str]], tuple[tuple[frozenset[str], MatchField], ...]] = {}
+        self._model_keys: list[str] = sorted(self._by_model)
+        self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         # vendor key -> word set -> version text -> classes: one decision per version text.
         self._by_version: dict[str, dict[frozenset[str], dict[str | None, list[int]]]] = {}
         for vkey, groups in self._by_vendor.items():
@@ -251,30 +412,37 @@ class InventoryIndex:
             for ws, cids in groups.items():
                 by_text: dict[str | None, list[int]] = defaultdict(list)
                 for cid in cids:
-                    by_text[self._rep[cid].version].append(cid)
+                    by_text[self._vtext[cid]].append(cid)
                 per_ws[ws] = dict(by_text)
             self._by_version[vkey] = per_ws
 
     def _add_class(self, cid: int, asset: Asset) -> None:
-        keys = vendor_keys(asset.vendor)
+        keys = asset_vendor_keys(asset.vendor)
         self._vendors.append(keys)
-        words = product_words(asset.product)
+        # No product name: the model number is the only name there is ("6ES7 511-1AK02-0AB0").
+        # An asset with neither is an inventory gap (engines.inventory_gaps), not matched here.
+        name = asset.product or asset.model_number
         for key in keys:
+            words = _brandless(key, name)
             if words.core:
                 self._by_vendor[key][words.core].append(cid)
                 for w in words.core:
                     self._postings[key][w].add(words.core)
-            else:
-                self._no_product[key].append(cid)
         if asset.model_number:
-            self._by_model[model_key(asset.model_number)].append(cid)
+            pattern = model_pattern(asset.model_number)
+            if pattern is None:
+                self._by_model[model_key(asset.model_number)].append(cid)
+            else:
+                self._model_patterns.append((pattern, cid))
         ck = _cpe_key(asset.cpe)
         if ck:
             self._by_cpe[ck[:2]].append(cid)
         pk = _purl_key(asset.purl)
         if pk:
             self._by_purl[pk[0]].append(cid)
-        self._versions.append(_parse_asset_version(asset.version))
+        vtext = asset_version_text(asset)
+        self._vtext.append(vtext)
+        self._versions.append(_parse_asset_version(vtext))
 
     def __len__(self) -> int:
         return len(self.assets)
@@ -291,16 +459,56 @@ class InventoryIndex:
         """Parsed version of a class; None when it has none; the error text when unparseable."""
         return self._versions[cid]
 
-    def related(self, vendor: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField], ...]:
-        """Asset product word sets of ``vendor`` related to the entry's words, with the relation."""
-        cache_key = (vendor, words.core, words.full)
+    def version_text(self, cid: int) -> str | None:
+        """The version of a class as matching reads it (completed from the product name)."""
+        return self._vtext[cid]
+
+    def near(self, vendor: str, word: str) -> set[str]:
+        """The vendor's asset product words one edit away from ``word`` (typos)."""
+        index = self._near.get(vendor)
+        if index is None:
+            index = self._near[vendor] = defaultdict(set)
+            for w in self._postings.get(vendor, ()):
+                if len(w) >= _FUZZY_MIN - 1:
+                    for k in (w, *_deletions(w)):
+                        index[k].add(w)
+        out: set[str] = set()
+        for k in (word, *_deletions(word)):
+            out.update(x for x in index.get(k, ()) if _one_edit(word, x))
+        return out
+
+    def related(self, vendor: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
+        """Asset product word sets of ``vendor`` related to the entry's words: (words, relation, why).
+
+        The entry's name as written, then as the vendor's assets join or split its words (the
+        same relation), then with one word as an asset misspells it (possible-product, with why).
+        """
+        cache_key = (vendor, words)
         hit = self._relations.get(cache_key)
         if hit is not None:
             return hit
         groups = self._by_vendor.get(vendor)
-        out: dict[frozenset[str], MatchField] = {}
+        out: dict[frozenset[str], tuple[MatchField, str]] = {}
         if groups and words.core:
             postings = self._postings[vendor]
+            for variant in (words, *_respelled(words, postings)):
+                for ws, rel in self._relate(variant, groups, postings).items():
+                    if ws not in out or _RANK[rel] > _RANK[out[ws][0]]:
+                        out[ws] = (rel, "")
+            for variant, why in _possible(words, lambda w: self.near(vendor, w)):
+                for ws in self._relate(variant, groups, postings):
+                    if ws not in out:
+                        out[ws] = (MatchField.POSSIBLE_PRODUCT, why)
+        result = tuple(sorted(((ws, rel, why) for ws, (rel, why) in out.items()), key=lambda t: sorted(t[0])))
+        self._relations[cache_key] = result
+        return result
+
+    @staticmethod
+    def _relate(
+        words: ProductWords, groups: Mapping[frozenset[str], list[int]], postings: Mapping[str, set[frozenset[str]]]
+    ) -> dict[frozenset[str], MatchField]:
+        out: dict[frozenset[str], MatchField] = {}
+        if words.core:
             # Family: every core word of the entry is in the asset's product.
             lists = sorted((postings.get(w, set()) for w in words.core), key=len)
             family = set(lists[0]).intersection(*lists[1:]) if lists and lists[0] else set()
@@ -320,9 +528,7 @@ class InventoryIndex:
                     for ws in postings.get(w, ()):
                         if ws < words.full and ws not in out:
                             out[ws] = MatchField.PRODUCT_PARTIAL
-        result = tuple(sorted(out.items(), key=lambda kv: sorted(kv[0])))
-        self._relations[cache_key] = result
-        return result
+        return out
 
     def candidates(self, entry: ProductEntry) -> dict[int, tuple[MatchField, str]]:
         """Asset classes tied to ``entry``, each with the field and value that tied it."""
@@ -338,18 +544,17 @@ class InventoryIndex:
         keys = vendor_keys(entry.vendor)
         keyset = set(keys)
         for model in entry.model_numbers:
-            for cid in self._by_model.get(model_key(model), ()):
+            for cid, field, value in self._model_ties(model):
                 vendors = self._vendors[cid]
                 if not vendors or keyset.intersection(vendors):
-                    found.setdefault(cid, (MatchField.MODEL_NUMBER, model))
-        words = product_words(entry.product or entry.name)
-        entry_models = {model_key(m) for m in entry.model_numbers}
+                    found.setdefault(cid, (field, value))
         for key in keys:
             groups = self._by_vendor.get(key)
             if not groups:
                 continue
-            for ws, relation in self.related(key, words):
-                label = f"{key}: {' '.join(sorted(ws))}"
+            words = _brandless(key, entry.product or entry.name)
+            for ws, relation, why in self.related(key, words):
+                label = _label(key, ws, why)
                 for cid in groups[ws]:
                     if cid in found:
                         continue
@@ -357,11 +562,33 @@ class InventoryIndex:
                     # Both sides identified by CPE/purl: the identifiers decide, not the names.
                     if (entry_cpe and asset.cpe) or (entry_purl and asset.purl):
                         continue
-                    # A different model number of the same family is a different device.
-                    if entry_models and asset.model_number and model_key(asset.model_number) not in entry_models:
+                    # A model number the entry's list (or its name) excludes is a different device.
+                    if entry.model_numbers and asset.model_number and not _model_in(asset.model_number, entry.model_numbers):
+                        continue
+                    if _excluded(words, asset):
                         continue
                     found[cid] = (relation, label)
         return found
+
+    def _model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
+        """Classes whose model number is the entry's ``model`` (or in its family, either way)."""
+        out: list[tuple[int, MatchField, str]] = []
+        pattern = model_pattern(model)
+        if pattern is None:
+            out += [(cid, MatchField.MODEL_NUMBER, model) for cid in self._by_model.get(model_key(model), ())]
+        else:
+            prefix, keys = _model_prefix(model), self._model_keys
+            i = bisect_left(keys, prefix)
+            while i < len(keys) and keys[i].startswith(prefix):
+                if pattern.fullmatch(keys[i]):
+                    out += [(cid, MatchField.MODEL_NUMBER, model) for cid in self._by_model[keys[i]]]
+                i += 1
+        if self._model_patterns:
+            key = model_key(model)
+            for own, cid in self._model_patterns:
+                if own.fullmatch(key):
+                    out.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+        return out
 
     def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
         """Name-based ties grouped by asset version: ``(relation, value, classes)``.
@@ -379,18 +606,27 @@ class InventoryIndex:
         per_ws = self._by_version.get(key)
         if not per_ws:
             return []
+        words = _brandless(key, entry.product or entry.name)
+        if words.excluded:
+            return None
         out = []
-        for ws, relation in self.related(key, product_words(entry.product or entry.name)):
-            label = f"{key}: {' '.join(sorted(ws))}"
+        for ws, relation, why in self.related(key, words):
+            label = _label(key, ws, why)
             out += [(relation, label, cids) for cids in per_ws[ws].values()]
         return out
 
-    def vendor_only(self, entry: ProductEntry) -> list[int]:
-        """Classes of the entry's vendor that have no product name (cannot be told apart)."""
-        out: list[int] = []
-        for key in vendor_keys(entry.vendor):
-            out += self._no_product.get(key, ())
-        return out
+
+def _label(key: str, ws: frozenset[str], why: str) -> str:
+    label = f"{key}: {' '.join(sorted(ws))}"
+    return f"{label}; {why}" if why else label
+
+
+_RANK = {
+    MatchField.POSSIBLE_PRODUCT: 0,
+    MatchField.PRODUCT_PARTIAL: 1,
+    MatchField.PRODUCT_FAMILY: 2,
+    MatchField.PRODUCT_NAME: 3,
+}
 
 
 @lru_cache(maxsize=65536)
@@ -480,7 +716,7 @@ def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductS
 
 
 def _decide(
-    facts: _EntryFacts, asset: Asset, version: OTVersion | None | str, relation: MatchField, value: str
+    facts: _EntryFacts, vtext: str | None, version: OTVersion | None | str, relation: MatchField, value: str
 ) -> EntryMatch | None:
     if facts.series is not None and isinstance(version, OTVersion) and version.scheme == "number":
         if facts.series_upto:
@@ -514,8 +750,8 @@ def _decide(
             status = None
         if status is None:
             continue
-        if relation is MatchField.PRODUCT_PARTIAL and status is not FindingStatus.NOT_AFFECTED:
-            status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.PRODUCT_AMBIGUOUS
+        if relation in _AMBIGUOUS and status is not FindingStatus.NOT_AFFECTED:
+            status, reason = FindingStatus.NEEDS_REVIEW, _AMBIGUOUS[relation]
         if status is not FindingStatus.NEEDS_REVIEW:
             reason = None
         if best is not None and _SEVERITY[status] <= _SEVERITY[best.status]:
@@ -528,7 +764,7 @@ def _decide(
             group,
             facts.range_text,
             facts.range_description,
-            asset.version,
+            vtext,
             hit,
             version_reason,
             rng.conditions if rng is not None else (),
@@ -540,7 +776,12 @@ def _decide(
 
 
 _SEVERITY = {s: s.severity for s in FindingStatus}
-_VAGUE = frozenset({MatchField.PRODUCT_PARTIAL, MatchField.VENDOR_ONLY})
+_AMBIGUOUS = {
+    MatchField.PRODUCT_PARTIAL: ReviewReason.PRODUCT_AMBIGUOUS,
+    MatchField.MODEL_FAMILY: ReviewReason.PRODUCT_AMBIGUOUS,
+    MatchField.POSSIBLE_PRODUCT: ReviewReason.POSSIBLE_PRODUCT,
+}
+_VAGUE = frozenset({MatchField.PRODUCT_PARTIAL, MatchField.VENDOR_ONLY, MatchField.POSSIBLE_PRODUCT, MatchField.MODEL_FAMILY})
 _Aggregate = tuple[FindingStatus, ReviewReason | None, tuple[str, ...], tuple[EntryMatch, ...]]
 
 
@@ -573,25 +814,6 @@ def _findings(advisory_id: str, assets: Sequence[Asset], per_asset: dict[int, li
     return tuple(findings)
 
 
-def _no_product_match(facts: _EntryFacts, asset: Asset) -> EntryMatch:
-    return EntryMatch(
-        facts.entry.product_id,
-        facts.entry.name,
-        MatchField.VENDOR_ONLY,
-        ", ".join(vendor_keys(asset.vendor)),
-        facts.groups[0][0],
-        facts.range_text,
-        facts.range_description,
-        asset.version,
-        None,
-        None,
-        (),
-        FindingStatus.NEEDS_REVIEW,
-        ReviewReason.PRODUCT_AMBIGUOUS,
-        tuple(sorted({c for _, cs in facts.groups for c in cs})),
-    )
-
-
 def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     """Findings of one advisory against an indexed inventory, sorted by asset id."""
     with gc_paused():
@@ -600,37 +822,29 @@ def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Findi
 
 def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     per_class: dict[int, list[EntryMatch]] = defaultdict(list)
-    vendor_only: dict[int, EntryMatch] = {}
     for entry, groups in _entries_with_status(advisory):
         # An entry's decision depends only on how the asset was tied to it and on its version
         # text, so classes that share both share the (immutable) match.
         ties = index.name_ties(entry)
         candidates = index.candidates(entry) if ties is None else {}
-        vendor_only_ids = index.vendor_only(entry)
-        if not ties and not candidates and not vendor_only_ids:
+        if not ties and not candidates:
             continue  # no asset is tied to this entry: its range need not even be parsed
         facts = _facts_of(entry, groups)
         if ties is not None:
             for relation, value, cids in ties:
-                m = _decide(facts, index.representative(cids[0]), index.version_of(cids[0]), relation, value)
+                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value)
                 if m is not None:
                     for cid in cids:
                         per_class[cid].append(m)
         decided: dict[tuple[MatchField, str, str | None], EntryMatch | None] = {}
         for cid, (relation, value) in candidates.items():
-            rep = index.representative(cid)
-            key = (relation, value, rep.version)
+            key = (relation, value, index.version_text(cid))
             if key in decided:
                 m = decided[key]
             else:
-                m = decided[key] = _decide(facts, rep, index.version_of(cid), relation, value)
+                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value)
             if m is not None:
                 per_class[cid].append(m)
-        for cid in vendor_only_ids:
-            vendor_only.setdefault(cid, _no_product_match(facts, index.representative(cid)))
-    for cid, m in vendor_only.items():
-        if cid not in per_class:
-            per_class[cid].append(m)
     # Decide per class, then hand the shared result to every member asset.
     by_rank: dict[int, _Aggregate] = {}
     for cid, ms in per_class.items():
@@ -651,61 +865,87 @@ def match_all(advisories: Iterable[FlatAdvisory], index: InventoryIndex | Sequen
         return tuple(out)
 
 
+def _naive_vocabulary(assets: Sequence[Asset]) -> dict[str, set[str]]:
+    vocab: dict[str, set[str]] = defaultdict(set)
+    for asset in assets:
+        for key in asset_vendor_keys(asset.vendor):
+            vocab[key].update(_brandless(key, asset.product or asset.model_number).core)
+    return vocab
+
+
+def _naive_relation(
+    e: ProductWords, a: frozenset[str], vocab: set[str]
+) -> tuple[MatchField, str] | None:
+    best: MatchField | None = None
+    for variant in (e, *_respelled(e, vocab)):
+        rel = _relation(variant, a)
+        if rel is not None and (best is None or _RANK[rel] > _RANK[best]):
+            best = rel
+    if best is not None:
+        return best, ""
+    for variant, why in _possible(e, lambda w: {x for x in vocab if _one_edit(w, x)}):
+        if _relation(variant, a) is not None:
+            return MatchField.POSSIBLE_PRODUCT, why
+    return None
+
+
 def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tuple[Finding, ...]:
     """The same rules without an index: every entry against every asset.
 
     The reference the indexed matcher is tested against, and the benchmark's baseline.
     """
     per_asset: dict[int, list[EntryMatch]] = defaultdict(list)
-    vendor_only: dict[int, EntryMatch] = {}
+    vocab = _naive_vocabulary(assets)
     for facts in _entry_facts(advisory):
         entry = facts.entry
         e_keys = set(vendor_keys(entry.vendor))
-        e_words = product_words(entry.product or entry.name)
-        e_models = {model_key(m) for m in entry.model_numbers}
         e_cpe, e_purl = _cpe_key(entry.cpe), _purl_key(entry.purl)
         for pos, asset in enumerate(assets):
             a_cpe, a_purl = _cpe_key(asset.cpe), _purl_key(asset.purl)
-            a_keys = set(vendor_keys(asset.vendor))
+            a_keys = set(asset_vendor_keys(asset.vendor))
             tie: tuple[MatchField, str] | None = None
+            model_tie = None
+            if asset.model_number and entry.model_numbers and (not a_keys or a_keys & e_keys):
+                own = model_pattern(asset.model_number)
+                for em in entry.model_numbers:
+                    pat = model_pattern(em)
+                    a_key = model_key(asset.model_number)
+                    if own is None and (model_key(em) == a_key or (pat is not None and pat.fullmatch(a_key))):
+                        model_tie = (MatchField.MODEL_NUMBER, em)
+                        break
+                    if own is not None and own.fullmatch(model_key(em)):
+                        model_tie = (MatchField.MODEL_FAMILY, asset.model_number)
+                        break
             if e_cpe and a_cpe and e_cpe[:2] == a_cpe[:2]:
                 tie = (MatchField.CPE, entry.cpe or "")
             elif e_purl and a_purl and e_purl[0] == a_purl[0]:
                 tie = (MatchField.PURL, entry.purl or "")
-            elif asset.model_number and model_key(asset.model_number) in e_models and (not a_keys or a_keys & e_keys):
-                tie = (MatchField.MODEL_NUMBER, next(m for m in entry.model_numbers if model_key(m) == model_key(asset.model_number)))
+            elif model_tie is not None:
+                tie = model_tie
             elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)):
-                a_words = product_words(asset.product).core
-                if not a_words:
-                    vendor_only.setdefault(pos, _no_product_match(facts, asset))
+                if entry.model_numbers and asset.model_number and not _model_in(asset.model_number, entry.model_numbers):
                     continue
-                if e_models and asset.model_number and model_key(asset.model_number) not in e_models:
-                    continue
-                relation = None
-                if not e_words.core:
-                    pass
-                elif a_words in (e_words.core, e_words.full):
-                    relation = MatchField.PRODUCT_NAME
-                elif e_words.core <= a_words:
-                    relation = MatchField.PRODUCT_FAMILY
-                elif a_words < e_words.full:
-                    relation = MatchField.PRODUCT_PARTIAL
-                if relation is not None:
-                    key = sorted(a_keys & e_keys)[0]
-                    tie = (relation, f"{key}: {' '.join(sorted(a_words))}")
+                for key in sorted(a_keys & e_keys):
+                    e_words = _brandless(key, entry.product or entry.name)
+                    a_words = _brandless(key, asset.product or asset.model_number).core
+                    found = _naive_relation(e_words, a_words, vocab[key])
+                    if found is not None:
+                        if not _excluded(e_words, asset):
+                            tie = (found[0], _label(key, a_words, found[1]))
+                        break
             if tie is None:
                 continue
-            m = _decide(facts, asset, _parse_asset_version(asset.version), *tie)
+            vtext = asset_version_text(asset)
+            m = _decide(facts, vtext, _parse_asset_version(vtext), *tie)
             if m is not None:
                 per_asset[pos].append(m)
-    for pos, m in vendor_only.items():
-        if pos not in per_asset:
-            per_asset[pos].append(m)
     return _findings(advisory.id, assets, per_asset)
 
 
 __all__ = [
     "InventoryIndex",
+    "asset_version_text",
+    "model_pattern",
     "ProductWords",
     "match_advisory",
     "match_advisory_naive",
