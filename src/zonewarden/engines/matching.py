@@ -279,6 +279,33 @@ def model_pattern(model: str) -> re.Pattern[str] | None:
     return re.compile("".join(out))
 
 
+_NAME_MODELS = re.compile(r"\(([^()]*)\)|\b(?:part|order|catalog)\s+(?:numbers?|nos?\.?)\s*:?\s*(.+)$|\bmlfbs?\s*:?\s*(.+)$", re.I)
+_MODEL_TOKEN = re.compile(r"(?<![\w*.])(?=[A-Za-z0-9*.\-]*\d)(?=[A-Za-z0-9*.\-]*[A-Za-z*])[A-Za-z0-9][A-Za-z0-9*.\-]{5,}|(?<![\w*])[A-Za-z]{3,}[0-9]*\*")
+
+
+@lru_cache(maxsize=65536)
+def _name_models(name: str) -> tuple[str, ...]:
+    """Order numbers an advisory writes in the product name: ``... (6ES7518-4AX00-1AC0)``,
+    ``Modicon M340 CPU (part numbers BMXP34*)``, ``..., MLFBs: 6SR2...``."""
+    out: list[str] = []
+    for m in _NAME_MODELS.finditer(name):
+        text = next(g for g in m.groups() if g is not None)
+        for tok in _MODEL_TOKEN.findall(text):
+            tok = tok.strip(".-")
+            key = model_key(tok)
+            # An order number has letters and digits and is long, or is a family pattern.
+            if model_pattern(tok) is not None or (len(key) >= 8 and any(c.isdigit() for c in key) and any(c.isalpha() for c in key)):
+                out.append(tok)
+    return tuple(dict.fromkeys(out))
+
+
+def entry_models(entry: ProductEntry) -> tuple[str, ...]:
+    """The entry's model numbers: its identification helper's, else those written in its name."""
+    if entry.model_numbers:
+        return entry.model_numbers
+    return _name_models(entry.product or entry.name)
+
+
 def _model_prefix(model: str) -> str:
     """The literal start of a model pattern (where a sorted list of model keys is searched)."""
     m = _PLACEHOLDER.search(_fold(model))
@@ -543,7 +570,7 @@ class InventoryIndex:
                 found.setdefault(cid, (MatchField.PURL, entry.purl or ""))
         keys = vendor_keys(entry.vendor)
         keyset = set(keys)
-        for model in entry.model_numbers:
+        for model in entry_models(entry):
             for cid, field, value in self._model_ties(model):
                 vendors = self._vendors[cid]
                 if not vendors or keyset.intersection(vendors):
@@ -563,7 +590,7 @@ class InventoryIndex:
                     if (entry_cpe and asset.cpe) or (entry_purl and asset.purl):
                         continue
                     # A model number the entry's list (or its name) excludes is a different device.
-                    if entry.model_numbers and asset.model_number and not _model_in(asset.model_number, entry.model_numbers):
+                    if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
                         continue
                     if _excluded(words, asset):
                         continue
@@ -597,7 +624,7 @@ class InventoryIndex:
         per-class checks, so whole groups of classes share one decision. None when the entry
         needs :meth:`candidates`.
         """
-        if entry.cpe or entry.purl or entry.model_numbers:
+        if entry.cpe or entry.purl or entry_models(entry):
             return None
         keys = vendor_keys(entry.vendor)
         if len(keys) != 1:
@@ -905,9 +932,9 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
             a_keys = set(asset_vendor_keys(asset.vendor))
             tie: tuple[MatchField, str] | None = None
             model_tie = None
-            if asset.model_number and entry.model_numbers and (not a_keys or a_keys & e_keys):
+            if asset.model_number and entry_models(entry) and (not a_keys or a_keys & e_keys):
                 own = model_pattern(asset.model_number)
-                for em in entry.model_numbers:
+                for em in entry_models(entry):
                     pat = model_pattern(em)
                     a_key = model_key(asset.model_number)
                     if own is None and (model_key(em) == a_key or (pat is not None and pat.fullmatch(a_key))):
@@ -923,7 +950,7 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
             elif model_tie is not None:
                 tie = model_tie
             elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)):
-                if entry.model_numbers and asset.model_number and not _model_in(asset.model_number, entry.model_numbers):
+                if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
                     continue
                 for key in sorted(a_keys & e_keys):
                     e_words = _brandless(key, entry.product or entry.name)
