@@ -84,7 +84,9 @@ def test_alias_table_is_consistent() -> None:
 
 def test_product_words() -> None:
     w = product_words("SIMATIC STEP 7 (TIA Portal) V13")
-    assert w.core == {"simatic", "step", "7"} and w.full == w.core | {"tia", "portal"} and w.series == (13,)
+    # "TIA" is written out ("Totally Integrated Automation"), as both sides are.
+    assert w.core == {"simatic", "step", "7"} and w.full == w.core | {"totally", "integrated", "automation", "portal"}
+    assert w.series == (13,)
     assert product_words("SIMATIC WinCC V7.2 and prior").series_upto
     assert product_words("S7-1500") == product_words("s7 1500")
 

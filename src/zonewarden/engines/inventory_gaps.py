@@ -16,17 +16,26 @@ from dataclasses import dataclass
 
 from zonewarden.domain.advisories import FlatAdvisory
 from zonewarden.domain.site import Asset
-from zonewarden.engines.vendors import asset_vendor_keys, vendor_keys
+from zonewarden.engines.vendors import asset_vendor_keys, brand_words, vendor_keys, vendor_words
 
 
 def is_gap(asset: Asset) -> bool:
-    """Whether matching cannot identify the asset's product at all (vendor only)."""
-    return bool(
-        asset.vendor and asset.vendor.strip()
-        and not (asset.product and asset.product.strip())
-        and not (asset.model_number and asset.model_number.strip())
-        and not asset.cpe and not asset.purl
-    )
+    """Whether matching cannot identify the asset's product at all (vendor only).
+
+    A product that only repeats the vendor's name (``ETIC Telecom`` by ETIC Telecom) is no
+    product name.
+    """
+    if not (asset.vendor and asset.vendor.strip()) or asset.cpe or asset.purl:
+        return False
+    if asset.model_number and asset.model_number.strip():
+        return False
+    if not (asset.product and asset.product.strip()):
+        return True
+    names = set(vendor_words(asset.vendor).split())
+    for key in vendor_keys(asset.vendor):
+        names.update(key.split())
+        names.update(brand_words(key))
+    return set(vendor_words(asset.product).split()) <= names
 
 
 @dataclass(frozen=True, slots=True)

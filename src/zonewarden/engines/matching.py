@@ -51,6 +51,7 @@ from zonewarden.domain.advisories import (
     ReviewReason,
 )
 from zonewarden.domain.site import Asset
+from zonewarden.engines.inventory_gaps import is_gap
 from zonewarden.engines.ranges import Range, VersionRange, parse_range
 from zonewarden.engines.vendors import (
     asset_vendor_keys,
@@ -81,19 +82,22 @@ _vendor_words = vendor_words
 
 @lru_cache(maxsize=1)
 def _terms() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Long product-name terms and their short forms (``engines/data/product_terms.json``)."""
+    """Short product-name terms and their long forms (``engines/data/product_terms.json``)."""
     raw = json.loads(resources.files("zonewarden.engines").joinpath("data/product_terms.json").read_text("utf-8"))
     out = []
     for term in raw["terms"]:
-        words = term["long"].split()
-        out.append((re.compile(r"\b" + r"[\s\-_]*".join(map(re.escape, words)) + r"\b"), term["short"]))
+        out.append((re.compile(r"\b" + re.escape(term["short"]) + r"\b"), term["long"]))
     return tuple(out)
 
 
 def _stem(word: str) -> str:
     """Singular of a plain English plural (``controllers``, ``switches``, ``utilities``)."""
-    if len(word) <= 3 or not word.isalpha():
+    if len(word) <= 3:
         return word
+    if not word.isalpha():
+        # "120ENCPUs": a model with a plural s after a run of at least four letters.
+        m = re.search(r"[a-z]{4,}s$", word)
+        return word[:-1] if m and not word.endswith("ss") else word
     if word.endswith("ies"):
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes")):
@@ -135,8 +139,8 @@ class ProductWords:
 def product_words(name: str | None) -> ProductWords:
     """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,).
 
-    Case, accents, punctuation, plurals (``Controllers``) and long/short terms (``Site Edition``
-    = ``SE``, ``Runtime`` = ``RT``) do not count; ``(except X)`` removes model X from the name.
+    Case, accents, punctuation, plurals (``Controllers``) and short/long terms (``SE`` = ``Site
+    Edition``, ``RT`` = ``Runtime``) do not count; ``(except X)`` removes model X from the name.
     """
     if not name:
         return ProductWords(frozenset(), frozenset(), None)
@@ -449,17 +453,17 @@ class InventoryIndex:
         # No product name: the model number is the only name there is ("6ES7 511-1AK02-0AB0").
         # An asset with neither is an inventory gap (engines.inventory_gaps), not matched here.
         name = asset.product or asset.model_number
-        for key in keys:
+        for key in () if is_gap(asset) else keys:
             words = _brandless(key, name)
             if words.core:
                 self._by_vendor[key][words.core].append(cid)
                 for w in words.core:
                     self._postings[key][w].add(words.core)
         if asset.model_number:
+            # Exact first: an "X" after a digit may be a real letter of an order number.
+            self._by_model[model_key(asset.model_number)].append(cid)
             pattern = model_pattern(asset.model_number)
-            if pattern is None:
-                self._by_model[model_key(asset.model_number)].append(cid)
-            else:
+            if pattern is not None:
                 self._model_patterns.append((pattern, cid))
         ck = _cpe_key(asset.cpe)
         if ck:
@@ -570,11 +574,14 @@ class InventoryIndex:
                 found.setdefault(cid, (MatchField.PURL, entry.purl or ""))
         keys = vendor_keys(entry.vendor)
         keyset = set(keys)
-        for model in entry_models(entry):
-            for cid, field, value in self._model_ties(model):
-                vendors = self._vendors[cid]
-                if not vendors or keyset.intersection(vendors):
-                    found.setdefault(cid, (field, value))
+        models = entry_models(entry)
+        # Exact order numbers first, then family patterns (either side), in the entry's order.
+        ties = [(cid, MatchField.MODEL_NUMBER, m) for m in models for cid in self._by_model.get(model_key(m), ())]
+        ties += [t for m in models for t in self._model_ties(m)]
+        for cid, field, value in ties:
+            vendors = self._vendors[cid]
+            if not vendors or keyset.intersection(vendors):
+                found.setdefault(cid, (field, value))
         for key in keys:
             groups = self._by_vendor.get(key)
             if not groups:
@@ -598,22 +605,21 @@ class InventoryIndex:
         return found
 
     def _model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
-        """Classes whose model number is the entry's ``model`` (or in its family, either way)."""
+        """Classes whose model number is in the family the entry's ``model`` writes, or whose
+        family pattern includes it (exact equality is looked up by the caller)."""
         out: list[tuple[int, MatchField, str]] = []
         pattern = model_pattern(model)
-        if pattern is None:
-            out += [(cid, MatchField.MODEL_NUMBER, model) for cid in self._by_model.get(model_key(model), ())]
-        else:
+        if pattern is not None:
             prefix, keys = _model_prefix(model), self._model_keys
             i = bisect_left(keys, prefix)
             while i < len(keys) and keys[i].startswith(prefix):
-                if pattern.fullmatch(keys[i]):
+                if keys[i] != model_key(model) and pattern.fullmatch(keys[i]):
                     out += [(cid, MatchField.MODEL_NUMBER, model) for cid in self._by_model[keys[i]]]
                 i += 1
         if self._model_patterns:
             key = model_key(model)
             for own, cid in self._model_patterns:
-                if own.fullmatch(key):
+                if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
                     out.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
         return out
 
@@ -934,10 +940,11 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
             model_tie = None
             if asset.model_number and entry_models(entry) and (not a_keys or a_keys & e_keys):
                 own = model_pattern(asset.model_number)
-                for em in entry_models(entry):
+                a_key = model_key(asset.model_number)
+                exact = [em for em in entry_models(entry) if model_key(em) == a_key]
+                for em in exact + [em for em in entry_models(entry) if em not in exact]:
                     pat = model_pattern(em)
-                    a_key = model_key(asset.model_number)
-                    if own is None and (model_key(em) == a_key or (pat is not None and pat.fullmatch(a_key))):
+                    if model_key(em) == a_key or (pat is not None and pat.fullmatch(a_key)):
                         model_tie = (MatchField.MODEL_NUMBER, em)
                         break
                     if own is not None and own.fullmatch(model_key(em)):
@@ -949,7 +956,7 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
                 tie = (MatchField.PURL, entry.purl or "")
             elif model_tie is not None:
                 tie = model_tie
-            elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)):
+            elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)) and not is_gap(asset):
                 if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
                     continue
                 for key in sorted(a_keys & e_keys):
