@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import orjson
@@ -16,6 +17,7 @@ def _scorer():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("eval_score", EVAL / "score.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
