@@ -43,11 +43,12 @@ def test_scorer_meets_the_targets(shared_data: Path) -> None:
     assert score.review_beyond_label <= 0.10, text
 
 
-def test_scorer_counts_errors_by_kind(tmp_path: Path) -> None:
+def test_scorer_counts_errors_by_kind() -> None:
     scorer = _scorer()
     s = scorer.Score()
     s.matrix[("affected", "not-affected")] += 1
     s.matrix[("not-affected", "not-affected")] += 19
+    s.matrix[("not-affected", "affected")] += 1
     s.matrix[("affected", "affected")] += 5
     assert s.missed_affected == 1 and not s.meets_targets and s.not_affected_right == 0.95
     assert "affected answered not affected: 1" in scorer.report(s)
