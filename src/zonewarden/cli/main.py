@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.risk",
     "zonewarden.cli.patch",
     "zonewarden.cli.advisories",
+    "zonewarden.cli.inventory",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
     "zonewarden.cli.serve",

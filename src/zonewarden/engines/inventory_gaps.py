@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from zonewarden.domain.advisories import FlatAdvisory
 from zonewarden.domain.site import Asset
@@ -79,6 +80,38 @@ def advisory_vendor_keys(advisory: FlatAdvisory) -> frozenset[str]:
     return frozenset(k for e in advisory.products if e.product_id in listed for k in vendor_keys(e.vendor))
 
 
+def document_vendor_keys(doc: Mapping[str, Any]) -> frozenset[str]:
+    """Vendor keys of a parsed CSAF document's products that some vulnerability gives a status,
+    without flattening it (the stored feed is read this way for the gap list)."""
+    listed: set[str] = set()
+    for v in doc.get("vulnerabilities") or ():
+        if isinstance(v, Mapping):
+            for ids in (v.get("product_status") or {}).values():
+                if isinstance(ids, list):
+                    listed.update(i for i in ids if isinstance(i, str))
+    out: set[str] = set()
+
+    def walk(branches: Any, vendor: str | None) -> bool:
+        found = False
+        for b in branches if isinstance(branches, list) else ():
+            if not isinstance(b, Mapping):
+                continue
+            name = b.get("name") if b.get("category") == "vendor" else None
+            here = name if isinstance(name, str) else vendor
+            product = b.get("product")
+            hit = isinstance(product, Mapping) and product.get("product_id") in listed
+            hit = walk(b.get("branches"), here) or hit
+            if hit and here and here is not vendor:
+                out.update(vendor_keys(here))
+            found = found or hit
+        return found
+
+    tree = doc.get("product_tree")
+    if isinstance(tree, Mapping):
+        walk(tree.get("branches"), None)
+    return frozenset(out)
+
+
 def advisories_by_vendor(vendors_of: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
     """``{advisory id: vendor keys}`` -> ``{vendor key: sorted advisory ids}``."""
     out: dict[str, set[str]] = {}
@@ -135,6 +168,7 @@ __all__ = [
     "UnassessableExposure",
     "advisories_by_vendor",
     "advisory_vendor_keys",
+    "document_vendor_keys",
     "inventory_gaps",
     "is_gap",
     "unassessable_exposure",
