@@ -140,6 +140,8 @@ def owner_product(rng: random.Random, product: str) -> tuple[str, str]:
     for long, short in TERMS:
         if long in out and rng.random() < 0.7:
             out, how = out.replace(long, short), [*how, f"{long} as {short}"]
+    if camel_split(out) != out and rng.random() < 0.4:
+        out, how = camel_split(out), [*how, "joined word split"]
     r = rng.random()
     if r < 0.25 and "-" in out:
         out, how = out.replace("-", " "), [*how, "hyphens as spaces"]
@@ -147,7 +149,7 @@ def owner_product(rng: random.Random, product: str) -> tuple[str, str]:
         out, how = out.upper(), [*how, "capitals"]
     elif r < 0.6:
         out, how = out.lower(), [*how, "lower case"]
-    elif r < 0.7 and re.search(r"[A-Za-z]{4}$", out) and not out.endswith("s"):
+    elif r < 0.7 and re.search(r"[a-z]{4}$", out) and not out.lower().endswith("s"):
         out, how = out + "s", [*how, "plural"]
     return " ".join(out.split()), ", ".join(how) or "as written"
 
@@ -182,6 +184,27 @@ def above(nums: list[int], quals: list[tuple[str, int]]) -> str:
         q, n = quals[-1]
         return fmt(nums, [*quals[:-1], (q, n + 1)])
     return fmt([*nums[:-1], nums[-1] + 1], [])
+
+
+_FIX = re.compile(r"(?:\bv|\bversions?\s+|\brelease\s+|\bfirmware\s+|\bto\s+)(\d+(?:\.\d+)+)", re.I)
+
+
+def named_fix(adv: object, pid: str, nums: list[int]) -> str | None:
+    """The highest version a vendor_fix remediation of the entry names above the bound, if any."""
+    best = None
+    for v in adv.vulnerabilities:  # type: ignore[attr-defined]
+        for r in v.remediations:
+            if r.category == "vendor_fix" and pid in r.product_ids:
+                for m in _FIX.finditer(r.details or ""):
+                    parts = [int(x) for x in m.group(1).split(".")]
+                    if parts[:1] == nums[:1] and parts > nums and (best is None or parts > best):
+                        best = parts
+    return ".".join(map(str, best)) if best else None
+
+
+def camel_split(text: str) -> str:
+    """``FactoryTalk`` -> ``Factory Talk``, ``WinCC`` stays (an owner splits words, not letters)."""
+    return re.sub(r"\b([A-Z][a-z]{2,})([A-Z][a-z]{2,})\b", r"\1 \2", text)
 
 
 def owner_version(rng: random.Random, version: str) -> tuple[str, str]:
@@ -231,7 +254,8 @@ def build(seed: int) -> list[dict[str, object]]:
         if per_vendor[vkey] >= (60 if vkey == "siemens" else 25):
             continue
         ref = f"{path.parent.name}/{path.name}"
-        entry = rng.choice(entries)
+        with_models = [e for e in entries if e.model_numbers]
+        entry = rng.choice(with_models if with_models and rng.random() < 0.5 else entries)
         groups = status[entry.product_id]
         if groups != {ProductStatus.KNOWN_AFFECTED}:
             continue
@@ -269,12 +293,15 @@ def build(seed: int) -> list[dict[str, object]]:
             uniform = all((e.version_text or "").strip() == text for e in same)
             if uniform and not any(e.model_numbers for e in same):
                 hi = fmt(nums, quals) if op == "<" else above(nums, quals)
+                fix = named_fix(adv, entry.product_id, nums)
+                if fix is not None:
+                    hi = fix  # the remediation names the fixed version: versions before it are undecided
                 ver, vhow = owner_version(rng, hi)
                 case("at-fixed-bound", "not-affected", f"{quoted}; {hi} is not {op} {raw}{'' if not quals else ' ' + fmt([], quals).strip()}",
                      owner_vendor(rng, entry.vendor or "", prod), owner_product(rng, prod)[0], ver, vhow)
             if not entry.model_numbers and rng.random() < 0.4:
                 case("no-version", "needs-review", f"{quoted}; the inventory records no version", vendor, product, None, how)
-            pwords = re.sub(r"\([^()]*\)", " ", prod).split()
+            pwords = [w for w in re.sub(r"\([^()]*\)", " ", prod).split() if not re.fullmatch(r"V\d+(?:\.\d+)*", w)]
             if len(pwords) >= 3 and lo and rng.random() < 0.5 and not entry.model_numbers:
                 short = " ".join(pwords[: len(pwords) - 1])
                 if not any(words(e.product) == words(short) for e in adv.products) and len(words(short)) >= 2 \

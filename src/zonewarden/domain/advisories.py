@@ -276,7 +276,7 @@ class EntryMatch(NamedTuple):
         if self.reason is ReviewReason.FIXED_VERSION_CONTRADICTS:
             clause += f", but the remediation names {', '.join(self.conditions)} as the fixed version"
         elif self.reason is ReviewReason.BRANCH_UNDECIDED:
-            clause += f", but {'; '.join(self.conditions)}"
+            clause = f"version {ver!r} cannot be placed: {'; '.join(self.conditions)}"
         if self.matched_on is MatchField.POSSIBLE_PRODUCT and self.status is FindingStatus.NEEDS_REVIEW:
             clause = (
                 f"the asset's product is close to the advisory's {self.product_name!r} but not certainly "

@@ -61,7 +61,7 @@ from zonewarden.engines.vendors import (
     vendor_keys,
     vendor_words,
 )
-from zonewarden.engines.versions import OTVersion, VersionError, parse_version
+from zonewarden.engines.versions import OTVersion, VersionError, parse_version, try_version
 from zonewarden.runtime import gc_paused
 
 # --- names ----------------------------------------------------------------------------
@@ -206,6 +206,13 @@ def _respelled(e: ProductWords, vocabulary: Container[str]) -> list[ProductWords
             left, right = w[:cut], w[cut:]
             if left in vocabulary and right in vocabulary:
                 out.append(_replaced(e, {w}, {left, right}, (*order[:i], left, right, *order[i + 1:])))
+    if len(out) > 1:
+        # Several words respelled at once ("ProTouch AutoGloss" as "Pro Touch Auto Gloss").
+        core, full = set(e.core), set(e.full)
+        for v in out:
+            removed, added = e.core - v.core, v.core - e.core
+            core, full = (core - removed) | added, (full - removed) | added
+        out.append(ProductWords(frozenset(core), frozenset(full), e.series, e.series_upto, tuple(sorted(core)), e.excluded))
     return out
 
 
@@ -388,7 +395,11 @@ def asset_version_text(asset: Asset) -> str | None:
         if tail is None:
             return version
         line = (tail.group("v") + tail.group("q")).strip()
-    return f"{line} {version}" if version else line
+    if version:
+        return f"{line} {version}"
+    # No version: "InTouch 2014 R2" or "... 3.1.2" is a version; "V18" or "7.5" names a line only.
+    full = re.fullmatch(r"(?:19|20)\d\d\s+r\d+.*|v?\d+\.\d+\.\d+.*|.*\s(?:sp|update|upd|hf)\s*\d+", line, re.I)
+    return line if full else None
 
 
 # --- the index ------------------------------------------------------------------------
@@ -420,6 +431,7 @@ class InventoryIndex:
         self._vendors: list[tuple[str, ...]] = []
         self._versions: list[OTVersion | None | str] = []
         self._vtext: list[str | None] = []
+        self._series: list[tuple[int, ...] | None] = []
         # Findings come out sorted by asset id. Working in rank space (asset-id order) lets a
         # plain integer sort order them, which is several times cheaper than sorting by key.
         order = sorted(range(len(self.assets)), key=lambda p: self.assets[p].id)
@@ -437,13 +449,13 @@ class InventoryIndex:
         self._model_keys: list[str] = sorted(self._by_model)
         self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         # vendor key -> word set -> version text -> classes: one decision per version text.
-        self._by_version: dict[str, dict[frozenset[str], dict[str | None, list[int]]]] = {}
+        self._by_version: dict[str, dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]]] = {}
         for vkey, groups in self._by_vendor.items():
-            per_ws: dict[frozenset[str], dict[str | None, list[int]]] = {}
+            per_ws: dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]] = {}
             for ws, cids in groups.items():
-                by_text: dict[str | None, list[int]] = defaultdict(list)
+                by_text: dict[tuple[str | None, tuple[int, ...] | None], list[int]] = defaultdict(list)
                 for cid in cids:
-                    by_text[self._vtext[cid]].append(cid)
+                    by_text[(self._vtext[cid], self._series[cid])].append(cid)
                 per_ws[ws] = dict(by_text)
             self._by_version[vkey] = per_ws
 
@@ -473,6 +485,7 @@ class InventoryIndex:
             self._by_purl[pk[0]].append(cid)
         vtext = asset_version_text(asset)
         self._vtext.append(vtext)
+        self._series.append(product_words(asset.product).series if asset.product else None)
         self._versions.append(_parse_asset_version(vtext))
 
     def __len__(self) -> int:
@@ -489,6 +502,10 @@ class InventoryIndex:
     def version_of(self, cid: int) -> OTVersion | None | str:
         """Parsed version of a class; None when it has none; the error text when unparseable."""
         return self._versions[cid]
+
+    def series_of(self, cid: int) -> tuple[int, ...] | None:
+        """The release line the asset's product name gives (``TIA Portal V18``), if any."""
+        return self._series[cid]
 
     def version_text(self, cid: int) -> str | None:
         """The version of a class as matching reads it (completed from the product name)."""
@@ -684,6 +701,49 @@ class _EntryFacts:
     series_upto: bool
     range_description: str
     range_text: str | None
+    lines: tuple[tuple[int, ...], ...] = ()
+    """Release lines (``V7.4``, ``V7.5``) other entries of the same product name."""
+    upto: tuple[int, ...] | None = None
+    """The newest ``... V7.3 and prior`` line among them."""
+    floor: OTVersion | None = None
+    """The range's first good version (``< X``: X), when the remediation names a later fix."""
+    fixes: tuple[OTVersion, ...] = ()
+    """Fixed versions the remediation names after ``floor`` on the same release line."""
+
+
+_FIX_VERSION = re.compile(
+    r"(?:\bv|\bversions?\s+|\brelease\s+|\bfirmware\s+|\bto\s+)(\d+(?:\.\d+)+(?:\s*(?:sp|update|upd|hf)\s*\d+)*)", re.I
+)
+
+
+@dataclass(slots=True)
+class _Context:
+    """What an entry's decision needs from the rest of its advisory (built on first use)."""
+
+    advisory: FlatAdvisory
+    _fixes: dict[str, set[OTVersion]] | None = None
+    _lines: dict[frozenset[str], list[tuple[tuple[int, ...], bool]]] | None = None
+
+    def fixes(self, pid: str) -> set[OTVersion]:
+        if self._fixes is None:
+            self._fixes = defaultdict(set)
+            for vuln in self.advisory.vulnerabilities:
+                for r in vuln.remediations:
+                    if r.category != "vendor_fix" or not r.details:
+                        continue
+                    found = [v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(r.details)) if v]
+                    for p in r.product_ids:
+                        self._fixes[p].update(found)
+        return self._fixes.get(pid, set())
+
+    def lines(self, core: frozenset[str]) -> list[tuple[tuple[int, ...], bool]]:
+        if self._lines is None:
+            self._lines = defaultdict(list)
+            for entry, _ in _entries_with_status(self.advisory):
+                w = product_words(entry.product or entry.name)
+                if w.series is not None:
+                    self._lines[w.core].append((w.series, w.series_upto))
+        return self._lines.get(core, [])
 
 
 def _entries_with_status(
@@ -702,7 +762,7 @@ def _entries_with_status(
             yield entry, groups
 
 
-def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) -> _EntryFacts:
+def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], context: _Context | None = None) -> _EntryFacts:
     rng = parse_range(entry.version_text) if entry.version_text else None
     if rng is None and entry.cpe:
         ck = _cpe_key(entry.cpe)
@@ -713,6 +773,17 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) ->
         if pk and pk[1]:
             rng = parse_range(pk[1])
     words = product_words(entry.product or entry.name)
+    lines: tuple[tuple[int, ...], ...] = ()
+    upto: tuple[int, ...] | None = None
+    floor: OTVersion | None = None
+    fixes: tuple[OTVersion, ...] = ()
+    if context is not None:
+        if words.series is not None:
+            siblings = context.lines(words.core)
+            lines = tuple(sorted({s for s, up in siblings if not up}))
+            ups = [s for s, up in siblings if up]
+            upto = max(ups) if ups else None
+        floor, fixes = _later_fixes(rng, context.fixes(entry.product_id))
     return _EntryFacts(
         entry,
         rng,
@@ -721,11 +792,48 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) ->
         words.series_upto,
         rng.describe() if rng is not None else "all versions (no version given)",
         rng.text if rng is not None else None,
+        lines,
+        upto,
+        floor,
+        fixes,
     )
 
 
+def _later_fixes(rng: Range | None, named: set[OTVersion]) -> tuple[OTVersion | None, tuple[OTVersion, ...]]:
+    """For ``< X`` (or ``<= X``): the fixed versions the remediation names after X on X's line.
+
+    ``< V2.9 SP1`` with "update to V2.9 SP2": versions from 2.9 SP1 up to SP2 are undecided.
+    """
+    if not named or not isinstance(rng, VersionRange) or len(rng.intervals) != 1:
+        return None, ()
+    upper = rng.intervals[0].upper
+    if upper is None:
+        return None, ()
+    u = upper.version
+    later = tuple(sorted(f for f in named if f.scheme == u.scheme and f.release[:2] == u.release[:2]
+                         and (f > u if not upper.inclusive else f > u and not f.startswith(u.release))))
+    return (u, later) if later else (None, ())
+
+
 def _entry_facts(advisory: FlatAdvisory) -> list[_EntryFacts]:
-    return [_facts_of(entry, groups) for entry, groups in _entries_with_status(advisory)]
+    context = _Context(advisory)
+    return [_facts_of(entry, groups, context) for entry, groups in _entries_with_status(advisory)]
+
+
+def _undecided_line(facts: _EntryFacts, vtext: str | None, relation: MatchField, value: str, version: OTVersion) -> EntryMatch | None:
+    """An asset on an older release line than the advisory lists, and no "and prior" entry covers it."""
+    if not facts.lines or version.release[: len(facts.lines[-1])] >= facts.lines[-1]:
+        return None  # a newer line than any listed: not named, not affected
+    if any(version.startswith(line) for line in facts.lines):
+        return None  # its own line has an entry of its own
+    if facts.upto is not None and version.release[: len(facts.upto)] <= facts.upto:
+        return None  # covered by "... and prior"
+    listed = ", ".join("V" + ".".join(map(str, line)) for line in facts.lines)
+    why = f"the advisory lists release lines {listed} of this product and {'.'.join(map(str, version.release))} is none of them"
+    group, cves = facts.groups[0]
+    return EntryMatch(facts.entry.product_id, facts.entry.name, relation, value, group, facts.range_text,
+                      facts.range_description, vtext, None, None, (why,), FindingStatus.NEEDS_REVIEW,
+                      ReviewReason.BRANCH_UNDECIDED, cves)
 
 
 def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductStatus) -> tuple[bool | None, ReviewReason | None]:
@@ -749,14 +857,26 @@ def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductS
 
 
 def _decide(
-    facts: _EntryFacts, vtext: str | None, version: OTVersion | None | str, relation: MatchField, value: str
+    facts: _EntryFacts, vtext: str | None, version: OTVersion | None | str, relation: MatchField, value: str,
+    asset_series: tuple[int, ...] | None = None,
 ) -> EntryMatch | None:
+    if facts.series is not None and not isinstance(version, OTVersion) and asset_series is not None:
+        # No usable version, but the product name gives the line ("TIA Portal V18"): a V15 entry is
+        # about another line.
+        n = min(len(asset_series), len(facts.series))
+        if facts.series_upto:
+            if asset_series[:n] > facts.series[:n]:
+                return None
+        elif asset_series[:n] != facts.series[:n]:
+            return None
     if facts.series is not None and isinstance(version, OTVersion) and version.scheme == "number":
         if facts.series_upto:
             if version.release[: len(facts.series)] > facts.series:
                 return None  # "... V7.2 and prior" entry, asset on 7.4: a later release line
         elif not version.startswith(facts.series):
-            return None  # "... V14" entry, asset on 13.x: another release line of the product
+            # "... V14" entry, asset on 13.x: another release line of the product; undecided when
+            # the advisory lists newer lines but not the asset's.
+            return _undecided_line(facts, vtext, relation, value, version)
     rng = facts.range
     best: EntryMatch | None = None
     for group, cves in facts.groups:
@@ -771,6 +891,10 @@ def _decide(
                     status = FindingStatus.AFFECTED
             elif hit is False:
                 status = FindingStatus.NOT_AFFECTED
+                if facts.fixes and isinstance(version, OTVersion) and facts.floor is not None and version >= facts.floor:
+                    later = [f for f in facts.fixes if version < f]
+                    if later:
+                        status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS
             else:
                 status = FindingStatus.NEEDS_REVIEW
         elif group in FIXED_GROUPS:
@@ -787,6 +911,9 @@ def _decide(
             status, reason = FindingStatus.NEEDS_REVIEW, _AMBIGUOUS[relation]
         if status is not FindingStatus.NEEDS_REVIEW:
             reason = None
+        conditions = rng.conditions if rng is not None else ()
+        if reason is ReviewReason.FIXED_VERSION_CONTRADICTS:
+            conditions = tuple(str(f) for f in facts.fixes if isinstance(version, OTVersion) and version < f)
         if best is not None and _SEVERITY[status] <= _SEVERITY[best.status]:
             continue
         best = EntryMatch(
@@ -800,7 +927,7 @@ def _decide(
             vtext,
             hit,
             version_reason,
-            rng.conditions if rng is not None else (),
+            conditions,
             status,
             reason,
             cves,
@@ -855,6 +982,7 @@ def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Findi
 
 def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     per_class: dict[int, list[EntryMatch]] = defaultdict(list)
+    context: _Context | None = None
     for entry, groups in _entries_with_status(advisory):
         # An entry's decision depends only on how the asset was tied to it and on its version
         # text, so classes that share both share the (immutable) match.
@@ -862,20 +990,22 @@ def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Find
         candidates = index.candidates(entry) if ties is None else {}
         if not ties and not candidates:
             continue  # no asset is tied to this entry: its range need not even be parsed
-        facts = _facts_of(entry, groups)
+        if context is None:
+            context = _Context(advisory)
+        facts = _facts_of(entry, groups, context)
         if ties is not None:
             for relation, value, cids in ties:
-                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value)
+                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value, index.series_of(cids[0]))
                 if m is not None:
                     for cid in cids:
                         per_class[cid].append(m)
-        decided: dict[tuple[MatchField, str, str | None], EntryMatch | None] = {}
+        decided: dict[tuple[MatchField, str, str | None, tuple[int, ...] | None], EntryMatch | None] = {}
         for cid, (relation, value) in candidates.items():
-            key = (relation, value, index.version_text(cid))
+            key = (relation, value, index.version_text(cid), index.series_of(cid))
             if key in decided:
                 m = decided[key]
             else:
-                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value)
+                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value, index.series_of(cid))
             if m is not None:
                 per_class[cid].append(m)
     # Decide per class, then hand the shared result to every member asset.
@@ -970,7 +1100,8 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
             if tie is None:
                 continue
             vtext = asset_version_text(asset)
-            m = _decide(facts, vtext, _parse_asset_version(vtext), *tie)
+            m = _decide(facts, vtext, _parse_asset_version(vtext), *tie,
+                        product_words(asset.product).series if asset.product else None)
             if m is not None:
                 per_asset[pos].append(m)
     return _findings(advisory.id, assets, per_asset)

@@ -37,6 +37,15 @@ _PARENS = re.compile(r"\(([^()]*)\)")
 _VENDOR_NOISE = re.compile(r"\b(?:a|an)\s+(?:subsidiary|affiliate|division|brand)\s+of\b|\bformerly\b", re.I)
 
 
+_GENERIC = frozenset(
+    "electric electrical electronics automation systems system control controls process industrial industries "
+    "industry international solutions software technologies technology group networks network energy power "
+    "management digital smart infrastructure open intelligent platforms grid security healthcare gas fire "
+    "components instruments engineering laboratories services products medical building buildings".split()
+)
+"""Words of vendor names that are ordinary words in product names too (``Process Control``)."""
+
+
 def fold(text: str) -> str:
     """Lower case without accents; repairs UTF-8 read as Latin-1 (CISA's ``GeutebrÃ¼ck``)."""
     if "Ã" in text or "Â" in text:
@@ -200,7 +209,7 @@ def brand_words(key: str) -> frozenset[str]:
     out: set[str] = set()
     for n in names:
         out.update(vendor_words(n).split())
-    return frozenset(w for w in out if len(w) > 2 and not w.isdigit())
+    return frozenset(w for w in out if len(w) > 2 and not w.isdigit() and w not in _GENERIC)
 
 
 def describe(key: str) -> str | None:
