@@ -204,3 +204,37 @@ def test_version_forms(text: str, inside: list[str], outside: list[str]) -> None
 
 def test_a_date_with_slashes_is_not_a_version_list() -> None:
     assert not parse_range("12/10/2020").parsed or parse_range("12/10/2020").contains(parse_version("10")) is not True
+
+
+# --- undecided answers ----------------------------------------------------------------------
+
+
+def test_a_later_fixed_version_in_the_remediation_makes_the_gap_a_review() -> None:
+    raw = {
+        "document": {"title": "t", "tracking": {"id": "EX-15"}},
+        "product_tree": {"branches": [{"category": "vendor", "name": "Example", "branches": [
+            {"category": "product_name", "name": "Historian", "branches": [
+                {"category": "product_version_range", "name": "< V2.9 SP1", "product": {"name": "Historian < V2.9 SP1", "product_id": "P1"}}]}]}]},
+        "vulnerabilities": [{"cve": "CVE-2024-2", "product_status": {"known_affected": ["P1"]},
+                             "remediations": [{"category": "vendor_fix", "details": "Update to V2.9 SP2 or later.", "product_ids": ["P1"]}]}],
+    }
+    adv = flatten_advisory(raw)
+    found = statuses(adv, [asset("gap", "Example", "Historian", "2.9 SP1"), asset("fixed", "Example", "Historian", "2.9 SP2"),
+                           asset("old", "Example", "Historian", "2.9")])
+    assert found["gap"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED and found["old"][0] is FindingStatus.AFFECTED
+    (f,) = [f for f in match_advisory(adv, InventoryIndex([asset("gap", "Example", "Historian", "2.9 SP1")]))]
+    assert "the remediation names 2.9 SP2 as the fixed version" in f.message
+
+
+def test_an_older_line_than_the_advisory_lists_is_undecided() -> None:
+    adv = doc("Siemens", [("SIMATIC WinCC V7.4", "< V7.4 SP1", []), ("SIMATIC WinCC V7.5", "< V7.5 SP2", [])])
+    found = statuses(adv, [
+        asset("old-line", "Siemens", "SIMATIC WinCC", "7.3"),
+        asset("new-line", "Siemens", "SIMATIC WinCC", "8.0"),
+        asset("listed", "Siemens", "SIMATIC WinCC", "7.5 SP1"),
+    ])
+    assert found["old-line"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.BRANCH_UNDECIDED)
+    assert "new-line" not in found and found["listed"] == (FindingStatus.AFFECTED, None)
+    with_prior = doc("Siemens", [("SIMATIC WinCC V7.3 and prior", None, []), ("SIMATIC WinCC V7.5", "< V7.5 SP2", [])])
+    assert statuses(with_prior, [asset("old-line", "Siemens", "SIMATIC WinCC", "7.3")]) == {"old-line": (FindingStatus.AFFECTED, None)}
