@@ -11,8 +11,10 @@ assessed against: its *unassessable exposure*.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from zonewarden.domain.advisories import FlatAdvisory
@@ -32,11 +34,26 @@ def is_gap(asset: Asset) -> bool:
         return False
     if not (asset.product and asset.product.strip()):
         return True
-    names = set(vendor_words(asset.vendor).split())
-    for key in vendor_keys(asset.vendor):
+    return _only_vendor_name(asset.vendor, asset.product)
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def _vendor_name_words(vendor: str) -> frozenset[str]:
+    names = set(vendor_words(vendor).split())
+    for key in vendor_keys(vendor):
         names.update(key.split())
         names.update(brand_words(key))
-    return set(vendor_words(asset.product).split()) <= names
+    return frozenset(names)
+
+
+def _only_vendor_name(vendor: str, product: str) -> bool:
+    if len(product) > 60:
+        return False  # a vendor name is short; spare the comparison
+    words = set(_NON_ALNUM.sub(" ", product.lower()).split())
+    return bool(words) and words <= _vendor_name_words(vendor)
 
 
 @dataclass(frozen=True, slots=True)

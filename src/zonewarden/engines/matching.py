@@ -81,13 +81,13 @@ _vendor_words = vendor_words
 
 
 @lru_cache(maxsize=1)
-def _terms() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Short product-name terms and their long forms (``engines/data/product_terms.json``)."""
+def _terms() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Short product-name terms and their long forms (``engines/data/product_terms.json``), as
+    one pattern (one scan per name) and the replacement of each."""
     raw = json.loads(resources.files("zonewarden.engines").joinpath("data/product_terms.json").read_text("utf-8"))
-    out = []
-    for term in raw["terms"]:
-        out.append((re.compile(r"\b" + re.escape(term["short"]) + r"\b"), term["long"]))
-    return tuple(out)
+    longs = {t["short"].lower(): t["long"] for t in raw["terms"]}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(longs, key=len, reverse=True))) + r")\b")
+    return pattern, longs
 
 
 def _stem(word: str) -> str:
@@ -145,7 +145,9 @@ def product_words(name: str | None) -> ProductWords:
     if not name:
         return ProductWords(frozenset(), frozenset(), None)
     text = _fold(name)
-    excluded = tuple(model_key(x) for m in _EXCEPT.finditer(text) for x in re.split(r",|\band\b|/", m.group(1)) if model_key(x))
+    excluded: tuple[str, ...] = ()
+    if "exc" in text or "not incl" in text:
+        excluded = tuple(model_key(x) for m in _EXCEPT.finditer(text) for x in re.split(r",|\band\b|/", m.group(1)) if model_key(x))
     if excluded:
         text = _EXCEPT.sub(" ", text)
     series, upto = None, False
@@ -154,9 +156,8 @@ def product_words(name: str | None) -> ProductWords:
         series = tuple(int(p) for p in m.group(1).split("."))
         upto = bool(m.group("upto"))
         text = _SERIES.sub(" ", text)
-    for pattern, short in _terms():
-        if pattern.search(text):
-            text = pattern.sub(short, text)
+    pattern, longs = _terms()
+    text = pattern.sub(lambda t: longs[t.group(1)], text)
     inner = " ".join(_PARENS.findall(text))
     outer = _PARENS.sub(" ", text)
 
@@ -299,6 +300,9 @@ def _name_models(name: str) -> tuple[str, ...]:
     """Order numbers an advisory writes in the product name: ``... (6ES7518-4AX00-1AC0)``,
     ``Modicon M340 CPU (part numbers BMXP34*)``, ``..., MLFBs: 6SR2...``."""
     out: list[str] = []
+    low = name.lower()
+    if "(" not in name and "number" not in low and "mlfb" not in low and " no" not in low:
+        return ()
     for m in _NAME_MODELS.finditer(name):
         text = next(g for g in m.groups() if g is not None)
         for tok in _MODEL_TOKEN.findall(text):
@@ -543,7 +547,7 @@ class InventoryIndex:
                 for ws, rel in self._relate(variant, groups, postings).items():
                     if ws not in out or _RANK[rel] > _RANK[out[ws][0]]:
                         out[ws] = (rel, "")
-            for variant, why in _possible(words, lambda w: self.near(vendor, w)):
+            for variant, why in _possible(words, lambda w: () if w in postings else self.near(vendor, w)):
                 for ws in self._relate(variant, groups, postings):
                     if ws not in out:
                         out[ws] = (MatchField.POSSIBLE_PRODUCT, why)
@@ -565,7 +569,8 @@ class InventoryIndex:
             if words.full in groups:
                 out[words.full] = MatchField.PRODUCT_NAME
             # Partial: the asset's words are a proper part of the entry's (incl. parentheses).
-            if len(words.full) <= 10:
+            # Whichever is fewer: the subsets of the entry's words, or the word sets sharing one.
+            if len(words.full) <= 10 and (1 << len(words.full)) <= sum(len(postings.get(w, ())) for w in words.full):
                 for size in range(1, len(words.full)):
                     for combo in combinations(sorted(words.full), size):
                         ws = frozenset(combo)
@@ -716,6 +721,12 @@ _FIX_VERSION = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def _named_versions(details: str) -> tuple[OTVersion, ...]:
+    """Versions a remediation text names (``Update to V2.9 SP2``); the same texts recur."""
+    return tuple(v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(details)) if v)
+
+
 @dataclass(slots=True)
 class _Context:
     """What an entry's decision needs from the rest of its advisory (built on first use)."""
@@ -731,7 +742,7 @@ class _Context:
                 for r in vuln.remediations:
                     if r.category != "vendor_fix" or not r.details:
                         continue
-                    found = [v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(r.details)) if v]
+                    found = _named_versions(r.details)
                     for p in r.product_ids:
                         self._fixes[p].update(found)
         return self._fixes.get(pid, set())
@@ -783,7 +794,8 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], co
             lines = tuple(sorted({s for s, up in siblings if not up}))
             ups = [s for s, up in siblings if up]
             upto = max(ups) if ups else None
-        floor, fixes = _later_fixes(rng, context.fixes(entry.product_id))
+        if isinstance(rng, VersionRange) and len(rng.intervals) == 1 and rng.intervals[0].upper is not None:
+            floor, fixes = _later_fixes(rng, context.fixes(entry.product_id))
     return _EntryFacts(
         entry,
         rng,
@@ -1046,7 +1058,7 @@ def _naive_relation(
             best = rel
     if best is not None:
         return best, ""
-    for variant, why in _possible(e, lambda w: {x for x in vocab if _one_edit(w, x)}):
+    for variant, why in _possible(e, lambda w: set() if w in vocab else {x for x in vocab if _one_edit(w, x)}):
         if _relation(variant, a) is not None:
             return MatchField.POSSIBLE_PRODUCT, why
     return None

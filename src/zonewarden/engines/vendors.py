@@ -48,6 +48,8 @@ _GENERIC = frozenset(
 
 def fold(text: str) -> str:
     """Lower case without accents; repairs UTF-8 read as Latin-1 (CISA's ``GeutebrÃ¼ck``)."""
+    if text.isascii():
+        return text.lower()  # nothing to repair or strip (nearly every name)
     if "Ã" in text or "Â" in text:
         try:
             text = text.encode("latin-1").decode("utf-8")
@@ -131,6 +133,7 @@ def registry() -> Registry:
     return parse_registry(json.loads(text), "zonewarden/engines/data/vendors.json")
 
 
+@lru_cache(maxsize=65536)
 def vendor_words(text: str) -> str:
     """A vendor name normalised for comparison (``"Siemens AG"`` -> ``"siemens"``)."""
     return _words(text, registry().legal_forms)
