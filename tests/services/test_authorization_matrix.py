@@ -36,7 +36,7 @@ EXPECTED = {
     "integrator": APPROVER,
     "supplier": APPROVER,
 }
-GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create"}
+GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create", "audit.checkpoint"}
 
 
 def test_the_roles_are_the_ones_the_issue_names() -> None:

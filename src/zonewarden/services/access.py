@@ -41,7 +41,7 @@ POLICY: dict[str, frozenset[str]] = {
     "customer": frozenset({"report.customer"}),
     **{role: frozenset(_READ | _AUDIT | _APPROVE) for role in APPROVER_ROLES},
 }
-GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create"})
+GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create", "audit.checkpoint"})
 SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | {"site.delete"})
 OPERATIONS = SITE_OPERATIONS | GLOBAL_OPERATIONS
 POLICY["admin"] = OPERATIONS

@@ -39,13 +39,18 @@ def log(store: Store, principal: Principal, site_id: str | None = None) -> list[
         ]
 
 
-def verify(store: Store, principal: Principal) -> audit.VerifyResult:
-    """Check the whole hash chain (it spans every site): for an administrator or anyone who may
-    audit at least one site."""
+def require_chain_reader(store: Store, principal: Principal) -> None:
+    """The whole hash chain spans every site: an administrator or anyone who may audit at least
+    one site may verify it (a denial is audited)."""
     if not _auditable(store, principal) and not access.allowed(principal, "user.admin"):
         identity.authorize(store, principal, "audit.read")
+
+
+def verify(store: Store, principal: Principal) -> audit.VerifyResult:
+    """Check the whole hash chain (see :func:`require_chain_reader` for who may)."""
+    require_chain_reader(store, principal)
     with store.read() as conn:
         return audit.verify(conn)
 
 
-__all__ = ["log", "verify"]
+__all__ = ["log", "require_chain_reader", "verify"]
