@@ -238,3 +238,14 @@ def test_an_older_line_than_the_advisory_lists_is_undecided() -> None:
     assert "new-line" not in found and found["listed"] == (FindingStatus.AFFECTED, None)
     with_prior = doc("Siemens", [("SIMATIC WinCC V7.3 and prior", None, []), ("SIMATIC WinCC V7.5", "< V7.5 SP2", [])])
     assert statuses(with_prior, [asset("old-line", "Siemens", "SIMATIC WinCC", "7.3")]) == {"old-line": (FindingStatus.AFFECTED, None)}
+
+
+def test_a_variant_in_parentheses_is_not_an_order_number() -> None:
+    from zonewarden.engines.matching import _name_models
+
+    assert _name_models("SCALANCE XR324-4M EEC (2x 100-240VAC/60-250VDC, ports on front)") == ()
+    assert _name_models("SIMATIC ET 200eco PN (16xM12)") == ()
+    assert _name_models("SIMATIC HMI KTP700 (6AV2123-2GB03-0AX0)") == ("6AV2123-2GB03-0AX0",)
+    adv = doc("Siemens", [("SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "< V4.1", [])])
+    found = statuses(adv, [asset("sw", "Siemens", "SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "4.0", model_number="6GK5324-4GG00-2JR2")])
+    assert found == {"sw": (FindingStatus.AFFECTED, None)}

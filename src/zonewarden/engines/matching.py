@@ -293,23 +293,37 @@ def model_pattern(model: str) -> re.Pattern[str] | None:
 
 _NAME_MODELS = re.compile(r"\(([^()]*)\)|\b(?:part|order|catalog)\s+(?:numbers?|nos?\.?)\s*:?\s*(.+)$|\bmlfbs?\s*:?\s*(.+)$", re.I)
 _MODEL_TOKEN = re.compile(r"(?<![\w*.])(?=[A-Za-z0-9*.\-]*\d)(?=[A-Za-z0-9*.\-]*[A-Za-z*])[A-Za-z0-9][A-Za-z0-9*.\-]{5,}|(?<![\w*])[A-Za-z]{3,}[0-9]*\*")
+_ORDER_NUMBER = re.compile(r"^\d[A-Z]{2}\d{1,4}[\s-]?[0-9A-Z]{3,6}[\s-][0-9A-Z]{3,5}$")
+"""Siemens-style order numbers (MLFB): ``6ES7518-4AX00-1AC0``, ``6GK5324-4GG00-4ER2``."""
+_UNIT = re.compile(r"\d(?:v|vac|vdc|a|ma|w|kw|hz|mm|m|ms|mbit|gbit)$", re.I)
 
 
 @lru_cache(maxsize=65536)
 def _name_models(name: str) -> tuple[str, ...]:
     """Order numbers an advisory writes in the product name: ``... (6ES7518-4AX00-1AC0)``,
-    ``Modicon M340 CPU (part numbers BMXP34*)``, ``..., MLFBs: 6SR2...``."""
+    ``Modicon M340 CPU (part numbers BMXP34*)``, ``..., MLFBs: 6SR2...``.
+
+    Only tokens shaped like an order number count (``6ES7518-4AX00-1AC0``, or a family pattern
+    such as ``BMXP34*``; after "part numbers", "order no." or "MLFB" any token with letters and
+    digits): a parenthesis such as ``(2x 100-240VAC/60-250VDC, ports on front)`` names a variant,
+    not an order number, and reading it as one would exclude every real order number.
+    """
     out: list[str] = []
     low = name.lower()
     if "(" not in name and "number" not in low and "mlfb" not in low and " no" not in low:
         return ()
     for m in _NAME_MODELS.finditer(name):
         text = next(g for g in m.groups() if g is not None)
+        phrase = m.group(1) is None  # after "part numbers", "MLFB", ...
         for tok in _MODEL_TOKEN.findall(text):
             tok = tok.strip(".-")
-            key = model_key(tok)
-            # An order number has letters and digits and is long, or is a family pattern.
-            if model_pattern(tok) is not None or (len(key) >= 8 and any(c.isdigit() for c in key) and any(c.isalpha() for c in key)):
+            if _UNIT.search(tok):
+                continue
+            # In a parenthesis a lone "x" after a digit is a count ("16xM12"), not a placeholder.
+            family = model_pattern(tok) is not None and (phrase or re.search(r"\*|[xX]{2,}|\.\.|\?", tok))
+            if family or _ORDER_NUMBER.match(tok.upper()) or (
+                phrase and len(model_key(tok)) >= 5 and any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)
+            ):
                 out.append(tok)
     return tuple(dict.fromkeys(out))
 
