@@ -102,7 +102,7 @@ def _stem(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes")):
         return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ys", "os")):
         return word[:-1]
     return word
 
@@ -165,6 +165,9 @@ def product_words(name: str | None) -> ProductWords:
         return [_stem(w) for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP]
 
     order = tuple(dict.fromkeys(words(outer)))
+    if not order:
+        # A product named only by stop words (LCDS "Versions"): the words are its name.
+        order = tuple(dict.fromkeys(_stem(w) for w in _NON_ALNUM.sub(" ", outer).split()))
     core = frozenset(order)
     return ProductWords(core, core | frozenset(words(inner)), series, upto, order, excluded)
 
