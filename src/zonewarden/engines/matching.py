@@ -33,7 +33,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
@@ -617,10 +617,10 @@ class InventoryIndex:
         # Exact order numbers first, then family patterns (either side), in the entry's order.
         ties = [(cid, MatchField.MODEL_NUMBER, m) for m in models for cid in self._by_model.get(model_key(m), ())]
         ties += [t for m in models for t in self._model_ties(m)]
-        for cid, field, value in ties:
+        for cid, tie_field, value in ties:
             vendors = self._vendors[cid]
             if not vendors or keyset.intersection(vendors):
-                found.setdefault(cid, (field, value))
+                found.setdefault(cid, (tie_field, value))
         for key in keys:
             groups = self._by_vendor.get(key)
             if not groups:
@@ -723,14 +723,28 @@ class _EntryFacts:
     series_upto: bool
     range_description: str
     range_text: str | None
-    lines: tuple[tuple[int, ...], ...] = ()
-    """Release lines (``V7.4``, ``V7.5``) other entries of the same product name."""
-    upto: tuple[int, ...] | None = None
-    """The newest ``... V7.3 and prior`` line among them."""
-    floor: OTVersion | None = None
-    """The range's first good version (``< X``: X), when the remediation names a later fix."""
-    fixes: tuple[OTVersion, ...] = ()
-    """Fixed versions the remediation names after ``floor`` on the same release line."""
+    context: _Context | None = None
+    """The rest of the advisory, for the answers that need it (computed when first asked)."""
+
+    @property
+    def lines(self) -> tuple[tuple[int, ...], ...]:
+        """Release lines (``V7.4``, ``V7.5``) of the entries with the same product name."""
+        return self.context.branches(self)[0] if self.context is not None else ()
+
+    @property
+    def upto(self) -> tuple[int, ...] | None:
+        """The newest ``... V7.3 and prior`` line among them."""
+        return self.context.branches(self)[1] if self.context is not None else None
+
+    @property
+    def floor(self) -> OTVersion | None:
+        """The range's first good version (``< X``: X), when the remediation names a later fix."""
+        return self.context.later_fixes(self)[0] if self.context is not None else None
+
+    @property
+    def fixes(self) -> tuple[OTVersion, ...]:
+        """Fixed versions the remediation names after ``floor`` on the same release line."""
+        return self.context.later_fixes(self)[1] if self.context is not None else ()
 
 
 _FIX_VERSION = re.compile(
@@ -751,6 +765,33 @@ class _Context:
     advisory: FlatAdvisory
     _fixes: dict[str, set[OTVersion]] | None = None
     _lines: dict[frozenset[str], list[tuple[tuple[int, ...], bool]]] | None = None
+    _branches: dict[str, tuple[tuple[tuple[int, ...], ...], tuple[int, ...] | None]] = field(default_factory=dict)
+    _later: dict[str, tuple[OTVersion | None, tuple[OTVersion, ...]]] = field(default_factory=dict)
+
+    def branches(self, facts: _EntryFacts) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...] | None]:
+        pid = facts.entry.product_id
+        hit = self._branches.get(pid)
+        if hit is None:
+            lines: tuple[tuple[int, ...], ...] = ()
+            upto = None
+            if facts.series is not None:
+                siblings = self.lines(product_words(facts.entry.product or facts.entry.name).core)
+                lines = tuple(sorted({s for s, up in siblings if not up}))
+                ups = [s for s, up in siblings if up]
+                upto = max(ups) if ups else None
+            hit = self._branches[pid] = (lines, upto)
+        return hit
+
+    def later_fixes(self, facts: _EntryFacts) -> tuple[OTVersion | None, tuple[OTVersion, ...]]:
+        pid = facts.entry.product_id
+        hit = self._later.get(pid)
+        if hit is None:
+            rng = facts.range
+            hit = (None, ())
+            if isinstance(rng, VersionRange) and len(rng.intervals) == 1 and rng.intervals[0].upper is not None:
+                hit = _later_fixes(rng, self.fixes(pid))
+            self._later[pid] = hit
+        return hit
 
     def fixes(self, pid: str) -> set[OTVersion]:
         if self._fixes is None:
@@ -801,18 +842,6 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], co
         if pk and pk[1]:
             rng = parse_range(pk[1])
     words = product_words(entry.product or entry.name)
-    lines: tuple[tuple[int, ...], ...] = ()
-    upto: tuple[int, ...] | None = None
-    floor: OTVersion | None = None
-    fixes: tuple[OTVersion, ...] = ()
-    if context is not None:
-        if words.series is not None:
-            siblings = context.lines(words.core)
-            lines = tuple(sorted({s for s, up in siblings if not up}))
-            ups = [s for s, up in siblings if up]
-            upto = max(ups) if ups else None
-        if isinstance(rng, VersionRange) and len(rng.intervals) == 1 and rng.intervals[0].upper is not None:
-            floor, fixes = _later_fixes(rng, context.fixes(entry.product_id))
     return _EntryFacts(
         entry,
         rng,
@@ -821,10 +850,7 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], co
         words.series_upto,
         rng.describe() if rng is not None else "all versions (no version given)",
         rng.text if rng is not None else None,
-        lines,
-        upto,
-        floor,
-        fixes,
+        context,
     )
 
 
@@ -920,9 +946,8 @@ def _decide(
                     status = FindingStatus.AFFECTED
             elif hit is False:
                 status = FindingStatus.NOT_AFFECTED
-                if facts.fixes and isinstance(version, OTVersion) and facts.floor is not None and version >= facts.floor:
-                    later = [f for f in facts.fixes if version < f]
-                    if later:
+                if isinstance(version, OTVersion) and facts.fixes and facts.floor is not None and version >= facts.floor:
+                    if any(version < f for f in facts.fixes):
                         status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS
             else:
                 status = FindingStatus.NEEDS_REVIEW
