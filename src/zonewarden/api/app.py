@@ -269,17 +269,23 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return f.as_json()
 
     @app.get(f"{PREFIX}/audit")
-    def audit_log(principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None) -> dict[str, Any]:
+    def audit_log(principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None,
+                  action: Annotated[str | None, Query(max_length=100, description="An action, or a prefix ending in '.'")] = None,
+                  actor: Annotated[str | None, Query(max_length=128)] = None,
+                  object_id: Annotated[str | None, Query(max_length=256)] = None,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  newest_first: bool = False) -> dict[str, Any]:
         from zonewarden.services import audit_queries
 
-        events = audit_queries.log(store, principal, site)
-        page = events[offset:offset + limit]
+        page = audit_queries.search(store, principal, audit_queries.EventFilter(
+            site_id=site, action=action, actor=actor, object_id=object_id, since=since, until=until,
+        ), limit=limit, offset=offset, newest_first=newest_first)
         return {
             "items": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "context": e.context,
                        "action": e.action, "site": e.site_id, "object_type": e.object_type,
                        "object_id": e.object_id, "reason": e.reason, "before": e.before, "after": e.after,
-                       "hash": e.hash} for e in page],
-            "total": len(events), "limit": limit, "offset": offset,
+                       "hash": e.hash} for e in page.items],
+            "total": page.total, "limit": limit, "offset": offset,
         }
 
     @app.get(f"{PREFIX}/advisories")
