@@ -6,15 +6,18 @@ How an asset is tied to a product entry of an advisory, strongest first:
    CPE (or type/namespace/name of the purl) must be equal. Then names are not consulted.
 2. **Model number**: the asset's model number is one of the entry's
    ``product_identification_helper.model_numbers`` (same vendor).
-3. **Vendor + product name**: vendor names are normalised and mapped through the alias table
-   (``engines/data/vendor_aliases.json``: "Siemens AG" = "Siemens", "Rockwell" = "Rockwell
-   Automation"); product names become word sets. Equal sets are a *product-name* match; an
-   advisory naming a family whose words are all in the asset's product (``SIMATIC S7-1500``
-   vs the asset's ``SIMATIC S7-1500 CPU 1516-3 PN/DP``) is a *product-family* match; an
-   asset product that is only part of the advisory's (``SIMATIC S7-1500`` vs ``SIMATIC S7-1500
-   CPU 1510SP F-1 PN``) is *product-partial*: ambiguous, so it needs review unless the version
-   alone rules the entry out. Words in parentheses (``(PST)``, ``(TIA Portal)``) are optional.
-   A series in the name (``... (TIA Portal) V14``) must agree with the asset's version.
+3. **Vendor + product name**: vendor names go through the registry
+   (:mod:`zonewarden.engines.vendors`: aliases, legal forms, corporate lineage on the asset
+   side); product names become word sets (case, punctuation, plurals, short/long terms, the
+   vendor's brand words, joined/split words). Equal sets are a *product-name* match; an
+   advisory naming a family whose words are all in the asset's product is a *product-family*
+   match; an asset product that is only part of the advisory's is *product-partial*; a one-letter
+   typo is a *possible-product*; both are ambiguous, so they need review unless the version
+   alone rules the entry out. Words in parentheses are optional. A series in the name
+   (``... (TIA Portal) V14``) must agree with the asset's version. Order numbers (exact or family
+   patterns such as ``6ES7 5xx``, also written in the product name) tie an asset, and one the
+   entry's list excludes is a different device. An asset with a vendor and nothing else is an
+   inventory gap (:mod:`zonewarden.engines.inventory_gaps`), not matched.
 
 Then the entry's version or range (:mod:`zonewarden.engines.ranges`) decides, against the
 groups of ``product_status`` the entry is in. Anything the code cannot decide (unparseable
