@@ -40,6 +40,11 @@ def gaps_command(site_id: str | None, fmt: str, db_url: str | None) -> None:
     findings; the ADVISORIES column says how many current advisories of its vendor (with its
     corporate lineage: Foxboro = Schneider Electric, Wonderware = AVEVA) it cannot be assessed
     against. Fill in the product (and model number) and re-import to assess it.
+
+    \b
+    Examples:
+      zonewarden inventory gaps
+      zonewarden inventory gaps --site pharma --format csv > gaps.csv
     """
     from zonewarden.services.queries.inventory import GAP_COLUMNS, site_inventory_gaps
 
