@@ -28,7 +28,7 @@ def test_plan_table_lists_the_plan_the_unplanned_and_the_candidates() -> None:
     assert "Patch plan: Rheinfeld Oral Solids (2026-12-01 to 2027-06-01)" in out
     assert "LATE: blackout" in out and "LATE: waiting-for-pilot" in out
     assert "vendor-not-qualified" in out and "Deferral candidates" in out and "DEF-2026-011" in out
-    assert "cpsat OPTIMAL" in err and "gap 0.00%" in err
+    assert "mip OPTIMAL" in err and "gap 0.00%" in err
 
 
 def test_plan_json_is_reproducible() -> None:
@@ -37,7 +37,7 @@ def test_plan_json_is_reproducible() -> None:
     assert code == 0
     data = json.loads(out)
     assert data["horizon_end"] == "2027-02-23" and data["status"] == "OPTIMAL" and data["gap"] == 0.0
-    assert data["settings"]["solver"] == "cpsat" and data["settings"]["seed"] == 0
+    assert data["settings"]["solver"] == "mip" and data["settings"]["seed"] == 0
     _, again, _ = run(*args)
     second = json.loads(again)
     for d in (data, second):

@@ -358,7 +358,13 @@ STATUSES = ["implemented", "partial", "planned", "not-implemented", "not-applica
 
 
 def brute_force_sl_a(statuses: dict[str, str | None], fr: FR) -> int:
-    """The definition read literally: try each level and check every requirement it needs."""
+    """The definition read literally: try each level and check every requirement it needs. An RE
+    without a status carries its SR's not-applicable."""
+    statuses = {
+        rid: ("not-applicable" if st is None and " RE " in rid and statuses.get(rid.split(" RE ")[0]) == "not-applicable"
+              else st)
+        for rid, st in statuses.items()
+    }
     best = 0
     for level in (1, 2, 3, 4):
         needed = [r for r in CATALOG if r.fr is fr and r.min_sl <= level]

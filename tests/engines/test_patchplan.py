@@ -34,7 +34,7 @@ def example() -> SiteDocument:
     return load_site(EXAMPLE)
 
 
-@pytest.mark.parametrize("solver", ["greedy", "cpsat"])
+@pytest.mark.parametrize("solver", ["greedy", "cpsat", "mip"])
 def test_example_plan_shows_the_trade_offs(example: SiteDocument, solver: str) -> None:
     items = open_items(example)
     plan = plan_patches(example, items, AS_OF, solver=solver, time_limit=20)  # type: ignore[arg-type]

@@ -36,9 +36,14 @@ EXPECTED = {
     "management": APPROVER | SUBSCRIBE,
     "integrator": APPROVER | SUBSCRIBE,
     "supplier": APPROVER | SUBSCRIBE,
+    "psirt-analyst": set(),
+    "psirt-manager": set(),
 }
+PSIRT = {"psirt.read", "psirt.write", "psirt.publish"}
 GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create", "job.read", "job.admin", "alert.admin",
-          "audit.checkpoint"}
+          "audit.checkpoint"} | PSIRT
+#: Global operations a role other than admin allows when held on every site.
+GLOBAL_EXPECTED = {"psirt-analyst": {"psirt.read", "psirt.write"}, "psirt-manager": PSIRT}
 
 
 def test_the_roles_are_the_ones_the_issue_names() -> None:
@@ -54,7 +59,10 @@ def test_every_role_and_operation(role: str, operation: str) -> None:
     if operation in GLOBAL:
         # A global operation needs the role on every site; one site's role is not enough.
         assert access.allowed(on_site, operation, "s1") is False
-        assert access.allowed(everywhere, operation) is (role == "admin")
+        want_global = role == "admin" or operation in GLOBAL_EXPECTED.get(role, set())
+        assert access.allowed(everywhere, operation) is want_global
+        read_only = Principal(user_id="u", method="token", roles={ANY_SITE: frozenset({role})}, read_only=True)
+        assert access.allowed(read_only, operation) is (want_global and operation == "psirt.read")
         return
     want = role == "admin" or operation in EXPECTED.get(role, set())
     assert access.allowed(on_site, operation, "s1") is want

@@ -296,11 +296,12 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [r.as_json() for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
-    from zonewarden.api import routes_approvals, routes_feeds, routes_queries
+    from zonewarden.api import routes_approvals, routes_feeds, routes_queries, routes_site_edits
 
     app.include_router(routes_queries.router, prefix=PREFIX)
     app.include_router(routes_feeds.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
+    app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     return app
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from zonewarden.errors import AuthenticationError, InputError
+from zonewarden.errors import AuthenticationError
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 
@@ -67,9 +67,6 @@ def set_etag(response: Response, store: Store, principal: Principal, site_id: st
 
 def parse(model: type[M], data: Mapping[str, Any], what: str) -> M:
     """``data`` as ``model``; invalid fields are an InputError (422) with the CLI's field paths."""
-    from zonewarden.io.sitefile import pydantic_problems
+    from zonewarden.io.sitefile import parse_record  # the one conversion, shared with the CLI
 
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"invalid {what}", pydantic_problems(exc)) from None
+    return parse_record(model, data, what)

@@ -50,7 +50,9 @@ async def zonewarden_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, cls):
             extra: dict[str, Any] = {}
             if isinstance(exc, InputError):
-                extra["errors"] = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+                extra["errors"] = [{"pointer": p.pointer, "detail": p.message,
+                                    **({"line": p.line, "column": p.column} if p.line is not None else {})}
+                                   for p in exc.problems]
                 detail = super(InputError, exc).__str__()
             else:
                 detail = str(exc)
@@ -76,8 +78,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = Field(
-        default=None, description="Invalid fields (422): each a `pointer` (the CLI's field path) and a `detail`.")
+    errors: list[dict[str, str | int]] | None = Field(
+        default=None, description="Invalid fields (422): each a `pointer` (the CLI's field path) and a `detail`; "
+                                  "a problem in an uploaded file also its `line` and `column`.")
     current_revision: str | None = Field(default=None, description="The site's revision now (412).")
 
 

@@ -323,3 +323,32 @@ def existing_path(value: str) -> Path:
 
 def iter_text(items: Iterable[Any]) -> list[str]:
     return [str(i) for i in items]
+
+
+def read_records(file: Path, section: str, model: Any) -> list[Any]:
+    """Records of ``model`` from a YAML file holding one mapping, a list, or ``section: [...]``
+    (the project's safe YAML reader); every problem is reported with file, line and column before
+    anything is written. The field paths are :func:`zonewarden.io.sitefile.parse_record`'s, the
+    one pydantic -> InputError conversion the API uses too."""
+    from zonewarden.errors import InputError, Problem
+    from zonewarden.io import yamlio
+    from zonewarden.io.sitefile import parse_record
+    from zonewarden.wording import count
+
+    data = yamlio.load_file(file)
+    if isinstance(data, dict) and section in data:
+        data = data[section]
+    items = data if isinstance(data, list) else [data]
+    out, problems = [], []
+    text: str | None = None
+    for i, item in enumerate(items):
+        try:
+            out.append(parse_record(model, item, section, at=(i,) if isinstance(data, list) else ()))
+        except InputError as exc:
+            text = text if text is not None else file.read_text(encoding="utf-8")
+            for p in exc.problems:
+                pos = yamlio.locate(text, p.path)
+                problems.append(Problem(p.message, p.path, str(file), *(pos or (None, None))))
+    if problems:
+        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
+    return out

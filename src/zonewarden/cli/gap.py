@@ -27,7 +27,6 @@ from zonewarden.cli.common import (
 )
 from zonewarden.domain.levels import FR
 from zonewarden.errors import InputError
-from zonewarden.wording import count
 
 
 def _parse_fr(value: str | None) -> FR | None:
@@ -255,6 +254,40 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
     note(f"{record.target} {record.requirement}: {record.status.value}{was}; audit event {outcome.audit_seq}")
 
 
+@requirement_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default=None, help="Why (recorded in the audit log).")
+@site_option
+@db_option
+@handle_errors
+def requirement_import_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
+    """Set many requirement statuses from a CSV file, all or nothing (one audit event).
+
+    Columns (by name, any order): zone (or conduit), requirement (SR/RE), status, and
+    optionally justification, note, target_date, compensating_control, assessed. Every bad
+    cell is reported as FILE:LINE:COLUMN and nothing is written.
+
+    \b
+    Example:
+      zonewarden requirement import assessment-2026.csv --reason "annual assessment"
+    """
+    from zonewarden.cli.identity import current_principal
+    from zonewarden.io.requirements_csv import read_requirements_csv
+    from zonewarden.services import requirement_import
+    from zonewarden.services import sites as site_service
+
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal)
+    doc = site_service.load_document(store, target, without=("assets",))
+    known = [z.id for z in doc.zones] + [c.id for c in doc.conduits]
+    statuses = read_requirements_csv(file, known_targets=known)
+    outcome = requirement_import.set_requirement_statuses(store, target, statuses, principal=principal,
+                                                          source=file.name, reason=reason)
+    note(f"{file.name}: {outcome.added} added, {outcome.replaced} replaced, {outcome.unchanged} unchanged; "
+         f"audit event {outcome.audit_seq}")
+
+
 @click.group("compensation")
 def compensation_group() -> None:
     """Record and approve compensating controls."""
@@ -275,31 +308,12 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
     Example:
       zonewarden compensation record cc-coat-hmi.yaml --reason "CAB 2026-14"
     """
-    from pydantic import ValidationError
-
+    from zonewarden.cli.common import read_records
     from zonewarden.domain.requirements import CompensatingControl
-    from zonewarden.errors import Problem
-    from zonewarden.io import yamlio
-    from zonewarden.io.sitefile import pydantic_problems
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
-    data = yamlio.load_file(file)
-    if isinstance(data, dict) and "compensating_controls" in data:
-        data = data["compensating_controls"]
-    items = data if isinstance(data, list) else [data]
-    controls, problems = [], []
-    for i, item in enumerate(items):
-        try:
-            controls.append(CompensatingControl.model_validate(item))
-        except ValidationError as exc:
-            text = file.read_text(encoding="utf-8")
-            for p in pydantic_problems(exc):
-                path = (i, *p.path) if isinstance(data, list) else p.path
-                pos = yamlio.locate(text, path)
-                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
-    if problems:
-        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
+    controls = read_records(file, "compensating_controls", CompensatingControl)
     from zonewarden.cli.identity import current_principal
 
     store = open_store_for(db_url)

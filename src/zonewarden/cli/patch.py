@@ -22,11 +22,11 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
+    read_records,
     signing_options,
     site_option,
 )
-from zonewarden.errors import InputError, Problem
-from zonewarden.wording import count
+from zonewarden.errors import InputError
 
 
 @click.group("patch")
@@ -48,11 +48,12 @@ def patch_group() -> None:
 
 @patch_group.command("plan")
 @click.option("--horizon", default="26w", show_default=True, metavar="PERIOD", help="How far to plan (26w, 180d).")
-@click.option("--solver", type=click.Choice(["cpsat", "greedy"]), default="cpsat", show_default=True,
-              help="CP-SAT (needs zonewarden[solver]) or the greedy baseline.")
+@click.option("--solver", type=click.Choice(["mip", "cpsat", "greedy"]), default="mip", show_default=True,
+              help="OR-Tools per part of the plant: LP bound + SCIP (mip) or CP-SAT (both need "
+                   "zonewarden[solver]), or the greedy baseline.")
 @click.option("--time-limit", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              metavar="S", help="CP-SAT time limit in seconds.")
-@click.option("--seed", default=0, show_default=True, type=int, help="CP-SAT random seed.")
+              metavar="S", help="Solver time limit in seconds (mip, cpsat).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Solver random seed.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64), help="CP-SAT search workers.")
 @site_option
 @file_option
@@ -213,31 +214,7 @@ def status_cmd(show_all: bool, site_id: str | None, file: Path | None, fmt: str,
 # --- deferrals -----------------------------------------------------------------------------
 
 
-def _read_records(file: Path, section: str, model: Any) -> list[Any]:
-    """Records of ``model`` from a YAML file holding one mapping, a list, or ``section: [...]``;
-    every problem is reported with file and line before anything is written."""
-    from pydantic import ValidationError
-
-    from zonewarden.io import yamlio
-    from zonewarden.io.sitefile import pydantic_problems
-
-    data = yamlio.load_file(file)
-    if isinstance(data, dict) and section in data:
-        data = data[section]
-    items = data if isinstance(data, list) else [data]
-    out, problems = [], []
-    text = file.read_text(encoding="utf-8")
-    for i, item in enumerate(items):
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as exc:
-            for p in pydantic_problems(exc):
-                path = (i, *p.path) if isinstance(data, list) else p.path
-                pos = yamlio.locate(text, path)
-                problems.append(Problem(p.message, path, str(file), *(pos or (None, None))))
-    if problems:
-        raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
-    return out
+_read_records = read_records  # the shared reader of record files (cli/common.py)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:

@@ -40,6 +40,7 @@ from zonewarden.domain.patching import (
     VendorPatch,
     patching_reference_problems,
 )
+from zonewarden.domain.psirt_suppliers import Supplier
 from zonewarden.domain.requirements import (
     DEFAULT_SL_SCALE,
     CapabilityDeclaration,
@@ -540,6 +541,8 @@ class SiteDocument(Model):
     patches: tuple[VendorPatch, ...] = ()
     deferrals: tuple[Deferral, ...] = ()
     patch_changes: tuple[PatchChange, ...] = ()
+    # The vendors' disclosure processes as the asset owner knows them (domain/psirt_suppliers.py).
+    suppliers: tuple[Supplier, ...] = ()
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> SiteDocument:

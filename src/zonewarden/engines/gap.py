@@ -7,7 +7,9 @@ SL-A on one FR (IEC 62443-3-3 clause 4 / annex B) is the highest level L such th
 and RE of that FR required at L (``min_sl <= L``) is met. A requirement is *met* when it is
 ``implemented``; when it is ``compensated`` by a control that is approved and not expired on
 ``today`` and that covers this requirement and this zone or conduit; or when it is
-``not-applicable`` with a justification. ``partial``, ``planned``, ``not-implemented`` and
+``not-applicable`` with a justification. An RE without a status of its own carries its SR's
+``not-applicable`` (a requirement that does not apply cannot have an enhancement that does);
+a status recorded for the RE itself always wins. ``partial``, ``planned``, ``not-implemented`` and
 requirements with no status at all are not met. Because levels are cumulative, SL-A is simply
 one below the smallest ``min_sl`` among the unmet requirements of the FR (4 when none is unmet),
 which is what makes this one pass over the statuses instead of a scan per level.
@@ -96,6 +98,8 @@ class RequirementState:
     target_date: dt.date | None = None
     exception: str | None = None
     """An active exception that accepts this requirement not being met (it still does not count)."""
+    inherited_from: str | None = None
+    """The SR whose ``not-applicable`` status this RE carries (it has no status of its own)."""
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -410,7 +414,15 @@ def analyse(
         for rid in sorted(all_ids - done, key=position.__getitem__):
             req = by_id[rid]
             found = own.get(rid)
+            inherited = None
+            if found is None and " RE " in rid:
+                # A not-applicable SR carries to its REs unless an RE has a status of its own.
+                parent = own.get(rid.split(" RE ", 1)[0])
+                if parent is not None and parent.status is Status.NOT_APPLICABLE:
+                    found, inherited = parent, parent.requirement
             met, reason = _evaluate(rid, found, ident, controls, validity)
+            if inherited is not None:
+                reason = f"{reason} (from {inherited}, which has no status of its own for this RE)"
             states.append(
                 RequirementState(
                     requirement=rid,
@@ -423,6 +435,7 @@ def analyse(
                     compensating_control=found.compensating_control if found else None,
                     target_date=found.target_date if found else None,
                     exception=None if met else accepted.get((ident, rid)),
+                    inherited_from=inherited,
                 )
             )
             if not met and req.min_sl < lowest_unmet[req.fr]:

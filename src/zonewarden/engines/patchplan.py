@@ -1,11 +1,15 @@
 """Patch planning: which asset gets which patch in which maintenance window and wave.
 
 Pure: a site document, the open remediation items and ``today`` in, a :class:`PatchPlan` out.
-No clock, no I/O. Two solvers share one model of the problem:
+No clock, no I/O. Three solvers share one model of the problem:
 
-* ``cpsat`` - OR-Tools CP-SAT (optional extra ``zonewarden[solver]``) with a fixed seed and a
-  time limit; the status and the optimality gap (objective vs. the solver's proven bound) are
-  part of the result. It starts from the greedy solution as a hint, so it never does worse.
+* ``mip`` (default) and ``cpsat`` - OR-Tools (optional extra ``zonewarden[solver]``), one model
+  per part of the plant that shares no window occurrence with the others
+  (:mod:`zonewarden.engines.patchplan_parts`: a relaxation for a valid bound, then the pilots
+  other parts wait for fixed first): ``mip`` with the LP relaxation, a local search and SCIP,
+  ``cpsat`` with CP-SAT. The status and the optimality gap (objective vs. a proven lower bound of
+  the whole problem) are part of the result; both start from the best greedy plan, so they never
+  do worse.
 * ``greedy`` - most urgent first, earliest window that still has room. Its gap is reported
   against a bound computed by relaxing capacity and waves (each item's cheapest slot).
 
@@ -51,7 +55,7 @@ LATE_FACTOR = 10
 
 CRITICALITY_FACTOR = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
-Solver = Literal["cpsat", "greedy"]
+Solver = Literal["mip", "cpsat", "greedy"]
 
 
 class Reason(StrEnum):
@@ -530,82 +534,13 @@ def relaxed_bound(problem: Problem) -> int:
     return total
 
 
-def _cpsat(problem: Problem, hint: dict[int, int], time_limit: float, seed: int, workers: int) -> tuple[dict[int, int], str, int]:
-    from ortools.sat.python import cp_model
-
-    jobs, slots = problem.jobs, problem.slots
-    m = cp_model.CpModel()
-    x: dict[tuple[int, int], Any] = {}
-    by_slot: dict[int, list[int]] = defaultdict(list)
-    for j, job in enumerate(jobs):
-        for s in job.slots:
-            x[j, s] = m.new_bool_var(f"x{j}_{s}")
-            by_slot[s].append(j)
-    sched = []
-    for j, job in enumerate(jobs):
-        sj = m.new_bool_var(f"s{j}")
-        m.add(sum(x[j, s] for s in job.slots) == sj)
-        m.add_hint(sj, 1 if j in hint else 0)
-        sched.append(sj)
-    for s, js in by_slot.items():
-        slot = slots[s]
-        per_asset: dict[str, list[int]] = defaultdict(list)
-        for j in js:
-            per_asset[jobs[j].item.asset_id].append(j)
-        if slot.cap_minutes is not None:
-            m.add(sum(x[j, s] * jobs[j].duration for j in js) <= slot.cap_minutes)
-        asset_used = []
-        for aid, ajs in per_asset.items():
-            if sum(jobs[j].duration for j in ajs) > slot.occ.minutes:
-                m.add(sum(x[j, s] * jobs[j].duration for j in ajs) <= slot.occ.minutes)
-            if slot.cap_assets is not None:
-                if len(ajs) == 1:
-                    asset_used.append(x[ajs[0], s])
-                else:
-                    y = m.new_bool_var(f"y{s}_{aid}")
-                    m.add_max_equality(y, [x[j, s] for j in ajs])
-                    # A complete hint: CP-SAT starts from the greedy plan instead of searching for it.
-                    m.add_hint(y, 1 if any(hint.get(j) == s for j in ajs) else 0)
-                    asset_used.append(y)
-        if slot.cap_assets is not None and len(asset_used) > slot.cap_assets:
-            m.add(sum(asset_used) <= slot.cap_assets)
-    # Waves: one day variable per job in a pilot relation (defined once), so each precedence is a
-    # two-term constraint instead of two long sums per production x pilot pair.
-    linked = sorted({j for j, job in enumerate(jobs) if job.pilots} | {p for job in jobs for p in job.pilots})
-    day: dict[int, Any] = {}
-    for j in linked:
-        last = max((slots[s].day for s in jobs[j].slots), default=0)
-        day[j] = m.new_int_var(0, last, f"d{j}")
-        m.add(day[j] == sum(x[j, s] * slots[s].day for s in jobs[j].slots))
-        m.add_hint(day[j], slots[hint[j]].day if j in hint else 0)
-    for j, job in enumerate(jobs):
-        for p in job.pilots:
-            m.add_implication(sched[j], sched[p])
-            m.add(day[j] - day[p] >= job.soak).only_enforce_if(sched[j])
-    const = sum(job.unplanned_cost for job in jobs)
-    m.minimize(sum(x[j, s] * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s) in x) + const)
-    for (j, s), var in x.items():
-        m.add_hint(var, 1 if hint.get(j) == s else 0)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.random_seed = int(seed)
-    solver.parameters.num_workers = int(workers)
-    status = solver.solve(m)
-    name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return hint, name, relaxed_bound(problem)
-    chosen = {j: s for (j, s), var in x.items() if solver.boolean_value(var)}
-    bound = int(round(solver.best_objective_bound))
-    return chosen, name, bound
-
-
 def plan_patches(
     doc: SiteDocument,
     items: Iterable[RemediationItem],
     today: dt.date,
     *,
     horizon_days: int = 182,
-    solver: Solver = "cpsat",
+    solver: Solver = "mip",
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 8,
@@ -623,19 +558,24 @@ def plan_patches(
     status, used = "GREEDY", "greedy"
     chosen, bound = baseline, relaxed_bound(problem)
     start_objective = _objective(problem, baseline)
-    if solver == "cpsat":
+    parts: list[dict[str, Any]] = []
+    if solver in ("mip", "cpsat"):
         # Start CP-SAT from the best of a few greedy orders: cheap, and it leaves the solver's
         # time for improving a good plan rather than finding one.
         starts = {name: _greedy(problem, name) for name in _ORDERS}
         start_name = min(starts, key=lambda n: (_objective(problem, starts[n]), n))
         hint = starts[start_name]
         start_objective = _objective(problem, hint)
+        from zonewarden.engines.patchplan_parts import solve_parts
+
         try:
-            solved, status, solver_bound = _cpsat(problem, hint, time_limit, seed, workers)
-            used = "cpsat"
-            chosen, bound = solved, max(solver_bound, bound)
+            result = solve_parts(problem, hint, time_limit, seed, workers, solver)
+            solved, status = result.chosen, result.status
+            used = solver
+            chosen, bound = solved, max(result.bound, bound)
+            parts = [r.as_dict() for r in result.reports]
             if status not in ("OPTIMAL", "FEASIBLE") or _objective(problem, solved) > start_objective:
-                notes.append(f"CP-SAT ended with {status} within {time_limit:g} s; showing its start plan ({start_name})")
+                notes.append(f"the {solver} solver ended with {status} within {time_limit:g} s; showing its start plan ({start_name})")
                 chosen = hint
         except ImportError:
             notes.append("OR-Tools is not installed (pip install 'zonewarden[solver]'); showing the greedy plan")
@@ -643,8 +583,10 @@ def plan_patches(
     objective = _objective(problem, chosen)
     gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / objective)
     plan = _assemble(doc, problem, chosen, used, status, objective, bound, gap, notes)
-    settings = {"horizon_days": horizon_days, "solver": solver, "time_limit": time_limit, "seed": seed,
+    settings: dict[str, Any] = {"horizon_days": horizon_days, "solver": solver, "time_limit": time_limit, "seed": seed,
                 "workers": workers, "late_factor": LATE_FACTOR, "start_objective": start_objective}
+    if parts:
+        settings["parts"] = parts
     return dataclasses.replace(plan, seconds=time.perf_counter() - t0, settings=settings)
 
 

@@ -195,6 +195,12 @@ def _rows(reader: Any, path: Path | str, problems: list[Problem]) -> Iterator[li
         yield row
 
 
+# Shared with the other CSV readers (io/requirements_csv.py): the same strict decoding and
+# positioned row errors.
+decode_csv_text = _decode
+csv_rows = _rows
+
+
 def merge_assets(doc: SiteDocument, assets: list[Asset], *, source: str) -> SiteDocument:
     """The site with these assets added, or replacing the stored asset of the same id."""
     incoming = {a.id: a for a in assets}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -22,6 +22,8 @@ from zonewarden.io import yamlio
 from zonewarden.io.field_hints import did_you_mean
 from zonewarden.runtime import gc_paused
 from zonewarden.wording import count
+
+M = TypeVar("M", bound=BaseModel)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SITE_FILE_NAME = "site.yaml"
@@ -171,6 +173,24 @@ def pydantic_problems(exc: ValidationError, model: type[BaseModel] | None = None
             message = "required field is missing"
         out.append(Problem(message, loc))
     return out
+
+
+def parse_record(model: type[M], data: Any, what: str, *, at: tuple[str | int, ...] = ()) -> M:
+    """``data`` validated as one ``model`` record, or :class:`InputError` with one problem per
+    field at its path (prefixed by ``at``, e.g. the record's place in a file or section).
+
+    The one pydantic -> InputError conversion for single records: the CLI (options, --from-file)
+    and the API (request bodies) report the same field paths."""
+    from zonewarden.errors import InputError
+
+    if not isinstance(data, Mapping):
+        raise InputError(f"invalid {what}: expected a mapping of fields, got {type(data).__name__}",
+                         [Problem("expected a mapping of fields", at)])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(p.message, (*at, *p.path)) for p in pydantic_problems(exc, model)]
+        raise InputError(f"invalid {what}", problems) from None
 
 
 def _item_adapters() -> dict[str, TypeAdapter[Any]]:

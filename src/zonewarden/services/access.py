@@ -19,7 +19,11 @@ from zonewarden.services.principal import Principal
 #: Approver roles as a site's governance policy names them (who may sign what is set per site).
 APPROVER_ROLES = frozenset({"asset-owner", "quality", "management", "integrator", "supplier"})
 
-ROLES = frozenset({"viewer", "auditor", "engineer", "customer", "admin"}) | APPROVER_ROLES
+#: The supplier's PSIRT (issue 16): cases are not site-scoped, so these roles count when held on
+#: every site (``principal.ANY_SITE``). An analyst works cases; a manager also publishes.
+PSIRT_ROLES = frozenset({"psirt-analyst", "psirt-manager"})
+
+ROLES = frozenset({"viewer", "auditor", "engineer", "customer", "admin"}) | APPROVER_ROLES | PSIRT_ROLES
 
 _READ = {"site.read", "report.customer"}
 _AUDIT = {"audit.read", "report.auditor", "site.export"}
@@ -43,15 +47,18 @@ POLICY: dict[str, frozenset[str]] = {
     "engineer": frozenset(_READ | _AUDIT | _ENGINEER | _SUBSCRIBE),
     "customer": frozenset({"report.customer"}),
     **{role: frozenset(_READ | _AUDIT | _APPROVE | _SUBSCRIBE) for role in APPROVER_ROLES},
+    "psirt-analyst": frozenset({"psirt.read", "psirt.write"}),
+    "psirt-manager": frozenset({"psirt.read", "psirt.write", "psirt.publish"}),
 }
+_PSIRT = {"psirt.read", "psirt.write", "psirt.publish"}
 #: ``job.read``: every background job (anyone sees the jobs they queued); ``job.admin``: run the
 #: system's jobs by hand and set schedules; ``alert.admin``: see and remove anyone's subscriptions.
 GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create",
-                               "job.read", "job.admin", "alert.admin", "audit.checkpoint"})
+                               "job.read", "job.admin", "alert.admin", "audit.checkpoint"} | _PSIRT)
 SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | _SUBSCRIBE | {"site.delete"})
 OPERATIONS = SITE_OPERATIONS | GLOBAL_OPERATIONS
 POLICY["admin"] = OPERATIONS
-READ_OPERATIONS = frozenset(_READ | _AUDIT)
+READ_OPERATIONS = frozenset(_READ | _AUDIT | {"psirt.read"})
 
 
 def allowed(principal: Principal, operation: str, site_id: str | None = None) -> bool:

@@ -14,8 +14,6 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ValidationError
-
 from zonewarden.domain.governance import Approval, ChangeStatus, Decision
 from zonewarden.domain.patching import (
     TRANSITIONS,
@@ -26,7 +24,7 @@ from zonewarden.domain.patching import (
     items_from_findings,
 )
 from zonewarden.domain.site import Asset, SiteDocument
-from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
+from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.requirements import RecordOutcome, approver_for, refuse_typed_approval
 from zonewarden.services.requirements import (
@@ -226,13 +224,12 @@ def advance_patch_change(
             hint = " (approve it first: `zonewarden patch change approve`)" if current is ChangeStatus.PROPOSED else ""
             raise ConflictError(f"patch change {change_id} cannot go from {current.value} to {to.value}; allowed: {allowed}{hint}")
         new = {**row, **updates, "status": to.value}
-        try:
-            PatchChange.model_validate(new)
-        except ValidationError as exc:
-            from zonewarden.io.sitefile import pydantic_problems
+        from zonewarden.io.sitefile import parse_record
 
-            problems = [Problem(p.message, ("patch_changes", i, *p.path)) for p in pydantic_problems(exc)]
-            raise InputError(f"patch change {change_id} cannot be {to.value} yet", problems) from None
+        try:
+            parse_record(PatchChange, new, "patch change", at=("patch_changes", i))
+        except InputError as exc:
+            raise InputError(f"patch change {change_id} cannot be {to.value} yet", exc.problems) from None
         rows[i] = new
         data["patch_changes"] = rows
         return change_id, row, new

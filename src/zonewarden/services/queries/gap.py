@@ -48,6 +48,7 @@ def _state_json(s: Any) -> dict[str, Any]:
         "compensating_control": s.compensating_control,
         "target_date": s.target_date.isoformat() if s.target_date else None,
         "exception": s.exception,
+        "inherited_from": s.inherited_from,
     }
 
 

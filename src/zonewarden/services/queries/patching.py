@@ -82,7 +82,7 @@ class PatchPlanResult:
 
 
 def patch_plan(store: Store, *, principal: Principal, site_id: str | None, as_of: str | dt.date | None = None,
-               horizon: str | int = "26w", solver: str = "cpsat", time_limit: float = 10.0, seed: int = 0,
+               horizon: str | int = "26w", solver: str = "mip", time_limit: float = 10.0, seed: int = 0,
                workers: int = 8) -> PatchPlanResult:
     doc, findings = _stored(store, principal, site_id)
     return patch_plan_of(doc, as_of=as_of, findings=findings, horizon=horizon, solver=solver,
@@ -90,7 +90,7 @@ def patch_plan(store: Store, *, principal: Principal, site_id: str | None, as_of
 
 
 def patch_plan_of(doc: SiteDocument, *, as_of: str | dt.date | None = None, findings: list[Any] | None = None,
-                  horizon: str | int = "26w", solver: str = "cpsat", time_limit: float = 10.0, seed: int = 0,
+                  horizon: str | int = "26w", solver: str = "mip", time_limit: float = 10.0, seed: int = 0,
                   workers: int = 8) -> PatchPlanResult:
     """Vendor patches of the site plus ``findings`` planned from ``as_of`` (the site's today)
     over ``horizon`` (days, or a period as 26w / 180d)."""
