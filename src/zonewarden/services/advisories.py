@@ -48,7 +48,7 @@ from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem,
 from zonewarden.io.csaf import read_csaf
 from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
-from zonewarden.services import access, audit, identity, signatures
+from zonewarden.services import access, audit, findings_store, identity, signatures
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.signatures import Signing
 from zonewarden.store.advisory_tables import (
@@ -412,12 +412,17 @@ def _apply_findings(
         {} if first_of_its_id
         else {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
     )
-    new_rows = []
+    new_rows: list[tuple[Any, ...]] = []
+    codec = findings_store.RowCodec(conn)
+    stamp, yes, no_json, empty_json = codec.when(now), codec.flag(True), codec.json(None), codec.json({})
     seen = set()
     # Assets that look the same to matching share one (immutable) matches tuple, and assets
     # with the same exposure and impacts share the SSVC decision: a fleet of 500 identical
-    # drives costs one explanation and one decision, not 500 (see _shared_decision).
+    # drives costs one explanation and one decision, not 500 (see _shared_decision). The
+    # shared values are encoded for the store once too.
     explained: dict[int, tuple[list[dict[str, Any]], dict[str, str], str]] = {}
+    encoded: dict[int, tuple[str, str]] = {}
+    encoded_cves: dict[tuple[str, ...], str] = {}
     decided: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     for f in found:
         seen.add(f.asset_id)
@@ -437,6 +442,19 @@ def _apply_findings(
                 decided[dkey] = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
             decision = _shared_decision(decided[dkey], asset)
         priority = decision["priority"] if decision else None
+        if old is None:
+            if key not in encoded:
+                encoded[key] = (codec.json(matches), codec.json(product_status))
+            cves = encoded_cves.get(f.cves)
+            if cves is None:
+                cves = encoded_cves[f.cves] = codec.json(list(f.cves))
+            new_rows.append((
+                sm.site_id, flat.id, advisory_row, f.asset_id, asset.zone, yes, f.status.value,
+                f.reason.value if f.reason else None, message, cves, *encoded[key],
+                codec.json(decision) if decision is not None else no_json, empty_json, priority,
+                Priority(priority).rank if priority else None, "new", None, None, stamp, stamp,
+            ))
+            continue
         values = {
             "advisory_row": advisory_row,
             "zone_id": asset.zone,
@@ -451,22 +469,6 @@ def _apply_findings(
             "priority": priority,
             "priority_rank": Priority(priority).rank if priority else None,
         }
-        if old is None:
-            new_rows.append(
-                {
-                    **values,
-                    "site_id": sm.site_id,
-                    "tracking_id": flat.id,
-                    "asset_id": f.asset_id,
-                    "overrides": {},
-                    "triage_status": "new",
-                    "triage_owner": None,
-                    "triage_expires": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            continue
         # A decision is reopened when a new revision changes the advisory's statement about the
         # asset, or when the finding gets worse for any reason (an asset downgraded to an
         # affected firmware). An improvement through the inventory leaves the decision alone.
@@ -505,9 +507,7 @@ def _apply_findings(
             counts.reopened_ids.append(old.id)
         conn.execute(update(findings).where(findings.c.id == old.id).values(**values))
         counts.updated += 1
-    if new_rows:
-        conn.execute(findings.insert(), new_rows)
-        counts.created += len(new_rows)
+    counts.created += findings_store.insert_findings(conn, new_rows)
     gone = [r.id for a, r in existing.items() if a not in seen and r.active]
     if gone:
         conn.execute(update(findings).where(findings.c.id.in_(gone)).values(active=False, updated_at=now))

@@ -1,0 +1,77 @@
+"""Bulk finding inserts (services/findings_store.py) store exactly what SQLAlchemy's own insert
+stores, on SQLite (executemany of tuples) and PostgreSQL (COPY), inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from zonewarden.services import findings_store
+from zonewarden.store.advisory_tables import advisories, findings
+
+
+def _advisory(conn: Any) -> int:
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    return int(conn.execute(advisories.insert().values(
+        tracking_id="T-1", version="1", title="t", sha256="0" * 64, source="s", strict=False, deviations=[],
+        document="{}", current=True, ingested_at=now,
+    )).inserted_primary_key[0])
+
+
+def _values(advisory_row: int, asset: str) -> dict[str, Any]:
+    now = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    return {
+        "site_id": "s1", "tracking_id": "T-1", "advisory_row": advisory_row, "asset_id": asset, "zone_id": None,
+        "active": True, "status": "needs-review", "reason": "no-version", "message": "why \u00e9 \u2603 'quoted'",
+        "cves": ["CVE-2020-0001"], "matches": [{"product_id": "P1", "in_range": None, "conditions": ["a", "b"]}],
+        "product_status": {"P1": "known_affected:affected"}, "ssvc": None, "overrides": {},
+        "priority": None, "priority_rank": None, "triage_status": "new", "triage_owner": None,
+        "triage_expires": None, "created_at": now, "updated_at": now,
+    }
+
+
+def _row_tuple(codec: findings_store.RowCodec, v: dict[str, Any]) -> tuple[Any, ...]:
+    out = []
+    for col in findings_store.INSERT_COLUMNS:
+        value = v[col]
+        if col in ("cves", "matches", "product_status", "ssvc", "overrides"):
+            value = codec.json(value)
+        elif col in ("created_at", "updated_at"):
+            value = codec.when(value)
+        elif col == "triage_expires":
+            value = codec.day(value)
+        elif col == "active":
+            value = codec.flag(value)
+        out.append(value)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("ssvc", [None, {"priority": "scheduled", "inputs": {"exposure": {"value": "small"}}}])
+def test_bulk_insert_reads_back_as_the_orm_insert(store, ssvc) -> None:  # type: ignore[no-untyped-def]
+    with store.transaction() as conn:
+        row = _advisory(conn)
+        core = _values(row, "by-core") | {"ssvc": ssvc}
+        conn.execute(findings.insert(), [core])
+        codec = findings_store.RowCodec(conn)
+        bulk = [_row_tuple(codec, _values(row, f"bulk-{i}") | {"ssvc": ssvc}) for i in range(3)]
+        assert findings_store.insert_findings(conn, bulk) == 3
+    with store.read() as conn:
+        rows = {r.asset_id: r._asdict() for r in conn.execute(select(findings))}
+    assert sorted(rows) == ["bulk-0", "bulk-1", "bulk-2", "by-core"]
+    reference = {k: v for k, v in rows.pop("by-core").items() if k not in ("id", "asset_id")}
+    for asset, got in rows.items():
+        assert {k: v for k, v in got.items() if k not in ("id", "asset_id")} == reference, asset
+
+
+def test_bulk_insert_is_part_of_the_transaction(store) -> None:  # type: ignore[no-untyped-def]
+    with store.transaction() as conn:
+        row = _advisory(conn)
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        codec = findings_store.RowCodec(conn)
+        findings_store.insert_findings(conn, [_row_tuple(codec, _values(row, "a"))])
+        raise RuntimeError("rolled back")
+    with store.read() as conn:
+        assert conn.execute(select(findings.c.id)).first() is None
