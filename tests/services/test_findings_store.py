@@ -75,3 +75,44 @@ def test_bulk_insert_is_part_of_the_transaction(store) -> None:  # type: ignore[
         raise RuntimeError("rolled back")
     with store.read() as conn:
         assert conn.execute(select(findings.c.id)).first() is None
+
+
+def test_shared_decisions_equal_the_decision_of_each_asset(store) -> None:  # type: ignore[no-untyped-def]
+    """Assets with the same exposure value, criticality and impacts share one SSVC decision
+    (their own exposure and impact sources patched in): each stored decision equals the one
+    computed for that asset alone, on a plant where one controller model sits in every zone."""
+    from pathlib import Path
+
+    import orjson
+
+    from zonewarden.domain.site import SiteDocument
+    from zonewarden.engines.matching import match_advisory
+    from zonewarden.engines.products import flatten_advisory
+    from zonewarden.io.sitefile import load_site
+    from zonewarden.services import advisories as svc
+    from zonewarden.services.principal import local_principal
+    from zonewarden.services.sites import import_documents
+
+    root = Path(__file__).resolve().parents[2]
+    data = load_site(root / "examples" / "pharma-plant").model_dump(mode="json", exclude_none=True)
+    (plc,) = [a for a in data["assets"] if a["id"] == "comp-plc-p1"]
+    for zone in data["zones"]:
+        data["assets"].append(plc | {"id": f"plc-copy-{zone['id']}", "name": f"copy in {zone['id']}", "zone": zone["id"],
+                                     "addresses": [], "hostnames": []})
+    import_documents(store, [SiteDocument.model_validate(data)], principal=local_principal())
+    items = [(str(f), f.read_bytes()) for f in sorted((root / "examples" / "advisories").glob("*.json"))]
+    svc.ingest_bytes(store, items, principal=local_principal())
+    with store.read() as conn:
+        (sm,) = svc._site_matchers(conn)
+        stored = {(r.tracking_id, r.asset_id): r.ssvc for r in conn.execute(select(findings))}
+    sources: dict[tuple[str, str], set[str]] = {}  # (advisory, exposure value) -> exposure sources
+    for _, raw in items:
+        flat = flatten_advisory(orjson.loads(raw))
+        for f in match_advisory(flat, sm.index):
+            asset = sm.assets[f.asset_id]
+            matches = svc._match_json(f)[0]
+            alone = svc._ssvc_for(flat, f, f.status.value, matches, f.cves, asset, sm.exposure[asset.id], None, {})
+            assert stored[(flat.id, f.asset_id)] == alone, (flat.id, f.asset_id)
+            if alone is not None and asset.id.startswith("plc-copy-"):
+                sources.setdefault((flat.id, alone["exposure"]["value"]), set()).add(alone["exposure"]["source"])
+    assert max(len(s) for s in sources.values()) >= 2, sources  # one decision served zones of other names

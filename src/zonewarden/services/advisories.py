@@ -279,6 +279,21 @@ class _SiteMatcher:
         self.index = InventoryIndex(doc.assets)
         self.assets: dict[str, Asset] = {a.id: a for a in doc.assets}
         self.exposure: dict[str, SsvcInput] = asset_exposures(doc)
+        self._inputs: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+        self._exposure_json: dict[int, dict[str, Any]] = {}
+
+    def input_json(self, asset: Asset) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The asset's safety impact, mission impact and exposure as stored in a decision
+        (kept for the batch: every advisory of the asset's vendor needs them again)."""
+        out = self._inputs.get(asset.id)
+        if out is None:
+            safety, mission = ssvc_engine.impacts_from(asset)
+            exposure = self.exposure[asset.id]
+            shown = self._exposure_json.get(id(exposure))  # one SsvcInput per zone
+            if shown is None:
+                shown = self._exposure_json[id(exposure)] = exposure.model_dump(mode="json")
+            out = self._inputs[asset.id] = (safety.model_dump(mode="json"), mission.model_dump(mode="json"), shown)
+        return out
 
 
 def _site_matchers(conn: Connection, site_ids: Iterable[str] | None = None) -> list[_SiteMatcher]:
@@ -345,15 +360,15 @@ def _ssvc_for(
     return out
 
 
-def _shared_decision(decision: dict[str, Any] | None, asset: Asset) -> dict[str, Any] | None:
-    """A decision computed for an asset with the same exposure, criticality and impacts, with
-    the impact inputs' sources (which name the asset) taken from this asset."""
+def _shared_decision(decision: dict[str, Any] | None, asset: Asset, sm: _SiteMatcher) -> dict[str, Any] | None:
+    """A decision computed for an asset with the same exposure value, criticality and impacts,
+    with the inputs whose sources name the asset or its zone (safety and mission impact,
+    exposure) taken from this asset: without overrides :func:`ssvc.decide` passes them through
+    unchanged, and the priority depends on their values only."""
     if decision is None:
         return None
-    safety, mission = ssvc_engine.impacts_from(asset)
     out = dict(decision)
-    out["safety_impact"] = safety.model_dump(mode="json")
-    out["mission_impact"] = mission.model_dump(mode="json")
+    out["safety_impact"], out["mission_impact"], out["exposure"] = sm.input_json(asset)
     return out
 
 
@@ -437,10 +452,10 @@ def _apply_findings(
         if overrides:
             decision = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
         else:
-            dkey = (key, exposure.value, exposure.source, asset.criticality, asset.safety_impact, asset.mission_impact)
+            dkey = (key, exposure.value, asset.criticality, asset.safety_impact, asset.mission_impact)
             if dkey not in decided:
                 decided[dkey] = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
-            decision = _shared_decision(decided[dkey], asset)
+            decision = _shared_decision(decided[dkey], asset, sm)
         priority = decision["priority"] if decision else None
         if old is None:
             if key not in encoded:
