@@ -21,13 +21,12 @@ def _advisory(conn: Any) -> int:
     )).inserted_primary_key[0])
 
 
-def _values(advisory_row: int, asset: str) -> dict[str, Any]:
+def _values(advisory_row: int, asset: str, explanation: int = 0) -> dict[str, Any]:
     now = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
     return {
         "site_id": "s1", "tracking_id": "T-1", "advisory_row": advisory_row, "asset_id": asset, "zone_id": None,
-        "active": True, "status": "needs-review", "reason": "no-version", "message": "why \u00e9 \u2603 'quoted'",
-        "cves": ["CVE-2020-0001"], "matches": [{"product_id": "P1", "in_range": None, "conditions": ["a", "b"]}],
-        "product_status": {"P1": "known_affected:affected"}, "ssvc": None, "overrides": {},
+        "active": True, "status": "needs-review", "reason": "no-version", "explanation_id": explanation,
+        "ssvc": None, "overrides": {"exposure": {"value": "open", "justification": "why \u00e9 \u2603 'q'"}},
         "priority": None, "priority_rank": None, "triage_status": "new", "triage_owner": None,
         "triage_expires": None, "created_at": now, "updated_at": now,
     }
@@ -37,7 +36,7 @@ def _row_tuple(codec: findings_store.RowCodec, v: dict[str, Any]) -> tuple[Any, 
     out = []
     for col in findings_store.INSERT_COLUMNS:
         value = v[col]
-        if col in ("cves", "matches", "product_status", "ssvc", "overrides"):
+        if col in ("ssvc", "overrides"):
             value = codec.json(value)
         elif col in ("created_at", "updated_at"):
             value = codec.when(value)
@@ -53,10 +52,12 @@ def _row_tuple(codec: findings_store.RowCodec, v: dict[str, Any]) -> tuple[Any, 
 def test_bulk_insert_reads_back_as_the_orm_insert(store, ssvc) -> None:  # type: ignore[no-untyped-def]
     with store.transaction() as conn:
         row = _advisory(conn)
-        core = _values(row, "by-core") | {"ssvc": ssvc}
+        explanation = findings_store.Explanations(conn).id_of(
+            "why \u00e9 \u2603 'quoted'", ("CVE-2020-0001",), [{"product_id": "P1", "in_range": None}], {"P1": "a"})
+        core = _values(row, "by-core", explanation) | {"ssvc": ssvc}
         conn.execute(findings.insert(), [core])
         codec = findings_store.RowCodec(conn)
-        bulk = [_row_tuple(codec, _values(row, f"bulk-{i}") | {"ssvc": ssvc}) for i in range(3)]
+        bulk = [_row_tuple(codec, _values(row, f"bulk-{i}", explanation) | {"ssvc": ssvc}) for i in range(3)]
         assert findings_store.insert_findings(conn, bulk) == 3
     with store.read() as conn:
         rows = {r.asset_id: r._asdict() for r in conn.execute(select(findings))}
@@ -116,3 +117,22 @@ def test_shared_decisions_equal_the_decision_of_each_asset(store) -> None:  # ty
             if alone is not None and asset.id.startswith("plc-copy-"):
                 sources.setdefault((flat.id, alone["exposure"]["value"]), set()).add(alone["exposure"]["source"])
     assert max(len(s) for s in sources.values()) >= 2, sources  # one decision served zones of other names
+
+
+def test_an_explanation_is_stored_once_and_found_again(store) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.store.advisory_tables import finding_explanations
+
+    args = ("m", ("CVE-1",), [{"product_id": "P", "range": "<= 2"}], {"P": "known_affected:affected"})
+    with store.transaction() as conn:
+        first = findings_store.Explanations(conn).id_of(*args)
+        again = findings_store.Explanations(conn).id_of(*args)  # another writer in the same transaction
+        other = findings_store.Explanations(conn).id_of("m", ("CVE-2",), *args[2:])
+    with store.transaction() as conn:
+        later = findings_store.Explanations(conn).id_of(*args)
+    assert first == again == later != other
+    with store.read() as conn:
+        rows = conn.execute(select(finding_explanations)).all()
+    assert len(rows) == 2
+    stored = {r.id: r for r in rows}[first]
+    assert (stored.message, tuple(stored.cves), stored.matches, stored.product_status) == args
+    assert stored.digest == findings_store.explanation_digest(*args)

@@ -52,8 +52,10 @@ from zonewarden.services import access, audit, findings_store, identity, signatu
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.signatures import Signing
 from zonewarden.store.advisory_tables import (
+    EXPLANATION_COLUMNS,
     advisories,
     findings,
+    findings_explained,
     kev_entries,
     match_state,
     triage_decisions,
@@ -445,8 +447,8 @@ def _apply_findings(
     # drives costs one explanation and one decision, not 500 (see _shared_decision). The
     # shared values are encoded for the store once too.
     explained: dict[int, tuple[list[dict[str, Any]], dict[str, str], str]] = {}
-    encoded: dict[int, tuple[str, str]] = {}
-    encoded_cves: dict[tuple[str, ...], str] = {}
+    explanations = findings_store.Explanations(conn)
+    explanation_ids: dict[tuple[int, tuple[str, ...]], int] = {}
     decided: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     for f in found:
         seen.add(f.asset_id)
@@ -466,15 +468,13 @@ def _apply_findings(
                 decided[dkey] = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
             decision = _shared_decision(decided[dkey], asset, sm)
         priority = decision["priority"] if decision else None
+        eid = explanation_ids.get((key, f.cves))
+        if eid is None:
+            eid = explanation_ids[(key, f.cves)] = explanations.id_of(message, f.cves, matches, product_status)
         if old is None:
-            if key not in encoded:
-                encoded[key] = (codec.json(matches), codec.json(product_status))
-            cves = encoded_cves.get(f.cves)
-            if cves is None:
-                cves = encoded_cves[f.cves] = codec.json(list(f.cves))
             new_rows.append((
                 sm.site_id, flat.id, advisory_row, f.asset_id, asset.zone, yes, f.status.value,
-                f.reason.value if f.reason else None, message, cves, *encoded[key],
+                f.reason.value if f.reason else None, eid,
                 codec.json(decision) if decision is not None else no_json, empty_json, priority,
                 Priority(priority).rank if priority else None, "new", None, None, stamp, stamp,
             ))
@@ -485,10 +485,7 @@ def _apply_findings(
             "active": True,
             "status": f.status.value,
             "reason": f.reason.value if f.reason else None,
-            "message": message,
-            "cves": list(f.cves),
-            "matches": matches,
-            "product_status": product_status,
+            "explanation_id": eid,
             "ssvc": decision,
             "priority": priority,
             "priority_rank": Priority(priority).rank if priority else None,
@@ -1064,7 +1061,7 @@ _CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.ver
 _DOCUMENT_OF = select(advisories.c.source, advisories.c.document).where(advisories.c.id == bindparam("row_id"))
 _SUPERSEDE = update(advisories).where(advisories.c.id == bindparam("row_id")).values(current=False)
 _INSERT_ADVISORIES = advisories.insert().returning(advisories.c.id, sort_by_parameter_order=True)
-_FINDINGS_OF = select(findings).where(
+_FINDINGS_OF = select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(
     and_(findings.c.site_id == bindparam("site"), findings.c.tracking_id == bindparam("tid"))
 )
 
@@ -1166,9 +1163,10 @@ def advisory_document(store: Store, row_id: int) -> dict[str, Any]:
 def _finding_query():  # type: ignore[no-untyped-def]
     return select(
         findings,
+        *EXPLANATION_COLUMNS,
         advisories.c.version.label("advisory_version"),
         advisories.c.title.label("advisory_title"),
-    ).join(advisories, advisories.c.id == findings.c.advisory_row)
+    ).select_from(findings_explained.join(advisories, advisories.c.id == findings.c.advisory_row))
 
 
 def _finding_row(r: Any, decisions: tuple[TriageDecision, ...] = ()) -> FindingRow:
@@ -1425,7 +1423,9 @@ def override(
     now = dt.datetime.now(dt.UTC)
     who = principal.user_id
     with store.transaction() as conn:
-        row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
+        row = conn.execute(
+            select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(findings.c.id == finding_id)
+        ).first()
         if row is None:
             raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
         if row.ssvc is None:
@@ -1530,7 +1530,7 @@ def import_kev(store: Store, path: str | Path, *, principal: Principal, reason: 
 def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime) -> list[int]:
     # ssvc holds JSON null (not SQL NULL) for findings without a priority: filter on status.
     rows = conn.execute(
-        select(findings).where(
+        select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(
             and_(findings.c.active.is_(True), findings.c.status.in_(["affected", "needs-review"]))
         )
     ).all()

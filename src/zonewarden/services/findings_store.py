@@ -12,27 +12,33 @@ the caller's transaction:
 * PostgreSQL: ``COPY findings (...) FROM STDIN`` through psycopg 3 (``cursor.copy``), which
   sends the rows in one stream instead of one round trip per page of rows.
 
+What a finding says about why it matched (message, CVEs, entry matches, product status) is the
+same for every asset of one device kind, and is stored once in ``finding_explanations``
+(:class:`Explanations`); a finding row holds its id.
+
 Nothing here decides what a finding says: :mod:`zonewarden.services.advisories` does.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from zonewarden.store.advisory_tables import findings
+from zonewarden.store.advisory_tables import finding_explanations, findings
 from zonewarden.store.db import _json_dumps
 
 INSERT_COLUMNS = (
-    "site_id", "tracking_id", "advisory_row", "asset_id", "zone_id", "active", "status", "reason", "message",
-    "cves", "matches", "product_status", "ssvc", "overrides", "priority", "priority_rank", "triage_status",
-    "triage_owner", "triage_expires", "created_at", "updated_at",
+    "site_id", "tracking_id", "advisory_row", "asset_id", "zone_id", "active", "status", "reason", "explanation_id",
+    "ssvc", "overrides", "priority", "priority_rank", "triage_status", "triage_owner", "triage_expires",
+    "created_at", "updated_at",
 )
 """Column order of the tuples :func:`insert_findings` takes (every column but ``id``)."""
 
-_JSON_COLUMNS = frozenset({"cves", "matches", "product_status", "ssvc", "overrides"})
+_JSON_COLUMNS = frozenset({"ssvc", "overrides"})
 assert _JSON_COLUMNS <= set(INSERT_COLUMNS)
 assert set(INSERT_COLUMNS) | {"id"} == set(findings.c.keys()), "INSERT_COLUMNS must name every column of findings"
 
@@ -95,3 +101,39 @@ def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([marker] * len(INSERT_COLUMNS))})"  # noqa: S608
     conn.exec_driver_sql(sql, list(rows))
     return len(rows)
+
+
+_EXPLANATION_BY_DIGEST = select(finding_explanations.c.id).where(finding_explanations.c.digest == bindparam("digest"))
+
+
+class Explanations:
+    """Ids of explanation rows inside one transaction: looked up by digest, inserted when new.
+
+    Concurrent writers may store the same explanation: the insert does nothing on a digest that
+    is there (``ON CONFLICT DO NOTHING``, SQLite and PostgreSQL), and the id is read back."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._ids: dict[str, int] = {}
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert(finding_explanations).on_conflict_do_nothing(index_elements=["digest"])
+
+    def id_of(self, message: str, cves: Sequence[str], matches: Any, product_status: Any) -> int:
+        """The id of the row holding these four values (stored now if no row does)."""
+        digest = explanation_digest(message, cves, matches, product_status)
+        found = self._ids.get(digest)
+        if found is not None:
+            return found
+        row = self.conn.execute(_EXPLANATION_BY_DIGEST, {"digest": digest}).first()
+        if row is None:
+            self.conn.execute(self._insert, {"digest": digest, "message": message, "cves": list(cves),
+                                             "matches": matches, "product_status": product_status})
+            row = self.conn.execute(_EXPLANATION_BY_DIGEST, {"digest": digest}).first()
+            assert row is not None
+        self._ids[digest] = int(row[0])
+        return int(row[0])
+
+
+def explanation_digest(message: str, cves: Sequence[str], matches: Any, product_status: Any) -> str:
+    """The digest :class:`Explanations` keys a row on (migration 0008 computes the same)."""
+    return hashlib.sha256(_json_dumps([message, list(cves), matches, product_status]).encode()).hexdigest()
