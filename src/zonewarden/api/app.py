@@ -293,6 +293,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.include_router(routes_queries.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
+    __import__("zonewarden.web", fromlist=["mount"]).mount(app)  # the web pages (zonewarden.web)
     return app
 
 
