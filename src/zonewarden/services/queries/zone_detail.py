@@ -95,7 +95,7 @@ def target_detail(store: Store, principal: Principal, site_id: str, target: str,
             rec.target_date.isoformat() if rec is not None and rec.target_date else None,
             rec.compensating_control if rec is not None else None,
         ))
-    return TargetDetail(ident, target, str(t.kind.value if hasattr(t.kind, "value") else t.kind), result.as_of,
+    return TargetDetail(ident, target, str(t.kind), result.as_of,
                         t.assessed, tuple(frs), tuple(rows), tuple(c.id for c in doc.compensating_controls))
 
 
