@@ -71,3 +71,68 @@ def test_a_viewer_cannot_record_a_status(web: TestClient, login) -> None:  # typ
                  data={"requirement": "SR 2.8", "status": "implemented", "revision": "x", "csrf": token},
                  headers={"Origin": ORIGIN})
     assert r.status_code == 403 and "needs one of the roles" in r.text
+
+
+def _pending_control(web: TestClient) -> str:
+    """A compensating control recorded by the engineer (through the service, as the API or CLI
+    would), waiting for the quality approver's signature."""
+    from zonewarden.domain.requirements import CompensatingControl
+    from zonewarden.services import identity, requirements
+
+    eve = identity.authenticate_password(web.store, "eve", "engineer's long pass", record_login=False)  # type: ignore[attr-defined]
+    control = CompensatingControl.model_validate({
+        "id": "CC-WEB-1", "title": "Jump host for <b>vendor</b> access", "description": "All vendor sessions go through the jump host.",
+        "covers": ["SR 1.7"], "zones": ["ops"], "rationale": "legacy-os", "owner": "p-mbrandt",
+        "review": "2027-06-01", "expires": "2027-12-01"})
+    requirements.record_compensating_control(web.store, SITE, control, principal=eve)  # type: ignore[attr-defined]
+    return control.id
+
+
+def test_approvals_inbox_signs_with_reauthentication(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    control = _pending_control(web)
+    login(web, "vic")
+    assert control not in web.get("/approvals").text  # a viewer signs nothing
+    web.cookies.clear()
+    login(web, "quinn")
+    page = web.get("/approvals")
+    assert control in page.text and "&lt;b&gt;vendor&lt;/b&gt;" in page.text
+    form = page.text[page.text.index(f'/approvals/{SITE}/compensating-control/{control}'):]
+    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+            "revision": re.search(r'name="revision" value="([^"]+)"', form).group(1)}  # type: ignore[union-attr]
+    url = f"/approvals/{SITE}/compensating-control/{control}"
+    r = web.post(url, data={**data, "password": "not my password"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 401 and "authentication failed" in r.text
+    r = web.post(url, data={**data, "password": "quality signs here", "meaning": "approved as quality"},
+                 headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "approved with your signature" in r.text, r.text
+    assert "approved as quality" in r.text and ">valid<" in r.text  # the signature, still matching
+
+
+def test_triage_queue_filters_and_a_viewer_cannot_decide(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    token = login(web, "vic")
+    queue = web.get("/findings?priority=immediate")
+    assert queue.status_code == 200 and "prio-immediate" in queue.text and "prio-scheduled" not in queue.text
+    fid = re.search(r'href="/findings/(\d+)"', queue.text).group(1)  # type: ignore[union-attr]
+    r = web.post(f"/findings/{fid}/decision", data={"status": "under-assessment", "why": "asking the vendor now",
+                                                    "csrf": token}, headers={"Origin": ORIGIN})
+    assert r.status_code == 403
+    web.cookies.clear()
+    token = login(web, "eve")
+    r = web.post(f"/findings/{fid}/decision", data={"status": "under-assessment", "why": "asking the vendor now",
+                                                    "csrf": token}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "decision recorded" in r.text
+    assert 'id="triage-status">under-assessment' in r.text
+
+
+def test_audit_log_and_admin(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    token = login(web, "vic")
+    assert web.get("/admin").status_code == 403
+    assert web.get("/audit").status_code == 403  # a viewer may not read the audit trail
+    web.cookies.clear()
+    token = login(web, "ada")
+    r = web.get("/audit?q=session.open")
+    assert r.status_code == 200 and "session.open" in r.text and "role.grant" not in r.text
+    r = web.post("/audit/verify", data={"csrf": token}, headers={"Origin": ORIGIN})
+    assert "hash chain is intact" in r.text
+    r = web.post("/admin/users/vic/disable", data={"csrf": token}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "vic disabled" in r.text
