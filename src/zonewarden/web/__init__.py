@@ -17,6 +17,22 @@ from fastapi import FastAPI
 
 STATIC = resources.files("zonewarden.web") / "static"
 
+PAGES: tuple[tuple[str, str], ...] = (
+    ("login", "/login"),
+    ("dashboard", "/"),
+    ("site", "/sites/{site}"),
+    ("zone", "/sites/{site}/zones/{zone}"),
+    ("conduit", "/sites/{site}/conduits/{conduit}"),
+    ("findings", "/findings"),
+    ("finding", "/findings/{finding}"),
+    ("approvals", "/approvals"),
+    ("audit", "/audit"),
+    ("admin", "/admin"),
+    ("account", "/account"),
+)
+"""Every page (name, path pattern): ``scripts/screenshots.sh`` renders each to
+``docs/screenshots/<name>.png`` and a test checks that they are all there."""
+
 
 def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
     """Add the web pages to ``app`` (whose ``state.store`` is the process's store).
@@ -48,4 +64,4 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
 
 
-__all__ = ["mount"]
+__all__ = ["PAGES", "mount"]
