@@ -220,3 +220,26 @@ def test_principal_for_local_without_accounts_anonymous_without_token(store, min
     assert not anon.local and anon.roles == {}
     _, token = identity.create_token(store, identity.authenticate_password(store, "root", PW), "root")
     assert identity.principal_for(store, token).user_id == "root"
+
+
+def test_token_checks_within_a_minute_write_nothing_and_revocation_still_counts(store, admin) -> None:  # type: ignore[no-untyped-def]
+    token_id, token = identity.create_token(store, admin, "root")
+    identity.authenticate_token(store, token, client="api")
+    with store.read() as conn:
+        first = conn.execute(select(api_tokens.c.last_used_at).where(api_tokens.c.id == token_id)).scalar()
+    events = len(_events(store))
+    for _ in range(5):
+        assert identity.authenticate_token(store, token, client="api").user_id == "root"
+    with store.read() as conn:
+        assert conn.execute(select(api_tokens.c.last_used_at).where(api_tokens.c.id == token_id)).scalar() == first
+    assert len(_events(store)) == events  # reads stay reads: no row update, no event
+    # An older use (over a minute ago) moves last_used_at again.
+    with store.transaction() as conn:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id)
+                     .values(last_used_at=first - dt.timedelta(minutes=2)))
+    identity.authenticate_token(store, token, client="api")
+    with store.read() as conn:
+        assert conn.execute(select(api_tokens.c.last_used_at).where(api_tokens.c.id == token_id)).scalar() > first
+    identity.revoke_token(store, admin, token_id)
+    with pytest.raises(AuthenticationError):
+        identity.authenticate_token(store, token, client="api")

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from zonewarden.services.principal import local_principal
-from zonewarden.store.db import _alembic_config, expected_heads, open_store
+from zonewarden.store.db import _alembic_config, expected_heads, open_store, upgrade
 from zonewarden.store.tables import metadata
 
 
@@ -77,7 +77,8 @@ def test_migration_0005_backfills_the_asset_facts_of_stored_sites(db_url: str) -
         command.downgrade(cfg, "0005@-1")
     assert "end_of_support" not in {c["name"] for c in inspect(store.engine).get_columns("assets")}
     store.close()
-    store = open_store(db_url)  # upgrades again: 0005 runs on the stored rows
+    store = open_store(db_url, migrate=False)
+    upgrade(store.engine)  # `zonewarden db upgrade`: 0005 runs on the stored rows
     expected = [AssetFacts.of(a) for a in doc.assets]
     assert any(f.end_of_support for f in expected) and any(f.vendor_support.value != "unknown" for f in expected)
     assert sites.asset_facts(store, doc.site.id) == expected
@@ -116,7 +117,8 @@ def test_migration_0006_drops_the_stored_flat_form_and_downgrade_restores_it(db_
     for source, document, flat in rows:
         assert FlatAdvisory.model_validate_json(flat) == flatten_advisory(orjson.loads(document), source=source)
     store.close()
-    store = open_store(db_url)  # upgrades again: 0006 drops the column
+    store = open_store(db_url, migrate=False)
+    upgrade(store.engine)  # `zonewarden db upgrade`: 0006 drops the column
     assert "flat" not in {c["name"] for c in inspect(store.engine).get_columns("advisories")}
     with store.read() as conn:
         assert len(conn.execute(select(advisories.c.id)).all()) == 6

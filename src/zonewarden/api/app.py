@@ -15,13 +15,23 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, Query, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from zonewarden import __version__
-from zonewarden.api.deps import Caller, Limit, Offset, caller  # noqa: F401  (caller: tests and routes)
-from zonewarden.api.problems import problem, validation_error, zonewarden_error
+from zonewarden.api.deps import (  # noqa: F401  (caller: tests and routes)
+    Caller,
+    IfMatch,
+    Limit,
+    Offset,
+    PreconditionRequired,
+    caller,
+    expected_revision,
+    parse,
+    set_etag,
+)
+from zonewarden.api.problems import PROBLEM_RESPONSES, problem, validation_error, zonewarden_error
 from zonewarden.errors import ZonewardenError
 from zonewarden.services.principal import Principal
 
@@ -105,26 +115,22 @@ class DecisionBody(BaseModel):
 
 
 def create_app(db_url: str | None = None) -> FastAPI:
-    from zonewarden.store.db import open_store
+    from zonewarden.runtime import allow_gc_pause
+    from zonewarden.services.database import open_for_serving
 
-    store = open_store(db_url)  # one engine per process, shared by the worker's threads
+    allow_gc_pause(False)  # requests overlap: a pause per request would keep the collector off for all
+    store = open_for_serving(db_url)  # one engine per process, shared by the worker's threads; never migrates
     app = FastAPI(
         title="zonewarden", version=__version__, openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs", redoc_url=None,
         description="IEC 62443 cybersecurity management: the same services and rules as the CLI.",
+        responses=PROBLEM_RESPONSES,
     )
     app.add_exception_handler(ZonewardenError, zonewarden_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.store = store
 
-    def revision_from(if_match: str | None) -> str:
-        """The revision a write edits, from ``If-Match`` (428 without one); the service compares
-        it with the stored one under the site's write lock (412 when it moved on)."""
-        if if_match is None:
-            raise _PreconditionRequired
-        return if_match.strip().removeprefix("W/").strip('"')
-
-    @app.exception_handler(_PreconditionRequired)
+    @app.exception_handler(PreconditionRequired)
     async def _precondition(request: Request, exc: Exception) -> Response:
         return problem(428, "Precondition Required",
                        "send the site's revision in If-Match (the ETag of GET /api/v1/sites/{site})")
@@ -203,31 +209,23 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.put(f"{PREFIX}/sites/{{site_id}}/requirements/{{target}}/{{requirement}}")
     def set_requirement(site_id: str, target: str, requirement: str, body: StatusBody, principal: Caller,
-                        response: Response, if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+                        response: Response, if_match: IfMatch = None) -> dict[str, Any]:
         from zonewarden.domain.requirements import RequirementStatus, status_field_problems
         from zonewarden.errors import InputError
-        from zonewarden.io.sitefile import pydantic_problems
-        from zonewarden.services import identity, requirements, site_views
+        from zonewarden.services import identity, requirements
 
         ident = _visible(principal, site_id)
         identity.authorize(store, principal, "requirement.set", ident)  # 403 before anything else
-        expected = revision_from(if_match)
+        expected = expected_revision(if_match)
         fields = {"target": target, "requirement": requirement,
                   **body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)}
-        try:
-            status = RequirementStatus.model_validate(fields)
-        except Exception as exc:  # pydantic's ValidationError: the same field paths as the CLI
-            from pydantic import ValidationError
-
-            if isinstance(exc, ValidationError):
-                raise InputError("invalid requirement status", pydantic_problems(exc)) from None
-            raise
+        status = parse(RequirementStatus, fields, "requirement status")
         missing = status_field_problems(status)
         if missing:
             raise InputError("invalid requirement status", missing)
         outcome = requirements.set_requirement_status(store, ident, status, principal=principal, reason=body.reason,
                                                       expected_revision=expected)
-        response.headers["ETag"] = f'"{site_views.revision(store, principal, ident)}"'
+        set_etag(response, store, principal, ident)
         return {"record": outcome.after, "before": outcome.before, "audit_seq": outcome.audit_seq}
 
     @app.get(f"{PREFIX}/sites/{{site_id}}/signatures")
@@ -285,7 +283,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         from zonewarden.services import advisories
 
         rows = advisories.list_advisories(store)
-        return {"items": [_plain(r) for r in rows[offset:offset + limit]],
+        return {"items": [r.as_json() for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
     from zonewarden.api import routes_approvals, routes_queries
@@ -296,14 +294,3 @@ def create_app(db_url: str | None = None) -> FastAPI:
     __import__("zonewarden.web", fromlist=["mount"]).mount(app)  # the web pages (zonewarden.web)
     return app
 
-
-class _PreconditionRequired(Exception):
-    pass
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    data = asdict(row) if is_dataclass(row) and not isinstance(row, type) else dict(row)
-    data.pop("document", None)  # the whole CSAF document: GET it by id, not in a list
-    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in data.items()}

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from zonewarden.errors import (
     AuthenticationError,
@@ -66,3 +67,34 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
         errors.append({"pointer": ".".join(loc), "detail": e.get("msg", "invalid")})
     return problem(422, "Unprocessable Content", "the request has invalid fields", errors=errors)
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error of the API is sent."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="Invalid fields (422): each a `pointer` (the CLI's field path) and a `detail`.")
+    current_revision: str | None = Field(default=None, description="The site's revision now (412).")
+
+
+_WHEN = {
+    401: "No, an expired or a revoked token",
+    403: "The caller lacks the role (the detail names the roles that may)",
+    404: "No such record, or a site the caller holds no role on",
+    409: "A conflicting record",
+    412: "The If-Match revision is stale",
+    413: "The body is over 1 MiB",
+    422: "Invalid fields, with their paths",
+    428: "A write without If-Match",
+    503: "An advisory provider did not answer",
+}
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": when, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+    for status, when in _WHEN.items()
+}
+"""The error responses every operation may give, for the OpenAPI document."""

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
     "zonewarden.cli.serve",
+    "zonewarden.cli.db",
 ]
 
 

@@ -30,6 +30,9 @@ def serve_cmd(host: str, port: int, workers: int, db_url: str | None) -> None:
     """
     import uvicorn
 
+    from zonewarden.services.database import open_for_serving
+
+    open_for_serving(db_url).close()  # a schema that is not this version's: say so before starting workers
     if db_url:
         os.environ["ZONEWARDEN_DB"] = db_url  # each worker's factory opens the same database
     if host not in ("127.0.0.1", "::1", "localhost"):

@@ -125,6 +125,15 @@ class AdvisoryRow:
     deviations: tuple[dict[str, str], ...]
     ingested_at: dt.datetime
 
+    def as_json(self) -> dict[str, Any]:
+        """The row as JSON values, every field (the API's list of advisories)."""
+        out: dict[str, Any] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+        out["deviations"] = [dict(d) for d in self.deviations]
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class TriageDecision:

@@ -460,28 +460,45 @@ def token_id_of(token: str) -> str | None:
 
 def authenticate_token(store: Store, token: str, *, client: str = "cli") -> Principal:
     """The principal of a valid token (not expired, not revoked, user enabled), read-only if the
-    token is. Updates ``last_used_at``; the first use per token per UTC day is a ``token.use``
-    event (so a script calling every minute does not flood the trail)."""
+    token is. Updates ``last_used_at`` to the minute; the first use per token per UTC day is a
+    ``token.use`` event (so a script calling every minute does not flood the trail).
+
+    Checking is a read: only a use that moves ``last_used_at`` by a minute or more (or starts a
+    new day) writes, so concurrent requests with one token do not queue on its row."""
     now = _now()
     token_id = token_id_of(token)
+    with store.read() as conn:
+        principal, last = _check_token(conn, token, token_id, now, client)
+    if last is not None and now - last < USE_RESOLUTION and last.date() == now.date():
+        return principal
     with store.transaction() as conn:
-        row = None
-        if token_id is not None:
-            row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
-        expected = row.token_hash if row is not None else "0" * 64
-        ok = hmac.compare_digest(expected, _token_hash(token.strip())) and row is not None
-        if not ok or row is None or row.revoked_at is not None or (row.expires_at and _utc(row.expires_at) <= now):  # type: ignore[operator]
-            raise AuthenticationError(TOKEN_FAILED)
-        user = conn.execute(select(users).where(users.c.name == row.user_name)).first()
-        if user is None or user.disabled:
-            raise AuthenticationError(TOKEN_FAILED)
-        principal = _principal(conn, user, "token", client, read_only=bool(row.read_only))
-        last = _utc(row.last_used_at)
+        principal, last = _check_token(conn, token, token_id, now, client)  # again: revoked meanwhile?
         conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
         if last is None or last.date() != now.date():
-            audit.append(conn, action="token.use", actor=user.name, context=principal.audit_context,
+            audit.append(conn, action="token.use", actor=principal.user_id, context=principal.audit_context,
                          object_type="token", object_id=token_id, at=now, after={"first_use_today": True})
     return principal
+
+
+USE_RESOLUTION = dt.timedelta(minutes=1)
+"""How closely ``last_used_at`` follows a token's use."""
+
+
+def _check_token(conn: Connection, token: str, token_id: str | None, now: dt.datetime, client: str,
+                 ) -> tuple[Principal, dt.datetime | None]:
+    """The principal of a valid token and when it was last used (AuthenticationError otherwise,
+    after the same hash comparison whether the token id exists or not)."""
+    row = None
+    if token_id is not None:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+    expected = row.token_hash if row is not None else "0" * 64
+    ok = hmac.compare_digest(expected, _token_hash(token.strip())) and row is not None
+    if not ok or row is None or row.revoked_at is not None or (row.expires_at and _utc(row.expires_at) <= now):  # type: ignore[operator]
+        raise AuthenticationError(TOKEN_FAILED)
+    user = conn.execute(select(users).where(users.c.name == row.user_name)).first()
+    if user is None or user.disabled:
+        raise AuthenticationError(TOKEN_FAILED)
+    return _principal(conn, user, "token", client, read_only=bool(row.read_only)), _utc(row.last_used_at)
 
 
 def principal_for(store: Store, token: str | None, *, client: str = "cli") -> Principal:

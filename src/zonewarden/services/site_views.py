@@ -96,10 +96,13 @@ def record(store: Store, principal: Principal, site_id: str, section: str, ident
     """One zone, conduit or asset by id."""
     if section not in ("zones", "conduits", "assets"):
         raise NotFoundError(f"no section {section!r} (zones, conduits, assets)")
-    rev = revision(store, principal, site_id)
+    identity.authorize(store, principal, "site.read", site_id)
     table = SITE_CHILD_TABLES[section]
-    with store.read() as conn:
+    with store.read() as conn:  # the revision and the record from one snapshot
+        rev = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).scalar()
         text = conn.execute(select(cast(table.c.data, Text)).where(table.c.site_id == site_id, table.c.id == ident)).scalar()
+    if rev is None:
+        raise NotFoundError(f"no site {site_id!r} in the database")
     if text is None:
         raise NotFoundError(f"no {section[:-1]} {ident!r} in site {site_id!r}")
     return {"item": orjson.loads(text), "revision": rev}

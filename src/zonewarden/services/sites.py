@@ -362,7 +362,14 @@ def resolve_site_id(store: Store, site_id: str | None, principal: Principal, ope
     an error must not tell a stranger which sites a plant has."""
     from zonewarden.services import identity
 
-    resolved = _resolve(list_sites(store, principal), site_id, principal.local or bool(principal.roles_on(None)))
+    everything = principal.local or bool(principal.roles_on(None))
+    if site_id is not None and access.visible_sites(principal, [site_id]):
+        with store.read() as conn:  # the usual case (an API path, --site): one indexed lookup
+            exists = conn.execute(select(sites.c.id).where(sites.c.id == site_id)).first() is not None
+        if exists:
+            identity.authorize(store, principal, operation, site_id)
+            return site_id
+    resolved = _resolve(list_sites(store, principal), site_id, everything)
     identity.authorize(store, principal, operation, resolved)
     return resolved
 

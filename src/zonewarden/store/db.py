@@ -2,8 +2,9 @@
 
 SQLite (the default, ``./zonewarden.db``) runs with WAL and foreign keys on; PostgreSQL is used
 when ``ZONEWARDEN_DB`` (or ``--db``) is a ``postgresql+psycopg://`` URL. The schema is managed
-by Alembic from the first table on; :func:`open_store` upgrades a database to the newest
-revision before use, inside one transaction on PostgreSQL.
+by Alembic from the first table on; :func:`open_store` gives a new database its schema and
+upgrades an older SQLite file; an older PostgreSQL database is upgraded by ``zonewarden db
+upgrade`` at deploy time (one transaction, under an advisory lock), never by opening it.
 """
 
 from __future__ import annotations
@@ -235,29 +236,103 @@ def expected_heads() -> frozenset[str]:
     return frozenset(revisions - parents)
 
 
-def _is_current(engine: Engine) -> bool:
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this version's migrations."""
+
+    stored: frozenset[str]
+    """The Alembic revisions the database records (empty: no schema yet)."""
+    expected: frozenset[str]
+
+    @property
+    def current(self) -> bool:
+        return self.stored == self.expected
+
+    @property
+    def empty(self) -> bool:
+        return not self.stored
+
+    @property
+    def unknown(self) -> frozenset[str]:
+        """Revisions this version does not know: the database was upgraded by a newer one."""
+        return self.stored - _known_revisions()
+
+    def describe(self) -> str:
+        stored = ", ".join(sorted(self.stored)) or "none (no schema yet)"
+        return f"database schema at {stored}; this version needs {', '.join(sorted(self.expected))}"
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    folder = resources.files("zonewarden.store") / "migrations" / "versions"
+    found: set[str] = set()
+    for entry in folder.iterdir():
+        if entry.name.endswith(".py"):
+            found.update(v.strip("\"'") for k, v in _REV.findall(entry.read_text(encoding="utf-8")) if k == "revision")
+    return frozenset(found)
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """The stored schema revisions (an empty set for a database without zonewarden's tables)."""
     try:
         with engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-    except SQLAlchemyError:
-        return False
-    return {r[0] for r in rows} == expected_heads()
+    except OperationalError as exc:
+        if "no such table" in str(exc.orig) or "does not exist" in str(exc.orig):
+            return SchemaState(frozenset(), expected_heads())
+        raise
+    except SQLAlchemyError as exc:  # PostgreSQL: UndefinedTable is a ProgrammingError
+        if "does not exist" in str(getattr(exc, "orig", exc)):
+            return SchemaState(frozenset(), expected_heads())
+        raise
+    return SchemaState(frozenset(r[0] for r in rows), expected_heads())
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (every head: features add branches)."""
-    if _is_current(engine):
-        return
+def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
+    """Bring the schema to the newest revision (every head: features add branches), in one
+    transaction (on PostgreSQL under an advisory lock, so two workers starting at once do not
+    both migrate). Returns the state before and after."""
+    before = schema_state(engine)
+    if before.current:
+        return before, before
+    if before.unknown:
+        raise StoreError(f"{before.describe()}: the database was upgraded by a newer zonewarden "
+                         f"(unknown revision {', '.join(sorted(before.unknown))}); use that version")
     from alembic import command
 
     cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(62443)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+    return before, schema_state(engine)
+
+
+def _bring_up_to_date(engine: Engine, url: str) -> None:
+    """What opening a database does about its schema: a database without one gets it (nothing
+    to lose); an older SQLite file (the single-user default) is upgraded; an older PostgreSQL
+    database (shared, upgraded at deploy time) is refused with the command that upgrades it."""
+    state = schema_state(engine)
+    if state.current:
+        return
+    if state.empty or engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    raise StoreError(f"{state.describe()}: run `zonewarden db upgrade --db {display_url(url)}` once "
+                     f"(back the database up first); a shared database is not upgraded on open")
+
+
+def require_current(store: Store) -> None:
+    """Refuse a database whose schema is not this version's (the API server never migrates)."""
+    state = schema_state(store.engine)
+    if not state.current:
+        raise StoreError(f"{state.describe()}: run `zonewarden db upgrade` before serving")
 
 
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """Open (and by default migrate) the database at ``url`` / ``ZONEWARDEN_DB`` / ./zonewarden.db."""
+    """Open the database at ``url`` / ``ZONEWARDEN_DB`` / ./zonewarden.db; with ``migrate``, give
+    a new database its schema and upgrade an older SQLite file (see :func:`_bring_up_to_date`)."""
     resolved = database_url(url)
     try:
         # orjson for the JSON columns: a 100k-asset site is 100k JSON documents to decode.
@@ -275,7 +350,7 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
         else:
             engine = create_engine(resolved, pool_pre_ping=True, **json_args)
         if migrate:
-            upgrade(engine)
+            _bring_up_to_date(engine, resolved)
     except SQLAlchemyError as exc:
         # exc.orig: the driver's message without SQLAlchemy's statement and parameters
         reason = scrub(str(getattr(exc, "orig", None) or exc), resolved)
