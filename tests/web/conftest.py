@@ -35,15 +35,37 @@ def populate(store) -> None:  # type: ignore[no-untyped-def]
     identity.link_person(store, admin, SITE, "p-hkessler", "quinn")
 
 
-@pytest.fixture()
-def web(db_url: str, store):  # type: ignore[no-untyped-def]
-    from zonewarden.api.app import create_app
+@pytest.fixture(scope="session")
+def populated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example plant with its users in a SQLite file, made once: each test gets a copy
+    (argon2 hashes and the import cost seconds per test otherwise)."""
+    from zonewarden.store.db import open_store
 
+    path = tmp_path_factory.mktemp("template") / "web.db"
+    store = open_store(f"sqlite:///{path}")
     populate(store)
+    store.close()
+    return path
+
+
+@pytest.fixture()
+def web(db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from zonewarden.api.app import create_app
+    from zonewarden.store.db import open_store
+
+    if db_url.startswith("sqlite:///"):
+        shutil.copy(request.getfixturevalue("populated_sqlite"), db_url.removeprefix("sqlite:///"))
+        store = open_store(db_url)
+    else:
+        store = open_store(db_url)
+        populate(store)
     client = TestClient(create_app(db_url), follow_redirects=False)
     client.store = store  # type: ignore[attr-defined]
     yield client
     client.close()
+    store.close()
 
 
 @pytest.fixture()

@@ -179,6 +179,8 @@ PAGES = [
     ("site", f"/sites/{SITE}"),
     ("zone", f"/sites/{SITE}/zones/pack"),
     ("conduit", f"/sites/{SITE}/conduits/c-ext-pack"),
+    ("risks", f"/sites/{SITE}/risks"),
+    ("due", f"/sites/{SITE}/due"),
     ("findings", "/findings"),
     ("approvals", "/approvals"),
     ("audit", "/audit"),

@@ -136,3 +136,17 @@ def test_audit_log_and_admin(web: TestClient, login) -> None:  # type: ignore[no
     assert "hash chain is intact" in r.text
     r = web.post("/admin/users/vic/disable", data={"csrf": token}, headers={"Origin": ORIGIN})
     assert r.status_code == 200 and "vic disabled" in r.text
+
+
+def test_risk_register_heat_maps_and_the_due_calendar(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "vic")
+    r = web.get(f"/sites/{SITE}/risks")
+    assert r.status_code == 200 and "Inherent risk" in r.text and "Residual risk" in r.text
+    assert r.text.count('class="rating-') == 2 * 25  # two 5x5 matrices of the site's method
+    assert "over tolerance" in r.text and "R-10" in r.text
+    r = web.get(f"/sites/{SITE}/due?months=2")
+    assert r.status_code == 200 and r.text.count('<table class="calendar">') == 2
+    assert "Overdue" in r.text and 'class="due-item due-' in r.text
+    web.cookies.clear()
+    login(web, "sam")
+    assert web.get(f"/sites/{SITE}/risks").status_code == 404 and web.get(f"/sites/{SITE}/due").status_code == 404

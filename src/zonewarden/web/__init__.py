@@ -23,6 +23,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("site", "/sites/{site}"),
     ("zone", "/sites/{site}/zones/{zone}"),
     ("conduit", "/sites/{site}/conduits/{conduit}"),
+    ("risks", "/sites/{site}/risks"),
+    ("due", "/sites/{site}/due"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
     ("approvals", "/approvals"),
@@ -49,6 +51,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
         pages_admin,
         pages_findings,
         pages_home,
+        pages_plans,
         pages_site,
     )
     from zonewarden.web.security import SecurityHeaders
@@ -56,7 +59,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
     if trust_forwarded_proto is None:
         trust_forwarded_proto = os.environ.get("ZONEWARDEN_TRUST_PROXY", "") == "1"
     app.state.web_trust_proxy = trust_forwarded_proto
-    for module in (pages_account, pages_home, pages_site, pages_findings, pages_admin):
+    for module in (pages_account, pages_home, pages_site, pages_plans, pages_findings, pages_admin):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     api_handler: Any = app.exception_handlers.get(ZonewardenError)
