@@ -181,6 +181,7 @@ PAGES = [
     ("conduit", f"/sites/{SITE}/conduits/c-ext-pack"),
     ("risks", f"/sites/{SITE}/risks"),
     ("due", f"/sites/{SITE}/due"),
+    ("patching", f"/sites/{SITE}/patching"),
     ("findings", "/findings"),
     ("approvals", "/approvals"),
     ("audit", "/audit"),

@@ -147,6 +147,10 @@ def test_risk_register_heat_maps_and_the_due_calendar(web: TestClient, login) ->
     r = web.get(f"/sites/{SITE}/due?months=2")
     assert r.status_code == 200 and r.text.count('<table class="calendar">') == 2
     assert "Overdue" in r.text and 'class="due-item due-' in r.text
+    r = web.get(f"/sites/{SITE}/patching?months=12")
+    assert r.status_code == 200 and "cal-window" in r.text and r.text.count('<table class="calendar">') == 12
+    assert 'class="due-item cal-window"><span class="sr-only">window: </span>' in r.text
     web.cookies.clear()
     login(web, "sam")
+    assert web.get(f"/sites/{SITE}/patching").status_code == 404
     assert web.get(f"/sites/{SITE}/risks").status_code == 404 and web.get(f"/sites/{SITE}/due").status_code == 404

@@ -25,6 +25,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("conduit", "/sites/{site}/conduits/{conduit}"),
     ("risks", "/sites/{site}/risks"),
     ("due", "/sites/{site}/due"),
+    ("patching", "/sites/{site}/patching"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
     ("approvals", "/approvals"),

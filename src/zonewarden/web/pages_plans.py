@@ -1,4 +1,5 @@
-"""The risk register with its heat maps, and the assessments due as a month calendar."""
+"""The risk register with its heat maps; the assessments due and the patching plan's windows,
+blackouts, deadlines and deferral expiries as month calendars."""
 
 from __future__ import annotations
 
@@ -61,3 +62,27 @@ def due(request: Request, site_id: str, session: Viewer,
         grids.append({"title": dt.date(y, m, 1).strftime("%B %Y"), "weeks": weeks})
     return page(request, "due.html", session, title="Assessments due", site_id=ident, as_of=result.as_of,
                 overdue=overdue, grids=grids, counts=result.counts(), weekdays=list(calendar.day_abbr))
+
+
+@router.get("/sites/{site_id}/patching")
+def patching(request: Request, site_id: str, session: Viewer,
+             months: Annotated[int, Query(ge=1, le=12)] = 2) -> Response:
+    from zonewarden.services.queries.patch_calendar import patch_calendar
+
+    store = store_of(request)
+    ident = sites.resolve_site_id(store, site_id, session.principal)
+    today = sites.site_today(store, ident)
+    spans = _months(today, months)
+    first = dt.date(spans[0][0], spans[0][1], 1)
+    y, m = spans[-1]
+    last = dt.date(y, m, calendar.monthrange(y, m)[1])
+    cal = patch_calendar(store, session.principal, ident, first, last, as_of=today)
+    by_day: dict[dt.date, list[Any]] = {}
+    for e in cal.entries:
+        by_day.setdefault(e.day, []).append(e)
+    grid = calendar.Calendar(firstweekday=0)
+    grids = [{"title": dt.date(y, m, 1).strftime("%B %Y"),
+              "weeks": [[(d, by_day.get(d, []), d.month == m) for d in week] for week in grid.monthdatescalendar(y, m)]}
+             for y, m in spans]
+    return page(request, "patching.html", session, title="Patching calendar", site_id=ident, as_of=cal.as_of,
+                grids=grids, weekdays=list(calendar.day_abbr), total=len(cal.entries))
