@@ -182,6 +182,7 @@ PAGES = [
     ("risks", f"/sites/{SITE}/risks"),
     ("due", f"/sites/{SITE}/due"),
     ("patching", f"/sites/{SITE}/patching"),
+    ("evidence", f"/sites/{SITE}/evidence"),
     ("findings", "/findings"),
     ("approvals", "/approvals"),
     ("audit", "/audit"),

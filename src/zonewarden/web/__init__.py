@@ -26,6 +26,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("risks", "/sites/{site}/risks"),
     ("due", "/sites/{site}/due"),
     ("patching", "/sites/{site}/patching"),
+    ("evidence", "/sites/{site}/evidence"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
     ("approvals", "/approvals"),
