@@ -23,6 +23,7 @@ CASES = [
     ("risks?over_tolerance=true", ["risks", "--over-tolerance"]),
     ("due?within=30d", ["due", "--within", "30d"]),
     ("patch/status", ["patch", "status"]),
+    ("patch/plan?solver=greedy&horizon=12w", ["patch", "plan", "--solver", "greedy", "--horizon", "12w", "--workers", "2"]),
 ]
 
 
@@ -33,9 +34,10 @@ def _cli_json(args: list[str]) -> object:
 
 
 def _no_time(doc: object) -> object:
-    """The generated-at stamp differs between two calls; everything else must not."""
+    """The generated-at stamp (and a planner's run time) differs between two calls; everything
+    else must not."""
     if isinstance(doc, dict):
-        return {k: _no_time(v) for k, v in doc.items() if k not in ("generated", "generated_at")}
+        return {k: _no_time(v) for k, v in doc.items() if k not in ("generated", "generated_at", "seconds")}
     if isinstance(doc, list):
         return [_no_time(v) for v in doc]
     return doc

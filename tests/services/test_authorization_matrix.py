@@ -25,23 +25,25 @@ APPROVER = AUDIT | {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close", "patch.defer.approve",
     "patch.change.approve", "report.approve",
 }
+SUBSCRIBE = {"alert.subscribe"}  # alerts about a site: its readers, not customers, not read-only
 EXPECTED = {
-    "viewer": READ,
-    "auditor": AUDIT,
-    "engineer": ENGINEER,
+    "viewer": READ | SUBSCRIBE,
+    "auditor": AUDIT | SUBSCRIBE,
+    "engineer": ENGINEER | SUBSCRIBE,
     "customer": {"report.customer"},
-    "asset-owner": APPROVER,
-    "quality": APPROVER,
-    "management": APPROVER,
-    "integrator": APPROVER,
-    "supplier": APPROVER,
+    "asset-owner": APPROVER | SUBSCRIBE,
+    "quality": APPROVER | SUBSCRIBE,
+    "management": APPROVER | SUBSCRIBE,
+    "integrator": APPROVER | SUBSCRIBE,
+    "supplier": APPROVER | SUBSCRIBE,
 }
-GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create"}
+GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create", "job.read", "job.admin", "alert.admin",
+          "audit.checkpoint"}
 
 
 def test_the_roles_are_the_ones_the_issue_names() -> None:
     assert access.ROLES == set(EXPECTED) | {"admin"}
-    assert access.OPERATIONS == ENGINEER | APPROVER | GLOBAL | {"site.delete"}
+    assert access.OPERATIONS == ENGINEER | APPROVER | SUBSCRIBE | GLOBAL | {"site.delete"}
 
 
 @pytest.mark.parametrize("role", sorted(access.ROLES))

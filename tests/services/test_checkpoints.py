@@ -141,3 +141,23 @@ def test_cli_checkpoint_and_verify(db_url, tmp_path) -> None:  # type: ignore[no
     assert "event 4" in res.output and "BROKEN" in res.output
     res = runner.invoke(cli, ["audit", "verify", "--checkpoint", str(cp), "--db", db_url])
     assert res.exit_code == 2 and "--key" in res.output
+
+
+def test_writing_a_checkpoint_is_for_administrators_and_verifying_for_auditors(store, key, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.errors import PermissionDenied
+    from zonewarden.services.principal import ANY_SITE, Principal
+
+    _events(store, 2)
+    engineer = Principal(user_id="erik", method="token", roles={ANY_SITE: frozenset({"engineer"})})
+    viewer = Principal(user_id="vic", method="token", roles={ANY_SITE: frozenset({"viewer"})})
+    admin = Principal(user_id="ada", method="token", roles={ANY_SITE: frozenset({"admin"})})
+    with pytest.raises(PermissionDenied, match="audit.checkpoint needs one of the roles: admin"):
+        checkpoints.write_checkpoint(store, key, tmp_path / "cp", principal=engineer)
+    path, written = checkpoints.write_checkpoint(store, key, tmp_path / "cp", principal=admin)
+    assert written
+    assert checkpoints.verify_file(store, path, key, principal=engineer).ok  # engineers may audit
+    with pytest.raises(PermissionDenied):
+        checkpoints.verify_file(store, path, key, principal=viewer)
+    with store.read() as conn:
+        denied = [e for e in audit.events(conn) if e.action == "access.denied"]
+    assert [e.actor for e in denied] == ["erik", "vic"]

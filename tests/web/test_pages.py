@@ -130,8 +130,10 @@ def test_audit_log_and_admin(web: TestClient, login) -> None:  # type: ignore[no
     assert web.get("/audit").status_code == 403  # a viewer may not read the audit trail
     web.cookies.clear()
     token = login(web, "ada")
-    r = web.get("/audit?q=session.open")
+    r = web.get("/audit?action=session.open")
     assert r.status_code == 200 and "session.open" in r.text and "role.grant" not in r.text
+    r = web.get("/audit?action=role.&actor=ada")
+    assert "role.grant" in r.text and "session.open" not in r.text
     r = web.post("/audit/verify", data={"csrf": token}, headers={"Origin": ORIGIN})
     assert "hash chain is intact" in r.text
     r = web.post("/admin/users/vic/disable", data={"csrf": token}, headers={"Origin": ORIGIN})

@@ -36,26 +36,30 @@ from zonewarden.errors import ZonewardenError
 from zonewarden.services.principal import Principal
 
 MAX_BODY = 1024 * 1024
-"""Largest request body accepted (413 above)."""
+"""Largest request body accepted (413 above), except the uploads of :data:`UPLOAD_LIMITS`."""
 
 PREFIX = "/api/v1"
 
+UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024}
+"""Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB) and their limit."""
+
 
 class BodyLimit:
-    """Refuses a request body over ``limit`` bytes with 413, whether or not it declares its
-    length (a chunked body is counted as it arrives)."""
+    """Refuses a request body over ``limit`` bytes (or the path's own limit in ``per_path``)
+    with 413, whether or not it declares its length (a chunked body is counted as it arrives)."""
 
-    def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int = MAX_BODY, per_path: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.per_path = app, limit, per_path or {}
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
                        send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default)  # per request: requests overlap
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(limit, scope, receive, send)
             return
         seen = 0
 
@@ -64,17 +68,17 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(limit, scope, receive, send)
 
-    async def _too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        response = problem(413, "Content Too Large", f"the request body is over {self.limit} bytes")
+    async def _too_large(self, limit: int, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        response = problem(413, "Content Too Large", f"the request body is over {limit} bytes")
         await response(scope, receive, send)
 
 
@@ -265,17 +269,23 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return f.as_json()
 
     @app.get(f"{PREFIX}/audit")
-    def audit_log(principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None) -> dict[str, Any]:
+    def audit_log(principal: Caller, limit: Limit = 100, offset: Offset = 0, site: str | None = None,
+                  action: Annotated[str | None, Query(max_length=100, description="An action, or a prefix ending in '.'")] = None,
+                  actor: Annotated[str | None, Query(max_length=128)] = None,
+                  object_id: Annotated[str | None, Query(max_length=256)] = None,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  newest_first: bool = False) -> dict[str, Any]:
         from zonewarden.services import audit_queries
 
-        events = audit_queries.log(store, principal, site)
-        page = events[offset:offset + limit]
+        page = audit_queries.search(store, principal, audit_queries.EventFilter(
+            site_id=site, action=action, actor=actor, object_id=object_id, since=since, until=until,
+        ), limit=limit, offset=offset, newest_first=newest_first)
         return {
             "items": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "context": e.context,
                        "action": e.action, "site": e.site_id, "object_type": e.object_type,
                        "object_id": e.object_id, "reason": e.reason, "before": e.before, "after": e.after,
-                       "hash": e.hash} for e in page],
-            "total": len(events), "limit": limit, "offset": offset,
+                       "hash": e.hash} for e in page.items],
+            "total": page.total, "limit": limit, "offset": offset,
         }
 
     @app.get(f"{PREFIX}/advisories")
@@ -286,11 +296,12 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [r.as_json() for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
-    from zonewarden.api import routes_approvals, routes_queries
+    from zonewarden.api import routes_approvals, routes_feeds, routes_queries
 
     app.include_router(routes_queries.router, prefix=PREFIX)
+    app.include_router(routes_feeds.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
-    app.add_middleware(BodyLimit, limit=MAX_BODY)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     __import__("zonewarden.web", fromlist=["mount"]).mount(app)  # the web pages (zonewarden.web)
     return app
 

@@ -5,7 +5,7 @@ site's time zone), the same roles, so a script reading the API and one reading
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -91,3 +91,16 @@ def patch_status(site_id: str, principal: Caller, store: StoreDep, as_of: AsOf =
     from zonewarden.services.queries import patching
 
     return patching.patch_status(store, principal=principal, site_id=site_id, as_of=as_of).as_dict()
+
+
+@router.get("/sites/{site_id}/patch/plan", summary="Plan open remediations into maintenance windows and waves")
+def patch_plan(site_id: str, principal: Caller, store: StoreDep, as_of: AsOf = None, horizon: Period = "26w",
+               solver: Literal["cpsat", "greedy"] = "greedy",
+               time_limit: Annotated[float, Query(gt=0, le=30, description="CP-SAT seconds (at most 30 here).")] = 10.0,
+               seed: int = 0) -> dict[str, Any]:
+    """As `patch plan --format json`. The greedy planner is the default here (fast); CP-SAT is
+    bounded to 30 s and 2 search workers per request, so one caller cannot take the server."""
+    from zonewarden.services.queries import patching
+
+    return patching.patch_plan(store, principal=principal, site_id=site_id, as_of=as_of, horizon=horizon,
+                               solver=solver, time_limit=time_limit, seed=seed, workers=2).as_dict()

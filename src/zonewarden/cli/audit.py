@@ -9,11 +9,11 @@ import click
 
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
+    caller,
     db_option,
     emit_rows,
     format_option,
     handle_errors,
-    open_store_for,
 )
 from zonewarden.errors import InputError
 from zonewarden.wording import count
@@ -42,7 +42,6 @@ def verify_cmd(checkpoint_file: Path | None, key_file: Path | None, db_url: str 
     Example:
       zonewarden audit verify
     """
-    from zonewarden.cli.identity import current_principal
     from zonewarden.services import audit_queries
 
     if checkpoint_file is not None:
@@ -50,8 +49,8 @@ def verify_cmd(checkpoint_file: Path | None, key_file: Path | None, db_url: str 
         return
     if key_file is not None:
         raise InputError("--key is only used with --checkpoint FILE")
-    store = open_store_for(db_url)
-    result = audit_queries.verify(store, current_principal(store))
+    store, principal = caller(db_url)
+    result = audit_queries.verify(store, principal)
     if result.ok:
         click.echo(f"audit log intact: {result.events} events, head {result.head_hash}")
         return
@@ -73,10 +72,9 @@ def log_cmd(site_id: str | None, fmt: str, db_url: str | None) -> None:
     Example:
       zonewarden audit log --site rheinfeld --format json
     """
-    from zonewarden.cli.identity import current_principal
     from zonewarden.services import audit_queries
 
-    store = open_store_for(db_url)
+    store, principal = caller(db_url)
     rows = [
         {
             "seq": e.seq,
@@ -88,7 +86,7 @@ def log_cmd(site_id: str | None, fmt: str, db_url: str | None) -> None:
             "reason": e.reason,
             **({"before": e.before, "after": e.after} if fmt == "json" else {}),
         }
-        for e in audit_queries.log(store, current_principal(store), site_id)
+        for e in audit_queries.log(store, principal, site_id)
     ]
     emit_rows(rows, ["seq", "at", "actor", "action", "site", "object", "reason"], fmt, title="Audit log")
 
@@ -99,10 +97,9 @@ def _verify_checkpoint(checkpoint_file: Path, key_file: Path | None, db_url: str
     if key_file is None:
         raise InputError("--checkpoint needs --key FILE (the key the checkpoint was signed with)")
     key = checkpoints.load_key(key_file)
-    cp = checkpoints.read(checkpoint_file)
-    store = open_store_for(db_url)
-    with store.read() as conn:
-        result = checkpoints.verify(conn, cp, key)
+    store, principal = caller(db_url)
+    result = checkpoints.verify_file(store, checkpoint_file, key, principal=principal)
+    cp = result.checkpoint
     if result.ok:
         click.echo(f"audit log matches checkpoint {checkpoint_file.name}: event {cp.seq} has hash {cp.head_hash} "
                    f"(checkpoint of {cp.at}); {count(result.events, 'event')} now")
@@ -145,14 +142,11 @@ def checkpoint_cmd(key_file: Path, out_dir: Path, db_url: str | None) -> None:
     Example:
       zonewarden audit checkpoint --key /etc/zonewarden/checkpoint.key --out /srv/checkpoints
     """
-    from zonewarden.cli.identity import current_principal
     from zonewarden.services import checkpoints
 
     key = checkpoints.load_key(key_file)
-    store = open_store_for(db_url)
-    principal = current_principal(store)
-    with store.transaction() as conn:
-        path, written = checkpoints.checkpoint(conn, key, out_dir, principal=principal)
+    store, principal = caller(db_url)
+    path, written = checkpoints.write_checkpoint(store, key, out_dir, principal=principal)
     click.echo(f"{'wrote' if written else 'unchanged, newest checkpoint is'} {path}")
 
 

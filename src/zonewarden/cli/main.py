@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "zonewarden.cli.signatures",
     "zonewarden.cli.serve",
     "zonewarden.cli.db",
+    "zonewarden.cli.worker",
+    "zonewarden.cli.alerts",
 ]
 
 

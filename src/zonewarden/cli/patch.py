@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from zonewarden.cli.check import file_option, load_for_command, read_site_file
+from zonewarden.cli.check import file_option, read_site_file
 from zonewarden.cli.common import (
     EXIT_FINDINGS,
     as_of_option,
@@ -25,8 +25,6 @@ from zonewarden.cli.common import (
     signing_options,
     site_option,
 )
-from zonewarden.cli.risk import site_today
-from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError, Problem
 from zonewarden.wording import count
 
@@ -43,22 +41,6 @@ def patch_group() -> None:
       zonewarden patch defer record deferral.yaml
       zonewarden patch change advance PC-2026-034 implemented --set implemented=2026-12-12
     """
-
-
-def _load(db_url: str | None, site_id: str | None, file: Path | None) -> tuple[SiteDocument, list[Any]]:
-    """The site and its open remediation items (vendor patches, plus findings marked
-    'remediation planned' when working on the database)."""
-    from zonewarden.services.patching import finding_items, open_items
-
-    doc, _ = load_for_command(db_url, site_id, file)
-    extra = []
-    if file is None:
-        from zonewarden.cli.identity import current_principal
-        from zonewarden.services import sites
-
-        store = open_store_for(db_url)
-        extra = finding_items(store, sites.resolve_site_id(store, site_id, current_principal(store)))
-    return doc, open_items(doc, extra)
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -94,29 +76,25 @@ def plan_cmd(horizon: str, solver: str, time_limit: float, seed: int, workers: i
       zonewarden patch plan --horizon 12w --solver greedy --format json
       zonewarden patch plan --format ics > patch-plan.ics
     """
-    from zonewarden.engines.cadence import parse_days
-    from zonewarden.engines.patchplan import plan_patches
+    from zonewarden.services.queries import patching as queries
 
-    doc, items = _load(db_url, site_id, file)
-    today = site_today(doc, as_of)
-    plan = plan_patches(doc, items, today, horizon_days=parse_days(horizon), solver=solver,  # type: ignore[arg-type]
-                        time_limit=time_limit, seed=seed, workers=workers)
-    summary = (
-        f"{plan.solver} {plan.status}: {len(plan.assignments)} planned "
-        f"({sum(1 for a in plan.assignments if a.late)} past deadline), {len(plan.unplanned)} not planned, "
-        f"{len(plan.deferred)} deferred; objective {plan.objective}, bound {plan.bound}, "
-        f"gap {plan.gap:.2%}, {plan.seconds:.2f} s"
-    )
+    options: dict[str, Any] = dict(as_of=as_of, horizon=horizon, solver=solver, time_limit=time_limit, seed=seed,
+                                   workers=workers)
+    if file is not None:
+        result = queries.patch_plan_of(read_site_file(file), **options)
+    else:
+        store, principal = caller(db_url)
+        result = queries.patch_plan(store, principal=principal, site_id=site_id, **options)
+    plan, today, summary = result.plan, result.as_of, result.summary
     if fmt == "json":
-        emit_json({"site": doc.site.id, **plan.as_dict()})
+        emit_json(result.as_dict())
         note(summary)
         return
     if fmt == "ics":
         from zonewarden.io.ical import plan_to_ical
 
-        names = {w.id: w.name for w in doc.maintenance_windows}
-        text = plan_to_ical(plan, site_id=doc.site.id, site_name=doc.site.name, timezone=doc.site.timezone,
-                            window_names=names)
+        text = plan_to_ical(plan, site_id=result.site_id, site_name=result.site_name, timezone=result.timezone,
+                            window_names=result.window_names)
         sys.stdout.flush()
         sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: keep RFC 5545's CRLF line ends
         sys.stdout.buffer.flush()
@@ -138,7 +116,7 @@ def plan_cmd(horizon: str, solver: str, time_limit: float, seed: int, workers: i
         for a in plan.assignments
     ]
     emit_rows(rows, ["start", "window", "asset", "patch", "priority", "tier", "wave", "reval", "deadline", "late"], "table",
-              title=f"Patch plan: {doc.site.name} ({today} to {plan.horizon_end})")
+              title=f"Patch plan: {result.site_name} ({today} to {plan.horizon_end})")
     if plan.unplanned:
         emit_rows(
             [{**u.as_dict(), "earliest_possible": (u.earliest_possible and f"{u.earliest_possible:%Y-%m-%d %H:%M}") or "-"}

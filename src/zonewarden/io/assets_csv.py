@@ -83,14 +83,15 @@ def _column_fields(header: list[str], explicit: dict[str, str]) -> dict[str, str
     return out
 
 
-def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None,
-                    encoding: str | None = None) -> list[Asset]:
+def read_assets_csv(path: Path | str, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None,
+                    encoding: str | None = None, content: bytes | None = None) -> list[Asset]:
     """Read assets from a CSV file; raise with every problem (line, column) when any row is bad.
 
-    The file is UTF-8 unless ``encoding`` names another codec; bytes that are not valid in it
-    are an error at their line and column (guessing another encoding would silently turn
-    names into mojibake)."""
-    raw = yamlio.read_bytes(path)
+    ``content``: the file's bytes when they did not come from disk (an upload); ``path`` is then
+    only the name the messages give. The file is UTF-8 unless ``encoding`` names another codec;
+    bytes that are not valid in it are an error at their line and column (guessing another
+    encoding would silently turn names into mojibake)."""
+    raw = yamlio.read_bytes(Path(path)) if content is None else content
     text = _decode(raw, path, encoding)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
@@ -159,7 +160,7 @@ def read_assets_csv(path: Path, *, columns: dict[str, str] | None = None, known_
     return assets
 
 
-def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+def _decode(raw: bytes, path: Path | str, encoding: str | None) -> str:
     import codecs
 
     codec = encoding or "utf-8-sig"
@@ -179,7 +180,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
             file=str(path), line=line, column=column)]) from None
 
 
-def _rows(reader: Any, path: Path, problems: list[Problem]) -> Iterator[list[str]]:
+def _rows(reader: Any, path: Path | str, problems: list[Problem]) -> Iterator[list[str]]:
     """The reader's rows; a row the csv module cannot read (an over-long cell, a stray quote
     in strict mode) ends the file with a positioned problem instead of a traceback."""
     while True:

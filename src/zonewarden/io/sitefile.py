@@ -44,8 +44,10 @@ class SiteSource:
     base_dir: Path | None = None
     """The site folder: evidence file paths are relative to it (and confined to it)."""
 
-    def add_file(self, path: Path, problems: list[Problem]) -> None:
-        raw = yamlio.read_bytes(path)
+    def add_file(self, path: Path, problems: list[Problem], raw: bytes | None = None) -> None:
+        """Add one file's sections; ``raw``: its bytes when they did not come from disk."""
+        if raw is None:
+            raw = yamlio.read_bytes(path)
         text = raw.decode("utf-8-sig", errors="replace")
         self.texts[path] = text
         try:
@@ -257,6 +259,41 @@ def load_site(path: Path) -> SiteDocument:
             return document_from_source(read_source(path))
         except NeedsExactText:
             return document_from_source(read_source(path, exact=True))
+
+
+MAX_UPLOAD_FILES = 64
+
+
+def load_site_bytes(files: Mapping[str, bytes], *, label: str = "upload") -> SiteDocument:
+    """Read and validate one site from the bytes of its files (an upload): ``{name: bytes}``,
+    one site file or its section files, exactly as :func:`load_site` reads them from a folder.
+    Problems name the file as given, with line and column. Evidence files are not part of an
+    upload: a record that references one is checked when the site is imported from its folder."""
+    problems: list[Problem] = []
+    if not files:
+        raise SiteFileError("no site file given: send a site file (site.yaml) or its section files")
+    if len(files) > MAX_UPLOAD_FILES:
+        raise SiteFileError(f"{len(files)} files: a site is at most {MAX_UPLOAD_FILES} section files")
+    for name in files:
+        if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+            problems.append(Problem(f"{name!r}: give plain file names ending in .yaml or .yml", file=name))
+    if problems:
+        raise SiteFileError(f"cannot read site {label}", problems)
+
+    def read(exact: bool) -> SiteDocument:
+        source = SiteSource(label=label, exact=exact)
+        found: list[Problem] = []
+        for name in sorted(files):
+            source.add_file(Path(name), found, raw=files[name])
+        if found:
+            raise SiteFileError(f"cannot read site {label}", found)
+        return document_from_source(source)
+
+    with gc_paused():
+        try:
+            return read(False)
+        except NeedsExactText:
+            return read(True)
 
 
 def load_sites(path: Path) -> list[tuple[Path, SiteDocument]]:

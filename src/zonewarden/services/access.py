@@ -28,6 +28,9 @@ _ENGINEER = {
     "assessment.record", "waiver.record", "finding.triage", "patch.edit", "patch.defer.record",
     "patch.change.record",
 }
+#: Subscribing to alerts about a site: anyone who may read it (a write, so not with a read-only
+#: credential); a customer, who may not read the site's internals, gets no alerts.
+_SUBSCRIBE = {"alert.subscribe"}
 _APPROVE = {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",
     "patch.defer.approve", "patch.change.approve", "report.approve",
@@ -35,14 +38,17 @@ _APPROVE = {
 
 #: role -> operations it allows on a site. Admin may do everything, including deleting a site.
 POLICY: dict[str, frozenset[str]] = {
-    "viewer": frozenset(_READ),
-    "auditor": frozenset(_READ | _AUDIT),
-    "engineer": frozenset(_READ | _AUDIT | _ENGINEER),
+    "viewer": frozenset(_READ | _SUBSCRIBE),
+    "auditor": frozenset(_READ | _AUDIT | _SUBSCRIBE),
+    "engineer": frozenset(_READ | _AUDIT | _ENGINEER | _SUBSCRIBE),
     "customer": frozenset({"report.customer"}),
-    **{role: frozenset(_READ | _AUDIT | _APPROVE) for role in APPROVER_ROLES},
+    **{role: frozenset(_READ | _AUDIT | _APPROVE | _SUBSCRIBE) for role in APPROVER_ROLES},
 }
-GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create"})
-SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | {"site.delete"})
+#: ``job.read``: every background job (anyone sees the jobs they queued); ``job.admin``: run the
+#: system's jobs by hand and set schedules; ``alert.admin``: see and remove anyone's subscriptions.
+GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create",
+                               "job.read", "job.admin", "alert.admin", "audit.checkpoint"})
+SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | _SUBSCRIBE | {"site.delete"})
 OPERATIONS = SITE_OPERATIONS | GLOBAL_OPERATIONS
 POLICY["admin"] = OPERATIONS
 READ_OPERATIONS = frozenset(_READ | _AUDIT)

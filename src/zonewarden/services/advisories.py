@@ -1473,16 +1473,18 @@ class KevImportReport:
     """Findings whose SSVC priority changed because of the new catalog."""
 
 
-def import_kev(store: Store, path: str | Path, *, principal: Principal, reason: str | None = None) -> KevImportReport:
+def import_kev(store: Store, path: str | Path, *, principal: Principal, reason: str | None = None,
+               content: bytes | None = None) -> KevImportReport:
     """Replace the stored KEV catalog with the file's and re-prioritise open findings.
 
-    The whole catalog is validated first (:func:`zonewarden.io.kev.load_kev` reports every
-    problem with its JSON pointer); nothing is stored from a damaged file.
+    ``content``: the catalog's bytes when they did not come from disk (an upload; ``path`` is then
+    its name in messages). The whole catalog is validated first (every problem with its JSON
+    pointer); nothing is stored from a damaged file.
     """
-    from zonewarden.io.kev import load_kev
+    from zonewarden.io.kev import load_kev, parse_kev
 
-    catalog = load_kev(path)
-    identity.authorize(store, principal, "kev.import")
+    identity.authorize(store, principal, "kev.import")  # before reading: a stranger's upload is not parsed
+    catalog = load_kev(path) if content is None else parse_kev(content, source=str(path))
     ensure_current(store)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:

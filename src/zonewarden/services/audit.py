@@ -174,10 +174,16 @@ def _as_utc(at: dt.datetime) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def events(conn: Connection, *, site_id: str | None = None) -> Iterator[AuditEvent]:
-    stmt = select(audit_events).order_by(audit_events.c.seq)
+def events(conn: Connection, *, site_id: str | None = None, where: Sequence[Any] = (), limit: int | None = None,
+           offset: int = 0, newest_first: bool = False) -> Iterator[AuditEvent]:
+    """Events in chain order (or newest first), of one site or matching ``where`` clauses."""
+    stmt = select(audit_events).order_by(audit_events.c.seq.desc() if newest_first else audit_events.c.seq)
     if site_id is not None:
         stmt = stmt.where(audit_events.c.site_id == site_id)
+    if where:
+        stmt = stmt.where(*where)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     for row in conn.execute(stmt):
         yield AuditEvent(
             row.seq, _as_utc(row.at), row.actor, row.action, row.site_id, row.object_type, row.object_id,

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select
 from zonewarden.errors import InputError
 from zonewarden.services import audit
 from zonewarden.services.principal import Principal
+from zonewarden.store.db import Store
 from zonewarden.store.tables import audit_events
 
 FORMAT = "zonewarden-audit-checkpoint/1"
@@ -202,3 +203,24 @@ def checkpoint(conn: Connection, key: bytes, out_dir: Path, *, principal: Princi
                  object_type="checkpoint",
                  object_id=str(out_dir), after={"key_id": key_id(key), "out": str(out_dir)})
     return write(out_dir, make(conn, key))
+
+
+def write_checkpoint(store: Store, key: bytes, out_dir: Path, *, principal: Principal) -> tuple[Path, bool]:
+    """:func:`checkpoint` in its own transaction, for an administrator (``audit.checkpoint``:
+    it appends to the trail every site shares)."""
+    from zonewarden.services import identity
+
+    identity.authorize(store, principal, "audit.checkpoint")
+    with store.transaction() as conn:
+        return checkpoint(conn, key, out_dir, principal=principal)
+
+
+def verify_file(store: Store, checkpoint_file: Path, key: bytes, *, principal: Principal) -> CheckpointResult:
+    """:func:`verify` of a checkpoint file, for whoever may verify the chain
+    (:func:`zonewarden.services.audit_queries.require_chain_reader`)."""
+    from zonewarden.services.audit_queries import require_chain_reader
+
+    require_chain_reader(store, principal)
+    cp = read(checkpoint_file)
+    with store.read() as conn:
+        return verify(conn, cp, key)

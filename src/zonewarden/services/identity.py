@@ -513,6 +513,21 @@ def principal_for(store: Store, token: str | None, *, client: str = "cli") -> Pr
     return anonymous(client)
 
 
+def principal_of_user(store: Store, name: str, *, client: str = "job") -> Principal:
+    """The principal of the account ``name`` with its current roles, for work done later on its
+    behalf (a queued job, an alert's filter): roles revoked since are not held. The local user
+    when there are no accounts. A disabled or removed account raises :class:`PermissionDenied`."""
+    from zonewarden.services.principal import local_principal
+
+    with store.read() as conn:
+        if not has_accounts(conn):
+            return local_principal(client, name)
+        row = conn.execute(select(users).where(users.c.name == name)).first()
+        if row is None or row.disabled:
+            raise PermissionDenied(f"the account {name!r} is disabled or no longer exists")
+        return _principal(conn, row, "job", client)
+
+
 def reauthenticate(store: Store, principal: Principal, password: str, totp_code: str | None) -> Principal:
     """Check the signer's password (and TOTP code) again at the moment of signing."""
     fresh = authenticate_password(store, principal.user_id, password, totp_code=totp_code,

@@ -20,32 +20,30 @@ PAGE = 100
 Filter = Annotated[str | None, Query(max_length=200)]
 
 
-def _audit(request: Request, session: Any, site: str | None, q: str | None, offset: int,
+def _audit(request: Request, session: Any, filters: dict[str, str], offset: int,
            verified: Any = None, status: int = 200) -> Response:
     store = store_of(request)
-    site_id = sites.resolve_site_id(store, site, session.principal) if site else None
-    events = audit_queries.log(store, session.principal, site_id)
-    if q:
-        needle = q.lower()
-        events = [e for e in events if needle in " ".join(
-            str(x) for x in (e.actor, e.action, e.site_id, e.object_type, e.object_id, e.reason) if x).lower()]
-    events.reverse()  # newest first
-    query = urlencode({k: v for k, v in {"site": site or "", "q": q or ""}.items() if v})
-    return page(request, "audit.html", session, status=status, title="Audit log", events=events[offset:offset + PAGE],
-                total=len(events), offset=offset, page_size=PAGE, site=site or "", q=q or "", query=query,
+    site_id = sites.resolve_site_id(store, filters["site"], session.principal) if filters.get("site") else None
+    found = audit_queries.search(store, session.principal, audit_queries.EventFilter(
+        site_id=site_id, action=filters.get("action") or None, actor=filters.get("actor") or None,
+        object_id=filters.get("object") or None), limit=PAGE, offset=offset, newest_first=True)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return page(request, "audit.html", session, status=status, title="Audit log", events=found.items,
+                total=found.total, offset=offset, page_size=PAGE, filters=filters, query=query,
                 sites=sites.list_sites(store, session.principal), verified=verified)
 
 
 @router.get("/audit")
-def audit_log(request: Request, session: Viewer, site: Filter = None, q: Filter = None,
-              offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    return _audit(request, session, site, q, offset)
+def audit_log(request: Request, session: Viewer, site: Filter = None, action: Filter = None, actor: Filter = None,
+              object: Filter = None, offset: Annotated[int, Query(ge=0)] = 0) -> Response:  # noqa: A002
+    filters = {"site": site or "", "action": action or "", "actor": actor or "", "object": object or ""}
+    return _audit(request, session, filters, offset)
 
 
 @router.post("/audit/verify")
 def verify(request: Request, session: Writer) -> Response:
     result = audit_queries.verify(store_of(request), session.principal)
-    return _audit(request, session, None, None, 0, verified=result)
+    return _audit(request, session, {"site": "", "action": "", "actor": "", "object": ""}, 0, verified=result)
 
 
 def _admin(request: Request, session: Any, *, status: int = 200, **extra: Any) -> Response:
