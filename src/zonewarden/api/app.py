@@ -303,5 +303,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.include_router(routes_approvals.router, prefix=PREFIX)
     app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
+    from zonewarden import web
+
+    web.mount(app)  # the web pages (zonewarden.web)
     return app
 

@@ -1,4 +1,4 @@
-"""``zonewarden serve``: the REST API (and, later, the web pages) over HTTP."""
+"""``zonewarden serve``: the REST API and the web pages over HTTP."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from zonewarden.cli.common import db_option, handle_errors, note
 @db_option
 @handle_errors
 def serve_cmd(host: str, port: int, workers: int, db_url: str | None) -> None:
-    """Serve the REST API under /api/v1 (OpenAPI document at /api/v1/openapi.json).
+    """Serve the REST API under /api/v1 (OpenAPI document at /api/v1/openapi.json) and the
+    web pages at / (log in with a user account; docs/web.md).
 
     Callers authenticate with `Authorization: Bearer <token>` (`zonewarden token create`); the
     same roles apply as on the command line. Put it behind a TLS-terminating proxy when it
