@@ -83,11 +83,14 @@ class Step:
     """Where the record came from, for errors: ``file.yaml:12`` or ``records[2]``."""
 
 
-def _named(exc: ZonewardenError, label: str | None) -> ZonewardenError:
-    """``exc`` with its message prefixed by the record it is about (same type, same problems)."""
+def _named(exc: ZonewardenError, label: str | None, count: int) -> ZonewardenError:
+    """``exc`` with its message prefixed by the record it is about (same type, same problems)
+    and, for a write of several records, saying that none of them was written."""
     if label is None or isinstance(exc, StaleRevisionError):
         return exc
     message = f"{label}: {exc.args[0] if exc.args else exc}"
+    if count > 1:
+        message += f" (none of the {count} records was written)"
     if isinstance(exc, InputError):
         return type(exc)(message, exc.problems)
     try:
@@ -175,14 +178,14 @@ def apply_many(
             except ZonewardenError as exc:
                 if step.label is None:
                     raise
-                raise _named(exc, step.label) from None
+                raise _named(exc, step.label, len(steps)) from None
             changes.append((step, object_id, before, after))
         try:
             doc = validate_site(data)
         except InputError as exc:
             failed = steps[_first_invalid(original, steps)] if original is not None else steps[0]
             err = exc if explain is None else explain(exc, data)
-            raise _named(err, failed.label) from None
+            raise _named(err, failed.label, len(steps)) from None
         clean = doc.model_dump(mode="json", exclude_defaults=True)
         digest = hashlib.sha256(orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)).hexdigest()
         site_service._write(conn, doc, clean, digest, now, evidence, stored=stored)
