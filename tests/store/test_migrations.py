@@ -110,7 +110,7 @@ def test_migration_0006_drops_the_stored_flat_form_and_downgrade_restores_it(db_
     cfg = _alembic_config(db_url)
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006@-1")
+        command.downgrade(cfg, "0002")  # 0006's parent (0008, which needs 0006, goes first)
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT source, document, flat FROM advisories").all()
     assert len(rows) == 6
@@ -127,3 +127,69 @@ def test_migration_0006_drops_the_stored_flat_form_and_downgrade_restores_it(db_
     assert (counts.created, counts.updated, counts.deactivated) == (0, 0, 0)
     assert [(f.tracking_id, f.asset_id, f.status, f.priority) for f in svc.list_findings(store, principal=local_principal())] == before
     store.close()
+
+
+def test_migration_0008_moves_stored_explanations_and_findings_read_the_same(db_url: str) -> None:
+    # Issue 17 speed 2: a database at 0006 + 0007 with findings upgrades; every finding reads as
+    # before (message, CVEs, matches, product status), and identical explanations share one row.
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from zonewarden.services import advisories as svc
+    from zonewarden.services import findings_store
+    from zonewarden.store.advisory_tables import finding_explanations
+
+    store = open_store(db_url, migrate=False)
+    cfg = _alembic_config(db_url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        command.upgrade(cfg, "0007")
+    now = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    matches = [{"product_id": "CSAFPID-1", "product_name": "Drive \u00e9 5", "matched_on": "product", "range": "<= 2.1",
+                "in_range": True, "conditions": [], "status": "affected", "cves": ["CVE-2026-1"], "message": "m"}]
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO advisories (tracking_id, version, title, sha256, source, strict, deviations, document, current, "
+            "ingested_at) VALUES ('T-1', '1', 'Drives', 'aa', 'a.json', false, '[]', '{}', true, '2026-03-04 05:06:07')")
+        (row_id,) = conn.exec_driver_sql("SELECT id FROM advisories").one()
+        for i, (asset, text, ps) in enumerate([("d1", "same", "affected"), ("d2", "same", "affected"),
+                                               ("d3", "other \u2603", "needs-review")]):
+            conn.execute(
+                findings_table_0007().insert().values(
+                    site_id="s", tracking_id="T-1", advisory_row=row_id, asset_id=asset, zone_id="z", active=True,
+                    status=ps, reason=None, message=text, cves=["CVE-2026-1"], matches=matches,
+                    product_status={"CSAFPID-1": f"known_affected:{ps}"}, ssvc=None, overrides={}, priority=None,
+                    priority_rank=None, triage_status="new", triage_owner=None, triage_expires=None,
+                    created_at=now, updated_at=now + dt.timedelta(seconds=i)))
+    store.close()
+    store = open_store(db_url, migrate=False)
+    upgrade(store.engine)  # `zonewarden db upgrade`: 0008 moves the explanations
+    got = {f.asset_id: f for f in svc.list_findings(store, principal=local_principal())}
+    assert sorted(got) == ["d1", "d2", "d3"]
+    for asset, text in (("d1", "same"), ("d2", "same"), ("d3", "other \u2603")):
+        f = svc.get_finding(store, got[asset].id, principal=local_principal())
+        assert (f.message, f.cves, f.matches) == (text, ("CVE-2026-1",), tuple(matches))
+    assert "message" not in {c["name"] for c in inspect(store.engine).get_columns("findings")}
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(finding_explanations)).scalar_one() == 2
+        digests = set(conn.execute(select(finding_explanations.c.digest)).scalars())
+    # The service finds the moved rows again (the same digest): nothing is stored twice.
+    assert findings_store.explanation_digest("same", ["CVE-2026-1"], matches, {"CSAFPID-1": "known_affected:affected"}) in digests
+    store.close()
+
+
+def findings_table_0007():  # type: ignore[no-untyped-def]
+    """The findings table as revisions 0002-0007 left it (for writing rows a release stored)."""
+    import sqlalchemy as sa
+
+    return sa.table(
+        "findings", *(sa.column(c) for c in ("site_id", "tracking_id", "advisory_row", "asset_id", "zone_id", "status",
+                                               "reason", "message", "priority", "priority_rank", "triage_status",
+                                               "triage_owner")),
+        sa.column("active", sa.Boolean), sa.column("triage_expires", sa.Date),
+        sa.column("created_at", sa.DateTime(timezone=True)), sa.column("updated_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("cves", "matches", "product_status", "ssvc", "overrides")),
+    )

@@ -48,12 +48,14 @@ from zonewarden.errors import ConflictError, InputError, NotFoundError, Problem,
 from zonewarden.io.csaf import read_csaf
 from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
-from zonewarden.services import access, audit, identity, signatures
+from zonewarden.services import access, audit, findings_store, identity, signatures
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.signatures import Signing
 from zonewarden.store.advisory_tables import (
+    EXPLANATION_COLUMNS,
     advisories,
     findings,
+    findings_explained,
     kev_entries,
     match_state,
     triage_decisions,
@@ -288,6 +290,21 @@ class _SiteMatcher:
         self.index = InventoryIndex(doc.assets)
         self.assets: dict[str, Asset] = {a.id: a for a in doc.assets}
         self.exposure: dict[str, SsvcInput] = asset_exposures(doc)
+        self._inputs: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+        self._exposure_json: dict[int, dict[str, Any]] = {}
+
+    def input_json(self, asset: Asset) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The asset's safety impact, mission impact and exposure as stored in a decision
+        (kept for the batch: every advisory of the asset's vendor needs them again)."""
+        out = self._inputs.get(asset.id)
+        if out is None:
+            safety, mission = ssvc_engine.impacts_from(asset)
+            exposure = self.exposure[asset.id]
+            shown = self._exposure_json.get(id(exposure))  # one SsvcInput per zone
+            if shown is None:
+                shown = self._exposure_json[id(exposure)] = exposure.model_dump(mode="json")
+            out = self._inputs[asset.id] = (safety.model_dump(mode="json"), mission.model_dump(mode="json"), shown)
+        return out
 
 
 def _site_matchers(conn: Connection, site_ids: Iterable[str] | None = None) -> list[_SiteMatcher]:
@@ -354,15 +371,15 @@ def _ssvc_for(
     return out
 
 
-def _shared_decision(decision: dict[str, Any] | None, asset: Asset) -> dict[str, Any] | None:
-    """A decision computed for an asset with the same exposure, criticality and impacts, with
-    the impact inputs' sources (which name the asset) taken from this asset."""
+def _shared_decision(decision: dict[str, Any] | None, asset: Asset, sm: _SiteMatcher) -> dict[str, Any] | None:
+    """A decision computed for an asset with the same exposure value, criticality and impacts,
+    with the inputs whose sources name the asset or its zone (safety and mission impact,
+    exposure) taken from this asset: without overrides :func:`ssvc.decide` passes them through
+    unchanged, and the priority depends on their values only."""
     if decision is None:
         return None
-    safety, mission = ssvc_engine.impacts_from(asset)
     out = dict(decision)
-    out["safety_impact"] = safety.model_dump(mode="json")
-    out["mission_impact"] = mission.model_dump(mode="json")
+    out["safety_impact"], out["mission_impact"], out["exposure"] = sm.input_json(asset)
     return out
 
 
@@ -421,12 +438,17 @@ def _apply_findings(
         {} if first_of_its_id
         else {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}
     )
-    new_rows = []
+    new_rows: list[tuple[Any, ...]] = []
+    codec = findings_store.RowCodec(conn)
+    stamp, yes, no_json, empty_json = codec.when(now), codec.flag(True), codec.json(None), codec.json({})
     seen = set()
     # Assets that look the same to matching share one (immutable) matches tuple, and assets
     # with the same exposure and impacts share the SSVC decision: a fleet of 500 identical
-    # drives costs one explanation and one decision, not 500 (see _shared_decision).
+    # drives costs one explanation and one decision, not 500 (see _shared_decision). The
+    # shared values are encoded for the store once too.
     explained: dict[int, tuple[list[dict[str, Any]], dict[str, str], str]] = {}
+    explanations = findings_store.Explanations(conn)
+    explanation_ids: dict[tuple[int, tuple[str, ...]], int] = {}
     decided: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     for f in found:
         seen.add(f.asset_id)
@@ -441,41 +463,33 @@ def _apply_findings(
         if overrides:
             decision = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
         else:
-            dkey = (key, exposure.value, exposure.source, asset.criticality, asset.safety_impact, asset.mission_impact)
+            dkey = (key, exposure.value, asset.criticality, asset.safety_impact, asset.mission_impact)
             if dkey not in decided:
                 decided[dkey] = _ssvc_for(flat, f, f.status.value, matches, f.cves, asset, exposure, kev, overrides)
-            decision = _shared_decision(decided[dkey], asset)
+            decision = _shared_decision(decided[dkey], asset, sm)
         priority = decision["priority"] if decision else None
+        eid = explanation_ids.get((key, f.cves))
+        if eid is None:
+            eid = explanation_ids[(key, f.cves)] = explanations.id_of(message, f.cves, matches, product_status)
+        if old is None:
+            new_rows.append((
+                sm.site_id, flat.id, advisory_row, f.asset_id, asset.zone, yes, f.status.value,
+                f.reason.value if f.reason else None, eid,
+                codec.json(decision) if decision is not None else no_json, empty_json, priority,
+                Priority(priority).rank if priority else None, "new", None, None, stamp, stamp,
+            ))
+            continue
         values = {
             "advisory_row": advisory_row,
             "zone_id": asset.zone,
             "active": True,
             "status": f.status.value,
             "reason": f.reason.value if f.reason else None,
-            "message": message,
-            "cves": list(f.cves),
-            "matches": matches,
-            "product_status": product_status,
+            "explanation_id": eid,
             "ssvc": decision,
             "priority": priority,
             "priority_rank": Priority(priority).rank if priority else None,
         }
-        if old is None:
-            new_rows.append(
-                {
-                    **values,
-                    "site_id": sm.site_id,
-                    "tracking_id": flat.id,
-                    "asset_id": f.asset_id,
-                    "overrides": {},
-                    "triage_status": "new",
-                    "triage_owner": None,
-                    "triage_expires": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            continue
         # A decision is reopened when a new revision changes the advisory's statement about the
         # asset, or when the finding gets worse for any reason (an asset downgraded to an
         # affected firmware). An improvement through the inventory leaves the decision alone.
@@ -514,9 +528,7 @@ def _apply_findings(
             counts.reopened_ids.append(old.id)
         conn.execute(update(findings).where(findings.c.id == old.id).values(**values))
         counts.updated += 1
-    if new_rows:
-        conn.execute(findings.insert(), new_rows)
-        counts.created += len(new_rows)
+    counts.created += findings_store.insert_findings(conn, new_rows)
     gone = [r.id for a, r in existing.items() if a not in seen and r.active]
     if gone:
         conn.execute(update(findings).where(findings.c.id.in_(gone)).values(active=False, updated_at=now))
@@ -1049,7 +1061,7 @@ _CURRENT_OF = select(advisories.c.id, advisories.c.tracking_id, advisories.c.ver
 _DOCUMENT_OF = select(advisories.c.source, advisories.c.document).where(advisories.c.id == bindparam("row_id"))
 _SUPERSEDE = update(advisories).where(advisories.c.id == bindparam("row_id")).values(current=False)
 _INSERT_ADVISORIES = advisories.insert().returning(advisories.c.id, sort_by_parameter_order=True)
-_FINDINGS_OF = select(findings).where(
+_FINDINGS_OF = select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(
     and_(findings.c.site_id == bindparam("site"), findings.c.tracking_id == bindparam("tid"))
 )
 
@@ -1151,9 +1163,10 @@ def advisory_document(store: Store, row_id: int) -> dict[str, Any]:
 def _finding_query():  # type: ignore[no-untyped-def]
     return select(
         findings,
+        *EXPLANATION_COLUMNS,
         advisories.c.version.label("advisory_version"),
         advisories.c.title.label("advisory_title"),
-    ).join(advisories, advisories.c.id == findings.c.advisory_row)
+    ).select_from(findings_explained.join(advisories, advisories.c.id == findings.c.advisory_row))
 
 
 def _finding_row(r: Any, decisions: tuple[TriageDecision, ...] = ()) -> FindingRow:
@@ -1410,7 +1423,9 @@ def override(
     now = dt.datetime.now(dt.UTC)
     who = principal.user_id
     with store.transaction() as conn:
-        row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
+        row = conn.execute(
+            select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(findings.c.id == finding_id)
+        ).first()
         if row is None:
             raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
         if row.ssvc is None:
@@ -1517,7 +1532,7 @@ def import_kev(store: Store, path: str | Path, *, principal: Principal, reason: 
 def _reprioritise(conn: Connection, kev: frozenset[str] | None, now: dt.datetime) -> list[int]:
     # ssvc holds JSON null (not SQL NULL) for findings without a priority: filter on status.
     rows = conn.execute(
-        select(findings).where(
+        select(findings, *EXPLANATION_COLUMNS).select_from(findings_explained).where(
             and_(findings.c.active.is_(True), findings.c.status.in_(["affected", "needs-review"]))
         )
     ).all()

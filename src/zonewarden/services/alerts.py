@@ -223,11 +223,17 @@ class Event:
 
 
 def _finding_events(store: Store, since: dt.datetime | None) -> list[Event]:
-    from zonewarden.store.advisory_tables import advisories, findings
+    from zonewarden.store.advisory_tables import (
+        advisories,
+        finding_explanations,
+        findings,
+        findings_explained,
+    )
 
     stmt = (select(findings.c.id, findings.c.site_id, findings.c.tracking_id, findings.c.asset_id,
-                   findings.c.zone_id, findings.c.priority, findings.c.cves, findings.c.created_at,
+                   findings.c.zone_id, findings.c.priority, finding_explanations.c.cves, findings.c.created_at,
                    advisories.c.title)
+            .select_from(findings_explained)  # the CVEs are stored with the explanation (migration 0008)
             .join(advisories, advisories.c.id == findings.c.advisory_row)
             .where(and_(findings.c.active.is_(True), findings.c.status == "affected")))
     if since is not None:

@@ -1,7 +1,8 @@
 """Tables of the advisories feature: advisory revisions, findings, triage decisions, KEV.
 
 They share :data:`zonewarden.store.tables.metadata`; the schema is created by the Alembic
-revision ``0002`` (``migrations/versions/0002_advisories.py``), which must change with them.
+revision ``0002`` (``migrations/versions/0002_advisories.py``) and changed by later revisions
+(0006: no flattened copy of advisories; 0008: finding explanations stored once).
 
 Why findings do not reference ``sites`` with a foreign key: a site import replaces the site row
 (delete + insert, see services/sites.py), and a cascading key would wipe every finding and its
@@ -65,10 +66,7 @@ findings = Table(
     Column("active", Boolean, nullable=False, doc="false once the asset is gone or no longer matched"),
     Column("status", String(32), nullable=False, doc="matcher: affected, not-affected, fixed, needs-review"),
     Column("reason", String(64), doc="review reason code when needs-review"),
-    Column("message", Text, nullable=False, doc="why, in one sentence"),
-    Column("cves", JSON, nullable=False),
-    Column("matches", JSON, nullable=False, doc="every entry match: product, matched on, range, verdict"),
-    Column("product_status", JSON, nullable=False, doc="{product_id: group} of the matches; a change reopens triage"),
+    Column("explanation_id", BigId, doc="finding_explanations.id: message, CVEs, entry matches (never NULL once written)"),
     Column("ssvc", JSON, doc="SSVC decision: inputs with source and override, priority (None when not affected/fixed)"),
     Column("overrides", JSON, nullable=False, doc="{input: {value, justification, by}} set by people"),
     Column("priority", String(32)),
@@ -82,6 +80,31 @@ findings = Table(
     ForeignKeyConstraint(["advisory_row"], ["advisories.id"]),
 )
 Index("ix_findings_site_status", findings.c.site_id, findings.c.active, findings.c.status)
+
+finding_explanations = Table(
+    "finding_explanations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False, doc="SHA-256 of the JSON of [message, cves, matches, product_status]"),
+    Column("message", Text, nullable=False, doc="why, in one sentence"),
+    Column("cves", JSON, nullable=False),
+    Column("matches", JSON, nullable=False, doc="every entry match: product, matched on, range, verdict"),
+    Column("product_status", JSON, nullable=False, doc="{product_id: group} of the matches; a change reopens triage"),
+    UniqueConstraint("digest"),
+)
+"""What a finding says about why it matched, stored once for every finding that says the same
+(issue 17, speed 2): the assets of one device kind get the same entry matches from an
+advisory, so a fleet of 500 drives shares one row instead of repeating ~5 KB of JSON 500
+times. Rows are never deleted or changed (a changed explanation is a new row); no foreign key
+from findings, like findings -> sites, because SQLite cannot add one to stored rows without a
+copy of the table (see migration 0008)."""
+
+findings_explained = findings.join(finding_explanations, finding_explanations.c.id == findings.c.explanation_id)
+EXPLANATION_COLUMNS = (
+    finding_explanations.c.message, finding_explanations.c.cves, finding_explanations.c.matches,
+    finding_explanations.c.product_status,
+)
+"""Select ``findings`` with these from :data:`findings_explained` to read a whole finding."""
 
 triage_decisions = Table(
     "triage_decisions",
@@ -122,4 +145,4 @@ match_state = Table(
     Column("matched_at", DateTime(timezone=True), nullable=False),
 )
 
-ADVISORY_TABLES = (advisories, findings, triage_decisions, kev_entries, match_state)
+ADVISORY_TABLES = (advisories, findings, finding_explanations, triage_decisions, kev_entries, match_state)

@@ -215,7 +215,8 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
-_REV = re.compile(r"^(down_revision|revision)\s*=\s*(None|[\"'][^\"']+[\"'])", re.MULTILINE)
+_REV = re.compile(r"^(down_revision|revision)\s*=\s*(None|[\"'][^\"']+[\"']|\([^)]*\))", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 @functools.cache
@@ -231,8 +232,9 @@ def expected_heads() -> frozenset[str]:
         found = dict((k, v.strip("\"'")) for k, v in _REV.findall(entry.read_text(encoding="utf-8")))
         if "revision" in found:
             revisions.add(found["revision"])
-        if found.get("down_revision") not in (None, "None"):
-            parents.add(found["down_revision"])
+        down = found.get("down_revision")
+        if down is not None and down != "None":  # one revision, or a tuple of them (a merge)
+            parents.update(_QUOTED.findall(down) if down.startswith("(") else [down])
     return frozenset(revisions - parents)
 
 

@@ -14,7 +14,10 @@ reader's business (deviations).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
+
+import jsonschema_rs
 
 MAX_TEXT = 20_000
 """Longest free text flattening keeps (names, details, titles): ``domain.common.Text``."""
@@ -195,8 +198,119 @@ def _check(doc: Any) -> None:
         _vulnerability(vuln, here)
 
 
+# --- the same check as one compiled JSON schema ------------------------------------------------
+#
+# Walking every product and score in Python cost about three times parsing the document (issue
+# 17, speed 1). The rules above are also written below as a JSON schema that jsonschema_rs checks
+# in Rust: a document it accepts (nearly all) is done; one it rejects takes the Python walk, which
+# decides and names the pointer. The schema must accept nothing the walk refuses
+# (tests/io/test_csaf_shape.py compares the two on mutated documents).
+
+_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""What ``str.strip`` removes (every ``str.isspace`` character; a test recomputes it): a
+non-empty text has a character outside this set."""
+
+
+def _s(limit: int, *, nonempty: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string", "maxLength": limit}
+    if nonempty:
+        out["pattern"] = "[^" + _SPACE + "]"  # no space character is special in a class
+    return out
+
+
+def _opt(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null (an optional field that flattening skips when null)."""
+    return {"anyOf": [{"type": "null"}, schema]}
+
+
+def _opt_text(limit: int = MAX_TEXT) -> dict[str, Any]:
+    return {"type": ["string", "null"], "maxLength": limit}
+
+
+def _opt_list(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": ["array", "null"], "items": items}
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+_ID = _s(MAX_ID, nonempty=True)
+_IDS = _opt_list(_ID)
+_NOTES = _opt_list(_object({"text": _opt_text(10 * MAX_TEXT)}))
+
+
+def _product_schema() -> dict[str, Any]:
+    helper_list = _opt_list({"type": "string", "maxLength": MAX_TEXT})
+    helper = _object({"cpe": _opt_text(MAX_ID), "purl": _opt_text(MAX_ID), "model_numbers": helper_list,
+                      "skus": helper_list})
+    return _object(
+        {"product_id": _ID, "name": _s(MAX_TEXT, nonempty=True), "product_identification_helper": _opt(helper)},
+        ("product_id", "name"),
+    )
+
+
+@cache
+def _fast_schema() -> Any:
+    product = {"$ref": "#/$defs/product"}
+    branch = _object({"category": _opt_text(MAX_ID), "name": _opt_text(),
+                      "product": product, "branches": {"$ref": "#/$defs/branches"}})
+    cvss = _opt(_object({"vectorString": _opt_text(MAX_ID), "version": _opt_text(MAX_ID)}))
+    vulnerability = _object({
+        "cve": _opt_text(MAX_ID),
+        "title": _opt_text(),
+        "cwe": _opt(_object({"id": _opt_text(MAX_ID)})),
+        "product_status": _opt({"type": "object", "additionalProperties": _IDS}),
+        "scores": _opt_list(_object({"products": _IDS, "cvss_v3": cvss, "cvss_v2": cvss})),
+        "remediations": _opt_list(_object({"category": _s(MAX_ID, nonempty=True), "details": _opt_text(),
+                                           "url": _opt_text(), "product_ids": _IDS}, ("category",))),
+        "threats": _opt_list(_object({"category": _opt_text(MAX_ID), "details": _opt_text()})),
+        "notes": _NOTES,
+    })
+    tree = _object({
+        "branches": {"$ref": "#/$defs/branches"},
+        "full_product_names": _opt_list(product),
+        "relationships": _opt_list(_object({
+            "category": _opt_text(MAX_ID), "product_reference": _opt_text(MAX_ID),
+            "relates_to_product_reference": _opt_text(MAX_ID), "full_product_name": _opt(product),
+        })),
+    })
+    document = _object({
+        "csaf_version": {"type": "string", "pattern": "^2\\."},
+        "category": _s(MAX_ID, nonempty=True),
+        "title": _s(MAX_TEXT, nonempty=True),
+        "publisher": _opt(_object({"name": _opt_text()})),
+        "tracking": _opt(_object({"id": _opt_text(MAX_ID), "version": _opt_text(MAX_ID),
+                                  "current_release_date": _opt_text(MAX_ID)})),
+        "notes": _NOTES,
+    }, ("csaf_version", "category", "title"))
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"product": _product_schema(), "branches": _opt_list(branch)},
+        **_object({"document": document, "product_tree": _opt(tree), "vulnerabilities": _opt_list(vulnerability)},
+                  ("document",)),
+    }
+    return jsonschema_rs.validator_for(schema)
+
+
 def shape_problem(doc: Any) -> tuple[str, str] | None:
     """The first value flattening cannot read, as ``(JSON pointer, why)``; ``None`` when none."""
+    try:
+        if _fast_schema().is_valid(doc):
+            return None
+    except ValueError:  # not a JSON value (only when called directly): the walk says what
+        pass
+    return _walked_problem(doc)
+
+
+def _walked_problem(doc: Any) -> tuple[str, str] | None:
+    """:func:`shape_problem` by the Python walk (the definition; it locates the value)."""
     try:
         _check(doc)
     except _Bad as bad:
