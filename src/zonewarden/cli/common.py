@@ -352,3 +352,20 @@ def read_records(file: Path, section: str, model: Any) -> list[Any]:
     if problems:
         raise InputError(f"{file}: {count(len(problems), 'problem')}; nothing was recorded", problems)
     return out
+
+
+def record_places(file: Path, section: str, n: int) -> list[str | None]:
+    """``file:line`` of each of the ``n`` records :func:`read_records` read from ``file`` (same
+    layouts: one mapping, a list, or ``section: [...]``), for errors that name the record a
+    write refused."""
+    from zonewarden.io import yamlio
+
+    data = yamlio.load_file(file)
+    text = file.read_text(encoding="utf-8")
+    prefix: tuple[str | int, ...] = (section,) if isinstance(data, dict) and section in data else ()
+    items = data[section] if prefix else data
+    out: list[str | None] = []
+    for i in range(n):
+        pos = yamlio.locate(text, (*prefix, i) if isinstance(items, list) else prefix)
+        out.append(f"{file}:{pos[0]}" if pos else f"{file}: record {i + 1}")
+    return out

@@ -302,13 +302,16 @@ def compensation_group() -> None:
 def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
     """Add or replace compensating controls from a YAML file (one mapping, or a list).
 
-    The file holds the same fields as the site file's `compensating_controls:` entries.
+    The file holds the same fields as the site file's `compensating_controls:` entries. All or
+    nothing, in one transaction (one audit event per control): when one control is refused
+    (an unknown zone or person, a typed approval) nothing is recorded and the error names it
+    (file:line).
 
     \b
     Example:
       zonewarden compensation record cc-coat-hmi.yaml --reason "CAB 2026-14"
     """
-    from zonewarden.cli.common import read_records
+    from zonewarden.cli.common import read_records, record_places
     from zonewarden.domain.requirements import CompensatingControl
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
@@ -319,8 +322,11 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal)
-    for control in controls:
-        outcome = service.record_compensating_control(store, target, control, principal=principal, reason=reason)
+    outcomes = service.record_compensating_controls(
+        store, target, controls, principal=principal, reason=reason,
+        labels=record_places(file, "compensating_controls", len(controls)),
+    )
+    for control, outcome in zip(controls, outcomes, strict=True):
         verb = "recorded" if outcome.created else "replaced"
         state = "approved" if control.approved else "pending approval"
         note(f"compensating control {control.id} {verb} ({state}); audit event {outcome.audit_seq}")

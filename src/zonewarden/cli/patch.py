@@ -23,6 +23,7 @@ from zonewarden.cli.common import (
     note,
     open_store_for,
     read_records,
+    record_places,
     signing_options,
     site_option,
 )
@@ -246,7 +247,8 @@ def defer_group() -> None:
 def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url: str | None) -> None:
     """Add or replace deferrals from a YAML file (the fields of the site file's `deferrals:`).
 
-    Refused as a whole when a deferral runs past the tier's maximum without a risk
+    All or nothing, in one transaction (one audit event per deferral): refused as a whole,
+    naming the deferral (file:line), when one runs past the tier's maximum without a risk
     acceptance, names an unknown asset, control or person, or is approved by its requester.
 
     \b
@@ -263,8 +265,9 @@ def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal)
-    for d in records:
-        outcome = service.record_deferral(store, target, d, principal=principal, reason=reason)
+    outcomes = service.record_deferrals(store, target, records, principal=principal, reason=reason,
+                                        labels=record_places(file, "deferrals", len(records)))
+    for d, outcome in zip(records, outcomes, strict=True):
         state = "approved" if d.approved else "pending approval"
         note(f"deferral {d.id} {'recorded' if outcome.created else 'replaced'} ({state}); audit event {outcome.audit_seq}")
 
@@ -327,6 +330,10 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
     """Open new patch change records from a YAML file (fields of `patch_changes:`; status
     'proposed').
 
+    All or nothing, in one transaction (one audit event per record): when one record is
+    refused (not 'proposed', an id that exists already, an unknown asset) nothing is recorded
+    and the error names it (file:line).
+
     \b
     Example:
       zonewarden patch change record pc-wincc.yaml
@@ -341,8 +348,9 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
     store = open_store_for(db_url)
     principal = current_principal(store)
     target = site_service.resolve_site_id(store, site_id, principal)
-    for c in records:
-        outcome = service.record_patch_change(store, target, c, principal=principal, reason=reason)
+    outcomes = service.record_patch_changes(store, target, records, principal=principal, reason=reason,
+                                            labels=record_places(file, "patch_changes", len(records)))
+    for c, outcome in zip(records, outcomes, strict=True):
         note(f"patch change {c.id} recorded (proposed); audit event {outcome.audit_seq}")
 
 

@@ -5,14 +5,17 @@ control, a deferral, a patch change, a risk, a zone, an asset...) goes through :
 authorize the operation (a denial is recorded), then in one transaction lock the site (checking
 the revision the caller edits), read it, change it in place with a :data:`Mutation`, validate the
 whole site again, write it back and append one audit event with the record before and after.
-Nothing is written when any step fails.
+Nothing is written when any step fails. A command that records several records (a file of
+deferrals, controls, patch changes) uses :func:`apply_many`: the same steps for all records in
+one transaction, one audit event per record, nothing written when any record fails.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from zonewarden.domain.site import SiteDocument, reference_problems
-from zonewarden.errors import InputError, NotFoundError
+from zonewarden.errors import InputError, NotFoundError, StaleRevisionError, ZonewardenError
 from zonewarden.runtime import gc_paused
 from zonewarden.services import audit, identity, signatures
 from zonewarden.services import sites as site_service
@@ -69,6 +72,46 @@ def validate_site(data: dict[str, Any]) -> SiteDocument:
     return doc
 
 
+@dataclass(frozen=True)
+class Step:
+    """One record's change in a write of several records (:func:`apply_many`)."""
+
+    action: str
+    object_type: str
+    mutate: Mutation
+    label: str | None = None
+    """Where the record came from, for errors: ``file.yaml:12`` or ``records[2]``."""
+
+
+def _named(exc: ZonewardenError, label: str | None, count: int) -> ZonewardenError:
+    """``exc`` with its message prefixed by the record it is about (same type, same problems)
+    and, for a write of several records, saying that none of them was written."""
+    if label is None or isinstance(exc, StaleRevisionError):
+        return exc
+    message = f"{label}: {exc.args[0] if exc.args else exc}"
+    if count > 1:
+        message += f" (none of the {count} records was written)"
+    if isinstance(exc, InputError):
+        return type(exc)(message, exc.problems)
+    try:
+        return type(exc)(message)
+    except TypeError:  # an error type with its own constructor: keep it as it is
+        return exc
+
+
+def _first_invalid(original: dict[str, Any], steps: Sequence[Step]) -> int:
+    """Index of the first step after which the site no longer validates (replayed on a copy of
+    the data as read); the last step when only the sum of them is invalid."""
+    data = copy.deepcopy(original)
+    for i, step in enumerate(steps):
+        step.mutate(data)
+        try:
+            validate_site(data)
+        except InputError:
+            return i
+    return len(steps) - 1
+
+
 def apply(
     store: Store,
     site_id: str,
@@ -90,6 +133,32 @@ def apply(
     an authenticated person, its electronic signature). The lock comes before the read, so two
     concurrent writers cannot both change the same old copy (the second waits and sees the
     first's change); the audit event commits with the change or not at all."""
+    return apply_many(
+        store, site_id, [Step(action, object_type, mutate)], principal=principal, operation=operation,
+        reason=reason, evidence=evidence, signing=signing, expected_revision=expected_revision, explain=explain,
+    )[0]
+
+
+def apply_many(
+    store: Store,
+    site_id: str,
+    steps: Sequence[Step],
+    *,
+    principal: Principal,
+    operation: str,
+    reason: str | None,
+    evidence: Mapping[str, bytes] | None = None,
+    signing: Signing | None = None,
+    expected_revision: str | None = None,
+    explain: Explain | None = None,
+) -> list[RecordOutcome]:
+    """:func:`apply` for several records at once, all or nothing: one authorization, one lock
+    (checking ``expected_revision`` once, before the first record), every ``steps`` mutation in
+    order on the same data, one validation of the whole site, one write and one audit event per
+    record, all in one transaction. When any record fails (its own check, the validation, a
+    reference) nothing is written and the error names the record by its ``label``."""
+    if not steps:
+        return []
     identity.authorize(store, principal, operation, site_id)
     signer = signatures.confirm(store, principal, operation, signing)
     now = dt.datetime.now(dt.UTC)
@@ -101,38 +170,51 @@ def apply(
             raise NotFoundError(f"no site {site_id!r} in the database")
         stored = site_service.section_prints(data)  # before the change: what _write compares
         old_hash = conn.execute(select(sites.c.content_hash).where(sites.c.id == site_id)).scalar()
-        object_id, before, after = mutate(data)
+        original = copy.deepcopy(data) if len(steps) > 1 else None  # to name the record that broke it
+        changes: list[tuple[Step, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+        for step in steps:
+            try:
+                object_id, before, after = step.mutate(data)
+            except ZonewardenError as exc:
+                if step.label is None:
+                    raise
+                raise _named(exc, step.label, len(steps)) from None
+            changes.append((step, object_id, before, after))
         try:
             doc = validate_site(data)
         except InputError as exc:
-            if explain is None:
-                raise
-            raise explain(exc, data) from None
+            failed = steps[_first_invalid(original, steps)] if original is not None else steps[0]
+            err = exc if explain is None else explain(exc, data)
+            raise _named(err, failed.label, len(steps)) from None
         clean = doc.model_dump(mode="json", exclude_defaults=True)
         digest = hashlib.sha256(orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)).hexdigest()
         site_service._write(conn, doc, clean, digest, now, evidence, stored=stored)
         from zonewarden.services.advisories import carry_match_state
 
         carry_match_state(conn, site_id, old_hash, digest)  # records only: findings stay current
-        event = audit.append(
-            conn,
-            action=action,
-            **audit.with_site_digest(principal.audit_fields, digest),  # the state it produced: audit verify
-            site_id=site_id,
-            object_type=object_type,
-            object_id=object_id,
-            reason=reason,
-            before=before,
-            after=after,
-            at=now,
-        )
-        if signing is not None and signatures.needs_signature(signer, operation):
-            # Bound to the record as stored (normalised by validation), so the hash a reader
-            # recomputes from the database is the one signed.
-            signed = signatures.site_records(clean).get((object_type, object_id)) or after or {}
-            audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
-                signer, operation, site_id, doc.site.timezone, signing, object_type, object_id, signed, now))
-    return RecordOutcome(site_id, action, object_id, before is None, before, after or {}, event.seq)
+        outcomes: list[RecordOutcome] = []
+        for step, object_id, before, after in changes:
+            event = audit.append(
+                conn,
+                action=step.action,
+                **audit.with_site_digest(principal.audit_fields, digest),  # the state it produced: audit verify
+                site_id=site_id,
+                object_type=step.object_type,
+                object_id=object_id,
+                reason=reason,
+                before=before,
+                after=after,
+                at=now,
+            )
+            if signing is not None and signatures.needs_signature(signer, operation):
+                # Bound to the record as stored (normalised by validation), so the hash a reader
+                # recomputes from the database is the one signed.
+                signed = signatures.site_records(clean).get((step.object_type, object_id)) or after or {}
+                audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
+                    signer, operation, site_id, doc.site.timezone, signing, step.object_type, object_id, signed, now))
+            outcomes.append(RecordOutcome(site_id, step.action, object_id, before is None, before, after or {},
+                                          event.seq))
+    return outcomes
 
 
-__all__ = ["Explain", "Mutation", "RecordOutcome", "apply", "validate_site"]
+__all__ = ["Explain", "Mutation", "RecordOutcome", "Step", "apply", "apply_many", "validate_site"]

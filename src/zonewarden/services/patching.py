@@ -1,8 +1,9 @@
 """Patch management use cases: deferrals, patch change records and their status moves, and the
 open remediation work the planner takes.
 
-Every write is one transaction through the requirement service's ``_apply``: read the stored
-site, change one record, validate the whole site again (so a deferral beyond the policy
+Every write is one transaction through the shared mutation mechanism (services/mutation.py):
+read the stored site, change one record (or, for a file of records, all of them, with one
+audit event each), validate the whole site again (so a deferral beyond the policy
 maximum, an approver without the right role or a patch for an unknown asset is refused with
 nothing written), write it back and append one audit event with the record before and after.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zonewarden.domain.governance import Approval, ChangeStatus, Decision
@@ -25,6 +26,7 @@ from zonewarden.domain.patching import (
 )
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from zonewarden.services.mutation import Step, apply_many
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.requirements import RecordOutcome, approver_for, refuse_typed_approval
 from zonewarden.services.requirements import (
@@ -55,11 +57,7 @@ def _tier_policy(data: dict[str, Any], asset_id: str) -> Any:
     raise NotFoundError(f"unknown asset {asset_id!r}")
 
 
-def record_deferral(
-    store: Store, site_id: str, deferral: Deferral, *, principal: Principal, reason: str | None = None,
-    expected_revision: str | None = None,
-) -> RecordOutcome:
-    """Add a deferral, or replace the one with the same id (a renewal gets a new id)."""
+def _deferral_step(deferral: Deferral, principal: Principal, label: str | None = None) -> Step:
     new = deferral.model_dump(mode="json", exclude_defaults=True)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
@@ -75,8 +73,32 @@ def record_deferral(
         data["deferrals"] = rows
         return deferral.id, before, new
 
-    return apply_change(store, site_id, "patch.deferral.record", "deferral", mutate, principal=principal,
-                        operation="patch.defer.record", reason=reason, expected_revision=expected_revision)
+    return Step("patch.deferral.record", "deferral", mutate, label)
+
+
+def _labels(labels: Sequence[str | None] | None, n: int) -> list[str | None]:
+    return list(labels) if labels is not None else [f"records[{i}]" for i in range(n)]
+
+
+def record_deferral(
+    store: Store, site_id: str, deferral: Deferral, *, principal: Principal, reason: str | None = None,
+    expected_revision: str | None = None,
+) -> RecordOutcome:
+    """Add a deferral, or replace the one with the same id (a renewal gets a new id)."""
+    return record_deferrals(store, site_id, [deferral], principal=principal, reason=reason,
+                            expected_revision=expected_revision, labels=[None])[0]
+
+
+def record_deferrals(
+    store: Store, site_id: str, deferrals: Sequence[Deferral], *, principal: Principal, reason: str | None = None,
+    expected_revision: str | None = None, labels: Sequence[str | None] | None = None,
+) -> list[RecordOutcome]:
+    """Add or replace several deferrals in one transaction, all or nothing (one audit event
+    each); an error names the record by ``labels[i]`` (default ``records[i]``)."""
+    names = _labels(labels, len(deferrals))
+    return apply_many(store, site_id, [_deferral_step(d, principal, n) for d, n in zip(deferrals, names, strict=True)],
+                      principal=principal, operation="patch.defer.record", reason=reason,
+                      expected_revision=expected_revision)
 
 
 def approve_deferral(
@@ -120,14 +142,10 @@ def approve_deferral(
                         expected_revision=expected_revision)
 
 
-def record_patch_change(
-    store: Store, site_id: str, change: PatchChange, *, principal: Principal, reason: str | None = None
-) -> RecordOutcome:
-    """Open a new patch change record. It starts as 'proposed': approval, implementation and
-    closure are later steps (:func:`approve_patch_change`, :func:`advance_patch_change`)."""
+def _patch_change_step(change: PatchChange, label: str | None = None) -> Step:
     if change.status is not ChangeStatus.PROPOSED:
         raise ConflictError(
-            f"a new patch change starts as 'proposed' (got {change.status.value!r}); "
+            f"{label + ': ' if label else ''}a new patch change starts as 'proposed' (got {change.status.value!r}); "
             "approve and advance it with `zonewarden patch change approve/advance`"
         )
     new = change.model_dump(mode="json", exclude_defaults=True)
@@ -140,8 +158,30 @@ def record_patch_change(
         data["patch_changes"] = rows
         return change.id, None, new
 
-    return apply_change(store, site_id, "patch.change.record", "patch-change", mutate, principal=principal,
-                        operation="patch.change.record", reason=reason)
+    return Step("patch.change.record", "patch-change", mutate, label)
+
+
+def record_patch_change(
+    store: Store, site_id: str, change: PatchChange, *, principal: Principal, reason: str | None = None,
+    expected_revision: str | None = None,
+) -> RecordOutcome:
+    """Open a new patch change record. It starts as 'proposed': approval, implementation and
+    closure are later steps (:func:`approve_patch_change`, :func:`advance_patch_change`)."""
+    return record_patch_changes(store, site_id, [change], principal=principal, reason=reason,
+                                expected_revision=expected_revision, labels=[None])[0]
+
+
+def record_patch_changes(
+    store: Store, site_id: str, changes: Sequence[PatchChange], *, principal: Principal, reason: str | None = None,
+    expected_revision: str | None = None, labels: Sequence[str | None] | None = None,
+) -> list[RecordOutcome]:
+    """Open several patch change records in one transaction, all or nothing (one audit event
+    each; two records with the same id in one file are refused too); an error names the record
+    by ``labels[i]`` (default ``records[i]``)."""
+    names = _labels(labels, len(changes))
+    steps = [_patch_change_step(c, n) for c, n in zip(changes, names, strict=True)]
+    return apply_many(store, site_id, steps, principal=principal, operation="patch.change.record", reason=reason,
+                      expected_revision=expected_revision)
 
 
 def approve_patch_change(
@@ -268,5 +308,7 @@ __all__ = [
     "finding_items",
     "open_items",
     "record_deferral",
+    "record_deferrals",
     "record_patch_change",
+    "record_patch_changes",
 ]

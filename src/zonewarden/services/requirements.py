@@ -1,15 +1,16 @@
 """Requirement use cases: set a zone's (or conduit's) status for an SR/RE, record and approve
 compensating controls.
 
-Each is one transaction: read the stored site, change one record, validate the whole site again
-(so a status can never point at a control that does not exist), write it back and append one
-audit event with the record before and after. Nothing is written when validation fails.
+Each is one transaction: read the stored site, change one record (or, for a file of controls,
+all of them), validate the whole site again (so a status can never point at a control that does
+not exist), write it back and append one audit event per record with the record before and
+after. Nothing is written when validation fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zonewarden.clock import site_today
@@ -107,16 +108,7 @@ def set_requirement_status(
                   operation="requirement.set", reason=reason, evidence=evidence, expected_revision=expected_revision)
 
 
-def record_compensating_control(
-    store: Store,
-    site_id: str,
-    control: CompensatingControl,
-    *,
-    principal: Principal,
-    reason: str | None = None,
-    expected_revision: str | None = None,
-) -> RecordOutcome:
-    """Add a compensating control, or replace the one with the same id."""
+def _control_step(control: CompensatingControl, principal: Principal, label: str | None = None) -> mutation.Step:
     new = control.model_dump(mode="json", exclude_defaults=True)
 
     def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
@@ -133,8 +125,38 @@ def record_compensating_control(
         data["compensating_controls"] = rows
         return control.id, before, new
 
-    return _apply(
-        store, site_id, "compensating-control.record", "compensating-control", mutate,
+    return mutation.Step("compensating-control.record", "compensating-control", mutate, label)
+
+
+def record_compensating_control(
+    store: Store,
+    site_id: str,
+    control: CompensatingControl,
+    *,
+    principal: Principal,
+    reason: str | None = None,
+    expected_revision: str | None = None,
+) -> RecordOutcome:
+    """Add a compensating control, or replace the one with the same id."""
+    return record_compensating_controls(store, site_id, [control], principal=principal, reason=reason,
+                                        expected_revision=expected_revision, labels=[None])[0]
+
+
+def record_compensating_controls(
+    store: Store,
+    site_id: str,
+    controls: Sequence[CompensatingControl],
+    *,
+    principal: Principal,
+    reason: str | None = None,
+    expected_revision: str | None = None,
+    labels: Sequence[str | None] | None = None,
+) -> list[RecordOutcome]:
+    """Add or replace several compensating controls in one transaction, all or nothing (one
+    audit event each); an error names the record by ``labels[i]`` (default ``records[i]``)."""
+    names = list(labels) if labels is not None else [f"records[{i}]" for i in range(len(controls))]
+    return mutation.apply_many(
+        store, site_id, [_control_step(c, principal, n) for c, n in zip(controls, names, strict=True)],
         principal=principal, operation="compensation.record", reason=reason, expected_revision=expected_revision,
     )
 
@@ -186,5 +208,6 @@ __all__ = [
     "approver_for",
     "approve_compensating_control",
     "record_compensating_control",
+    "record_compensating_controls",
     "set_requirement_status",
 ]
