@@ -49,3 +49,26 @@ def test_unknown_control_suggests_a_real_one() -> None:
         load_iso27001().get("A.8.35")
     assert info.value.suggestion in load_iso27001().ids()
     assert "A.8.35" in str(info.value)
+
+
+# Phrases that mark a description as the control statement with "shall" turned into "is":
+# the standard's own vocabulary, not the way we describe practice on a site (issue 15).
+_STATEMENT_VOICE = (
+    " shall ", " should ", "appropriate", "in accordance with", "the organization", "information processing",
+    "interested parties", "established", "implemented", "defined, documented",
+)
+
+
+def test_descriptions_are_our_words_not_the_control_statement() -> None:
+    offenders = []
+    for c in load_iso27001():
+        text = f" {c.description.lower()} "
+        title = c.title.lower().split()
+        if any(p in text for p in _STATEMENT_VOICE):
+            offenders.append((c.id, "statement vocabulary"))
+        # "<Title> is/are ..." restates the control name as its requirement
+        if len(title) >= 2 and text.strip().startswith(" ".join(title[:2])):
+            offenders.append((c.id, "opens with the title"))
+        if len(c.description) > 200:
+            offenders.append((c.id, "longer than a short summary"))
+    assert offenders == []

@@ -112,6 +112,14 @@ def test_iso27001_view() -> None:
     assert rows["A.5.1"]["coverage"] == "unmapped"
     assert any(r["coverage"] == "partial" for r in rows.values())
     assert "93 Annex A controls" in err
+    # every mapped pair says how it relates and why (issue 15)
+    change = rows["A.8.32"]
+    assert change["links"] and all(k["relation"] in {"equal", "subset", "superset", "intersects"}
+                                   and k["rationale"].endswith(".") for k in change["links"])
+    assert change["mapping"].startswith(f"{change['links'][0]['requirement']} ({change['links'][0]['relation']}): ")
+    assert rows["A.5.1"]["links"] == [] and rows["A.5.1"]["mapping"] == ""
+    code, out, _ = run("gap", "--file", str(EXAMPLE), "--as-of", AS_OF, "--framework", "iso27001", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].endswith(",mapping")
 
 
 def test_changed_evidence_is_an_error_in_file_mode(tmp_path: Path) -> None:

@@ -323,9 +323,9 @@ def test_annex_a_coverage() -> None:
     ]
     mapping = [
         Pair("SR 1.1", "A.8.5", "subset"),
-        Pair("SR 1.1 RE 1", "A.8.5", "related"),
+        Pair("SR 1.1 RE 1", "A.8.5", "intersects"),
         Pair("SR 5.1", "A.8.22", "equal"),
-        Pair("SR 2.1", "A.8.2", "related"),
+        Pair("SR 2.1", "A.8.2", "intersects"),
     ]
     d = doc(
         [
@@ -343,7 +343,7 @@ def test_annex_a_coverage() -> None:
     a85 = cov["A.8.5"]
     assert a85.coverage is Coverage.PARTIAL and (a85.met, a85.recorded) == (2, 3)
     assert a85.supporting == ("SR 1.1",)
-    assert a85.requirements == (("SR 1.1", "subset"), ("SR 1.1 RE 1", "related"))
+    assert a85.requirements == (("SR 1.1", "subset"), ("SR 1.1 RE 1", "intersects"))
     # The only support of A.8.22 is a compensation that expired: no support left.
     assert cov["A.8.22"].coverage is Coverage.NONE
     # Not-applicable pairs are not counted either way: nothing left to judge A.8.2 by.

@@ -10,6 +10,13 @@ import pytest
 
 from zonewarden.domain.advisories import FindingStatus, FlatAdvisory, MatchField, ReviewReason
 from zonewarden.domain.site import Asset, AssetType
+from zonewarden.engines.inventory_gaps import (
+    advisories_by_vendor,
+    advisory_vendor_keys,
+    inventory_gaps,
+    is_gap,
+    unassessable_exposure,
+)
 from zonewarden.engines.matching import (
     InventoryIndex,
     match_advisory,
@@ -77,7 +84,9 @@ def test_alias_table_is_consistent() -> None:
 
 def test_product_words() -> None:
     w = product_words("SIMATIC STEP 7 (TIA Portal) V13")
-    assert w.core == {"simatic", "step", "7"} and w.full == w.core | {"tia", "portal"} and w.series == (13,)
+    # "TIA" is written out ("Totally Integrated Automation"), as both sides are.
+    assert w.core == {"simatic", "step", "7"} and w.full == w.core | {"totally", "integrated", "automation", "portal"}
+    assert w.series == (13,)
     assert product_words("SIMATIC WinCC V7.2 and prior").series_upto
     assert product_words("S7-1500") == product_words("s7 1500")
 
@@ -174,10 +183,22 @@ def test_unreadable_ranges_and_conditions_need_review(shared_data: Path) -> None
 
 
 @pytest.mark.shared
-def test_vendor_only_asset_needs_review(shared_data: Path) -> None:
-    adv = advisory(shared_data, "icsa-17-129-01")
-    (f,) = match_advisory(adv, InventoryIndex([asset("mystery", "Siemens", None, "1.0")]))
-    assert f.reason is ReviewReason.PRODUCT_AMBIGUOUS and f.matches[0].matched_on is MatchField.VENDOR_ONLY
+def test_vendor_only_asset_is_one_inventory_gap_not_a_finding_per_advisory(shared_data: Path) -> None:
+    advs = [advisory(shared_data, n) for n in ("icsa-17-129-01", "icsa-22-167-14", "icsa-17-047-01")]
+    mystery = asset("mystery", "Siemens", None, "1.0")
+    named = asset("named", "Siemens AG", "Primary Setup Tool", "V4.2")
+    index = InventoryIndex([mystery, named])
+    found = [f for adv in advs for f in match_advisory(adv, index)]
+    assert {f.asset_id for f in found} == {"named"}  # no finding per advisory for the vendor-only asset
+    by_vendor = advisories_by_vendor({a.id: advisory_vendor_keys(a) for a in advs})
+    (gap,) = inventory_gaps([mystery, named], by_vendor)
+    assert (gap.asset_id, gap.advisories) == ("mystery", ("ICSA-17-129-01", "ICSA-22-167-14"))
+    assert "no product name and no model number" in gap.message and "2 advisories" in gap.message
+    exposure = unassessable_exposure([gap])
+    assert (exposure.assets, exposure.exposed_assets, exposure.advisories, exposure.pairs) == (1, 1, 2, 2)
+    # A model number alone is enough to be matched: it is not a gap.
+    assert not is_gap(asset("m", "Siemens", None, model_number="6GK5766-1GE00-7DA0"))
+    assert not is_gap(asset("n", None, None))
 
 
 @pytest.mark.shared

@@ -73,6 +73,54 @@ def _no_incidents(d: dict[str, Any]) -> None:
             a["changes"] = [c for c in a["changes"] if c not in gone]
 
 
+def _no_roles(d: dict[str, Any]) -> None:
+    for person in d.get("people", []):
+        person.pop("roles", None)
+    # without roles nobody may approve deferrals or patch installations (the site file says so)
+    d["deferrals"] = []
+    d["patch_changes"] = []
+
+
+def _all_changes_approved(d: dict[str, Any]) -> None:
+    for c in d.get("changes", []):
+        if c["type"] != "security-incident" and not c.get("approvals"):
+            c["approvals"] = [{"by": d["people"][0]["id"], "on": c["raised"]}]
+
+
+def _pending_control(d: dict[str, Any]) -> None:
+    control = d["compensating_controls"][0]
+    control.pop("approver", None)
+    control.pop("approved", None)
+
+
+def _no_legacy_controls(d: dict[str, Any]) -> None:
+    legacy_zones = {a.get("zone") for a in d["assets"] if a.get("legacy_constraints")}
+    legacy_ids = {a["id"] for a in d["assets"] if a.get("legacy_constraints")}
+    d["compensating_controls"] = [
+        c for c in d["compensating_controls"]
+        if not (set(c.get("assets", ())) & legacy_ids or (not c.get("assets") and set(c.get("zones", ())) & legacy_zones))
+    ]
+    kept = {c["id"] for c in d["compensating_controls"]}
+    for r in d["requirements"]:
+        if r.get("compensating_control") and r["compensating_control"] not in kept:
+            r.pop("compensating_control")
+            r["status"] = "not-implemented"
+    for x in d.get("deferrals", []):
+        x["compensating_controls"] = [c for c in x.get("compensating_controls", []) if c in kept]
+    d["deferrals"] = [x for x in d.get("deferrals", [])
+                      if x["compensating_controls"] or x.get("requirements") or x.get("risk_acceptance")]
+    for risk in d.get("risks", []):
+        if "controls" in risk:
+            risk["controls"] = [c for c in risk["controls"]
+                                if "compensating_control" not in c or c["compensating_control"] in kept]
+
+
+def _targets_justified(d: dict[str, Any]) -> None:
+    for z in d["zones"]:
+        if z.get("sl_target") and not z.get("sl_target_rationale"):
+            z["sl_target_rationale"] = "Chosen by the plant's review board after the 2026 assessment."
+
+
 CASES = [
     # (variant, claim id, phrase in the example plant, phrase once the practice is missing, state then)
     (_no_pilot, "patch-pilot", "goes first to the 5 recorded pilot or test systems",
@@ -87,6 +135,16 @@ CASES = [
      "No completion date is recorded for the", "not in place"),
     (_no_incidents, "incident-reassessment", "1 incident record on record.",
      "No security incident is on record.", "in place"),
+    (_no_roles, "access-roles", "Security responsibilities are assigned to named roles",
+     "No security role is recorded for any named person.", "not in place"),
+    (_all_changes_approved, "access-change-approval", "3 have an approval on record and 1 has none",
+     "each of the 4 changes carried out has an approval on record", "in place"),
+    (_pending_control, "access-departures", "each with an owner, a review date or expiry, and an approver.",
+     "1 of the controls is still awaiting approval", "partly in place"),
+    (_no_legacy_controls, "supply-legacy", "3 of them addressed by",
+     "no compensating control is recorded for them", "not in place"),
+    (_targets_justified, "target-differences", "10 of them without a recorded reason",
+     "the reason is recorded", "in place"),
 ]
 
 

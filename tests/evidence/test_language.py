@@ -71,13 +71,14 @@ def test_user_data_with_forbidden_words_renders_and_is_quoted(example_doc: SiteD
 
 def test_generated_wording_fails_the_package(example_doc: SiteDocument) -> None:
     pkg = build_package(example_doc, "customer", AS_OF)
-    first = pkg.sections[0]
+    i = next(n for n, s in enumerate(pkg.sections) if s.id == "overview")
+    first = pkg.sections[i]
     bad = SectionData(first.id, first.title, {**first.data, "purpose": "Our plant is fully secure."})
-    pkg.sections[0] = bad
+    pkg.sections[i] = bad
     with pytest.raises(LanguageError, match="fully secure"):
         render_package(pkg, ["html"])
     with pytest.raises(LanguageError, match="fully secure"):
         render_package(pkg, ["json"])
     # The same words as user data pass.
-    pkg.sections[0] = SectionData(first.id, first.title, {**first.data, "purpose": u("Our plant is fully secure.")})
+    pkg.sections[i] = SectionData(first.id, first.title, {**first.data, "purpose": u("Our plant is fully secure.")})
     assert render_package(pkg, ["html", "json"])

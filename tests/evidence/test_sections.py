@@ -84,3 +84,15 @@ def test_undecided_is_reported_not_dropped(example_doc: SiteDocument) -> None:
     assert any("has no SL-T" in u for u in levels.undecided)
     html = rendered(broken, "auditor", ("html",), "no-slt")["evidence-auditor.html"].decode()
     assert "Could not be decided from the data" in html
+
+
+def test_annex_a_pairs_carry_relation_and_rationale(example_doc: SiteDocument) -> None:
+    from zonewarden.catalog import load_mapping
+
+    s = _sections(example_doc, "auditor")
+    change = {c["control"]: c for c in s["iso27001"]["controls"]}["A.8.32"]
+    expected = {(m.requirement, str(m.relation), m.rationale) for m in load_mapping().requirements_for("A.8.32")}
+    assert {(r["requirement"], r["relation"], r["rationale"]) for r in change["requirements"]} == expected
+    html = rendered(example_doc, "auditor", ("html",), "example")["evidence-auditor.html"].decode()
+    some = sorted(expected)[0]
+    assert f"{some[0]}</span> ({some[1]}): {some[2]}" in html.replace("&#39;", "'")

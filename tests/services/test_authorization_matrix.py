@@ -19,7 +19,7 @@ READ = {"site.read", "report.customer"}
 AUDIT = READ | {"audit.read", "report.auditor", "site.export"}
 ENGINEER = AUDIT | {
     "site.import", "site.edit", "requirement.set", "compensation.record", "risk.edit", "assessment.record",
-    "waiver.record", "finding.triage", "patch.edit", "patch.defer.record", "patch.change.record",
+    "waiver.record", "finding.triage", "patch.edit", "patch.defer.record", "patch.change.record", "report.issue",
 }
 APPROVER = AUDIT | {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close", "patch.defer.approve",

@@ -234,7 +234,7 @@ class Relation(StrEnum):
     EQUAL = "equal"  # same outcome asked; evidence for one serves the other
     SUBSET = "subset"  # the requirement covers part of the control
     SUPERSET = "superset"  # the requirement asks more than the control
-    RELATED = "related"  # same topic, neither contains the other
+    INTERSECTS = "intersects"  # same topic, they overlap, neither contains the other
 
 
 class MappingLink(_Frozen):

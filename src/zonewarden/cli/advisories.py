@@ -14,6 +14,7 @@ import click
 
 from zonewarden.cli.common import (
     EXIT_INPUT,
+    caller,
     db_option,
     emit_json,
     emit_rows,
@@ -25,7 +26,6 @@ from zonewarden.cli.common import (
     signing_options,
     site_option,
 )
-from zonewarden.cli.identity import current_principal
 from zonewarden.errors import InputError
 
 
@@ -89,8 +89,7 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
     from zonewarden.services import advisories as svc
 
     files = [p for p in svc.iter_paths(paths)]
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     show = sys.stderr.isatty() if show_progress is None else show_progress
     items = svc.read_items(files)
     if show and files:
@@ -187,10 +186,10 @@ def show_cmd(tracking_id: str, deviations: bool, fmt: str, db_url: str | None) -
     """
     from zonewarden.services import advisories as svc
 
-    store = open_store_for(db_url)
+    store, principal = caller(db_url)
     history = svc.advisory_history(store, tracking_id)
     current = next((a for a in history if a.current), history[-1])
-    found = svc.list_findings(store, principal=current_principal(store), advisory=tracking_id)
+    found = svc.list_findings(store, principal=principal, advisory=tracking_id)
     if fmt == "json":
         emit_json({
             "id": current.tracking_id,
@@ -249,8 +248,8 @@ def kev_import_cmd(path: str, reason: str | None, db_url: str | None) -> None:
     """
     from zonewarden.services import advisories as svc
 
-    store = open_store_for(db_url)
-    report = svc.import_kev(store, path, principal=current_principal(store), reason=reason)
+    store, principal = caller(db_url)
+    report = svc.import_kev(store, path, principal=principal, reason=reason)
     note(f"KEV catalog {report.version}: {report.entries} entries ({report.added} added, {report.removed} removed); "
          f"{report.reprioritised} finding(s) re-prioritised")
 
@@ -299,9 +298,9 @@ def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], tr
     for t in triage:
         if t not in svc.TRIAGE_STATUSES:
             raise InputError(f"--triage {t!r}: use one of {', '.join(svc.TRIAGE_STATUSES)}")
-    store = open_store_for(db_url)
+    store, principal = caller(db_url)
     rows = svc.list_findings(
-        store, principal=current_principal(store), site_id=site_id, priority=priorities or None, status=statuses or None,
+        store, principal=principal, site_id=site_id, priority=priorities or None, status=statuses or None,
         triage=triage or None, zone=zone, advisory=advisory, include_inactive=include_inactive,
     )
     if fmt == "json":
@@ -339,8 +338,8 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
     """
     from zonewarden.services import advisories as svc
 
-    store = open_store_for(db_url)
-    f = svc.get_finding(store, finding_id, principal=current_principal(store))
+    store, principal = caller(db_url)
+    f = svc.get_finding(store, finding_id, principal=principal)
     if fmt == "json":
         emit_json(f.as_json())
         return
@@ -413,8 +412,7 @@ def findings_decide_cmd(finding_id: int, status: str, why: str, owner: str | Non
             raise InputError(f"--expires {expires!r} is not a date; write it as YYYY-MM-DD") from None
     from zonewarden.cli.identity import signing_for
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     signing = signing_for(principal, password_stdin, totp, meaning) if status in svc.TRIAGE_OPERATION else None
     f = svc.decide(store, finding_id, status, why, owner=owner, expires=until, controls=controls,
                    principal=principal, signing=signing)
@@ -451,8 +449,8 @@ def findings_override_cmd(finding_id: int, exploitation: str | None, exposure: s
         "safety_impact": safety_impact, "mission_impact": mission_impact, "human_impact": human_impact,
     }
     values = {k: (None if v == "computed" else v) for k, v in given.items() if v is not None}
-    store = open_store_for(db_url)
-    f = svc.override(store, finding_id, values, why, principal=current_principal(store))
+    store, principal = caller(db_url)
+    f = svc.override(store, finding_id, values, why, principal=principal)
     note(f"finding {f.id}: priority {f.priority}")
 
 

@@ -18,7 +18,6 @@ from zonewarden.cli.common import (
     format_option,
     handle_errors,
     note,
-    open_store_for,
     site_option,
 )
 from zonewarden.domain.site import SiteDocument
@@ -34,11 +33,10 @@ def load_for_command(
     ``without`` skips sections the command does not read (``paths`` needs no assets)."""
     if file is not None:
         return read_site_file(file), file
-    from zonewarden.cli.identity import current_principal
     from zonewarden.services import sites
 
-    store = open_store_for(db_url)
-    target = sites.resolve_site_id(store, site_id, current_principal(store), operation)
+    store, principal = caller(db_url)
+    target = sites.resolve_site_id(store, site_id, principal, operation)
     return sites.load_document(store, target, without=without), None
 
 

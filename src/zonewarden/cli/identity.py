@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zonewarden.cli.common import (
+    caller,
     db_option,
     emit_rows,
     format_option,
@@ -175,7 +176,7 @@ def whoami_cmd(db_url: str | None, fmt: str) -> None:
     Example:
       zonewarden whoami --format json
     """
-    p = current_principal(open_store_for(db_url))
+    _, p = caller(db_url)
     rows = [{"user": p.user_id, "full_name": p.full_name, "method": p.method, "read_only": p.read_only,
              "single_user": p.local, "site": site, "roles": sorted(roles)} for site, roles in sorted(p.roles.items())]
     if not rows:
@@ -208,12 +209,11 @@ def user_add(name: str, full_name: str, password_stdin: bool, db_url: str | None
       zonewarden user add clara --full-name "Clara Weiss"
       printf '%s\n' "$PW" | zonewarden user add hkessler --full-name "Hanna Kessler" --password-stdin
     """
-    store = open_store_for(db_url)
-    caller = local_principal() if not _identity().accounts_exist(store) else current_principal(store)
+    store, principal = caller(db_url)  # the local user until the first account exists
     password = read_secret(f"New password for {name}: ", password_stdin)
     if not password_stdin and read_secret("Repeat it: ", False) != password:
         raise InputError("the two passwords differ; nothing was changed")
-    bootstrap = _identity().add_user(store, caller, name, full_name, password)
+    bootstrap = _identity().add_user(store, principal, name, full_name, password)
     note(f"user {name} added" + (" as the administrator of every site (the first account)" if bootstrap else ""))
     if bootstrap:
         note("from now on every command needs a credential: `zonewarden login " + name + "`")
@@ -230,12 +230,12 @@ def user_list(db_url: str | None, fmt: str) -> None:
     Example:
       zonewarden user list --format json
     """
-    store = open_store_for(db_url)
+    store, principal = caller(db_url)
     rows = [
         {"name": u.name, "full_name": u.full_name, "disabled": u.disabled, "totp": u.totp,
          "roles": [f"{role}@{site}" for site, roles in sorted(u.roles.items()) for role in sorted(roles)],
          "locked_until": u.locked_until.isoformat(timespec="seconds") if u.locked_until else None}
-        for u in _identity().list_users(store, current_principal(store))
+        for u in _identity().list_users(store, principal)
     ]
     emit_rows(rows, ["name", "full_name", "disabled", "totp", "roles", "locked_until"], fmt, title="Users")
 
@@ -253,8 +253,8 @@ def user_disable(name: str, enable: bool, db_url: str | None) -> None:
       zonewarden user disable jdoe
       zonewarden user disable jdoe --enable
     """
-    store = open_store_for(db_url)
-    _identity().disable_user(store, current_principal(store), name, disabled=not enable)
+    store, principal = caller(db_url)
+    _identity().disable_user(store, principal, name, disabled=not enable)
     note(f"user {name} {'enabled' if enable else 'disabled'}")
 
 
@@ -270,8 +270,7 @@ def user_passwd(name: str, password_stdin: bool, db_url: str | None) -> None:
     Example:
       zonewarden user passwd clara
     """
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     password = read_secret(f"New password for {name}: ", password_stdin)
     _identity().set_password(store, principal, name, password)
     note(f"password of {name} changed")
@@ -288,8 +287,8 @@ def user_totp(name: str, db_url: str | None) -> None:
     Example:
       zonewarden user totp clara
     """
-    store = open_store_for(db_url)
-    uri = _identity().enable_totp(store, current_principal(store), name)
+    store, principal = caller(db_url)
+    uri = _identity().enable_totp(store, principal, name)
     click.echo(uri)
     note("scan this URI with an authenticator app; logins and signatures now ask for --totp CODE")
 
@@ -307,8 +306,8 @@ def user_link(name: str, person: str, site_id: str, db_url: str | None) -> None:
     Example:
       zonewarden user link hkessler p-hkessler --site rheinfeld
     """
-    store = open_store_for(db_url)
-    _identity().link_person(store, current_principal(store), site_id, person, name)
+    store, principal = caller(db_url)
+    _identity().link_person(store, principal, site_id, person, name)
     note(f"user {name} is person {person} of site {site_id}")
 
 
@@ -321,8 +320,8 @@ def role_group() -> None:
 
 
 def _grant(name: str, role: str, site_id: str, db_url: str | None, grant: bool) -> None:
-    store = open_store_for(db_url)
-    changed = _identity().grant_role(store, current_principal(store), name, role, site_id, grant=grant)
+    store, principal = caller(db_url)
+    changed = _identity().grant_role(store, principal, name, role, site_id, grant=grant)
     verb = "granted" if grant else "revoked"
     note(f"role {role} on {site_id} {verb} for {name}" if changed else f"nothing to do: {name} already so")
 
@@ -382,8 +381,7 @@ def token_create(name: str | None, read_only: bool, expires_days: int, label: st
     Example:
       zonewarden token create --user ci-bot --read-only --expires-days 30 --label "nightly export"
     """
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     owner = name or principal.user_id
     token_id, token = _identity().create_token(store, principal, owner, read_only=read_only,
                                             expires_days=expires_days, label=label)
@@ -403,8 +401,7 @@ def token_list(name: str | None, db_url: str | None, fmt: str) -> None:
     Example:
       zonewarden token list --user ci-bot
     """
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     if name is None and not principal.local and "admin" not in principal.roles_on(None):
         name = principal.user_id
 
@@ -429,8 +426,8 @@ def token_revoke(token_id: str, db_url: str | None) -> None:
     Example:
       zonewarden token revoke 3f9c2a7b1d0e4c56
     """
-    store = open_store_for(db_url)
-    _identity().revoke_token(store, current_principal(store), token_id)
+    store, principal = caller(db_url)
+    _identity().revoke_token(store, principal, token_id)
     note(f"token {token_id} revoked")
 
 

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.patch",
     "zonewarden.cli.edit",
     "zonewarden.cli.advisories",
+    "zonewarden.cli.inventory",
     "zonewarden.cli.psirt",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",

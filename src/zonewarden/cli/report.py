@@ -13,6 +13,7 @@ from zonewarden.cli.common import (
     handle_errors,
     note,
     open_store_for,
+    signing_options,
     site_option,
 )
 
@@ -30,8 +31,9 @@ from zonewarden.cli.common import (
     multiple=True,
     default=("html",),
     show_default=True,
-    type=click.Choice(["html", "pdf", "json"]),
-    help="Output format; repeat for several (--format html --format pdf).",
+    type=click.Choice(["html", "pdf", "json", "pdfa"]),
+    help="Output format; repeat for several (--format html --format pdf). pdfa: an archive PDF/A-3 "
+         "with the JSON package embedded (evidence-<audience>-archive.pdf).",
 )
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the package into (created if needed).")
@@ -42,26 +44,44 @@ from zonewarden.cli.common import (
               help="Sign an audit checkpoint of the log's head now and put it in the package.")
 @click.option("--checkpoint-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Put the newest checkpoint from this folder (written by `audit checkpoint`) in the package.")
+@click.option("--issue", is_flag=True,
+              help="Record this package as the next numbered version (a draft until `report-approve`).")
+@click.option("--version", "version", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Render issued version N again, from the site data it was issued with (e.g. once approved).")
+@click.option("--recipient", default=None, metavar="NAME",
+              help="Customer package: who receives it (named in the marking on every page).")
+@click.option("--agreement", default=None, metavar="TEXT",
+              help="Customer package: the agreement it is shared under, e.g. 'NDA 2026-031'.")
 @as_of_option
 @db_option
 @handle_errors
 def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: str | None, file: Path | None,
-               checkpoint_key: Path | None, checkpoint_dir: Path | None,
+               checkpoint_key: Path | None, checkpoint_dir: Path | None, issue: bool, version: int | None,
+               recipient: str | None, agreement: str | None,
                as_of: str | None, db_url: str | None) -> None:
     """Write an evidence package (HTML, PDF and/or JSON) with a manifest of SHA-256 hashes.
 
     The same data and --as-of give byte-identical files. A customer package is searched for
     every sensitive value of the site before it is written; nothing is written on a hit.
 
+    Document control: without --issue a package is an uncontrolled draft (no version). --issue
+    records version 1, 2, ... for the site and audience (a customer package needs --recipient
+    and --agreement); `zonewarden report-approve` approves it, and --version N renders it again.
+
     \b
     Examples:
       zonewarden report --audience auditor --format html --format pdf -o out/auditor --as-of 2026-11-25
       zonewarden report --audience customer --format pdf -o out/customer
       zonewarden report --audience customer --format json -o pkg --file examples/pharma-plant
+      zonewarden report --audience customer --format pdf -o out/c --issue --recipient "Acme Pharma" --agreement "NDA 2026-031"
     """
     from zonewarden.evidence.builder import write_package
     from zonewarden.services.queries import report as queries
 
+    if file is not None and (issue or version is not None):
+        from zonewarden.errors import InputError
+
+        raise InputError("--issue and --version need the database (drop --file): issues are recorded there")
     if file is not None:
         from zonewarden.cli.check import read_site_file
 
@@ -71,9 +91,13 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
         store, principal = caller(db_url)
         result = queries.report(store, principal=principal, site_id=site_id, audience=audience, formats=formats,
                                 as_of=as_of,
-                                attachments=_checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir))
+                                attachments=_checkpoint_attachment(db_url, file, checkpoint_key, checkpoint_dir),
+                                issue=issue, version=version, recipient=recipient, agreement=agreement)
     day = result.as_of
-    if as_of is None:
+    control = next((s.data for s in result.package.sections if s.id == "document-control"), None)
+    if control is not None:
+        note(f"{control['document_id']} version {control['version']} ({control['status']}): {control['classification']}")
+    if as_of is None and version is None:
         note(f"note: no --as-of given; using today's date where the site is ({day}, "
              f"{result.timezone or 'UTC'}); pass --as-of for reproducible output")
     written = write_package(result.files, output)
@@ -85,7 +109,39 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
         click.echo(str(path))
 
 
-commands = [report_cmd]
+@click.command("report-approve")
+@click.option("--audience", required=True, type=click.Choice(["auditor", "customer"]))
+@click.option("--version", "version", required=True, type=click.IntRange(min=1), metavar="N",
+              help="The issued version to approve (the newest one).")
+@signing_options
+@site_option
+@db_option
+@handle_errors
+def report_approve_cmd(audience: str, version: int, password_stdin: bool, totp: str | None, meaning: str | None,
+                       site_id: str | None, db_url: str | None) -> None:
+    """Approve an issued package version (someone other than its issuer).
+
+    With user accounts the approval is your electronic signature; the package rendered again
+    with `report --version N` shows it.
+
+    \b
+    Example:
+      zonewarden report-approve --audience auditor --version 2 --password-stdin
+    """
+    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.services import package_issues
+    from zonewarden.services import sites as site_service
+
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "report.approve")
+    record = package_issues.approve(store, principal=principal, site_id=target, audience=audience, version=version,
+                                    signing=signing_for(principal, password_stdin, totp, meaning))
+    signed = "" if principal.local else f", signed by {principal.full_name or principal.user_id}"
+    note(f"{record.document_id} version {record.version} approved{signed}")
+
+
+commands = [report_cmd, report_approve_cmd]
 
 
 def _checkpoint_attachment(db_url: str | None, file: Path | None, key_file: Path | None,

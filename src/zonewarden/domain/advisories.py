@@ -185,6 +185,12 @@ class ReviewReason(StrEnum):
     RANGE_CONDITION = "range-condition"
     UNDER_INVESTIGATION = "under-investigation"
     NO_VERSION_IN_ADVISORY = "no-version-in-advisory"
+    POSSIBLE_PRODUCT = "possible-product"
+    """Same vendor, and the product name is close to the advisory's but not certainly it."""
+    FIXED_VERSION_CONTRADICTS = "fixed-version-contradicts"
+    """The range says not affected, but the remediation names a later fixed version."""
+    BRANCH_UNDECIDED = "branch-undecided"
+    """The advisory lists release lines of the product; the asset's line is not one of them."""
 
 
 class MatchField(StrEnum):
@@ -200,7 +206,12 @@ class MatchField(StrEnum):
     PRODUCT_PARTIAL = "product-partial"
     """The asset's product name is a less specific part of the advisory's: ambiguous."""
     VENDOR_ONLY = "vendor-only"
-    """Same vendor, but the asset has no product name to compare."""
+    """Same vendor, but the asset has no product name to compare (no longer produced: such an
+    asset is an inventory gap, see :mod:`zonewarden.engines.inventory_gaps`)."""
+    POSSIBLE_PRODUCT = "possible-product"
+    """Same vendor; the product name is close (a typo, an abbreviation) but not certainly equal."""
+    MODEL_FAMILY = "model-family"
+    """The asset's model number is a family pattern (``1756-L8*``) that includes the entry's."""
 
 
 class EntryMatch(NamedTuple):
@@ -262,6 +273,20 @@ class EntryMatch(NamedTuple):
             clause = f"version {ver!r} cannot be compared with {rng!r} ({self.range_description})"
         if self.reason is ReviewReason.RANGE_CONDITION:
             clause += f", but only {'; '.join(self.conditions)}"
+        if self.reason is ReviewReason.FIXED_VERSION_CONTRADICTS:
+            clause += f", but the remediation names {', '.join(self.conditions)} as the fixed version"
+        elif self.reason is ReviewReason.BRANCH_UNDECIDED:
+            clause = f"version {ver!r} cannot be placed: {'; '.join(self.conditions)}"
+        if self.matched_on is MatchField.POSSIBLE_PRODUCT and self.status is FindingStatus.NEEDS_REVIEW:
+            clause = (
+                f"the asset's product is close to the advisory's {self.product_name!r} but not certainly "
+                f"it ({self.matched_value}); if it is that product: {clause}"
+            )
+        elif self.matched_on is MatchField.MODEL_FAMILY and self.status is FindingStatus.NEEDS_REVIEW:
+            clause = (
+                f"the asset's model number is a family ({self.matched_value}) that includes the advisory's; "
+                f"if it is that model: {clause}"
+            )
         if self.matched_on is MatchField.PRODUCT_PARTIAL and self.status is FindingStatus.NEEDS_REVIEW:
             clause = (
                 f"the asset's product ({self.matched_value}) is less specific than the advisory's "

@@ -71,6 +71,7 @@ class MappingInfo(Protocol):
     def control(self) -> str: ...
     @property
     def relation(self) -> str: ...
+    # ``rationale`` (one line, why the pair holds) is read when present: catalog links carry it.
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -643,6 +644,15 @@ class Coverage(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class AnnexLink:
+    """One mapped requirement of a control: how it relates and why (the mapping's own words)."""
+
+    requirement: str
+    relation: str
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True)
 class AnnexCoverage:
     control: str
     title: str
@@ -656,6 +666,8 @@ class AnnexCoverage:
     """(zone or conduit, requirement) pairs that count as met."""
     recorded: int
     """(zone or conduit, requirement) pairs with a status (not-applicable ones excluded)."""
+    links: tuple[AnnexLink, ...] = ()
+    """The pairs of ``requirements`` with their rationale, in the same order."""
 
 
 def _annex_order(ident: str) -> tuple[int, ...]:
@@ -687,8 +699,10 @@ def annex_a_coverage(
         if st.status is Status.IMPLEMENTED or _evaluate(st.requirement, st, st.target, cc_by_id, validity)[0]:
             met[st.requirement] += 1
     by_control: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    why: dict[tuple[str, str, str], str] = {}
     for m in mapping:
         by_control[m.control].append((m.requirement, str(m.relation)))
+        why[(m.control, m.requirement, str(m.relation))] = str(getattr(m, "rationale", "") or "")
     out = []
     for c in sorted(controls, key=lambda c: _annex_order(c.id)):
         pairs = tuple(sorted(set(by_control.get(c.id, ())), key=lambda p: (_req_order(p[0]), p[1])))
@@ -715,6 +729,7 @@ def annex_a_coverage(
                 supporting=tuple(r for r in reqs if met[r] > 0),
                 met=n_met,
                 recorded=n_rec,
+                links=tuple(AnnexLink(r, rel, why.get((c.id, r, rel), "")) for r, rel in pairs),
             )
         )
     return tuple(out)
@@ -722,6 +737,7 @@ def annex_a_coverage(
 
 __all__ = [
     "AnnexCoverage",
+    "AnnexLink",
     "ControlReport",
     "Coverage",
     "ExceptionReport",

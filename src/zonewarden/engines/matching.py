@@ -6,15 +6,18 @@ How an asset is tied to a product entry of an advisory, strongest first:
    CPE (or type/namespace/name of the purl) must be equal. Then names are not consulted.
 2. **Model number**: the asset's model number is one of the entry's
    ``product_identification_helper.model_numbers`` (same vendor).
-3. **Vendor + product name**: vendor names are normalised and mapped through the alias table
-   (``engines/data/vendor_aliases.json``: "Siemens AG" = "Siemens", "Rockwell" = "Rockwell
-   Automation"); product names become word sets. Equal sets are a *product-name* match; an
-   advisory naming a family whose words are all in the asset's product (``SIMATIC S7-1500``
-   vs the asset's ``SIMATIC S7-1500 CPU 1516-3 PN/DP``) is a *product-family* match; an
-   asset product that is only part of the advisory's (``SIMATIC S7-1500`` vs ``SIMATIC S7-1500
-   CPU 1510SP F-1 PN``) is *product-partial*: ambiguous, so it needs review unless the version
-   alone rules the entry out. Words in parentheses (``(PST)``, ``(TIA Portal)``) are optional.
-   A series in the name (``... (TIA Portal) V14``) must agree with the asset's version.
+3. **Vendor + product name**: vendor names go through the registry
+   (:mod:`zonewarden.engines.vendors`: aliases, legal forms, corporate lineage on the asset
+   side); product names become word sets (case, punctuation, plurals, short/long terms, the
+   vendor's brand words, joined/split words). Equal sets are a *product-name* match; an
+   advisory naming a family whose words are all in the asset's product is a *product-family*
+   match; an asset product that is only part of the advisory's is *product-partial*; a one-letter
+   typo is a *possible-product*; both are ambiguous, so they need review unless the version
+   alone rules the entry out. Words in parentheses are optional. A series in the name
+   (``... (TIA Portal) V14``) must agree with the asset's version. Order numbers (exact or family
+   patterns such as ``6ES7 5xx``, also written in the product name) tie an asset, and one the
+   entry's list excludes is a different device. An asset with a vendor and nothing else is an
+   inventory gap (:mod:`zonewarden.engines.inventory_gaps`), not matched.
 
 Then the entry's version or range (:mod:`zonewarden.engines.ranges`) decides, against the
 groups of ``product_status`` the entry is in. Anything the code cannot decide (unparseable
@@ -30,10 +33,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
@@ -51,17 +54,21 @@ from zonewarden.domain.advisories import (
     ReviewReason,
 )
 from zonewarden.domain.site import Asset
+from zonewarden.engines.inventory_gaps import is_gap
 from zonewarden.engines.ranges import Range, VersionRange, parse_range
-from zonewarden.engines.versions import OTVersion, VersionError, parse_version
+from zonewarden.engines.vendors import (
+    asset_vendor_keys,
+    brand_words,
+    fold,
+    vendor_aliases,
+    vendor_keys,
+    vendor_words,
+)
+from zonewarden.engines.versions import OTVersion, VersionError, parse_version, try_version
 from zonewarden.runtime import gc_paused
 
 # --- names ----------------------------------------------------------------------------
 
-_LEGAL = frozenset(
-    "inc incorporated llc ltd ltda limited co corp corporation company gmbh ag sa se spa plc kg "
-    "bv nv oy ab as pte pty srl sro me the".split()
-)
-_VENDOR_NOISE = re.compile(r"\b(?:a|an)\s+(?:subsidiary|affiliate|division|brand)\s+of\b|\bformerly\b", re.I)
 _PRODUCT_STOP = frozenset(
     "all versions version and earlier prior later the for of with only series family products product "
     "devices device firmware software models model".split()
@@ -69,67 +76,38 @@ _PRODUCT_STOP = frozenset(
 _SERIES = re.compile(r"(?<![\w.])v(\d+(?:\.\d+)*)(?:\.x)?(?![\w.])(?P<upto>\s+(?:and|or)\s+(?:prior|earlier|older|below|lower))?", re.I)
 _PARENS = re.compile(r"\(([^()]*)\)")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_EXCEPT = re.compile(r"\(?\b(?:except(?:\s+for)?|excluding|excl\.|not\s+including)\s+([^()]+?)\)?(?=$|[,;])", re.I)
 
-
-def _fold(text: str) -> str:
-    """Lower case without accents; repairs UTF-8 read as Latin-1 (CISA's ``GeutebrÃ¼ck``)."""
-    if "Ã" in text or "Â" in text:
-        try:
-            text = text.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def _vendor_words(text: str) -> str:
-    words = [w for w in _NON_ALNUM.sub(" ", _fold(text)).split() if w not in _LEGAL]
-    return " ".join(words)
+# Kept under their old names: the registry moved to zonewarden.engines.vendors.
+_fold = fold
+_vendor_words = vendor_words
 
 
 @lru_cache(maxsize=1)
-def vendor_aliases() -> dict[str, str]:
-    """Normalised spelling -> canonical vendor key, from the packaged alias table."""
-    raw = json.loads(resources.files("zonewarden.engines").joinpath("data/vendor_aliases.json").read_text("utf-8"))
-    out: dict[str, str] = {}
-    for canonical, spellings in raw.items():
-        if canonical.startswith("_"):
-            continue
-        key = _vendor_words(canonical)
-        for spelling in (canonical, *spellings):
-            norm = _vendor_words(spelling)
-            if out.get(norm, key) != key:
-                raise ValueError(f"vendor alias {spelling!r} belongs to both {out[norm]!r} and {key!r}")
-            out[norm] = key
-    return out
+def _terms() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Short product-name terms and their long forms (``engines/data/product_terms.json``), as
+    one pattern (one scan per name) and the replacement of each."""
+    raw = json.loads(resources.files("zonewarden.engines").joinpath("data/product_terms.json").read_text("utf-8"))
+    longs = {t["short"].lower(): t["long"] for t in raw["terms"]}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(longs, key=len, reverse=True))) + r")\b")
+    return pattern, longs
 
 
-@lru_cache(maxsize=16384)
-def vendor_keys(name: str | None) -> tuple[str, ...]:
-    """Canonical vendor keys of a vendor name; joint names give several.
-
-    ``"Siemens AG"`` -> ``("siemens",)``; ``"Sensormatic Electronics, LLC, Johnson Controls
-    Inc."`` -> ``("johnson controls", "sensormatic electronics")``; ``"ICONICS, Mitsubishi
-    Electric"`` -> both. Unknown vendors keep their normalised spelling as key.
-    """
-    if not name or not name.strip():
-        return ()
-    aliases = vendor_aliases()
-    text = _VENDOR_NOISE.sub(",", _PARENS.sub(lambda m: "," + m.group(1) + ",", name))
-    whole = _vendor_words(_PARENS.sub(" ", name))
-    keys: set[str] = set()
-    if whole in aliases:
-        keys.add(aliases[whole])
-    parts = [p for p in (_vendor_words(x) for x in re.split(r",|\band\b|&|/", text)) if p]
-    for part in parts:
-        if part in aliases:
-            keys.add(aliases[part])
-    if not keys:
-        # Not in the table: the whole name is the key, and "X, Y" names also give X and Y.
-        keys.add(whole)
-        if len(parts) > 1:
-            keys.update(parts)
-    return tuple(sorted(k for k in keys if k))
+def _stem(word: str) -> str:
+    """Singular of a plain English plural (``controllers``, ``switches``, ``utilities``)."""
+    if len(word) <= 3:
+        return word
+    if not word.isalpha():
+        # "120ENCPUs": a model with a plural s after a run of at least four letters.
+        m = re.search(r"[a-z]{4,}s$", word)
+        return word[:-1] if m and not word.endswith("ss") else word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ys", "os")):
+        return word[:-1]
+    return word
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,33 +122,251 @@ class ProductWords:
     """A ``V14`` / ``V8.2`` in the name: the release series the entry is about."""
     series_upto: bool = False
     """``V7.2 and prior``: the series and every earlier one."""
+    order: tuple[str, ...] = ()
+    """The core words as written, in order (joined and split spellings are found from it)."""
+    excluded: tuple[str, ...] = ()
+    """Model keys the name excludes (``SCALANCE X-200 (except X-200IRT)``)."""
+
+    def without(self, brand: frozenset[str]) -> ProductWords:
+        """The words without the vendor's own names (``Wonderware InTouch`` -> ``InTouch``)."""
+        if not brand or not (self.full & brand):
+            return self
+        core = self.core - brand
+        if not core:
+            return self
+        return ProductWords(core, self.full - brand, self.series, self.series_upto,
+                            tuple(w for w in self.order if w not in brand), self.excluded)
 
 
 @lru_cache(maxsize=65536)
 def product_words(name: str | None) -> ProductWords:
-    """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,)."""
+    """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,).
+
+    Case, accents, punctuation, plurals (``Controllers``) and short/long terms (``SE`` = ``Site
+    Edition``, ``RT`` = ``Runtime``) do not count; ``(except X)`` removes model X from the name.
+    """
     if not name:
         return ProductWords(frozenset(), frozenset(), None)
     text = _fold(name)
+    excluded: tuple[str, ...] = ()
+    if "exc" in text or "not incl" in text:
+        excluded = tuple(model_key(x) for m in _EXCEPT.finditer(text) for x in re.split(r",|\band\b|/", m.group(1)) if model_key(x))
+    if excluded:
+        text = _EXCEPT.sub(" ", text)
     series, upto = None, False
     m = _SERIES.search(text)
     if m:
         series = tuple(int(p) for p in m.group(1).split("."))
         upto = bool(m.group("upto"))
         text = _SERIES.sub(" ", text)
+    pattern, longs = _terms()
+    text = pattern.sub(lambda t: longs[t.group(1)], text)
     inner = " ".join(_PARENS.findall(text))
     outer = _PARENS.sub(" ", text)
 
-    def words(t: str) -> frozenset[str]:
-        return frozenset(w for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP)
+    def words(t: str) -> list[str]:
+        return [_stem(w) for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP]
 
-    core = words(outer)
-    return ProductWords(core, core | words(inner), series, upto)
+    order = tuple(dict.fromkeys(words(outer)))
+    if not order:
+        # A product named only by stop words (LCDS "Versions"): the words are its name.
+        order = tuple(dict.fromkeys(_stem(w) for w in _NON_ALNUM.sub(" ", outer).split()))
+    core = frozenset(order)
+    return ProductWords(core, core | frozenset(words(inner)), series, upto, order, excluded)
+
+
+@lru_cache(maxsize=65536)
+def _brandless(key: str, name: str | None) -> ProductWords:
+    return product_words(name).without(brand_words(key))
+
+
+def _relation(e: ProductWords, a: frozenset[str]) -> MatchField | None:
+    """How an asset's product words relate to an entry's (the same rule the index applies)."""
+    if not e.core or not a:
+        return None
+    if a == e.core or a == e.full:
+        return MatchField.PRODUCT_NAME
+    if e.core <= a:
+        return MatchField.PRODUCT_FAMILY
+    if a < e.full:
+        return MatchField.PRODUCT_PARTIAL
+    return None
+
+
+def _respelled(e: ProductWords, vocabulary: Container[str]) -> list[ProductWords]:
+    """The entry's name with joined or split words as the vendor's assets spell them.
+
+    ``Win CC`` -> ``WinCC`` when an asset writes ``wincc``; ``FactoryTalk`` -> ``Factory Talk``
+    when assets write both halves. The same product, so the relation found counts in full.
+    """
+    order = e.order
+    out = []
+    for i in range(len(order) - 1):
+        joined = order[i] + order[i + 1]
+        if joined in vocabulary:
+            new = (*order[:i], joined, *order[i + 2:])
+            out.append(_replaced(e, {order[i], order[i + 1]}, {joined}, new))
+    for i, w in enumerate(order):
+        if len(w) < 4 or w in vocabulary:
+            continue
+        for cut in range(2, len(w) - 1):
+            left, right = w[:cut], w[cut:]
+            if left in vocabulary and right in vocabulary:
+                out.append(_replaced(e, {w}, {left, right}, (*order[:i], left, right, *order[i + 1:])))
+    if len(out) > 1:
+        # Several words respelled at once ("ProTouch AutoGloss" as "Pro Touch Auto Gloss").
+        core, full = set(e.core), set(e.full)
+        for v in out:
+            removed, added = e.core - v.core, v.core - e.core
+            core, full = (core - removed) | added, (full - removed) | added
+        out.append(ProductWords(frozenset(core), frozenset(full), e.series, e.series_upto, tuple(sorted(core)), e.excluded))
+    return out
+
+
+def _replaced(e: ProductWords, old: set[str], new: set[str], order: tuple[str, ...]) -> ProductWords:
+    return ProductWords((e.core - old) | new, (e.full - old) | new, e.series, e.series_upto, order, e.excluded)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart (``simatc`` ~ ``simatic``)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return short in _deletions(long_)
+
+
+_FUZZY_MIN = 5
+"""Words shorter than this are too short to call a one-letter difference a typo."""
+
+
+def _fuzzy_word(w: str) -> bool:
+    return len(w) >= _FUZZY_MIN and w.isalpha()
+
+
+def _possible(e: ProductWords, near: Callable[[str], Iterable[str]]) -> list[tuple[ProductWords, str]]:
+    """The entry's name with one word as an asset misspells it, and why (``'simatc' ~ 'simatic'``).
+
+    ``near`` gives, for an entry word, the vendor's asset words one edit away from it.
+    """
+    out = []
+    for w in e.order:
+        if not _fuzzy_word(w):
+            continue
+        for other in sorted(near(w)):
+            out.append((
+                _replaced(e, {w}, {other}, tuple(other if x == w else x for x in e.order)),
+                f"{other!r} differs from the advisory's {w!r} by one letter",
+            ))
+    return out
 
 
 @lru_cache(maxsize=65536)
 def model_key(model: str) -> str:
     return _NON_ALNUM.sub("", _fold(model))
+
+
+_PLACEHOLDER = re.compile(r"(?<=\d)[xX]+|[xX]{2,}|\*+|\?+|\.{2,}")
+
+
+@lru_cache(maxsize=16384)
+def model_pattern(model: str) -> re.Pattern[str] | None:
+    """A model or order number written as a family, as a pattern over model keys; None if exact.
+
+    Placeholders: ``x``/``X`` after a digit or repeated (``6ES7 5xx``, ``6GK7443-1UX00-0XE0``),
+    ``*``, ``?`` and ``..`` (``6ES7 511-1AK..-0AB0``). A trailing placeholder leaves the rest open
+    (``1756-L8*`` covers ``1756-L83E``). A single ``X`` after a letter is a real letter (``X-200``).
+    """
+    if not _PLACEHOLDER.search(model):
+        return None
+    out, pos = [], 0
+    text = _fold(model)
+    for m in _PLACEHOLDER.finditer(text):
+        out.append(re.escape(model_key(text[pos:m.start()])))
+        run = m.group()
+        out.append("[a-z0-9]" * len(run) if run[0] in "x?" else "[a-z0-9]*")
+        pos = m.end()
+    tail = model_key(text[pos:])
+    out.append(re.escape(tail) if tail else "[a-z0-9]*")
+    return re.compile("".join(out))
+
+
+_NAME_MODELS = re.compile(r"\(([^()]*)\)|\b(?:part|order|catalog)\s+(?:numbers?|nos?\.?)\s*:?\s*(.+)$|\bmlfbs?\s*:?\s*(.+)$", re.I)
+_MODEL_TOKEN = re.compile(r"(?<![\w*.])(?=[A-Za-z0-9*.\-]*\d)(?=[A-Za-z0-9*.\-]*[A-Za-z*])[A-Za-z0-9][A-Za-z0-9*.\-]{5,}|(?<![\w*])[A-Za-z]{3,}[0-9]*\*")
+_ORDER_NUMBER = re.compile(r"^\d[A-Z]{2}\d{1,4}[\s-]?[0-9A-Z]{3,6}[\s-][0-9A-Z]{3,5}$")
+"""Siemens-style order numbers (MLFB): ``6ES7518-4AX00-1AC0``, ``6GK5324-4GG00-4ER2``."""
+_UNIT = re.compile(r"\d(?:v|vac|vdc|a|ma|w|kw|hz|mm|m|ms|mbit|gbit)$", re.I)
+
+
+@lru_cache(maxsize=65536)
+def _name_models(name: str) -> tuple[str, ...]:
+    """Order numbers an advisory writes in the product name: ``... (6ES7518-4AX00-1AC0)``,
+    ``Modicon M340 CPU (part numbers BMXP34*)``, ``..., MLFBs: 6SR2...``.
+
+    Only tokens shaped like an order number count (``6ES7518-4AX00-1AC0``, or a family pattern
+    such as ``BMXP34*``; after "part numbers", "order no." or "MLFB" any token with letters and
+    digits): a parenthesis such as ``(2x 100-240VAC/60-250VDC, ports on front)`` names a variant,
+    not an order number, and reading it as one would exclude every real order number.
+    """
+    out: list[str] = []
+    low = name.lower()
+    if "(" not in name and "number" not in low and "mlfb" not in low and " no" not in low:
+        return ()
+    for m in _NAME_MODELS.finditer(name):
+        text = next(g for g in m.groups() if g is not None)
+        phrase = m.group(1) is None  # after "part numbers", "MLFB", ...
+        for tok in _MODEL_TOKEN.findall(text):
+            tok = tok.strip(".-")
+            if _UNIT.search(tok):
+                continue
+            # In a parenthesis a lone "x" after a digit is a count ("16xM12"), not a placeholder.
+            family = model_pattern(tok) is not None and (phrase or re.search(r"\*|[xX]{2,}|\.\.|\?", tok))
+            if family or _ORDER_NUMBER.match(tok.upper()) or (
+                phrase and len(model_key(tok)) >= 5 and any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)
+            ):
+                out.append(tok)
+    return tuple(dict.fromkeys(out))
+
+
+def entry_models(entry: ProductEntry) -> tuple[str, ...]:
+    """The entry's model numbers: its identification helper's, else those written in its name."""
+    if entry.model_numbers:
+        return entry.model_numbers
+    return _name_models(entry.product or entry.name)
+
+
+def _model_prefix(model: str) -> str:
+    """The literal start of a model pattern (where a sorted list of model keys is searched)."""
+    m = _PLACEHOLDER.search(_fold(model))
+    return model_key(_fold(model)[: m.start()]) if m else model_key(model)
+
+
+def _model_in(asset_model: str, entry_models: Iterable[str]) -> bool:
+    """Whether the asset's model is one of the entry's (exactly, or inside a family pattern)."""
+    key = model_key(asset_model)
+    own = model_pattern(asset_model)
+    for m in entry_models:
+        pat = model_pattern(m)
+        if key == model_key(m) or (pat is not None and pat.fullmatch(key)):
+            return True
+        if own is not None and own.fullmatch(model_key(m)):
+            return True
+    return False
+
+
+def _excluded(e: ProductWords, asset: Asset) -> bool:
+    """The entry's name excludes the asset's model (or the asset's product names the exclusion)."""
+    if not e.excluded:
+        return False
+    keys = {model_key(asset.model_number)} if asset.model_number else set()
+    keys.update(model_key(w) for w in _NON_ALNUM.sub(" ", _fold(asset.product or "")).split())
+    return bool(keys & set(e.excluded))
 
 
 def _cpe_key(cpe: str | None) -> tuple[str, str, str] | None:
@@ -202,6 +398,34 @@ def _purl_key(purl: str | None) -> tuple[tuple[str, str, str], str | None] | Non
     return (ptype, namespace.lower(), name.lower()), version or None
 
 
+_VERSION_TAIL = re.compile(r"(?:^|\s)(?P<v>v?\d+\.\d+(?:\.\d+)*|(?:19|20)\d\d\s+r\d+)(?P<q>(?:\s+(?:sp|r|update|upd|hf|u)\s*\d+)*)\s*$", re.I)
+_QUALIFIER_ONLY = re.compile(r"^\s*(?:sp|service\s+pack|r|update|upd|hf|hotfix|u|patch|p)\s*\d+", re.I)
+
+
+def asset_version_text(asset: Asset) -> str | None:
+    """The asset's version, completed from its product name where owners split it.
+
+    ``InTouch 2014 R2`` with no version gives ``2014 R2``; ``WinCC V7.4`` with version ``SP1``
+    gives ``7.4 SP1``. Otherwise the version as written.
+    """
+    version = asset.version
+    if not asset.product or (version is not None and not _QUALIFIER_ONLY.match(version)):
+        return version
+    text = asset.product.strip()
+    m = _SERIES.search(text)
+    line = m.group(1) if m and not m.group("upto") else None
+    if line is None:
+        tail = _VERSION_TAIL.search(text)
+        if tail is None:
+            return version
+        line = (tail.group("v") + tail.group("q")).strip()
+    if version:
+        return f"{line} {version}"
+    # No version: "InTouch 2014 R2" or "... 3.1.2" is a version; "V18" or "7.5" names a line only.
+    full = re.fullmatch(r"(?:19|20)\d\d\s+r\d+.*|v?\d+\.\d+\.\d+.*|.*\s(?:sp|update|upd|hf)\s*\d+", line, re.I)
+    return line if full else None
+
+
 # --- the index ------------------------------------------------------------------------
 
 
@@ -219,8 +443,9 @@ class InventoryIndex:
         self._by_vendor: dict[str, dict[frozenset[str], list[int]]] = defaultdict(lambda: defaultdict(list))
         # vendor key -> word -> product word sets containing it
         self._postings: dict[str, dict[str, set[frozenset[str]]]] = defaultdict(lambda: defaultdict(set))
-        self._no_product: dict[str, list[int]] = defaultdict(list)
         self._by_model: dict[str, list[int]] = defaultdict(list)
+        self._model_patterns: list[tuple[re.Pattern[str], int]] = []
+        self._near: dict[str, dict[str, set[str]]] = {}
         self._by_cpe: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._by_purl: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self._class_of: dict[tuple[object, ...], int] = {}
@@ -229,6 +454,8 @@ class InventoryIndex:
         self._rep: list[Asset] = []
         self._vendors: list[tuple[str, ...]] = []
         self._versions: list[OTVersion | None | str] = []
+        self._vtext: list[str | None] = []
+        self._series: list[tuple[int, ...] | None] = []
         # Findings come out sorted by asset id. Working in rank space (asset-id order) lets a
         # plain integer sort order them, which is several times cheaper than sorting by key.
         order = sorted(range(len(self.assets)), key=lambda p: self.assets[p].id)
@@ -243,38 +470,47 @@ class InventoryIndex:
                 self._rep.append(asset)
                 self._add_class(cid, asset)
             self.members[cid].append(rank)
-        self._relations: dict[tuple[str, frozenset[str], frozenset[str]], tuple[tuple[frozenset[str], MatchField], ...]] = {}
+        self._model_keys: list[str] = sorted(self._by_model)
+        self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         # vendor key -> word set -> version text -> classes: one decision per version text.
-        self._by_version: dict[str, dict[frozenset[str], dict[str | None, list[int]]]] = {}
+        self._by_version: dict[str, dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]]] = {}
         for vkey, groups in self._by_vendor.items():
-            per_ws: dict[frozenset[str], dict[str | None, list[int]]] = {}
+            per_ws: dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]] = {}
             for ws, cids in groups.items():
-                by_text: dict[str | None, list[int]] = defaultdict(list)
+                by_text: dict[tuple[str | None, tuple[int, ...] | None], list[int]] = defaultdict(list)
                 for cid in cids:
-                    by_text[self._rep[cid].version].append(cid)
+                    by_text[(self._vtext[cid], self._series[cid])].append(cid)
                 per_ws[ws] = dict(by_text)
             self._by_version[vkey] = per_ws
 
     def _add_class(self, cid: int, asset: Asset) -> None:
-        keys = vendor_keys(asset.vendor)
+        keys = asset_vendor_keys(asset.vendor)
         self._vendors.append(keys)
-        words = product_words(asset.product)
-        for key in keys:
+        # No product name: the model number is the only name there is ("6ES7 511-1AK02-0AB0").
+        # An asset with neither is an inventory gap (engines.inventory_gaps), not matched here.
+        name = asset.product or asset.model_number
+        for key in () if is_gap(asset) else keys:
+            words = _brandless(key, name)
             if words.core:
                 self._by_vendor[key][words.core].append(cid)
                 for w in words.core:
                     self._postings[key][w].add(words.core)
-            else:
-                self._no_product[key].append(cid)
         if asset.model_number:
+            # Exact first: an "X" after a digit may be a real letter of an order number.
             self._by_model[model_key(asset.model_number)].append(cid)
+            pattern = model_pattern(asset.model_number)
+            if pattern is not None:
+                self._model_patterns.append((pattern, cid))
         ck = _cpe_key(asset.cpe)
         if ck:
             self._by_cpe[ck[:2]].append(cid)
         pk = _purl_key(asset.purl)
         if pk:
             self._by_purl[pk[0]].append(cid)
-        self._versions.append(_parse_asset_version(asset.version))
+        vtext = asset_version_text(asset)
+        self._vtext.append(vtext)
+        self._series.append(product_words(asset.product).series if asset.product else None)
+        self._versions.append(_parse_asset_version(vtext))
 
     def __len__(self) -> int:
         return len(self.assets)
@@ -291,16 +527,60 @@ class InventoryIndex:
         """Parsed version of a class; None when it has none; the error text when unparseable."""
         return self._versions[cid]
 
-    def related(self, vendor: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField], ...]:
-        """Asset product word sets of ``vendor`` related to the entry's words, with the relation."""
-        cache_key = (vendor, words.core, words.full)
+    def series_of(self, cid: int) -> tuple[int, ...] | None:
+        """The release line the asset's product name gives (``TIA Portal V18``), if any."""
+        return self._series[cid]
+
+    def version_text(self, cid: int) -> str | None:
+        """The version of a class as matching reads it (completed from the product name)."""
+        return self._vtext[cid]
+
+    def near(self, vendor: str, word: str) -> set[str]:
+        """The vendor's asset product words one edit away from ``word`` (typos)."""
+        index = self._near.get(vendor)
+        if index is None:
+            index = self._near[vendor] = defaultdict(set)
+            for w in self._postings.get(vendor, ()):
+                if len(w) >= _FUZZY_MIN - 1:
+                    for k in (w, *_deletions(w)):
+                        index[k].add(w)
+        out: set[str] = set()
+        for k in (word, *_deletions(word)):
+            out.update(x for x in index.get(k, ()) if _one_edit(word, x))
+        return out
+
+    def related(self, vendor: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
+        """Asset product word sets of ``vendor`` related to the entry's words: (words, relation, why).
+
+        The entry's name as written, then as the vendor's assets join or split its words (the
+        same relation), then with one word as an asset misspells it (possible-product, with why).
+        """
+        cache_key = (vendor, words)
         hit = self._relations.get(cache_key)
         if hit is not None:
             return hit
         groups = self._by_vendor.get(vendor)
-        out: dict[frozenset[str], MatchField] = {}
+        out: dict[frozenset[str], tuple[MatchField, str]] = {}
         if groups and words.core:
             postings = self._postings[vendor]
+            for variant in (words, *_respelled(words, postings)):
+                for ws, rel in self._relate(variant, groups, postings).items():
+                    if ws not in out or _RANK[rel] > _RANK[out[ws][0]]:
+                        out[ws] = (rel, "")
+            for variant, why in _possible(words, lambda w: () if w in postings else self.near(vendor, w)):
+                for ws in self._relate(variant, groups, postings):
+                    if ws not in out:
+                        out[ws] = (MatchField.POSSIBLE_PRODUCT, why)
+        result = tuple(sorted(((ws, rel, why) for ws, (rel, why) in out.items()), key=lambda t: sorted(t[0])))
+        self._relations[cache_key] = result
+        return result
+
+    @staticmethod
+    def _relate(
+        words: ProductWords, groups: Mapping[frozenset[str], list[int]], postings: Mapping[str, set[frozenset[str]]]
+    ) -> dict[frozenset[str], MatchField]:
+        out: dict[frozenset[str], MatchField] = {}
+        if words.core:
             # Family: every core word of the entry is in the asset's product.
             lists = sorted((postings.get(w, set()) for w in words.core), key=len)
             family = set(lists[0]).intersection(*lists[1:]) if lists and lists[0] else set()
@@ -309,7 +589,8 @@ class InventoryIndex:
             if words.full in groups:
                 out[words.full] = MatchField.PRODUCT_NAME
             # Partial: the asset's words are a proper part of the entry's (incl. parentheses).
-            if len(words.full) <= 10:
+            # Whichever is fewer: the subsets of the entry's words, or the word sets sharing one.
+            if len(words.full) <= 10 and (1 << len(words.full)) <= sum(len(postings.get(w, ())) for w in words.full):
                 for size in range(1, len(words.full)):
                     for combo in combinations(sorted(words.full), size):
                         ws = frozenset(combo)
@@ -320,9 +601,7 @@ class InventoryIndex:
                     for ws in postings.get(w, ()):
                         if ws < words.full and ws not in out:
                             out[ws] = MatchField.PRODUCT_PARTIAL
-        result = tuple(sorted(out.items(), key=lambda kv: sorted(kv[0])))
-        self._relations[cache_key] = result
-        return result
+        return out
 
     def candidates(self, entry: ProductEntry) -> dict[int, tuple[MatchField, str]]:
         """Asset classes tied to ``entry``, each with the field and value that tied it."""
@@ -337,19 +616,21 @@ class InventoryIndex:
                 found.setdefault(cid, (MatchField.PURL, entry.purl or ""))
         keys = vendor_keys(entry.vendor)
         keyset = set(keys)
-        for model in entry.model_numbers:
-            for cid in self._by_model.get(model_key(model), ()):
-                vendors = self._vendors[cid]
-                if not vendors or keyset.intersection(vendors):
-                    found.setdefault(cid, (MatchField.MODEL_NUMBER, model))
-        words = product_words(entry.product or entry.name)
-        entry_models = {model_key(m) for m in entry.model_numbers}
+        models = entry_models(entry)
+        # Exact order numbers first, then family patterns (either side), in the entry's order.
+        ties = [(cid, MatchField.MODEL_NUMBER, m) for m in models for cid in self._by_model.get(model_key(m), ())]
+        ties += [t for m in models for t in self._model_ties(m)]
+        for cid, tie_field, value in ties:
+            vendors = self._vendors[cid]
+            if not vendors or keyset.intersection(vendors):
+                found.setdefault(cid, (tie_field, value))
         for key in keys:
             groups = self._by_vendor.get(key)
             if not groups:
                 continue
-            for ws, relation in self.related(key, words):
-                label = f"{key}: {' '.join(sorted(ws))}"
+            words = _brandless(key, entry.product or entry.name)
+            for ws, relation, why in self.related(key, words):
+                label = _label(key, ws, why)
                 for cid in groups[ws]:
                     if cid in found:
                         continue
@@ -357,11 +638,32 @@ class InventoryIndex:
                     # Both sides identified by CPE/purl: the identifiers decide, not the names.
                     if (entry_cpe and asset.cpe) or (entry_purl and asset.purl):
                         continue
-                    # A different model number of the same family is a different device.
-                    if entry_models and asset.model_number and model_key(asset.model_number) not in entry_models:
+                    # A model number the entry's list (or its name) excludes is a different device.
+                    if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
+                        continue
+                    if _excluded(words, asset):
                         continue
                     found[cid] = (relation, label)
         return found
+
+    def _model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
+        """Classes whose model number is in the family the entry's ``model`` writes, or whose
+        family pattern includes it (exact equality is looked up by the caller)."""
+        out: list[tuple[int, MatchField, str]] = []
+        pattern = model_pattern(model)
+        if pattern is not None:
+            prefix, keys = _model_prefix(model), self._model_keys
+            i = bisect_left(keys, prefix)
+            while i < len(keys) and keys[i].startswith(prefix):
+                if keys[i] != model_key(model) and pattern.fullmatch(keys[i]):
+                    out += [(cid, MatchField.MODEL_NUMBER, model) for cid in self._by_model[keys[i]]]
+                i += 1
+        if self._model_patterns:
+            key = model_key(model)
+            for own, cid in self._model_patterns:
+                if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
+                    out.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+        return out
 
     def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
         """Name-based ties grouped by asset version: ``(relation, value, classes)``.
@@ -370,7 +672,7 @@ class InventoryIndex:
         per-class checks, so whole groups of classes share one decision. None when the entry
         needs :meth:`candidates`.
         """
-        if entry.cpe or entry.purl or entry.model_numbers:
+        if entry.cpe or entry.purl or entry_models(entry):
             return None
         keys = vendor_keys(entry.vendor)
         if len(keys) != 1:
@@ -379,18 +681,27 @@ class InventoryIndex:
         per_ws = self._by_version.get(key)
         if not per_ws:
             return []
+        words = _brandless(key, entry.product or entry.name)
+        if words.excluded:
+            return None
         out = []
-        for ws, relation in self.related(key, product_words(entry.product or entry.name)):
-            label = f"{key}: {' '.join(sorted(ws))}"
+        for ws, relation, why in self.related(key, words):
+            label = _label(key, ws, why)
             out += [(relation, label, cids) for cids in per_ws[ws].values()]
         return out
 
-    def vendor_only(self, entry: ProductEntry) -> list[int]:
-        """Classes of the entry's vendor that have no product name (cannot be told apart)."""
-        out: list[int] = []
-        for key in vendor_keys(entry.vendor):
-            out += self._no_product.get(key, ())
-        return out
+
+def _label(key: str, ws: frozenset[str], why: str) -> str:
+    label = f"{key}: {' '.join(sorted(ws))}"
+    return f"{label}; {why}" if why else label
+
+
+_RANK = {
+    MatchField.POSSIBLE_PRODUCT: 0,
+    MatchField.PRODUCT_PARTIAL: 1,
+    MatchField.PRODUCT_FAMILY: 2,
+    MatchField.PRODUCT_NAME: 3,
+}
 
 
 @lru_cache(maxsize=65536)
@@ -415,6 +726,96 @@ class _EntryFacts:
     series_upto: bool
     range_description: str
     range_text: str | None
+    context: _Context | None = None
+    """The rest of the advisory, for the answers that need it (computed when first asked)."""
+
+    @property
+    def lines(self) -> tuple[tuple[int, ...], ...]:
+        """Release lines (``V7.4``, ``V7.5``) of the entries with the same product name."""
+        return self.context.branches(self)[0] if self.context is not None else ()
+
+    @property
+    def upto(self) -> tuple[int, ...] | None:
+        """The newest ``... V7.3 and prior`` line among them."""
+        return self.context.branches(self)[1] if self.context is not None else None
+
+    @property
+    def floor(self) -> OTVersion | None:
+        """The range's first good version (``< X``: X), when the remediation names a later fix."""
+        return self.context.later_fixes(self)[0] if self.context is not None else None
+
+    @property
+    def fixes(self) -> tuple[OTVersion, ...]:
+        """Fixed versions the remediation names after ``floor`` on the same release line."""
+        return self.context.later_fixes(self)[1] if self.context is not None else ()
+
+
+_FIX_VERSION = re.compile(
+    r"(?:\bv|\bversions?\s+|\brelease\s+|\bfirmware\s+|\bto\s+)(\d+(?:\.\d+)+(?:\s*(?:sp|update|upd|hf)\s*\d+)*)", re.I
+)
+
+
+@lru_cache(maxsize=8192)
+def _named_versions(details: str) -> tuple[OTVersion, ...]:
+    """Versions a remediation text names (``Update to V2.9 SP2``); the same texts recur."""
+    return tuple(v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(details)) if v)
+
+
+@dataclass(slots=True)
+class _Context:
+    """What an entry's decision needs from the rest of its advisory (built on first use)."""
+
+    advisory: FlatAdvisory
+    _fixes: dict[str, set[OTVersion]] | None = None
+    _lines: dict[frozenset[str], list[tuple[tuple[int, ...], bool]]] | None = None
+    _branches: dict[str, tuple[tuple[tuple[int, ...], ...], tuple[int, ...] | None]] = field(default_factory=dict)
+    _later: dict[str, tuple[OTVersion | None, tuple[OTVersion, ...]]] = field(default_factory=dict)
+
+    def branches(self, facts: _EntryFacts) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...] | None]:
+        pid = facts.entry.product_id
+        hit = self._branches.get(pid)
+        if hit is None:
+            lines: tuple[tuple[int, ...], ...] = ()
+            upto = None
+            if facts.series is not None:
+                siblings = self.lines(product_words(facts.entry.product or facts.entry.name).core)
+                lines = tuple(sorted({s for s, up in siblings if not up}))
+                ups = [s for s, up in siblings if up]
+                upto = max(ups) if ups else None
+            hit = self._branches[pid] = (lines, upto)
+        return hit
+
+    def later_fixes(self, facts: _EntryFacts) -> tuple[OTVersion | None, tuple[OTVersion, ...]]:
+        pid = facts.entry.product_id
+        hit = self._later.get(pid)
+        if hit is None:
+            rng = facts.range
+            hit = (None, ())
+            if isinstance(rng, VersionRange) and len(rng.intervals) == 1 and rng.intervals[0].upper is not None:
+                hit = _later_fixes(rng, self.fixes(pid))
+            self._later[pid] = hit
+        return hit
+
+    def fixes(self, pid: str) -> set[OTVersion]:
+        if self._fixes is None:
+            self._fixes = defaultdict(set)
+            for vuln in self.advisory.vulnerabilities:
+                for r in vuln.remediations:
+                    if r.category != "vendor_fix" or not r.details:
+                        continue
+                    found = _named_versions(r.details)
+                    for p in r.product_ids:
+                        self._fixes[p].update(found)
+        return self._fixes.get(pid, set())
+
+    def lines(self, core: frozenset[str]) -> list[tuple[tuple[int, ...], bool]]:
+        if self._lines is None:
+            self._lines = defaultdict(list)
+            for entry, _ in _entries_with_status(self.advisory):
+                w = product_words(entry.product or entry.name)
+                if w.series is not None:
+                    self._lines[w.core].append((w.series, w.series_upto))
+        return self._lines.get(core, [])
 
 
 def _entries_with_status(
@@ -433,7 +834,7 @@ def _entries_with_status(
             yield entry, groups
 
 
-def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) -> _EntryFacts:
+def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], context: _Context | None = None) -> _EntryFacts:
     rng = parse_range(entry.version_text) if entry.version_text else None
     if rng is None and entry.cpe:
         ck = _cpe_key(entry.cpe)
@@ -452,11 +853,45 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]]) ->
         words.series_upto,
         rng.describe() if rng is not None else "all versions (no version given)",
         rng.text if rng is not None else None,
+        context,
     )
 
 
+def _later_fixes(rng: Range | None, named: set[OTVersion]) -> tuple[OTVersion | None, tuple[OTVersion, ...]]:
+    """For ``< X`` (or ``<= X``): the fixed versions the remediation names after X on X's line.
+
+    ``< V2.9 SP1`` with "update to V2.9 SP2": versions from 2.9 SP1 up to SP2 are undecided.
+    """
+    if not named or not isinstance(rng, VersionRange) or len(rng.intervals) != 1:
+        return None, ()
+    upper = rng.intervals[0].upper
+    if upper is None:
+        return None, ()
+    u = upper.version
+    later = tuple(sorted(f for f in named if f.scheme == u.scheme and f.release[:2] == u.release[:2]
+                         and (f > u if not upper.inclusive else f > u and not f.startswith(u.release))))
+    return (u, later) if later else (None, ())
+
+
 def _entry_facts(advisory: FlatAdvisory) -> list[_EntryFacts]:
-    return [_facts_of(entry, groups) for entry, groups in _entries_with_status(advisory)]
+    context = _Context(advisory)
+    return [_facts_of(entry, groups, context) for entry, groups in _entries_with_status(advisory)]
+
+
+def _undecided_line(facts: _EntryFacts, vtext: str | None, relation: MatchField, value: str, version: OTVersion) -> EntryMatch | None:
+    """An asset on an older release line than the advisory lists, and no "and prior" entry covers it."""
+    if not facts.lines or version.release[: len(facts.lines[-1])] >= facts.lines[-1]:
+        return None  # a newer line than any listed: not named, not affected
+    if any(version.startswith(line) for line in facts.lines):
+        return None  # its own line has an entry of its own
+    if facts.upto is not None and version.release[: len(facts.upto)] <= facts.upto:
+        return None  # covered by "... and prior"
+    listed = ", ".join("V" + ".".join(map(str, line)) for line in facts.lines)
+    why = f"the advisory lists release lines {listed} of this product and {'.'.join(map(str, version.release))} is none of them"
+    group, cves = facts.groups[0]
+    return EntryMatch(facts.entry.product_id, facts.entry.name, relation, value, group, facts.range_text,
+                      facts.range_description, vtext, None, None, (why,), FindingStatus.NEEDS_REVIEW,
+                      ReviewReason.BRANCH_UNDECIDED, cves)
 
 
 def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductStatus) -> tuple[bool | None, ReviewReason | None]:
@@ -480,14 +915,26 @@ def _verdict(rng: Range | None, version: OTVersion | None | str, group: ProductS
 
 
 def _decide(
-    facts: _EntryFacts, asset: Asset, version: OTVersion | None | str, relation: MatchField, value: str
+    facts: _EntryFacts, vtext: str | None, version: OTVersion | None | str, relation: MatchField, value: str,
+    asset_series: tuple[int, ...] | None = None,
 ) -> EntryMatch | None:
+    if facts.series is not None and not isinstance(version, OTVersion) and asset_series is not None:
+        # No usable version, but the product name gives the line ("TIA Portal V18"): a V15 entry is
+        # about another line.
+        n = min(len(asset_series), len(facts.series))
+        if facts.series_upto:
+            if asset_series[:n] > facts.series[:n]:
+                return None
+        elif asset_series[:n] != facts.series[:n]:
+            return None
     if facts.series is not None and isinstance(version, OTVersion) and version.scheme == "number":
         if facts.series_upto:
             if version.release[: len(facts.series)] > facts.series:
                 return None  # "... V7.2 and prior" entry, asset on 7.4: a later release line
         elif not version.startswith(facts.series):
-            return None  # "... V14" entry, asset on 13.x: another release line of the product
+            # "... V14" entry, asset on 13.x: another release line of the product; undecided when
+            # the advisory lists newer lines but not the asset's.
+            return _undecided_line(facts, vtext, relation, value, version)
     rng = facts.range
     best: EntryMatch | None = None
     for group, cves in facts.groups:
@@ -502,6 +949,9 @@ def _decide(
                     status = FindingStatus.AFFECTED
             elif hit is False:
                 status = FindingStatus.NOT_AFFECTED
+                if isinstance(version, OTVersion) and facts.fixes and facts.floor is not None and version >= facts.floor:
+                    if any(version < f for f in facts.fixes):
+                        status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS
             else:
                 status = FindingStatus.NEEDS_REVIEW
         elif group in FIXED_GROUPS:
@@ -514,10 +964,13 @@ def _decide(
             status = None
         if status is None:
             continue
-        if relation is MatchField.PRODUCT_PARTIAL and status is not FindingStatus.NOT_AFFECTED:
-            status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.PRODUCT_AMBIGUOUS
+        if relation in _AMBIGUOUS and status is not FindingStatus.NOT_AFFECTED:
+            status, reason = FindingStatus.NEEDS_REVIEW, _AMBIGUOUS[relation]
         if status is not FindingStatus.NEEDS_REVIEW:
             reason = None
+        conditions = rng.conditions if rng is not None else ()
+        if reason is ReviewReason.FIXED_VERSION_CONTRADICTS:
+            conditions = tuple(str(f) for f in facts.fixes if isinstance(version, OTVersion) and version < f)
         if best is not None and _SEVERITY[status] <= _SEVERITY[best.status]:
             continue
         best = EntryMatch(
@@ -528,10 +981,10 @@ def _decide(
             group,
             facts.range_text,
             facts.range_description,
-            asset.version,
+            vtext,
             hit,
             version_reason,
-            rng.conditions if rng is not None else (),
+            conditions,
             status,
             reason,
             cves,
@@ -540,7 +993,12 @@ def _decide(
 
 
 _SEVERITY = {s: s.severity for s in FindingStatus}
-_VAGUE = frozenset({MatchField.PRODUCT_PARTIAL, MatchField.VENDOR_ONLY})
+_AMBIGUOUS = {
+    MatchField.PRODUCT_PARTIAL: ReviewReason.PRODUCT_AMBIGUOUS,
+    MatchField.MODEL_FAMILY: ReviewReason.PRODUCT_AMBIGUOUS,
+    MatchField.POSSIBLE_PRODUCT: ReviewReason.POSSIBLE_PRODUCT,
+}
+_VAGUE = frozenset({MatchField.PRODUCT_PARTIAL, MatchField.VENDOR_ONLY, MatchField.POSSIBLE_PRODUCT, MatchField.MODEL_FAMILY})
 _Aggregate = tuple[FindingStatus, ReviewReason | None, tuple[str, ...], tuple[EntryMatch, ...]]
 
 
@@ -573,25 +1031,6 @@ def _findings(advisory_id: str, assets: Sequence[Asset], per_asset: dict[int, li
     return tuple(findings)
 
 
-def _no_product_match(facts: _EntryFacts, asset: Asset) -> EntryMatch:
-    return EntryMatch(
-        facts.entry.product_id,
-        facts.entry.name,
-        MatchField.VENDOR_ONLY,
-        ", ".join(vendor_keys(asset.vendor)),
-        facts.groups[0][0],
-        facts.range_text,
-        facts.range_description,
-        asset.version,
-        None,
-        None,
-        (),
-        FindingStatus.NEEDS_REVIEW,
-        ReviewReason.PRODUCT_AMBIGUOUS,
-        tuple(sorted({c for _, cs in facts.groups for c in cs})),
-    )
-
-
 def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     """Findings of one advisory against an indexed inventory, sorted by asset id."""
     with gc_paused():
@@ -600,37 +1039,32 @@ def match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Findi
 
 def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Finding, ...]:
     per_class: dict[int, list[EntryMatch]] = defaultdict(list)
-    vendor_only: dict[int, EntryMatch] = {}
+    context: _Context | None = None
     for entry, groups in _entries_with_status(advisory):
         # An entry's decision depends only on how the asset was tied to it and on its version
         # text, so classes that share both share the (immutable) match.
         ties = index.name_ties(entry)
         candidates = index.candidates(entry) if ties is None else {}
-        vendor_only_ids = index.vendor_only(entry)
-        if not ties and not candidates and not vendor_only_ids:
+        if not ties and not candidates:
             continue  # no asset is tied to this entry: its range need not even be parsed
-        facts = _facts_of(entry, groups)
+        if context is None:
+            context = _Context(advisory)
+        facts = _facts_of(entry, groups, context)
         if ties is not None:
             for relation, value, cids in ties:
-                m = _decide(facts, index.representative(cids[0]), index.version_of(cids[0]), relation, value)
+                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value, index.series_of(cids[0]))
                 if m is not None:
                     for cid in cids:
                         per_class[cid].append(m)
-        decided: dict[tuple[MatchField, str, str | None], EntryMatch | None] = {}
+        decided: dict[tuple[MatchField, str, str | None, tuple[int, ...] | None], EntryMatch | None] = {}
         for cid, (relation, value) in candidates.items():
-            rep = index.representative(cid)
-            key = (relation, value, rep.version)
+            key = (relation, value, index.version_text(cid), index.series_of(cid))
             if key in decided:
                 m = decided[key]
             else:
-                m = decided[key] = _decide(facts, rep, index.version_of(cid), relation, value)
+                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value, index.series_of(cid))
             if m is not None:
                 per_class[cid].append(m)
-        for cid in vendor_only_ids:
-            vendor_only.setdefault(cid, _no_product_match(facts, index.representative(cid)))
-    for cid, m in vendor_only.items():
-        if cid not in per_class:
-            per_class[cid].append(m)
     # Decide per class, then hand the shared result to every member asset.
     by_rank: dict[int, _Aggregate] = {}
     for cid, ms in per_class.items():
@@ -651,61 +1085,89 @@ def match_all(advisories: Iterable[FlatAdvisory], index: InventoryIndex | Sequen
         return tuple(out)
 
 
+def _naive_vocabulary(assets: Sequence[Asset]) -> dict[str, set[str]]:
+    vocab: dict[str, set[str]] = defaultdict(set)
+    for asset in assets:
+        for key in asset_vendor_keys(asset.vendor):
+            vocab[key].update(_brandless(key, asset.product or asset.model_number).core)
+    return vocab
+
+
+def _naive_relation(
+    e: ProductWords, a: frozenset[str], vocab: set[str]
+) -> tuple[MatchField, str] | None:
+    best: MatchField | None = None
+    for variant in (e, *_respelled(e, vocab)):
+        rel = _relation(variant, a)
+        if rel is not None and (best is None or _RANK[rel] > _RANK[best]):
+            best = rel
+    if best is not None:
+        return best, ""
+    for variant, why in _possible(e, lambda w: set() if w in vocab else {x for x in vocab if _one_edit(w, x)}):
+        if _relation(variant, a) is not None:
+            return MatchField.POSSIBLE_PRODUCT, why
+    return None
+
+
 def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tuple[Finding, ...]:
     """The same rules without an index: every entry against every asset.
 
     The reference the indexed matcher is tested against, and the benchmark's baseline.
     """
     per_asset: dict[int, list[EntryMatch]] = defaultdict(list)
-    vendor_only: dict[int, EntryMatch] = {}
+    vocab = _naive_vocabulary(assets)
     for facts in _entry_facts(advisory):
         entry = facts.entry
         e_keys = set(vendor_keys(entry.vendor))
-        e_words = product_words(entry.product or entry.name)
-        e_models = {model_key(m) for m in entry.model_numbers}
         e_cpe, e_purl = _cpe_key(entry.cpe), _purl_key(entry.purl)
         for pos, asset in enumerate(assets):
             a_cpe, a_purl = _cpe_key(asset.cpe), _purl_key(asset.purl)
-            a_keys = set(vendor_keys(asset.vendor))
+            a_keys = set(asset_vendor_keys(asset.vendor))
             tie: tuple[MatchField, str] | None = None
+            model_tie = None
+            if asset.model_number and entry_models(entry) and (not a_keys or a_keys & e_keys):
+                own = model_pattern(asset.model_number)
+                a_key = model_key(asset.model_number)
+                exact = [em for em in entry_models(entry) if model_key(em) == a_key]
+                for em in exact + [em for em in entry_models(entry) if em not in exact]:
+                    pat = model_pattern(em)
+                    if model_key(em) == a_key or (pat is not None and pat.fullmatch(a_key)):
+                        model_tie = (MatchField.MODEL_NUMBER, em)
+                        break
+                    if own is not None and own.fullmatch(model_key(em)):
+                        model_tie = (MatchField.MODEL_FAMILY, asset.model_number)
+                        break
             if e_cpe and a_cpe and e_cpe[:2] == a_cpe[:2]:
                 tie = (MatchField.CPE, entry.cpe or "")
             elif e_purl and a_purl and e_purl[0] == a_purl[0]:
                 tie = (MatchField.PURL, entry.purl or "")
-            elif asset.model_number and model_key(asset.model_number) in e_models and (not a_keys or a_keys & e_keys):
-                tie = (MatchField.MODEL_NUMBER, next(m for m in entry.model_numbers if model_key(m) == model_key(asset.model_number)))
-            elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)):
-                a_words = product_words(asset.product).core
-                if not a_words:
-                    vendor_only.setdefault(pos, _no_product_match(facts, asset))
+            elif model_tie is not None:
+                tie = model_tie
+            elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)) and not is_gap(asset):
+                if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
                     continue
-                if e_models and asset.model_number and model_key(asset.model_number) not in e_models:
-                    continue
-                relation = None
-                if not e_words.core:
-                    pass
-                elif a_words in (e_words.core, e_words.full):
-                    relation = MatchField.PRODUCT_NAME
-                elif e_words.core <= a_words:
-                    relation = MatchField.PRODUCT_FAMILY
-                elif a_words < e_words.full:
-                    relation = MatchField.PRODUCT_PARTIAL
-                if relation is not None:
-                    key = sorted(a_keys & e_keys)[0]
-                    tie = (relation, f"{key}: {' '.join(sorted(a_words))}")
+                for key in sorted(a_keys & e_keys):
+                    e_words = _brandless(key, entry.product or entry.name)
+                    a_words = _brandless(key, asset.product or asset.model_number).core
+                    found = _naive_relation(e_words, a_words, vocab[key])
+                    if found is not None:
+                        if not _excluded(e_words, asset):
+                            tie = (found[0], _label(key, a_words, found[1]))
+                        break
             if tie is None:
                 continue
-            m = _decide(facts, asset, _parse_asset_version(asset.version), *tie)
+            vtext = asset_version_text(asset)
+            m = _decide(facts, vtext, _parse_asset_version(vtext), *tie,
+                        product_words(asset.product).series if asset.product else None)
             if m is not None:
                 per_asset[pos].append(m)
-    for pos, m in vendor_only.items():
-        if pos not in per_asset:
-            per_asset[pos].append(m)
     return _findings(advisory.id, assets, per_asset)
 
 
 __all__ = [
     "InventoryIndex",
+    "asset_version_text",
+    "model_pattern",
     "ProductWords",
     "match_advisory",
     "match_advisory_naive",

@@ -307,7 +307,8 @@ def _split_and(text: str) -> list[str]:
     out: list[str] = []
     for part in parts:
         # Two comparators without a separator: split before the second operator.
-        pieces = re.split(r"\s+(?=(?:<=|>=|<|>)\s*[vV]?\d)", part.strip())
+        # ">= V03.00.12 < 03.00.18" and ">=V7.80<V9.40" alike (a space or none).
+        pieces = re.split(r"(?<=[\w.)])\s*(?=(?:<=|>=|<|>)\s*[vV]?\d)", part.strip())
         out += [p for p in pieces if p]
     return out
 
@@ -443,11 +444,39 @@ def _parse(text: str) -> VersionRange:
     # A single version or a list of them ("2017 R2 | 2017 R2 SP1 | 2019", "6.0, 6.1").
     if "|" in text:
         return VersionRange(raw, _comparators(text), RangeForm.SINGLE, tuple(conditions), notes=tuple(notes))
+    listed = _enumerated(text)
+    if listed is not None:
+        return VersionRange(raw, listed, RangeForm.SINGLE, tuple(conditions), notes=tuple(notes))
     line = _MAJOR_LINE.match(text)
     if line:  # every 6.x: reading "V6" as 6.0 alone would answer "not affected" for 6.2
         return VersionRange(raw, (Interval(prefix=(int(line.group("major")),)),), RangeForm.SINGLE,
                             tuple(conditions), notes=tuple(notes))
     return VersionRange(raw, (_single(text),), RangeForm.SINGLE, tuple(conditions), notes=tuple(notes))
+
+
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|/|\s\bor\b|\s\band\b)\s*", re.I)
+
+
+def _enumerated(text: str) -> tuple[Interval, ...] | None:
+    """``V4.1, V4.2 and V4.3``, ``2.0/2.1``, ``V6, V7``: every listed version (or line, or series).
+
+    None when the text is not such a list; a list with an unreadable item fails with that item.
+    """
+    if not re.search(r"[,;/]|\s(?:or|and)\s", text, re.I):
+        return None
+    items = [p for p in _LIST_SPLIT.split(text) if p]
+    if len(items) < 2 or not all(re.match(r"^[vVrR]?\d", p) for p in items):
+        return None
+    if "/" in text and all(p.isdigit() for p in items):
+        return None  # 12/10/2020: a date
+    out = []
+    for item in items:
+        line = _MAJOR_LINE.match(item)
+        if line:
+            out.append(Interval(prefix=(int(line.group("major")),)))
+        else:
+            out.append(_single(item))
+    return tuple(out)
 
 
 def _single(text: str) -> Interval:

@@ -42,7 +42,8 @@ from zonewarden.evidence.sections import SectionData, sections_for
 from zonewarden.evidence.text import UserText, strip_marks
 from zonewarden.io.atomic import make_dir, write_atomic
 
-FORMATS = ("html", "pdf", "json")
+FORMATS = ("html", "pdf", "json", "pdfa")
+"""``pdfa``: ``evidence-<audience>-archive.pdf``, PDF/A-3 with the JSON package embedded."""
 
 
 @dataclass
@@ -82,15 +83,21 @@ def build_package(
     if extras:
         snapshot = orjson.dumps(extras, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         input_sha256 = hashlib.sha256(input_sha256.encode() + b"\n" + snapshot).hexdigest()
-    sections: list[SectionData] = []
     timings: dict[str, float] = {}
-    for section in sections_for(audience):
+    chosen = sections_for(audience)
+    built: dict[str, SectionData] = {}
+    # Sections that summarise the others are built last but keep their place in the order.
+    later = [s for s in chosen if getattr(s, "after_others", False)]
+    for section in [s for s in chosen if s not in later] + later:
+        if section in later:
+            ctx.built_sections = [built[s.id] for s in chosen if s.id in built]  # type: ignore[attr-defined]
         before = dict(ctx.timings)
         start = time.perf_counter()
-        sections.append(section.build(ctx))
+        built[section.id] = section.build(ctx)
         spent = time.perf_counter() - start
         engines = sum(v for k, v in ctx.timings.items() if k not in before)
         timings[f"section:{section.id}"] = spent - engines
+    sections = [built[s.id] for s in chosen]
     for name, seconds in ctx.timings.items():
         timings[f"engine:{name}"] = seconds
     return Package(
@@ -125,7 +132,7 @@ def render_package(package: Package, formats: Iterable[str],
     files: dict[str, bytes] = {}
     texts: list[tuple[str, str]] = []
     html: str | None = None
-    if "html" in wanted or "pdf" in wanted:
+    if "html" in wanted or "pdf" in wanted or "pdfa" in wanted:
         start = time.perf_counter()
         html = render_html(package)
         package.timings["render:html"] = time.perf_counter() - start
@@ -142,11 +149,19 @@ def render_package(package: Package, formats: Iterable[str],
         start = time.perf_counter()
         files[f"{package.stem}.pdf"] = render_pdf(package, html)
         package.timings["render:pdf"] = time.perf_counter() - start
+    if "pdfa" in wanted:
+        assert html is not None
+        start = time.perf_counter()
+        archived = files.get(f"{package.stem}.json") or render_json(package)
+        files[f"{package.stem}-archive.pdf"] = render_pdf(package, html, archive_json=archived)
+        package.timings["render:pdfa"] = time.perf_counter() - start
     if package.audience is Audience.CUSTOMER:
         # The PDF is made from the checked HTML; its metadata comes from the same HTML head.
         leaks = find_leaks(texts, package.sensitive)
         if leaks:
             raise LeakError(leaks)
+    for section in package.sections:
+        files.update(section.files)  # appendix files (e.g. a large asset register as CSV)
     files.update(attachments or {})
     manifest = build_manifest(
         files,

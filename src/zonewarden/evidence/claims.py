@@ -246,6 +246,135 @@ def plan_statement(ctx: BuildContext, section: str, ids: tuple[str, ...]) -> str
     return None if claim is None else claim.statement
 
 
+# --- governance: roles, departures, change approval (access control) -----------------------
+
+
+def governance_claims(ctx: BuildContext) -> list[Claim]:
+    """Who is responsible, how departures are recorded, whether changes are approved."""
+    from collections import Counter
+
+    doc = ctx.doc
+    roles = Counter(r.value for p in doc.people for r in p.roles)
+    if roles:
+        statement = ("Security responsibilities are assigned to named roles ("
+                     + ", ".join(f"{k}: {v}" for k, v in sorted(roles.items())) + ").")
+        state = IN_PLACE
+    else:
+        statement = "No security role is recorded for any named person."
+        state = NOT_IN_PLACE
+    out = [Claim("access-roles", "access-control", statement, state,
+                 (f"people with a role: {sum(1 for p in doc.people if p.roles)} of {len(doc.people)}",))]
+
+    controls, exceptions = doc.compensating_controls, doc.exceptions
+    pending = [c.id for c in controls if c.approver is None]
+    n = len(controls) + len(exceptions)
+    if n == 0:
+        statement = "No departure from a requirement is on record as a compensating control or exception."
+        state = NOT_IN_PLACE
+    else:
+        statement = (f"Departures from requirements are recorded as compensating controls or exceptions "
+                     f"({count(len(controls), 'control')}, {count(len(exceptions), 'exception')}), each with an "
+                     "owner, a review date or expiry")
+        if pending:
+            statement += f"; {len(pending)} of the controls {'is' if len(pending) == 1 else 'are'} still awaiting approval."
+            state = PARTLY
+        else:
+            statement += ", and an approver."
+            state = IN_PLACE
+    out.append(Claim("access-departures", "access-control", statement, state,
+                     (f"compensating controls: {_ids(c.id for c in controls) or 'none'}",
+                      f"exceptions: {_ids(e.id for e in exceptions) or 'none'}",
+                      f"controls awaiting approval: {_ids(pending) or 'none'}")))
+
+    from zonewarden.domain.governance import ChangeStatus, ChangeType
+
+    # Changes that went ahead (approved, implemented, closed) need an approval; incident records
+    # and changes still proposed, rejected or cancelled do not.
+    went_ahead = (ChangeStatus.APPROVED, ChangeStatus.IMPLEMENTED, ChangeStatus.CLOSED)
+    changes = [c for c in doc.changes if c.type is not ChangeType.SECURITY_INCIDENT and c.status in went_ahead]
+    approved = [c.id for c in changes if any(a.decision.value == "approved" for a in c.approvals)]
+    unapproved = [c.id for c in changes if c.id not in approved]
+    if not changes:
+        statement = "No change to the control system is on record as carried out, so change approval cannot be shown."
+        state = NOT_IN_PLACE
+    elif not unapproved:
+        statement = (f"Changes to the control system are approved under change control: each of the "
+                     f"{count(len(changes), 'change')} carried out has an approval on record.")
+        state = IN_PLACE
+    else:
+        statement = (f"Of the {count(len(changes), 'change')} to the control system carried out, {len(approved)} "
+                     f"{'has' if len(approved) == 1 else 'have'} an approval on record and {len(unapproved)} "
+                     f"{'has' if len(unapproved) == 1 else 'have'} none.")
+        state = PARTLY if approved else NOT_IN_PLACE
+    out.append(Claim("access-change-approval", "access-control", statement, state,
+                     (f"changes carried out with an approval: {_ids(approved) or 'none'}",
+                      f"changes carried out without one: {_ids(unapproved) or 'none'}",
+                      f"approvals on record: {sum(len(c.approvals) for c in changes)}")))
+    return out
+
+
+# --- supply continuity: legacy components ---------------------------------------------------
+
+
+def legacy_claim(ctx: BuildContext) -> Claim:
+    """Ageing or vendor-locked components and the compensating controls that address them."""
+    doc = ctx.doc
+    legacy = [a.id for a in doc.assets if a.legacy_constraints]
+    covered: set[str] = set()
+    controls = []
+    for c in doc.compensating_controls:
+        hit = [a for a in legacy if a in c.assets] or (
+            [] if c.assets else [a.id for a in doc.assets if a.id in legacy and a.zone in c.zones])
+        if hit:
+            covered.update(hit)
+            controls.append(c.id)
+    if not legacy:
+        statement = "No ageing or vendor-locked component with recorded constraints is on record."
+        state = IN_PLACE
+    elif not controls:
+        statement = (f"{count(len(legacy), 'component')} carry recorded legacy constraints; no compensating control "
+                     "is recorded for them.")
+        state = NOT_IN_PLACE
+    else:
+        statement = (f"Ageing and vendor-locked components are known: {count(len(legacy), 'component')} carry "
+                     f"recorded constraints, {len(covered)} of them addressed by "
+                     f"{count(len(controls), 'compensating control')} with owners and expiry dates.")
+        state = IN_PLACE if len(covered) == len(legacy) else PARTLY
+    return Claim("supply-legacy", "supply-continuity", statement, state,
+                 (f"assets with legacy constraints: {_ids(legacy) or 'none'}",
+                  f"compensating controls covering them: {_ids(controls) or 'none'}"))
+
+
+# --- target levels: departures from the risk-based proposal ---------------------------------
+
+
+def target_claim(ctx: BuildContext) -> Claim | None:
+    """Whether every zone whose SL-T differs from the risk-based proposal records a reason."""
+    if ctx.proposals is None:
+        return None
+    differ = [p for p in ctx.proposals if str(p.status).startswith("differs")]
+    unjustified = [p for p in differ if p.status == "differs-unjustified"]
+    if not differ:
+        statement = "Every zone's target level follows the risk-based proposal."
+        state = IN_PLACE
+    elif not unjustified:
+        statement = (f"Where the plant chose a different level than the proposal "
+                     f"({count(len(differ), 'zone')}), the reason is recorded.")
+        state = IN_PLACE
+    else:
+        statement = (f"{count(len(differ), 'zone')} differ from the risk-based proposal; "
+                     f"{len(unjustified)} of them without a recorded reason.")
+        state = PARTLY if len(unjustified) < len(differ) else NOT_IN_PLACE
+    return Claim("target-differences", "target-levels", statement, state,
+                 (f"zones differing with a reason: {_ids(p.zone for p in differ if p not in unjustified) or 'none'}",
+                  f"zones differing without a reason: {_ids(p.zone for p in unjustified) or 'none'}"))
+
+
+def claim_by_id(ctx: BuildContext, ident: str) -> Claim | None:
+    """One claim of :func:`customer_claims` (sections render it where they make the statement)."""
+    return next((c for c in customer_claims(ctx) if c.id == ident), None)
+
+
 def customer_claims(ctx: BuildContext) -> list[Claim]:
     """Every data-backed statement the customer package makes, in package order."""
     import importlib
@@ -254,16 +383,21 @@ def customer_claims(ctx: BuildContext) -> list[Claim]:
     for section, module in (("access-control", "access_control"), ("remote-access", "remote_access"),
                             ("monitoring", "monitoring"), ("incident-response", "incident_response"),
                             ("supply-continuity", "supply_continuity")):
+        if section == "access-control":
+            out += governance_claims(ctx)
         if section == "incident-response":
             out += incident_claims(ctx)
+        if section == "supply-continuity":
+            out.append(legacy_claim(ctx))
         ids = importlib.import_module(f"zonewarden.evidence.sections.{module}").REQUIREMENTS
         plan = plan_claim(ctx, section, ids)
         if plan is not None:
             out.append(plan)
-    return patching_claims(ctx) + out
+    target = target_claim(ctx)
+    return patching_claims(ctx) + out + ([target] if target is not None else [])
 
 
 __all__ = [
-    "IN_PLACE", "NOT_IN_PLACE", "PARTLY", "Claim", "customer_claims", "incident_claims", "patching_claims",
-    "plan_claim", "plan_statement",
+    "IN_PLACE", "NOT_IN_PLACE", "PARTLY", "Claim", "claim_by_id", "customer_claims", "governance_claims",
+    "incident_claims", "legacy_claim", "patching_claims", "plan_claim", "plan_statement", "target_claim",
 ]

@@ -30,7 +30,7 @@ _AUDIT = {"audit.read", "report.auditor", "site.export"}
 _ENGINEER = {
     "site.import", "site.edit", "requirement.set", "compensation.record", "risk.edit",
     "assessment.record", "waiver.record", "finding.triage", "patch.edit", "patch.defer.record",
-    "patch.change.record",
+    "patch.change.record", "report.issue",
 }
 #: Subscribing to alerts about a site: anyone who may read it (a write, so not with a read-only
 #: credential); a customer, who may not read the site's internals, gets no alerts.

@@ -7,6 +7,9 @@ the ``audiences`` it belongs to, and ``build(ctx) -> SectionData`` returning pla
 :func:`~zonewarden.evidence.text.u`). Sections do no I/O and never see data the audience may
 not see: the context's document is already redacted.
 
+A section with ``after_others = True`` (the executive summary) is built after the rest and
+reads them from ``ctx.built_sections``; it keeps its place in the order.
+
 To add a section (advisories, patching...): write ``sections/<name>.py`` defining ``SECTION``,
 write ``templates/sections/<id>.html.j2``, and add the module name below where the section
 should appear. Document its data in docs/evidence-packages.md; the JSON schema keeps
@@ -25,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from zonewarden.evidence.context import BuildContext
 
 SECTION_MODULES: list[str] = [
+    "document_control",
+    "executive_summary",
     "overview",
     # auditor
     "risk_method",
@@ -42,6 +47,7 @@ SECTION_MODULES: list[str] = [
     "iso27001",
     "segmentation",
     "claims",
+    "asset_register",
     # customer
     "customer_architecture",
     "access_control",
@@ -63,6 +69,9 @@ class SectionData:
     data: dict[str, Any]
     undecided: list[str] = field(default_factory=list)
     """What the section could not decide, and why (engines that refused the input)."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Files the section adds to the package (a large appendix as CSV); listed and hashed in
+    the manifest, not part of ``as_json``."""
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "data": self.data, "undecided": self.undecided}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from zonewarden.evidence.claims import plan_statement
+from zonewarden.evidence.claims import governance_claims, plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -30,6 +30,7 @@ class AccessControlSection:
                 "roles": dict(sorted(roles.items())),
                 "change_approvals_recorded": approvals,
                 "compensations_need_approval": True,
+                "practice": [c.statement for c in governance_claims(ctx)],
             },
             [] if ctx.gap else [f"requirement summary: {ctx.why_missing('catalog', 'gap')}"],
         )

@@ -59,6 +59,9 @@ class AdvisoriesSection:
             "kev": {"entries": summary["kev_entries"], "version": u(summary["kev_version"])},
         }
         if ctx.auditor:
+            last: dict[Any, dict[str, Any]] = {}
+            for d in given["decisions"]:
+                last[d["finding"]] = d  # oldest first: the last one is the decision in force
             data["findings"] = [
                 {
                     "id": f["id"],
@@ -73,6 +76,9 @@ class AdvisoriesSection:
                     "owner": u(f["triage_owner"]),
                     "expires": u(f["triage_expires"]),
                     "cves": us(f["cves"]),
+                    "decision": u(last[f["id"]]["why"]) if f["id"] in last else None,
+                    "decider": (None if f["id"] not in last else
+                                u("automatic" if last[f["id"]]["automatic"] else last[f["id"]]["actor"])),
                     "why": u(f["message"]),
                 }
                 for f in given["findings"]

@@ -26,7 +26,10 @@ class Iso27001Section:
                 "title": c.title,
                 "theme": c.theme,
                 "coverage": c.coverage.value,
-                "requirements": [{"requirement": r, "relation": rel} for r, rel in c.requirements],
+                "requirements": [
+                    {"requirement": k.requirement, "relation": k.relation, "rationale": k.rationale}
+                    for k in c.links
+                ],
                 "supporting": list(c.supporting),
                 "met": c.met,
                 "recorded": c.recorded,

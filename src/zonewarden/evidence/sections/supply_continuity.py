@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from zonewarden.evidence.claims import plan_statement
+from zonewarden.evidence.claims import legacy_claim, plan_statement
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.sections._common import requirement_summary
@@ -46,6 +46,7 @@ class SupplyContinuitySection:
                 "residual_by_rating": ratings,
                 "legacy_assets_with_constraints": legacy_with_constraints,
                 "compensating_controls": len(ctx.doc.compensating_controls),
+                "legacy": legacy_claim(ctx).statement,
                 "requirements": requirement_summary(ctx, REQUIREMENTS),
                 "plan": plan_statement(ctx, self.id, REQUIREMENTS),
             },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from zonewarden.evidence.claims import target_claim
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import CUSTOMER, SectionData
 from zonewarden.evidence.text import u
@@ -26,6 +27,7 @@ class TargetLevelsSection:
             {"kind": k, "lowest": min(v), "highest": max(v)} for k, v in sorted(by_kind.items())
         ]
         statuses = Counter(p.status for p in (ctx.proposals or []))
+        differences = target_claim(ctx)
         return SectionData(
             self.id,
             self.title,
@@ -43,6 +45,7 @@ class TargetLevelsSection:
                 "scale": [{"level": d.level, "summary": u(d.summary)} for d in doc.sl_scale.levels],
                 "zones_with_target": sum(1 for z in doc.zones if z.sl_target is not None),
                 "zones": len(doc.zones),
+                "differences": differences.statement if differences else None,
             },
         )
 

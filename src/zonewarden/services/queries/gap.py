@@ -17,7 +17,9 @@ from zonewarden.services.queries import day, site_of
 from zonewarden.store.db import Store
 
 GAP_COLUMNS = ["target", "kind", "fr", "sl_t", "sl_a", "sl_c", "gap", "limited_by", "missing_for_next_level"]
-ISO_COLUMNS = ["control", "theme", "title", "coverage", "supporting", "met", "recorded"]
+ISO_COLUMNS = ["control", "theme", "title", "coverage", "supporting", "met", "recorded", "mapping"]
+"""``mapping``: each mapped requirement with its relation and the one-line reason for the pair
+(``links`` holds the same as a list, in JSON)."""
 
 NOT_ASSESSED = "not assessed (no requirement statuses)"
 """What a row says for a zone or conduit nobody has assessed, instead of every requirement."""
@@ -234,6 +236,11 @@ class AnnexAResult:
                 "supporting": list(c.supporting),
                 "met": c.met,
                 "recorded": c.recorded,
+                "mapping": " | ".join(f"{k.requirement} ({k.relation}): {k.rationale}" for k in c.links),
+                "links": [
+                    {"requirement": k.requirement, "relation": k.relation, "rationale": k.rationale}
+                    for k in c.links
+                ],
             }
             for c in self.coverage
             if not (self.only_gaps and c.coverage.value == "full")

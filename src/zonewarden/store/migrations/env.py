@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import zonewarden.store.package_tables  # noqa: F401 - registers the package issue table on metadata
 import zonewarden.store.psirt_tables  # noqa: F401 - registers the PSIRT tables on metadata
 import zonewarden.store.sync_tables  # noqa: F401 - registers the CSAF sync tables on metadata
 from zonewarden.store import advisory_tables  # noqa: F401 - registers the advisory tables on metadata

@@ -1,0 +1,251 @@
+"""Product identification that survives real inventories (issue 14): registry, names, models."""
+
+from __future__ import annotations
+
+import pytest
+
+from zonewarden.domain.advisories import FindingStatus, FlatAdvisory, MatchField, ReviewReason
+from zonewarden.domain.site import Asset, AssetType
+from zonewarden.engines.matching import (
+    InventoryIndex,
+    asset_version_text,
+    match_advisory,
+    match_advisory_naive,
+    model_pattern,
+    product_words,
+)
+from zonewarden.engines.products import flatten_advisory
+from zonewarden.engines.ranges import parse_range
+from zonewarden.engines.vendors import asset_vendor_keys, parse_registry, registry, vendor_keys
+from zonewarden.engines.versions import parse_version
+from zonewarden.errors import InputError
+
+
+def asset(ident: str, vendor: str | None, product: str | None, version: str | None = None, **kw: object) -> Asset:
+    return Asset(id=ident, name=ident, type=AssetType.PLC, vendor=vendor, product=product, version=version, **kw)  # type: ignore[arg-type]
+
+
+def doc(vendor: str, products: list[tuple[str, str | None, list[str]]], status: str = "known_affected") -> FlatAdvisory:
+    """An advisory with one vendor, products (name, range, model numbers) all in ``status``."""
+    branches = []
+    for i, (name, rng, models) in enumerate(products):
+        product: dict[str, object] = {"name": f"{name} {rng or ''}".strip(), "product_id": f"P{i}"}
+        if models:
+            product["product_identification_helper"] = {"model_numbers": models}
+        if rng is None:
+            branches.append({"category": "product_name", "name": name, "product": product})
+        else:
+            branches.append({"category": "product_name", "name": name, "branches": [
+                {"category": "product_version_range", "name": rng, "product": product}]})
+    return flatten_advisory({
+        "document": {"title": "t", "tracking": {"id": "EX-14"}},
+        "product_tree": {"branches": [{"category": "vendor", "name": vendor, "branches": branches}]},
+        "vulnerabilities": [{"cve": "CVE-2024-1", "product_status": {status: [f"P{i}" for i in range(len(products))]}}],
+    })
+
+
+def statuses(adv: FlatAdvisory, assets: list[Asset]) -> dict[str, tuple[FindingStatus, ReviewReason | None]]:
+    fast = match_advisory(adv, InventoryIndex(assets))
+    slow = match_advisory_naive(adv, assets)
+    assert [(f.asset_id, f.status, f.reason, f.matches) for f in fast] == [(f.asset_id, f.status, f.reason, f.matches) for f in slow]
+    return {f.asset_id: (f.status, f.reason) for f in fast}
+
+
+# --- the registry -------------------------------------------------------------------------
+
+
+def test_every_registry_entry_has_a_note_and_lineage_points_at_entries() -> None:
+    reg = registry()
+    assert len(reg.entries) > 100
+    assert all(len(e.note) >= 10 for e in reg.entries.values())
+    assert "AVEVA" in reg.entries["aveva"].note and reg.entries["aveva"].lineage == ("schneider electric", "osisoft")
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("Wonderware", ("aveva", "osisoft", "schneider electric")),  # AVEVA, and the advisories of its owners before
+        ("Schneider Electric", ("aveva", "schneider electric")),
+        ("Westinghouse", ("emerson", "general electric")),
+        ("Allen-Bradley", ("rockwell automation",)),
+        ("Hitachi ABB Power Grids", ("abb", "hitachi energy")),
+        ("Telemecanique", ("aveva", "schneider electric")),
+        ("Belden", ("hirschmann",)),
+        ("Mitsubishi Electric Corp.", ("iconics", "mitsubishi electric")),
+        ("Kabushiki Kaisha Toshiba", ("toshiba",)),
+    ],
+)
+def test_asset_vendor_keys_follow_lineage(name: str, keys: tuple[str, ...]) -> None:
+    assert asset_vendor_keys(name) == keys
+
+
+def test_a_known_name_followed_by_a_product_word_is_that_vendor() -> None:
+    assert vendor_keys("Westinghouse Ovation") == ("emerson",)
+
+
+def test_registry_problems_are_reported_with_pointers() -> None:
+    with pytest.raises(InputError) as err:
+        parse_registry({"vendors": {"a": {"note": "", "aliases": ["x"]}, "b": {"note": "a long enough note", "aliases": ["x"], "lineage": ["nobody"]}}})
+    text = str(err.value.problems)
+    assert "note" in text and "belongs to both" in text and ("vendors", "b", "lineage", 0) in [p.path for p in err.value.problems]
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def test_product_name_normalisation() -> None:
+    assert product_words("FactoryTalk View SE").core == product_words("FactoryTalk View Site Edition").core
+    assert product_words("SIMATIC WinCC RT Professional").core == product_words("SIMATIC WinCC Runtime Professional").core
+    assert product_words("Modicon M580 Controllers").core == product_words("modicon m580 controller").core
+    assert product_words("MELSEC iQ-R R04ENCPUs").core == product_words("MELSEC iQ-R R04ENCPU").core
+    assert product_words("SCALANCE X-200 (except X-200IRT)").excluded == ("x200irt",)
+
+
+def test_lineage_brand_words_and_spellings_tie_real_inventory_names() -> None:
+    adv = doc("Schneider Electric", [("Wonderware InTouch", "<= 2014 R2", []), ("Foxboro Evo Control Software", "< 6.1", [])])
+    found = statuses(adv, [
+        asset("intouch", "Wonderware", "InTouch", "2014 R2"),
+        asset("intouch-new", "AVEVA", "InTouch HMI", "2017"),
+        asset("evo", "Foxboro", "Foxboro EVO control software", "6.0"),
+        asset("evo-fixed", "Invensys Foxboro", "Foxboro Evo Control Software", "6.1"),
+    ])
+    assert found["intouch"] == (FindingStatus.AFFECTED, None)
+    assert found["intouch-new"][0] is FindingStatus.NOT_AFFECTED
+    assert found["evo"] == (FindingStatus.AFFECTED, None)
+    assert found["evo-fixed"][0] is FindingStatus.NOT_AFFECTED
+
+
+def test_joined_and_split_words_are_the_same_product() -> None:
+    adv = doc("Rockwell Automation", [("FactoryTalk Linx", "< 6.30", []), ("Studio 5000 Logix Designer", "< 33.0", [])])
+    found = statuses(adv, [asset("linx", "Rockwell", "Factory Talk Linx", "6.20"), asset("s5k", "Allen-Bradley", "Studio5000 Logix Designer", "32.01")])
+    assert found == {"linx": (FindingStatus.AFFECTED, None), "s5k": (FindingStatus.AFFECTED, None)}
+
+
+def test_a_typo_is_a_possible_product_with_the_reason() -> None:
+    adv = doc("Emerson", [("Ovation", "< 3.6", [])])
+    (f,) = match_advisory(adv, InventoryIndex([asset("dcs", "Westinghouse", "Ovaton", "3.5")]))
+    assert (f.status, f.reason, f.matches[0].matched_on) == (FindingStatus.NEEDS_REVIEW, ReviewReason.POSSIBLE_PRODUCT, MatchField.POSSIBLE_PRODUCT)
+    assert "differs from the advisory's 'ovation' by one letter" in f.message and "'Ovation" in f.message
+    assert statuses(adv, [asset("dcs", "Westinghouse", "Ovaton", "3.5")])
+
+
+def test_version_beside_the_product_name() -> None:
+    assert asset_version_text(asset("a", "AVEVA", "InTouch 2014 R2", None)) == "2014 R2"
+    assert asset_version_text(asset("b", "Siemens", "SIMATIC WinCC V7.4", "SP1")) == "7.4 SP1"
+    assert asset_version_text(asset("c", "Rockwell", "MicroLogix 1400", None)) is None  # a model, not a version
+    adv = doc("Siemens", [("SIMATIC WinCC", "< V7.4 SP1", [])])
+    found = statuses(adv, [asset("old", "Siemens", "SIMATIC WinCC V7.4", "SP0"), asset("new", "Siemens", "SIMATIC WinCC V7.4", "SP1")])
+    assert found["new"][0] is FindingStatus.NOT_AFFECTED
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "inside", "outside"),
+    [
+        ("6ES7 5xx", ["6ES7 511-1AK02-0AB0", "6ES7518-4AP00-0AB0"], ["6ES7 315-2EH14-0AB0"]),
+        ("1756-L8*", ["1756-L83E", "1756-L81ES"], ["1756-L73"]),
+        ("6ES7 511-1AK..-0AB0", ["6ES7511-1AK02-0AB0"], ["6ES7511-1AK02-0AB1"]),
+        ("BMXP34*", ["BMX P34 2020"], ["BMEP58 2040"]),
+    ],
+)
+def test_model_family_patterns(pattern: str, inside: list[str], outside: list[str]) -> None:
+    from zonewarden.engines.matching import model_key
+
+    compiled = model_pattern(pattern)
+    assert compiled is not None
+    assert all(compiled.fullmatch(model_key(m)) for m in inside)
+    assert not any(compiled.fullmatch(model_key(m)) for m in outside)
+    assert model_pattern("SCALANCE X-200") is None and model_pattern("6GK5766-1GE00-7DA0") is None
+
+
+def test_models_in_the_name_tie_and_exclude() -> None:
+    adv = doc("Schneider Electric", [("Modicon M340 CPU (part numbers BMXP34*)", "< 3.50", [])])
+    found = statuses(adv, [
+        asset("cpu", "Telemecanique", "Modicon M340", "3.40", model_number="BMX P34 2020"),
+        asset("noe", "Schneider", "Modicon M340", "3.40", model_number="BMX NOE 0100"),
+    ])
+    assert found == {"cpu": (FindingStatus.AFFECTED, None)}  # the Ethernet module is another device
+
+
+def test_an_excluded_model_is_a_different_device_not_a_review() -> None:
+    adv = doc("Siemens", [("SCALANCE X204-2", "< V5.2.5", ["6GK5204-2BB10-2AA3"]), ("SCALANCE X204-2 TS", "< V5.2.5", ["6GK5204-2BC10-2AA3"])])
+    found = statuses(adv, [
+        asset("listed", "Siemens AG", "SCALANCE X204-2", "5.2.4", model_number="6GK5 204-2BB10-2AA3"),
+        asset("other", "Siemens AG", "SCALANCE X204", "5.2.4", model_number="6GK5204-2BD10-2AA3"),
+        asset("family", "Siemens AG", None, "5.2.4", model_number="6GK5204-2B*"),
+    ])
+    assert found["listed"] == (FindingStatus.AFFECTED, None)
+    assert "other" not in found
+    assert found["family"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.PRODUCT_AMBIGUOUS)
+
+
+# --- versions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "outside"),
+    [
+        ("V4.1, V4.2 and V4.3", ["4.2"], ["4.4", "4.1.1"]),
+        ("2.0/2.1", ["2.1"], ["2.2"]),
+        ("V6, V7", ["7.2", "6.0.1"], ["8.0", "5.9"]),
+        (">=V7.80<V9.40", ["8.1"], ["9.40"]),
+        ("< V13 SP2 Update 10", ["V13 SP2 Update 9", "V13 SP1 Update 12"], ["V13 SP2 Update 10"]),
+        ("4.5.x", ["4.5.12"], ["4.6"]),
+    ],
+)
+def test_version_forms(text: str, inside: list[str], outside: list[str]) -> None:
+    rng = parse_range(text)
+    assert rng.parsed, text
+    assert all(rng.contains(parse_version(v)) for v in inside)
+    assert not any(rng.contains(parse_version(v)) for v in outside)
+
+
+def test_a_date_with_slashes_is_not_a_version_list() -> None:
+    assert not parse_range("12/10/2020").parsed or parse_range("12/10/2020").contains(parse_version("10")) is not True
+
+
+# --- undecided answers ----------------------------------------------------------------------
+
+
+def test_a_later_fixed_version_in_the_remediation_makes_the_gap_a_review() -> None:
+    raw = {
+        "document": {"title": "t", "tracking": {"id": "EX-15"}},
+        "product_tree": {"branches": [{"category": "vendor", "name": "Example", "branches": [
+            {"category": "product_name", "name": "Historian", "branches": [
+                {"category": "product_version_range", "name": "< V2.9 SP1", "product": {"name": "Historian < V2.9 SP1", "product_id": "P1"}}]}]}]},
+        "vulnerabilities": [{"cve": "CVE-2024-2", "product_status": {"known_affected": ["P1"]},
+                             "remediations": [{"category": "vendor_fix", "details": "Update to V2.9 SP2 or later.", "product_ids": ["P1"]}]}],
+    }
+    adv = flatten_advisory(raw)
+    found = statuses(adv, [asset("gap", "Example", "Historian", "2.9 SP1"), asset("fixed", "Example", "Historian", "2.9 SP2"),
+                           asset("old", "Example", "Historian", "2.9")])
+    assert found["gap"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED and found["old"][0] is FindingStatus.AFFECTED
+    (f,) = [f for f in match_advisory(adv, InventoryIndex([asset("gap", "Example", "Historian", "2.9 SP1")]))]
+    assert "the remediation names 2.9 SP2 as the fixed version" in f.message
+
+
+def test_an_older_line_than_the_advisory_lists_is_undecided() -> None:
+    adv = doc("Siemens", [("SIMATIC WinCC V7.4", "< V7.4 SP1", []), ("SIMATIC WinCC V7.5", "< V7.5 SP2", [])])
+    found = statuses(adv, [
+        asset("old-line", "Siemens", "SIMATIC WinCC", "7.3"),
+        asset("new-line", "Siemens", "SIMATIC WinCC", "8.0"),
+        asset("listed", "Siemens", "SIMATIC WinCC", "7.5 SP1"),
+    ])
+    assert found["old-line"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.BRANCH_UNDECIDED)
+    assert "new-line" not in found and found["listed"] == (FindingStatus.AFFECTED, None)
+    with_prior = doc("Siemens", [("SIMATIC WinCC V7.3 and prior", None, []), ("SIMATIC WinCC V7.5", "< V7.5 SP2", [])])
+    assert statuses(with_prior, [asset("old-line", "Siemens", "SIMATIC WinCC", "7.3")]) == {"old-line": (FindingStatus.AFFECTED, None)}
+
+
+def test_a_variant_in_parentheses_is_not_an_order_number() -> None:
+    from zonewarden.engines.matching import _name_models
+
+    assert _name_models("SCALANCE XR324-4M EEC (2x 100-240VAC/60-250VDC, ports on front)") == ()
+    assert _name_models("SIMATIC ET 200eco PN (16xM12)") == ()
+    assert _name_models("SIMATIC HMI KTP700 (6AV2123-2GB03-0AX0)") == ("6AV2123-2GB03-0AX0",)
+    adv = doc("Siemens", [("SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "< V4.1", [])])
+    found = statuses(adv, [asset("sw", "Siemens", "SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "4.0", model_number="6GK5324-4GG00-2JR2")])
+    assert found == {"sw": (FindingStatus.AFFECTED, None)}
