@@ -23,7 +23,7 @@ ENGINEER = AUDIT | {
 }
 APPROVER = AUDIT | {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close", "patch.defer.approve",
-    "patch.change.approve", "report.approve",
+    "patch.change.approve", "report.approve", "change.approve",
 }
 SUBSCRIBE = {"alert.subscribe"}  # alerts about a site: its readers, not customers, not read-only
 EXPECTED = {

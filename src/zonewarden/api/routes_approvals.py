@@ -1,5 +1,7 @@
 """Records that need an approval, over HTTP: an engineer records one (PUT), an approver signs it
-(POST ``.../approval``). Today: compensating controls and patch deferrals.
+(POST ``.../approval``). Today: compensating controls and patch deferrals; and, signed on a
+record edited elsewhere (``routes_site_edits``), risk acceptances (POST ``.../risks/{id}/acceptance``)
+and change-record approvals (POST ``.../changes/{id}/approval``): the ``SIGNED_ACTIONS`` table.
 
 The approval is an electronic signature: the signer re-authenticates with their password (and
 TOTP when enabled) in the request, signs as the person of the site their account is linked to,
@@ -24,19 +26,39 @@ from zonewarden.api.deps import Caller, IfMatch, StoreDep, expected_revision, pa
 from zonewarden.domain.patching import Deferral
 from zonewarden.domain.requirements import CompensatingControl
 from zonewarden.errors import InputError
-from zonewarden.services import patching, requirements
+from zonewarden.services import approvals_more, patching, requirements
 
 router = APIRouter(tags=["approvals"])
 
 
-class ApprovalBody(BaseModel):
+class SignatureBody(BaseModel):
     """A signature: your password (and TOTP code), what it means, and why."""
 
     password: str = Field(min_length=1, max_length=1024, description="Your password: the signature's re-authentication.")
     totp: str | None = Field(default=None, max_length=16)
     meaning: str | None = Field(default=None, max_length=200, description="e.g. 'approved as quality'")
-    approved: dt.date | None = Field(default=None, description="The approval's date (default: the site's today).")
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class ApprovalBody(SignatureBody):
+    """A signature on a recorded approvable record, with the approval's date."""
+
+    approved: dt.date | None = Field(default=None, description="The approval's date (default: the site's today).")
+
+
+class RiskAcceptanceBody(SignatureBody):
+    """A signed risk acceptance: why, and until when (given on the site's today)."""
+
+    rationale: str = Field(min_length=10, max_length=4000, description="Why the risk is acceptable.")
+    expires: dt.date = Field(description="Until when; after the site's today.")
+
+
+class ChangeApprovalBody(SignatureBody):
+    """A signed approval of a change record (on the site's today)."""
+
+    role: str | None = Field(default=None, max_length=100,
+                             description="The role you approve in (one of your person's roles; default: the first).")
+    comment: str | None = Field(default=None, max_length=4000)
 
 
 @dataclass(frozen=True)
@@ -109,3 +131,53 @@ def _routes(kind: Approvable) -> None:
 
 for _kind in APPROVABLE:
     _routes(_kind)
+
+
+@dataclass(frozen=True)
+class SignedAction:
+    """A signed action on a record kept in a site section edited elsewhere: no PUT here, only the
+    signature (its body carries the action's own fields)."""
+
+    path: str
+    """``/sites/{site}/<path>/{id}/<segment>``."""
+    segment: str
+    noun: str
+    operation: str
+    body: type[SignatureBody]
+    act: Callable[..., Any]
+    """``act(store, site_id, record_id, *, principal, signing, reason, expected_revision, **fields)``."""
+
+
+SIGNED_ACTIONS = (
+    SignedAction("risks", "acceptance", "risk acceptance", "risk.accept", RiskAcceptanceBody,
+                 approvals_more.accept_risk),
+    SignedAction("changes", "approval", "change-record approval", "change.approve", ChangeApprovalBody,
+                 approvals_more.approve_change),
+)
+
+
+def _signed_route(kind: SignedAction) -> None:
+    def sign(site_id: str, record_id: str, body: Any, principal: Caller, store: StoreDep,
+             response: Response, if_match: IfMatch = None) -> dict[str, Any]:
+        from zonewarden.services import identity, sites
+        from zonewarden.services.signatures import Signing
+
+        ident = sites.resolve_site_id(store, site_id, principal, kind.operation)
+        identity.authorize(store, principal, kind.operation, ident)  # 403 before anything else
+        expected = expected_revision(if_match)
+        fields = body.model_dump(exclude={"password", "totp", "meaning", "reason"})
+        outcome = kind.act(store, ident, record_id, principal=principal, reason=body.reason,
+                           signing=Signing(body.password, body.totp, body.meaning), expected_revision=expected,
+                           **fields)
+        set_etag(response, store, principal, ident)
+        return {"record": outcome.after, "audit_seq": outcome.audit_seq}
+
+    sign.__annotations__["body"] = kind.body  # the body model FastAPI validates (422 with field paths)
+    name = f"{kind.segment}_{kind.path}"
+    router.add_api_route(f"/sites/{{site_id}}/{kind.path}/{{record_id}}/{kind.segment}", sign, methods=["POST"],
+                         status_code=201, name=f"sign_{name}",
+                         summary=f"Sign a {kind.noun} with your electronic signature")
+
+
+for _action in SIGNED_ACTIONS:
+    _signed_route(_action)

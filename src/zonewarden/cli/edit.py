@@ -21,7 +21,14 @@ from typing import Any
 
 import click
 
-from zonewarden.cli.common import db_option, handle_errors, note, open_store_for, site_option
+from zonewarden.cli.common import (
+    db_option,
+    handle_errors,
+    note,
+    open_store_for,
+    signing_options,
+    site_option,
+)
 from zonewarden.errors import InputError, Problem
 from zonewarden.services.site_edits import SECTIONS, Section
 
@@ -268,6 +275,88 @@ def asset_move_cmd(asset_id: str, zone: str, reason: str | None, site_id: str | 
     note(f"asset {asset_id} moved from zone {(outcome.before or {}).get('zone')} to {zone}; audit event {outcome.audit_seq}")
 
 
+def _date_arg(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _signed(principal: Any) -> str:
+    return "" if principal.local else f", signed by {principal.full_name or principal.user_id}"
+
+
+@click.command("accept")
+@click.argument("risk_id", metavar="RISK")
+@click.option("--rationale", required=True, help="Why the risk is acceptable (at least a sentence).")
+@click.option("--expires", required=True, metavar="YYYY-MM-DD", help="Until when (after today where the site is).")
+@click.option("--by", "by", default=None, metavar="PERSON",
+              help="Accepting person (not the risk's owner); with accounts, your linked person.")
+@_reason_option
+@signing_options
+@site_option
+@db_option
+@handle_errors
+def risk_accept_cmd(risk_id: str, rationale: str, expires: str, by: str | None, reason: str | None,
+                    password_stdin: bool, totp: str | None, meaning: str | None,
+                    site_id: str | None, db_url: str | None) -> None:
+    """Accept a risk until a date (treatment: accept; with user accounts: your electronic signature).
+
+    \b
+    Example:
+      zonewarden risk accept R-07 --expires 2027-06-30 --rationale "Isolated by the cell firewall; replaced in 2027."
+    """
+    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.services import approvals_more
+    from zonewarden.services import sites as site_service
+
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "risk.accept")
+    outcome = approvals_more.accept_risk(
+        store, target, risk_id, rationale=rationale, expires=_date_arg(expires, "--expires"), principal=principal,
+        signing=signing_for(principal, password_stdin, totp, meaning), reason=reason, by=by)
+    acc = outcome.after.get("acceptance") or {}
+    note(f"risk {risk_id} accepted by {acc.get('by')} until {acc.get('expires')}{_signed(principal)}; "
+         f"audit event {outcome.audit_seq}")
+
+
+@click.command("approve")
+@click.argument("change_id", metavar="CHANGE")
+@click.option("--role", default=None, metavar="ROLE",
+              help="The role you approve in (one of your person's roles) [default: the first of them].")
+@click.option("--comment", default=None, help="A comment recorded with the approval.")
+@click.option("--by", "by", default=None, metavar="PERSON",
+              help="Approving person (not the change's owner); with accounts, your linked person.")
+@_reason_option
+@signing_options
+@site_option
+@db_option
+@handle_errors
+def change_approve_cmd(change_id: str, role: str | None, comment: str | None, by: str | None, reason: str | None,
+                       password_stdin: bool, totp: str | None, meaning: str | None,
+                       site_id: str | None, db_url: str | None) -> None:
+    """Approve a change record (appends an approval; with user accounts: your electronic signature).
+
+    \b
+    Example:
+      zonewarden change approve CR-2026-05 --role quality --meaning "approved as quality"
+    """
+    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.services import approvals_more
+    from zonewarden.services import sites as site_service
+
+    store = open_store_for(db_url)
+    principal = current_principal(store)
+    target = site_service.resolve_site_id(store, site_id, principal, "change.approve")
+    outcome = approvals_more.approve_change(
+        store, target, change_id, role=role, comment=comment, principal=principal,
+        signing=signing_for(principal, password_stdin, totp, meaning), reason=reason, by=by)
+    last = (outcome.after.get("approvals") or [{}])[-1]
+    note(f"change {change_id} approved by {last.get('by')} as {last.get('role')}{_signed(principal)}; "
+         f"audit event {outcome.audit_seq}")
+
+
 # Command group path of each section, its add verb, and the group's help.
 _GROUPS: dict[str, tuple[str, str, str]] = {
     "zones": ("zone", "add", "Add, edit or remove zones."),
@@ -306,6 +395,10 @@ def _build() -> list[click.Command]:
         group = _group(name)
         if name == "assets":
             group.add_command(asset_move_cmd)
+        if name == "risks":
+            group.add_command(risk_accept_cmd)
+        if name == "changes":
+            group.add_command(change_approve_cmd)
         if name in _PATCH_SUBGROUPS:
             patch_group.add_command(group)
         else:

@@ -37,7 +37,7 @@ _ENGINEER = {
 _SUBSCRIBE = {"alert.subscribe"}
 _APPROVE = {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",
-    "patch.defer.approve", "patch.change.approve", "report.approve",
+    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve",
 }
 
 #: role -> operations it allows on a site. Admin may do everything, including deleting a site.

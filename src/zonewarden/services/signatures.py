@@ -35,7 +35,7 @@ ACTION = "signature.apply"
 #: The operations whose records are signed when an authenticated person performs them.
 SIGNED_OPERATIONS = frozenset({
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",
-    "patch.defer.approve", "patch.change.approve", "report.approve",
+    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve",
 })
 
 
@@ -177,6 +177,7 @@ SIGNED_SECTIONS = {
     "patch-change": "patch_changes",
     "waiver": "waivers",
     "risk": "risks",
+    "change": "changes",
 }
 """Object type of a signed site record -> the site-data section that holds it (by ``id``)."""
 

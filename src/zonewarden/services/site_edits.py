@@ -94,6 +94,10 @@ def _missing(sec: Section, ident: str, site_id: str, rows: list[dict[str, Any]])
     return NotFoundError(f"no {sec.what} {ident!r} in site {site_id!r} ({sec.name}: {listed or 'none recorded'})")
 
 
+_SIGN_WITH = {"risks": "zonewarden risk accept", "changes": "zonewarden change approve"}
+"""The command that signs a section's approval fields (services/approvals_more.py)."""
+
+
 def _refuse_typed_approval(sec: Section, principal: Principal, ident: str, before: Mapping[str, Any] | None,
                            new: Mapping[str, Any]) -> None:
     if principal.local:
@@ -103,6 +107,7 @@ def _refuse_typed_approval(sec: Section, principal: Principal, ident: str, befor
             raise PermissionDenied(
                 f"{sec.what} {ident}: {key!r} records an approval; with user accounts it is an electronic "
                 "signature of the approver and cannot be written into the record"
+                + (f" (the approver signs it with `{_SIGN_WITH[sec.name]}`)" if sec.name in _SIGN_WITH else "")
             )
 
 
