@@ -75,6 +75,10 @@ class ConflictError(ZonewardenError):
     """The request contradicts the current state (duplicate, wrong workflow transition)."""
 
 
+class RateLimited(ConflictError):
+    """Too many requests from one client in a period (HTTP 429); the message says when to retry."""
+
+
 class StaleRevisionError(ConflictError):
     """A write named the revision it edits, and the stored site has moved on since (HTTP 412).
     ``current`` is the revision now stored: read the site again and redo the change on it."""

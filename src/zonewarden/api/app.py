@@ -40,8 +40,10 @@ MAX_BODY = 1024 * 1024
 
 PREFIX = "/api/v1"
 
-UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024}
-"""Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB) and their limit."""
+UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024,
+                 f"{PREFIX}/psirt/reports": 3 * 1024 * 1024}
+"""Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB; a vulnerability report with
+its attachments up to 2 MiB, refused by the reader with a message above that) and their limit."""
 
 
 class BodyLimit:
@@ -296,12 +298,19 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"items": [r.as_json() for r in rows[offset:offset + limit]],
                 "total": len(rows), "limit": limit, "offset": offset}
 
-    from zonewarden.api import routes_approvals, routes_feeds, routes_queries, routes_site_edits
+    from zonewarden.api import (
+        routes_approvals,
+        routes_feeds,
+        routes_psirt,
+        routes_queries,
+        routes_site_edits,
+    )
 
     app.include_router(routes_queries.router, prefix=PREFIX)
     app.include_router(routes_feeds.router, prefix=PREFIX)
     app.include_router(routes_approvals.router, prefix=PREFIX)
     app.include_router(routes_site_edits.router, prefix=PREFIX)
+    app.include_router(routes_psirt.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     from zonewarden import web
 

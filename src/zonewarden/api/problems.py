@@ -18,6 +18,7 @@ from zonewarden.errors import (
     NotFoundError,
     OutputRefused,
     PermissionDenied,
+    RateLimited,
     SourceUnavailable,
     StaleRevisionError,
     ZonewardenError,
@@ -37,6 +38,7 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (PermissionDenied, 403, "Forbidden"),
     (NotFoundError, 404, "Not Found"),
     (StaleRevisionError, 412, "Precondition Failed"),  # before ConflictError, its family
+    (RateLimited, 429, "Too Many Requests"),
     (ConflictError, 409, "Conflict"),
     (InputError, 422, "Unprocessable Content"),
     (OutputRefused, 422, "Unprocessable Content"),  # e.g. a customer package that would leak
@@ -93,6 +95,7 @@ _WHEN = {
     413: "The body is over 1 MiB",
     422: "Invalid fields, with their paths",
     428: "A write without If-Match",
+    429: "Too many requests from this client (the unauthenticated report intake)",
     503: "An advisory provider did not answer",
 }
 

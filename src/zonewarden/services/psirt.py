@@ -38,7 +38,14 @@ from zonewarden.clock import now_utc
 from zonewarden.domain import psirt as d
 from zonewarden.domain.psirt_ssvc import decide_coordinator
 from zonewarden.engines.versions import try_version
-from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
+from zonewarden.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    Problem,
+    RateLimited,
+)
 from zonewarden.io import yamlio
 from zonewarden.io.csaf.model import pointer
 from zonewarden.services import access, audit
@@ -288,7 +295,7 @@ def submit_report(store: Store, data: bytes, *, client: str, now: dt.datetime | 
         recent = conn.execute(select(func.count()).select_from(psirt_cases).where(
             psirt_cases.c.client_key == key, psirt_cases.c.received_at > now - dt.timedelta(hours=1))).scalar_one()
         if recent >= RATE_LIMIT:
-            raise ConflictError(f"too many reports from this client ({RATE_LIMIT} an hour); try again later")
+            raise RateLimited(f"too many reports from this client ({RATE_LIMIT} an hour); try again later")
         case, secret = _insert_case(conn, report, now, client_key=key)
         audit.append(conn, action="psirt.intake", object_type=OBJECT, object_id=case.reference, at=now,
                      after={"state": str(case.state), "source": "intake endpoint", "case_digest": case_digest(case)},
