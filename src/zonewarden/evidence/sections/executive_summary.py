@@ -29,10 +29,13 @@ class ExecutiveSummarySection:
     after_others = True
 
     def build(self, ctx: BuildContext) -> SectionData:
-        built: dict[str, Any] = {s.id: s.data for s in getattr(ctx, "built_sections", [])}
+        sections = list(getattr(ctx, "built_sections", []))
+        built: dict[str, Any] = {s.id: s.data for s in sections}
+        titles = {s.id: s.title for s in sections}
         items = [self._levels(ctx), self._risks(ctx), self._calendar(ctx), self._advisories(built),
                  self._patching(built), self._compensations(ctx)]
-        return SectionData(self.id, self.title, {"items": [i for i in items if i is not None]})
+        kept = [{**i, "section_title": titles.get(i["section"], i["section"])} for i in items if i is not None]
+        return SectionData(self.id, self.title, {"items": kept})
 
     def _levels(self, ctx: BuildContext) -> dict[str, Any] | None:
         gap = ctx.gap
@@ -121,10 +124,10 @@ class ExecutiveSummarySection:
                          [f"none expired or expiring within {EXPIRING_DAYS} days"], "ok")
         lines: list[Any] = []
         if expired:
-            lines.append(u(f"{len(expired)} no longer count: " + ", ".join(
+            lines.append(u(count(len(expired), "control no longer counts", "controls no longer count") + ": " + ", ".join(
                 f"{c.id} ({control_validity(c, ctx.as_of).value})" for c in expired[:6])))
         if expiring:
-            lines.append(u(f"{len(expiring)} expire within {EXPIRING_DAYS} days: " + ", ".join(
+            lines.append(u(count(len(expiring), "expires", "expire") + f" within {EXPIRING_DAYS} days: " + ", ".join(
                 f"{c.id} on {c.expires.isoformat()}" for c in expiring[:6])))
         return _item("compensations", "Compensating controls", lines, "bad" if expired else "warn")
 
