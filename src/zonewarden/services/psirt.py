@@ -48,7 +48,7 @@ from zonewarden.errors import (
 )
 from zonewarden.io import yamlio
 from zonewarden.io.csaf.model import pointer
-from zonewarden.services import access, audit
+from zonewarden.services import audit, identity
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 from zonewarden.store.psirt_tables import psirt_cases, psirt_products, psirt_settings
@@ -217,7 +217,7 @@ def _policy(conn: Connection) -> d.DisclosurePolicy:
 
 
 def set_policy(store: Store, new: d.DisclosurePolicy, *, principal: Principal) -> None:
-    access.require(principal, "psirt.publish")
+    identity.authorize(store, principal, "psirt.publish")
     with store.transaction() as conn:
         old = conn.execute(select(psirt_settings.c.document).where(psirt_settings.c.key == "policy")).first()
         doc = new.model_dump(mode="json")
@@ -272,7 +272,7 @@ def view(case: d.Case, principal: Principal, now: dt.datetime, policy_: d.Disclo
 def intake(store: Store, report: d.Report, *, principal: Principal, source: str | None = None,
            now: dt.datetime | None = None) -> Intake:
     """Record a report a PSIRT member received (mail, a file); returns its reference."""
-    access.require(principal, "psirt.write")
+    identity.authorize(store, principal, "psirt.write")
     now = now or now_utc()
     with store.transaction() as conn:
         case, secret = _insert_case(conn, report, now, client_key=None)
@@ -325,7 +325,7 @@ def report_status(store: Store, secret: str) -> dict[str, Any]:
 
 def list_cases(store: Store, *, principal: Principal, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One row per case (reference order); embargoed cases outside the caller's circle as outlines."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
         pol = _policy(conn)
@@ -345,7 +345,7 @@ def list_cases(store: Store, *, principal: Principal, now: dt.datetime | None = 
 
 
 def show_case(store: Store, reference: str, *, principal: Principal, now: dt.datetime | None = None) -> dict[str, Any]:
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
         return view(_load(conn, reference), principal, now, _policy(conn))
@@ -353,7 +353,7 @@ def show_case(store: Store, reference: str, *, principal: Principal, now: dt.dat
 
 def load_case(store: Store, reference: str, *, principal: Principal, now: dt.datetime | None = None) -> d.Case:
     """The whole case, for a caller inside its circle (publishing, authoring)."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
         case = _load(conn, reference)
@@ -376,7 +376,7 @@ def attachment(store: Store, reference: str, index: int, *, principal: Principal
 def export_cases(store: Store, *, principal: Principal, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """What may leave the PSIRT for customers: published (or closed after publication) cases
     with their CVEs and affected products; nothing of a case under embargo, no reporter."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     out = []
     with store.read() as conn:
@@ -400,7 +400,7 @@ def _step(store: Store, reference: str, *, principal: Principal, action: str,
           change: Callable[[d.Case, dt.datetime], d.Case], facts: Mapping[str, Any] | None = None,
           reason: str | None = None, now: dt.datetime | None = None, operation: str = "psirt.write") -> d.Case:
     """Apply one change to a case under its write lock, with its audit event."""
-    access.require(principal, operation)
+    identity.authorize(store, principal, operation)
     now = now or now_utc()
     with store.transaction() as conn:
         case = _load(conn, reference, lock=True)
@@ -533,7 +533,7 @@ def assess(store: Store, reference: str, assessment: d.Assessment, *, principal:
 
 def add_product(store: Store, product: d.Product, *, principal: Principal) -> None:
     """Add a product to the register, or replace its entry (new versions released)."""
-    access.require(principal, "psirt.write")
+    identity.authorize(store, principal, "psirt.write")
     _check_versions(product.versions, f"product {product.id}")
     with store.transaction() as conn:
         old = conn.execute(select(psirt_products.c.document).where(psirt_products.c.id == product.id)).first()
@@ -553,7 +553,7 @@ def _check_versions(versions: Iterable[str], what: str) -> None:
 
 
 def products(store: Store, *, principal: Principal) -> list[d.Product]:
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     with store.read() as conn:
         return _products(conn)
 
