@@ -251,7 +251,7 @@ def find_record(rows: Sequence[Mapping[str, Any]], ident: str, what: str, site_i
     for i, row in enumerate(rows):
         if row.get("id") == ident:
             return i
-    known = ", ".join(sorted(str(r.get("id")) for r in rows)) or "none recorded"
+    known = ", ".join(sorted(str(r["id"]) for r in rows if r.get("id") is not None)) or "none recorded"
     raise NotFoundError(f"no {what} {ident!r} in site {site_id!r} ({plural or what + 's'}: {known})")
 
 

@@ -33,13 +33,13 @@ APPROVAL_FIELDS = ("approver", "approved")
 
 
 def refuse_typed_approval(principal: Principal, what: str, ident: str, before: Mapping[str, Any] | None,
-                          new: Mapping[str, Any], command: str) -> None:
+                          new: Mapping[str, Any], command: str, fields: Sequence[str] = APPROVAL_FIELDS) -> None:
     """With user accounts an approval is an electronic signature: a record written with an
     approval it did not have (or another one) is refused, naming the command that signs."""
     if principal.local:
         return
-    old = {k: (before or {}).get(k) for k in APPROVAL_FIELDS}
-    if any(new.get(k) != old[k] for k in APPROVAL_FIELDS if new.get(k) is not None):
+    old = {k: (before or {}).get(k) for k in fields}
+    if any(new.get(k) != old[k] for k in fields if new.get(k) is not None):
         raise PermissionDenied(
             f"{what} {ident}: an approval cannot be written into the record; "
             f"the approver signs it with `zonewarden {command}`"
