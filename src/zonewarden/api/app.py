@@ -301,6 +301,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     from zonewarden.api import (
         routes_approvals,
         routes_feeds,
+        routes_patch_changes,
         routes_psirt,
         routes_queries,
         routes_site_edits,
@@ -311,6 +312,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.include_router(routes_approvals.router, prefix=PREFIX)
     app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.include_router(routes_psirt.router, prefix=PREFIX)
+    app.include_router(routes_patch_changes.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     from zonewarden import web
 

@@ -191,6 +191,7 @@ def approve_patch_change(
     principal: Principal,
     reason: str | None = None,
     signing: Signing | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Record an approval (or rejection) of a proposed patch change. An approval moves it to
     'approved', a rejection to 'rejected'; the approver's role must be allowed by the policy of
@@ -227,7 +228,8 @@ def approve_patch_change(
         return change_id, row, rows[i]
 
     return apply_change(store, site_id, "patch.change.approve", "patch-change", mutate, principal=principal,
-                        operation="patch.change.approve", reason=reason, signing=signing)
+                        operation="patch.change.approve", reason=reason, signing=signing,
+                        expected_revision=expected_revision)
 
 
 def advance_patch_change(
@@ -239,6 +241,7 @@ def advance_patch_change(
     fields: dict[str, Any] | None = None,
     principal: Principal,
     reason: str | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Move a patch change to its next status, setting the fields that status needs.
 
@@ -273,7 +276,7 @@ def advance_patch_change(
         return change_id, row, new
 
     return apply_change(store, site_id, f"patch.change.{to.value}", "patch-change", mutate, principal=principal,
-                        operation="patch.change.record", reason=reason)
+                        operation="patch.change.record", reason=reason, expected_revision=expected_revision)
 
 
 def finding_items(store: Store, site_id: str) -> list[RemediationItem]:
