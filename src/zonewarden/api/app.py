@@ -41,7 +41,7 @@ MAX_BODY = 1024 * 1024
 PREFIX = "/api/v1"
 
 UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024,
-                 f"{PREFIX}/psirt/reports": 3 * 1024 * 1024}
+                 f"{PREFIX}/psirt/reports": 3 * 1024 * 1024, f"{PREFIX}/sites/import": 16 * 1024 * 1024}
 """Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB; a vulnerability report with
 its attachments up to 2 MiB, refused by the reader with a message above that) and their limit."""
 
@@ -301,6 +301,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     from zonewarden.api import (
         routes_approvals,
         routes_feeds,
+        routes_import,
         routes_patch_changes,
         routes_psirt,
         routes_queries,
@@ -313,6 +314,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.include_router(routes_psirt.router, prefix=PREFIX)
     app.include_router(routes_patch_changes.router, prefix=PREFIX)
+    app.include_router(routes_import.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     from zonewarden import web
 
