@@ -247,12 +247,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
         priority: Annotated[list[str] | None, Query()] = None, status: Annotated[list[str] | None, Query()] = None,
         triage: Annotated[list[str] | None, Query()] = None, zone: str | None = None, advisory: str | None = None,
     ) -> dict[str, Any]:
-        from zonewarden.services import advisories
+        from zonewarden.services.findings_page import findings_page
 
-        rows = advisories.list_findings(store, principal=principal, site_id=site, priority=priority,
-                                        status=status, triage=triage, zone=zone, advisory=advisory)
-        return {"items": [f.as_json() for f in rows[offset:offset + limit]], "total": len(rows), "limit": limit,
-                "offset": offset}
+        rows, total = findings_page(store, principal=principal, limit=limit, offset=offset, site_id=site,
+                                    priority=priority, status=status, triage=triage, zone=zone, advisory=advisory)
+        return {"items": [f.as_json() for f in rows], "total": total, "limit": limit, "offset": offset}
 
     @app.get(f"{PREFIX}/findings/{{finding_id}}")
     def finding(finding_id: int, principal: Caller) -> dict[str, Any]:
