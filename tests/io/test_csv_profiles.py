@@ -10,7 +10,13 @@ import pytest
 
 from zonewarden.errors import InputError, SiteFileError
 from zonewarden.io.assets_csv import read_assets_table
-from zonewarden.io.csv_profiles import all_profiles, load_profile, load_value_maps, profile_names
+from zonewarden.io.csv_profiles import (
+    all_profiles,
+    load_profile,
+    load_value_maps,
+    norm,
+    profile_names,
+)
 
 DATA = Path(__file__).parent / "data" / "ot_exports"
 ZONES = {"brew", "pack-l2", "ops-dmz"}
@@ -31,6 +37,10 @@ def test_every_profile_loads_names_its_source_and_maps_only_to_real_types() -> N
         assert p.source and p.product_model and p.title, p.name
         assert {"name", "type"} <= set(p.columns), p.name
         assert p.types, p.name
+        # Names are compared without case, spaces and punctuation: a column listed twice is a slip.
+        listed = [norm(c) for cols in p.columns.values() for c in cols]
+        assert len(listed) == len(set(listed)), p.name
+        assert not set(listed) & set(p.ignore), p.name
 
 
 def test_claroty_model_is_the_product_and_zones_come_through_the_value_map() -> None:
