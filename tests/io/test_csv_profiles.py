@@ -171,3 +171,12 @@ def test_a_bad_value_map_names_file_line_and_why(tmp_path: Path, text: str, wher
     problem = err.value.problems[0]
     assert why in problem.message or why in str(err.value), (problem, err.value)
     assert problem.file == str(f) and problem.line == where[0], problem
+
+
+def test_the_docs_show_every_profile_column() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "site-file.md").read_text(encoding="utf-8")
+    for p in all_profiles():
+        assert f"--profile {p.name}`" in text, p.name
+        for cols in p.columns.values():
+            for c in cols:
+                assert f"`{c}`" in text, (p.name, c)
