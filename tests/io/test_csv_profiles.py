@@ -59,7 +59,8 @@ def test_claroty_model_is_the_product_and_zones_come_through_the_value_map() -> 
 def test_nozomi_uses_its_ids_and_puts_product_name_in_product() -> None:
     result = read("nozomi")
     assets = by_id(result)
-    assert set(assets) == {"a3f1c2d0-0001", "a3f1c2d0-0002", "a3f1c2d0-0003", "a3f1c2d0-0004"}
+    assert set(assets) == {"a3f1c2d0-0001", "a3f1c2d0-0002", "a3f1c2d0-0003", "a3f1c2d0-0004", "a3f1c2d0-0005"}
+    assert assets["a3f1c2d0-0005"].type == "other"  # Nozomi writes "-" for a type it could not tell
     plc = assets["a3f1c2d0-0001"]
     assert (plc.name, plc.type, plc.product, plc.serial_number) == ("bh-plc-01", "plc", "CPU 1516-3 PN/DP", "S V-L9A12345")
     assert assets["a3f1c2d0-0002"].type == "engineering-workstation"
@@ -174,7 +175,15 @@ def test_a_bad_value_map_names_file_line_and_why(tmp_path: Path, text: str, wher
 
 
 def test_the_docs_show_every_profile_column() -> None:
-    text = (Path(__file__).resolve().parents[2] / "docs" / "site-file.md").read_text(encoding="utf-8")
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "site-file.md").read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("gen_csv_profile_docs", root / "scripts" / "gen_csv_profile_docs.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert gen.tables() in text, "docs/site-file.md is stale: run python scripts/gen_csv_profile_docs.py"
     for p in all_profiles():
         assert f"--profile {p.name}`" in text, p.name
         for cols in p.columns.values():
