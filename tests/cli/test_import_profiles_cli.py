@@ -82,7 +82,10 @@ def test_a_bad_map_file_or_row_exits_2_and_stores_nothing(tmp_path: Path, mini_s
     assert stored_assets(tmp_path, db) == before
 
 
-def test_profile_without_csv_is_refused(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'zw.db'}"
-    code, _, err = run("import", "--profile", "nozomi", str(DATA / "nozomi.csv"), db=db)
-    assert code == 2 and "--from csv" in err
+def test_profile_implies_csv_but_not_with_another_format(tmp_path: Path, mini_site_file: Path) -> None:
+    db, maps = setup(tmp_path, mini_site_file)
+    code, _, err = run("import", "--profile", "nozomi", "--map-values", str(maps), str(DATA / "nozomi.csv"), db=db)
+    assert code == 0, err
+    assert "a3f1c2d0-0005" in stored_assets(tmp_path, db)
+    code, _, err = run("import", "--from", "induform", "--profile", "nozomi", str(DATA / "nozomi.csv"), db=db)
+    assert code == 2 and "not --from induform" in err

@@ -189,3 +189,12 @@ def test_the_docs_show_every_profile_column() -> None:
         for cols in p.columns.values():
             for c in cols:
                 assert f"`{c}`" in text, (p.name, c)
+
+
+def test_list_cells_written_as_json_lists_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "nozomi.csv"
+    f.write_text('id,name,type,ip,zones\nn-1,rtu-1,RTU,"[""10.20.1.40"", ""10.20.1.41""]",brew\n'
+                 "n-2,rtu-2,RTU,['10.20.1.42'],brew\n")
+    assets = by_id(read_assets_table(f, profile=load_profile("nozomi"), known_zones=ZONES))
+    assert assets["n-1"].addresses == ("10.20.1.40", "10.20.1.41")
+    assert assets["n-2"].addresses == ("10.20.1.42",)

@@ -89,8 +89,12 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
         return
     if not paths:
         raise click.UsageError("give the files or directories to import")
-    if source_format != "csv" and (profile_name is not None or value_map_file is not None):
-        raise InputError("--profile and --map-values apply to CSV files: add --from csv")
+    if profile_name is not None or value_map_file is not None:
+        # --profile and --map-values are about CSV: they imply --from csv unless another format was asked for.
+        if click.get_current_context().get_parameter_source("source_format") == click.core.ParameterSource.DEFAULT:
+            source_format = "csv"
+        elif source_format != "csv":
+            raise InputError(f"--profile and --map-values apply to CSV files, not --from {source_format}")
     docs = []
     evidence: dict[str, dict[str, bytes]] = {}
     stamps: dict[str, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ line and column name before anything is written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,6 +112,21 @@ def _order(header: list[str], mapping: dict[str, str], profile: Profile | None) 
     return sorted((c for c in header if c in mapping), key=lambda c: rank.get(norm(c), 1000))
 
 
+def _list_cell(cell: str, field: str) -> list[str]:
+    """The items of a list cell: ``a; b`` or ``a | b`` (addresses also ``a, b``), or a JSON list
+    as tools that export their API values write it (``["10.0.0.1", "10.0.0.2"]``)."""
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            return [str(i).strip() for i in items if str(i).strip()]
+        cell = cell[1:-1]
+    parts = re.split(r"[;|,]" if field == "addresses" else r"[;|]", cell)
+    return [p.strip().strip("'\"").strip() for p in parts if p.strip().strip("'\"").strip()]
+
+
 def slug(text: str) -> str:
     """An asset id made from a name: lower case, runs of other characters as '-'."""
     out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -178,8 +194,7 @@ def read_assets_table(path: Path | str, *, columns: dict[str, str] | None = None
             if cell == "":
                 continue
             if field in LIST_FIELDS:
-                parts = [p.strip() for p in re.split(r"[;|,]" if field == "addresses" else r"[;|]", cell)
-                         if p.strip()]
+                parts = _list_cell(cell, field)
                 merged = list(data.get(field, []))
                 data[field] = merged + [p for p in parts if p not in merged]
                 col_of.setdefault(field, col)
