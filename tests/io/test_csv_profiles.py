@@ -198,3 +198,10 @@ def test_list_cells_written_as_json_lists_are_read(tmp_path: Path) -> None:
     assets = by_id(read_assets_table(f, profile=load_profile("nozomi"), known_zones=ZONES))
     assert assets["n-1"].addresses == ("10.20.1.40", "10.20.1.41")
     assert assets["n-2"].addresses == ("10.20.1.42",)
+
+
+def test_a_map_option_wins_over_the_profile(tmp_path: Path) -> None:
+    f = tmp_path / "tenable.csv"
+    f.write_text("Name,Type,Family,Model,Catalog\nctl-1,Controller,ControlLogix,1756-L83E,1756-L83ES\n")
+    (asset,) = read_assets_table(f, profile=load_profile("tenable-ot"), columns={"Catalog": "model_number"}).assets
+    assert (asset.product, asset.model_number) == ("ControlLogix", "1756-L83ES")

@@ -102,9 +102,9 @@ def _column_fields(header: list[str], explicit: dict[str, str], profile: Profile
     return out
 
 
-def _order(header: list[str], mapping: dict[str, str], profile: Profile | None) -> list[str]:
-    """The mapped columns, those the profile prefers first for each field."""
-    rank: dict[str, int] = {}
+def _order(header: list[str], mapping: dict[str, str], profile: Profile | None, explicit: dict[str, str]) -> list[str]:
+    """The mapped columns: those named by --map first, then those the profile prefers."""
+    rank: dict[str, int] = {norm(c): -1 for c in explicit}
     if profile is not None:
         for cols in profile.columns.values():
             for i, c in enumerate(cols):
@@ -179,7 +179,7 @@ def read_assets_table(path: Path | str, *, columns: dict[str, str] | None = None
         raise SiteFileError(f"cannot read assets from {path}", problems)
     unused = [UnusedColumn(c, profile.ignore.get(norm(c)) if profile is not None else None)
               for c in header if c not in mapping]
-    ordered = _order(header, mapping, profile)
+    ordered = _order(header, mapping, profile, columns or {})
     index = {c: i for i, c in enumerate(header)}
     assets: list[Asset] = []
     ids: dict[str, int] = {}
