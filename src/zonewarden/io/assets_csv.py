@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from zonewarden.domain.site import Asset, AssetType, SiteDocument
 from zonewarden.errors import InputError, Problem, SiteFileError
 from zonewarden.io import yamlio
-from zonewarden.io.csv_profiles import Profile, ValueMaps, norm
-from zonewarden.io.csv_table import open_table
+from zonewarden.io.csv_profiles import Profile, ValueMaps
+from zonewarden.io.csv_table import norm, open_table
 from zonewarden.wording import count
 
 LIST_FIELDS = {"addresses", "hostnames", "tags", "legacy_constraints"}
@@ -164,17 +164,15 @@ def read_assets_table(path: Path | str, *, columns: dict[str, str] | None = None
     required = profile.required if profile is not None else ("id", "name", "type")
     if derive_id and profile is not None and profile.id_from not in required:
         required = (*required, profile.id_from)
-    for req in required:
-        if req in present:
-            continue
-        if profile is not None:
-            expected = ", ".join(repr(c) for c in profile.columns.get(req, ())) or "none listed"
-            problems.append(Problem(
-                f"profile {profile.name!r} needs a column for asset field {req!r} (one of {expected}); the file's "
-                f"columns are {', '.join(repr(c) for c in header)}: rename one, or map it with --map \"COLUMN={req}\"",
-                file=name, line=1))
-        else:
-            problems.append(Problem(f"no column for asset field {req!r}; add one or map it with --map", file=name, line=1))
+
+    def why(req: str) -> str:
+        if profile is None:
+            return f"no column for asset field {req!r}; add one or map it with --map"
+        expected = ", ".join(repr(c) for c in profile.columns.get(req, ())) or "none listed"
+        return (f"profile {profile.name!r} needs a column for asset field {req!r} (one of {expected}); the file's "
+                f"columns are {', '.join(repr(c) for c in header)}: rename one, or map it with --map \"COLUMN={req}\"")
+
+    problems += table.missing(present, required, why)
     if problems:
         raise SiteFileError(f"cannot read assets from {path}", problems)
     unused = [UnusedColumn(c, profile.ignore.get(norm(c)) if profile is not None else None)

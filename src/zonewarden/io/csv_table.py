@@ -11,12 +11,18 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from zonewarden.errors import Problem, SiteFileError
 
 MAX_ROWS = 1_000_000
+
+
+def norm(text: str) -> str:
+    """A column name (or a value) as compared: case, spaces and punctuation do not matter."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def decode(raw: bytes, name: str, encoding: str | None) -> str:
@@ -58,6 +64,12 @@ class Table:
         except csv.Error as exc:
             raise SiteFileError(f"cannot read the header row of {name}: {exc}",
                                 [Problem(str(exc), file=name, line=1)]) from None
+
+    def missing(self, present: Iterable[str], required: Iterable[str], why: Callable[[str], str]) -> list[Problem]:
+        """A problem on the header line for each ``required`` field no column gives; ``why``
+        words it for the field (which columns would do, how to map one)."""
+        have = set(present)
+        return [Problem(why(f), file=self.name, line=1) for f in required if f not in have]
 
     def rows(self, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
         """(line, cells) of each data row. Blank rows are skipped; a row whose width differs

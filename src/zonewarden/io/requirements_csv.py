@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from zonewarden.domain.requirements import RequirementStatus, status_field_problems
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
-from zonewarden.io.csv_table import open_table
+from zonewarden.io.csv_table import norm, open_table
 from zonewarden.wording import count
 
 ALIASES = {
@@ -37,8 +37,7 @@ STATUS_ALIASES = {"na": "not-applicable", "n/a": "not-applicable", "notapplicabl
                   "notimplemented": "not-implemented", "done": "implemented"}
 
 
-def _norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+_norm = norm
 
 
 def read_requirements_csv(source: Path | bytes, *, label: str | None = None,
@@ -62,10 +61,8 @@ def read_requirements_csv(source: Path | bytes, *, label: str | None = None,
             problems.append(Problem(f"column {col!r} repeats field {field!r}", file=name, line=1, column=i + 1))
         else:
             fields[i] = field
-    for required in ("target", "requirement", "status"):
-        if required not in fields.values():
-            problems.append(Problem(f"no column for {'zone or conduit' if required == 'target' else required!r}",
-                                    file=name, line=1))
+    problems += table.missing(fields.values(), ("target", "requirement", "status"),
+                              lambda f: f"no column for {'zone or conduit' if f == 'target' else repr(f)}")
     if problems:
         raise SiteFileError(f"cannot read requirement statuses from {name}", problems)
     column_of = {field: i + 1 for i, field in fields.items()}

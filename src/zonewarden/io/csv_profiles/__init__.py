@@ -31,17 +31,13 @@ from zonewarden.domain.common import ID_PATTERN, Criticality
 from zonewarden.domain.site import Asset, AssetType
 from zonewarden.errors import InputError, Problem, SiteFileError
 from zonewarden.io import yamlio
+from zonewarden.io.csv_table import norm
 
 VALUE_MAP_SECTIONS = {
     "vendor": "vendor", "product": "product", "model": "model_number", "type": "type", "zone": "zone",
     "criticality": "criticality", "os": "os",
 }
 """Sections of a value-map file and the asset field each rewrites."""
-
-
-def norm(text: str) -> str:
-    """A column name or value as compared: case, spaces and punctuation do not matter."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 @dataclass(frozen=True)
