@@ -1,9 +1,13 @@
-"""Asset import from CSV, as exported by OT visibility tools (Claroty, Nozomi, Dragos, Armis...).
+"""Asset import from CSV: spreadsheets, and the exports of OT visibility tools read through their
+column profiles (io/csv_profiles/: Claroty, Nozomi, Dragos, Tenable OT, Armis).
 
 Columns are matched to asset fields by name (case- and punctuation-insensitive, with common
-aliases); ``--map "Column=field"`` overrides. Multi-valued fields (addresses, hostnames, tags,
-legacy constraints) are split on ``;`` or ``|``. Every problem of every row is reported with its
-line and column name before anything is written.
+aliases, or the profile's columns); ``--map "Column=field"`` overrides; a value map
+(``--map-values``) rewrites vendor, product, model, type, zone, criticality and OS values.
+Multi-valued fields (addresses, hostnames, tags, legacy constraints) are split on ``;`` or ``|``
+(addresses also on ``,``) or read as a JSON list. Every problem of every row is reported with its
+line and column before anything is written; the columns that filled no field are returned so
+that the caller can list them.
 """
 
 from __future__ import annotations
