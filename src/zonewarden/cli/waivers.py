@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 
 from zonewarden.cli.common import (
+    caller,
     db_option,
     emit_json,
     emit_rows,
     format_option,
     handle_errors,
     note,
-    open_store_for,
     signing_options,
     site_option,
 )
@@ -42,14 +42,12 @@ def waiver_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
       zonewarden waiver record w-rtu.yaml --reason "CAB 2026-15"
     """
     from zonewarden.cli.common import read_records
-    from zonewarden.cli.identity import current_principal
     from zonewarden.domain.site import Waiver
     from zonewarden.services import sites as site_service
     from zonewarden.services import waivers
 
     records = read_records(file, "waivers", Waiver)
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     for waiver in records:
         outcome = waivers.record_waiver(store, target, waiver, principal=principal, reason=reason)
@@ -80,12 +78,11 @@ def waiver_approve_cmd(waiver_id: str, approver: str | None, approved: str | Non
     Example:
       zonewarden waiver approve W-RTU-104 --meaning "approved as asset-owner"
     """
-    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.cli.identity import signing_for
     from zonewarden.services import sites as site_service
     from zonewarden.services import waivers
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal, "waiver.approve")
     try:
         when = dt.date.fromisoformat(approved) if approved else site_service.site_today(store, target)
@@ -106,12 +103,10 @@ def waiver_approve_cmd(waiver_id: str, approver: str | None, approved: str | Non
 def waiver_list_cmd(fmt: str, site_id: str | None, db_url: str | None) -> None:
     """The site's waivers and how each approval stands: pending, not signed (typed in the site
     file), valid or no longer matches (its signature)."""
-    from zonewarden.cli.identity import current_principal
     from zonewarden.services import sites as site_service
     from zonewarden.services import waivers
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     rows = waivers.list_waivers(store, target, principal=principal)
     if fmt == "json":
