@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,11 +10,35 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from zonewarden.services.queries import portfolio, trends
+from zonewarden.store.db import Store
 from zonewarden.web import charts
 from zonewarden.web.render import page
 from zonewarden.web.security import Viewer, store_of
 
 router = APIRouter()
+
+
+def duration(td: dt.timedelta | None) -> str:
+    """``3 days 4 h``, ``5 h 10 min``, ``12 min``: how long, in words a reader takes in."""
+    if td is None:
+        return "–"
+    minutes = int(td.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
+def stale_rows(store: Store) -> list[dict[str, str]]:
+    """The CSAF providers past their sync interval (``alerts.stale_feeds``), most overdue first."""
+    from zonewarden.services import alerts
+
+    return [
+        {"url": f.url, "last_sync": f.last_sync_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+         "interval": duration(f.interval), "overdue": duration(f.overdue)}
+        for f in alerts.stale_feeds(store)
+    ]
 
 
 def trend_charts(t: trends.Trends) -> dict[str, Markup]:
@@ -48,5 +73,5 @@ def dashboard(request: Request, session: Viewer) -> Response:
         for h in sites
     ]
     return page(request, "dashboard.html", session, title="Dashboard", cards=cards,
-                expiry_days=portfolio.EXPIRY_DAYS, portfolio_trend=trend.total,
+                expiry_days=portfolio.EXPIRY_DAYS, stale_feeds=stale_rows(store) if cards else [], portfolio_trend=trend.total,
                 portfolio_charts=trend_charts(trend.total))
