@@ -193,8 +193,7 @@ def main() -> None:
             ("site", get("admin", "/sites/big"), lambda: (
                 site_views.site_summary(store, adm, "big"), site_views.records(store, adm, "big", "zones", limit=1000),
                 site_views.records(store, adm, "big", "conduits", limit=1000),
-                architecture.check(store, principal=adm, site_id="big"),
-                architecture.diagram(store, principal=adm, site_id="big"))),
+                architecture.overview(store, principal=adm, site_id="big"))),
             ("zone", get("admin", f"/sites/big/zones/{zone}"), lambda: (
                 site_views.record(store, adm, "big", "zones", zone), site_views.revision(store, adm, "big"),
                 site_views.records(store, adm, "big", "assets", zone=zone, limit=50),

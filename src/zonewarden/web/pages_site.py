@@ -34,12 +34,12 @@ def site_page(request: Request, site_id: str, session: Viewer) -> Response:
     summary = site_views.site_summary(store, session.principal, ident)
     zones = site_views.records(store, session.principal, ident, "zones", limit=1000).items
     conduits = site_views.records(store, session.principal, ident, "conduits", limit=1000).items
-    check = architecture.check(store, principal=session.principal, site_id=ident)
-    try:
-        drawing = architecture.diagram(store, principal=session.principal, site_id=ident)
+    try:  # the check and the diagram on one read of the document (without its 100k assets)
+        check, drawing = architecture.overview(store, principal=session.principal, site_id=ident)
         diagram = linked_diagram(drawing.svg, ident, [z["id"] for z in zones])
         diagram_error = None
     except ZonewardenError as exc:  # e.g. Graphviz missing on the server: say so, show the rest
+        check = architecture.check(store, principal=session.principal, site_id=ident)
         diagram, diagram_error = None, str(exc)
     return page(request, "site.html", session, title=summary["site"].get("name") or ident, site=summary,
                 site_id=ident, zones=zones, conduits=conduits, findings=check.rows(), diagram=diagram,
