@@ -98,3 +98,34 @@ def test_the_admin_page_pages_users_and_tokens_by_50(web: TestClient, login) -> 
     second = web.get("/admin?users=50&tokens=50").text
     assert second.count("End sessions <span") == n_users - 50
     assert f"tokens 51–{n_tokens} of {n_tokens}" in _pager(second, "Token pages")
+
+
+def test_the_site_page_pages_zones_conduits_and_check_findings(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.io.sitefile import load_site
+
+    doc = load_site(EXAMPLE)
+    zone = doc.zones[0]
+    conduit = doc.conduits[0]
+    zones = tuple(zone.model_copy(update={"id": f"bulk-z{i:03d}", "name": f"Bulk zone {i}"}) for i in range(60))
+    conduits = tuple(conduit.model_copy(update={"id": f"bulk-c{i:03d}", "name": f"Bulk conduit {i}"}) for i in range(60))
+    sites.import_documents(web.store, [doc.model_copy(update={"zones": doc.zones + zones,  # type: ignore[attr-defined]
+                                                              "conduits": doc.conduits + conduits})],
+                           principal=local_principal(name="setup"), force=True)
+    n_zones, n_conduits = len(doc.zones) + 60, len(doc.conduits) + 60
+    login(web, "vic")
+    first = web.get(f"/sites/{SITE}").text
+    assert f"Zones ({n_zones})" in first and f"1–50 of {n_zones}" in _pager(first, "Zone pages")
+    assert f"1–50 of {n_conduits}" in _pager(first, "Conduit pages")
+    assert "zones=50&amp;conduits=0&amp;findings=0" in _pager(first, "Zone pages")
+    total = int(re.search(r"Segmentation check: (\d+) open findings", first).group(1))  # type: ignore[union-attr]
+    shown = first.count('<tr><td><span class="sev sev-')
+    assert shown == min(total, 100)
+    # every zone stays a link in the diagram, not only those of the page shown
+    assert f'/sites/{SITE}/zones/bulk-z059' in first
+    second = web.get(f"/sites/{SITE}?zones=50&conduits=50").text
+    assert f"51–{n_zones} of {n_zones}" in _pager(second, "Zone pages")
+    assert second.count('href="/sites/rheinfeld-os/zones/bulk-z0') >= 10
+    assert total > 100, "60 copies of a zone and of a conduit give the check more than a page of findings"
+    rest = web.get(f"/sites/{SITE}?findings=100").text
+    assert rest.count('<tr><td><span class="sev sev-') == total - 100
+    assert f"101–{total} of {total}" in _pager(rest, "Check finding pages")

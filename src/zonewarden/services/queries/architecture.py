@@ -125,6 +125,8 @@ class Diagram:
     svg: str
     zones: int
     conduits: int
+    zone_ids: tuple[str, ...] = ()
+    """The zones drawn (the page makes each a link)."""
 
 
 def diagram(store: Store, *, principal: Principal, site_id: str | None, as_of: str | dt.date | None = None) -> Diagram:
@@ -162,7 +164,7 @@ def overview(store: Store, *, principal: Principal, site_id: str | None,
             homes.update((r.id, r.zone_id) for r in conn.execute(stmt))
     svg = render_diagram(doc, report, asset_zones=homes, zone_assets=counts)
     return (CheckResult(doc.site.id, doc.site.name, today, report),
-            Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits)))
+            Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones)))
 
 
 def diagram_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> Diagram:
@@ -171,4 +173,4 @@ def diagram_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> Diag
     from zonewarden.evidence.diagram import render_diagram
 
     svg = render_diagram(doc, run_check(doc, today=day(doc.site.timezone, as_of)))
-    return Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits))
+    return Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones))
