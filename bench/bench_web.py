@@ -199,7 +199,7 @@ def main() -> None:
                 site_views.records(store, adm, "big", "assets", zone=zone, limit=50),
                 target_detail(store, adm, "big", zone))),
             ("triage queue", get("admin", "/findings"),
-             lambda: advisories.list_findings(store, principal=adm, status="affected")),
+             lambda: advisories.page_findings(store, principal=adm, status="affected", limit=50)),
             ("audit log", get("admin", "/audit"), lambda: audit_queries.search(
                 store, adm, audit_queries.EventFilter(), limit=100, newest_first=True)),
         ]
