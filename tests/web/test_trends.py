@@ -47,7 +47,7 @@ def test_the_column_chart_escapes_its_texts_and_skips_months_without_data() -> N
     assert 'aria-label="&lt;script&gt;alert(1)&lt;/script&gt;&#34;"' in svg
     assert svg.count('class="bar"') == 1 and "latest 5 d" in svg
     empty = str(charts.columns("nothing", [("2026-01", None), ("2026-02", None)]))
-    assert 'class="bar"' not in empty and "latest" not in empty
+    assert 'class="bar"' not in empty and "latest " not in empty and "no data in these months" in empty
 
 
 def test_a_percentage_chart_scales_to_100() -> None:

@@ -68,7 +68,10 @@ def columns(title: str, points: Sequence[tuple[str, float | None]], *, unit: str
             parts.append(f'<text class="tick" x="{x + slot / 2:.1f}" y="{height - 3}" text-anchor="middle">'
                          f"{escape(label[-2:])}</text>")
     last = next((v for _, v in reversed(points) if v is not None), None)
-    if last is not None:
+    if last is None:
+        parts.append(f'<text class="latest" x="{width / 2:.0f}" y="{base / 2:.0f}" text-anchor="middle">'
+                     "no data in these months</text>")
+    else:
         parts.append(f'<text class="latest" x="{width - 2}" y="10" text-anchor="end">latest {escape(f"{last:g}{unit}")}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
