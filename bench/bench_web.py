@@ -141,6 +141,7 @@ def main() -> None:
 
     from zonewarden.api.app import create_app
     from zonewarden.services import advisories, alerts, audit_queries, sessions, site_views
+    from zonewarden.services.findings_page import findings_page
     from zonewarden.services.queries import architecture, portfolio, trends
     from zonewarden.services.queries.zone_detail import target_detail
     from zonewarden.store.db import open_store
@@ -199,7 +200,7 @@ def main() -> None:
                 site_views.records(store, adm, "big", "assets", zone=zone, limit=50),
                 target_detail(store, adm, "big", zone))),
             ("triage queue", get("admin", "/findings"),
-             lambda: advisories.page_findings(store, principal=adm, status="affected", limit=50)),
+             lambda: findings_page(store, principal=adm, status="affected", limit=50)),
             ("audit log", get("admin", "/audit"), lambda: audit_queries.search(
                 store, adm, audit_queries.EventFilter(), limit=100, newest_first=True)),
         ]

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.services import advisories, sites
+from zonewarden.services.findings_page import findings_page
 from zonewarden.services.queries import approvals
 from zonewarden.services.queries.portfolio import PRIORITIES
 from zonewarden.services.signatures import Signing, list_signatures
@@ -31,7 +32,7 @@ def queue(request: Request, session: Viewer, site: Filter = None, priority: Filt
           offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     store = store_of(request)
     site_id = sites.resolve_site_id(store, site, session.principal) if site else None
-    rows, total = advisories.page_findings(  # ordered, counted and paged in the database
+    rows, total = findings_page(  # ordered, counted and paged in the database
         store, principal=session.principal, limit=PAGE, offset=offset, site_id=site_id, priority=priority or None,
         status=status or None, triage=triage or None, zone=zone or None, asset=asset or None)
     filters = {"site": site or "", "priority": priority or "", "status": status or "", "triage": triage or "",

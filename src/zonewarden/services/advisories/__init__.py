@@ -106,7 +106,6 @@ from zonewarden.services.advisories.reads import (  # noqa: F401  (the facade: p
     get_finding,
     list_advisories,
     list_findings,
-    page_findings,
 )
 from zonewarden.services.advisories.triage import (  # noqa: F401  (the facade: private names for old callers)
     TRIAGE_OPERATION,
@@ -144,7 +143,6 @@ __all__ = [
     "kev_count",
     "list_advisories",
     "list_findings",
-    "page_findings",
     "override",
     "read_items",
     "rematch_site",

@@ -177,60 +177,6 @@ def list_findings(
     )
 
 
-def page_findings(
-    store: Store,
-    *,
-    principal: Principal,
-    limit: int,
-    offset: int = 0,
-    site_id: str | None = None,
-    priority: str | Sequence[str] | None = None,
-    status: str | Sequence[str] | None = None,
-    triage: str | Sequence[str] | None = None,
-    zone: str | None = None,
-    asset: str | None = None,
-) -> tuple[list[FindingRow], int]:
-    """One page of :func:`list_findings` (same filters, same order) and how many match in all,
-    ordered, counted and cut in the database: a queue of 100k findings is not read to show 50."""
-    from sqlalchemy import case, func
-
-    def many(v: str | Sequence[str] | None) -> list[str] | None:
-        return None if v is None else ([v] if isinstance(v, str) else list(v))
-
-    f = findings.c
-    where: list[Any] = [f.active.is_(True)]
-    if site_id is not None:
-        where.append(f.site_id == site_id)
-    if (p := many(priority)) is not None:
-        where.append(f.priority.in_(p))
-    if (st := many(status)) is not None:
-        where.append(f.status.in_(st))
-    if (t := many(triage)) is not None:
-        where.append(f.triage_status.in_(t))
-    if zone is not None:
-        where.append(f.zone_id == zone)
-    if asset is not None:
-        where.append(f.asset_id == asset)
-    with store.read() as conn:
-        present = [r[0] for r in conn.execute(select(f.site_id).where(*where).distinct())]
-        visible = [sid for sid in present if access.allowed(principal, "site.read", sid)]
-        if not visible:
-            return [], 0
-        where.append(f.site_id.in_(visible))
-        total = int(conn.execute(select(func.count()).select_from(findings).where(*where)).scalar_one())
-        def text(c: Any) -> Any:  # code-point order, as Python sorts (PostgreSQL's collation may not)
-            return c.collate("C") if conn.dialect.name == "postgresql" else c
-
-        order = (
-            case((f.priority_rank.is_(None), 1), else_=0), f.priority_rank.desc(),
-            case(*((f.status == k, v) for k, v in _STATUS_ORDER.items()), else_=9),
-            text(f.site_id), text(f.tracking_id), text(f.asset_id),
-        )
-        stmt = _finding_query().where(*where).order_by(*order).limit(max(1, limit)).offset(max(0, offset))
-        rows = [_finding_row(r) for r in conn.execute(stmt)]
-    return rows, total
-
-
 def _decisions(conn: Connection, finding_id: int) -> tuple[TriageDecision, ...]:
     rows = conn.execute(
         select(triage_decisions).where(triage_decisions.c.finding_id == finding_id).order_by(triage_decisions.c.id)
