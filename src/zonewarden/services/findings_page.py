@@ -36,7 +36,7 @@ def readable_sites(principal: Principal) -> list[str] | None:
 
 def _filters(principal: Principal, *, site_id: str | None, priority: str | Sequence[str] | None,
              status: str | Sequence[str] | None, triage: str | Sequence[str] | None, zone: str | None,
-             advisory: str | None, include_inactive: bool) -> list[Any] | None:
+             advisory: str | None, include_inactive: bool, asset: str | None = None) -> list[Any] | None:
     from zonewarden.store.advisory_tables import findings
 
     out: list[Any] = []
@@ -57,6 +57,8 @@ def _filters(principal: Principal, *, site_id: str | None, priority: str | Seque
         out.append(findings.c.zone_id == zone)
     if advisory is not None:
         out.append(findings.c.tracking_id == advisory)
+    if asset is not None:
+        out.append(findings.c.asset_id == asset)
     return out
 
 
@@ -64,14 +66,14 @@ def findings_page(
     store: Store, *, principal: Principal, limit: int = 100, offset: int = 0, site_id: str | None = None,
     priority: str | Sequence[str] | None = None, status: str | Sequence[str] | None = None,
     triage: str | Sequence[str] | None = None, zone: str | None = None, advisory: str | None = None,
-    include_inactive: bool = False,
+    include_inactive: bool = False, asset: str | None = None,
 ) -> tuple[list[Any], int]:
     """(the findings of one page, how many match in all), most urgent first."""
     from zonewarden.services.advisories import _STATUS_ORDER, _finding_query, _finding_row
     from zonewarden.store.advisory_tables import findings
 
     where = _filters(principal, site_id=site_id, priority=priority, status=status, triage=triage, zone=zone,
-                     advisory=advisory, include_inactive=include_inactive)
+                     advisory=advisory, include_inactive=include_inactive, asset=asset)
     if where is None:
         return [], 0
     rank = case({p.value: p.rank for p in Priority}, value=findings.c.priority, else_=-1)
