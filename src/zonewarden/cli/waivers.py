@@ -102,7 +102,11 @@ def waiver_approve_cmd(waiver_id: str, approver: str | None, approved: str | Non
 @handle_errors
 def waiver_list_cmd(fmt: str, site_id: str | None, db_url: str | None) -> None:
     """The site's waivers and how each approval stands: pending, not signed (typed in the site
-    file), valid or no longer matches (its signature)."""
+    file), valid or no longer matches (its signature).
+
+    \b
+    Example:
+      zonewarden waiver list --site rheinfeld-os --format json"""
     from zonewarden.services import sites as site_service
     from zonewarden.services import waivers
 
