@@ -148,3 +148,35 @@ def test_components_match_by_purl_and_cpe_with_the_component_in_the_explanation(
     now = _findings(store)
     assert now["ZW-T-PURL"].status == "not-affected"
     assert "ZW-T-CPE" not in now or not now["ZW-T-CPE"].active
+
+
+def test_real_bsi_advisory_matches_components_by_its_cpe_2_2_uris(store, tmp_path: Path, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+    # CISA's ICS feed has no purl or CPE at all (see docs/advisory-matching.md); the OASIS
+    # examples do: BSI's advisory names each converter version by a CPE 2.2 URI.
+    _plant(store)
+    site = load_site(PLANT).site.id
+    doc = (shared_data / "csaf" / "oasis" / "csaf_2.0" / "examples" / "csaf" / "bsi-2022-0001.json").read_bytes()
+    _ingest(store, doc)
+    cpe = "cpe:2.3:a:csaf-tools:cvrf-csaf-converter:{}:*:*:*:*:*:*:*"
+    import_sbom(store, site, PLC, _write(tmp_path, sbom([lib("cvrf-csaf-converter", "1.0.0-dev2", cpe=cpe.format("1.0.0-dev2"))])),
+                principal=ME)
+    import_sbom(store, site, "comp-plc-p2", _write(tmp_path, sbom([lib("converter", "1.0.0-rc2", cpe=cpe.format("1.0.0-rc2"))]), "b.json"),
+                principal=ME)
+    (tid,) = {f.tracking_id for f in svc.list_findings(store, principal=ME) if f.tracking_id == "BSI-2022-0001"}
+    affected, fixed = _findings(store)[tid], _findings(store, "comp-plc-p2")[tid]
+    assert affected.status == "affected" and affected.cves == ("CVE-2022-27193",)
+    assert "cvrf-csaf-converter 1.0.0-dev2" in affected.message
+    assert fixed.status == "fixed"
+
+
+def test_vex_inside_the_sbom_is_recorded_for_the_asset(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services.vex import list_statements
+
+    _plant(store)
+    site = load_site(PLANT).site.id
+    doc = sbom([lib("openssl", "1.1.1k", purl=OPENSSL, ref="ossl")], manufacturer="Rockwell Automation", vulnerabilities=[
+        {"id": "CVE-2023-0286", "affects": [{"ref": "ossl"}],
+         "analysis": {"state": "not_affected", "justification": "code_not_reachable"}}])
+    import_sbom(store, site, PLC, _write(tmp_path, doc), principal=ME)
+    (row,) = list_statements(store, principal=ME, site_id=site)
+    assert (row["asset"], row["state"], row["from_supplier"], row["justification"]) == (PLC, "not_affected", True, "code_not_reachable")

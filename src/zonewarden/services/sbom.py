@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,15 @@ def import_sbom(
             at=now,
         )
     report = SbomImportReport(site_id, asset_id, len(comps), prior is not None, added, removed, changed)
-    return _after_change(store, report, principal)
+    report = _after_change(store, report, principal)
+    if sbom.analyses:
+        # VEX inside the SBOM (vulnerabilities[].analysis): recorded like a separate CycloneDX VEX.
+        from zonewarden.services import vex
+
+        done = vex.import_vex(store, path, principal=principal, site_id=site_id, asset_id=asset_id, data=raw,
+                              reason=f"VEX analyses inside the SBOM of {asset_id}")
+        report = replace(report, vex_closed=report.vex_closed + done.closed)
+    return report
 
 
 def _after_change(store: Store, report: SbomImportReport, principal: Principal) -> SbomImportReport:
