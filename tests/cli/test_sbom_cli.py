@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from tests.services.sbom_helpers import PLANT, advisory, lib, sbom
+
 from zonewarden.cli.main import cli
 
 
