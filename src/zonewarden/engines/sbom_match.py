@@ -24,6 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zonewarden.domain.advisories import EntryMatch, Finding
 from zonewarden.domain.site import Asset
@@ -53,6 +54,7 @@ class SbomComponent:
         return f"{text} ({ident})" if ident else text
 
 
+@lru_cache(maxsize=65536)
 def purl_parts(purl: str) -> tuple[tuple[str, str, str], str | None] | None:
     """((type, namespace, name), version) of a package URL, compared case-insensitively
     (pypi names also with ``_`` as ``-``); None when it is not one (packageurl-python)."""
@@ -72,6 +74,7 @@ _CPE23 = re.compile(r"^cpe:2\.3:[aho*\-]:", re.I)
 _CPE22 = re.compile(r"^cpe:/[aho]?:", re.I)
 
 
+@lru_cache(maxsize=65536)
 def cpe_parts(cpe: str) -> tuple[str, str, str, str | None] | None:
     """(part, vendor, product, version) of a CPE 2.3 formatted string or a 2.2 URI (escapes
     and percent-encoding undone, lower case); version None for ``*``, ``-`` or none."""
