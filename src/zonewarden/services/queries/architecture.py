@@ -24,9 +24,21 @@ class CheckResult:
     site_name: str
     as_of: dt.date
     report: CheckReport
+    waiver_signatures: dict[str, Any] | None = None
+    """Waiver id -> its signature view, for a stored site (``services.waivers``); None for a file."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"site": self.site_id, "as_of": self.as_of.isoformat(), **self.report.to_dict()}
+        out: dict[str, Any] = {"site": self.site_id, "as_of": self.as_of.isoformat(), **self.report.to_dict()}
+        if self.waiver_signatures is not None:  # how each waiver's approval stands, where it is shown
+            from zonewarden.services.waivers import signature_state
+
+            views = self.waiver_signatures
+            for w in out["waived"]:
+                w["waiver"]["approval"] = signature_state(w["waiver"], views)
+            for key in ("expired_waivers", "unused_waivers", "pending_waivers"):
+                for w in out[key]:
+                    w["approval"] = signature_state(w, views)
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per open finding. The fix text is in the JSON and SARIF; the rows carry it
@@ -50,7 +62,12 @@ def check(store: Store, *, principal: Principal, site_id: str | None, as_of: str
     stored = load_for_check(store, site_of(store, principal, site_id))
     today = day(stored.doc.site.timezone, as_of)
     report = run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
-    return CheckResult(stored.doc.site.id, stored.doc.site.name, today, report)
+    views = None
+    if any(w.id is not None for w in stored.doc.checks.waivers):
+        from zonewarden.services.waivers import waiver_signatures
+
+        views = waiver_signatures(store, stored.doc.site.id)
+    return CheckResult(stored.doc.site.id, stored.doc.site.name, today, report, views)
 
 
 def check_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> CheckResult:
