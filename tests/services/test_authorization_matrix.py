@@ -20,10 +20,12 @@ AUDIT = READ | {"audit.read", "report.auditor", "site.export"}
 ENGINEER = AUDIT | {
     "site.import", "site.edit", "requirement.set", "compensation.record", "risk.edit", "assessment.record",
     "waiver.record", "finding.triage", "patch.edit", "patch.defer.record", "patch.change.record", "report.issue",
+    "sbom.import",  # an asset's SBOM is inventory: whoever imports the site
 }
 APPROVER = AUDIT | {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close", "patch.defer.approve",
     "patch.change.approve", "report.approve", "change.approve",
+    "vex.accept",  # a VEX statement from a non-supplier closes findings only once an approver accepts it
 }
 SUBSCRIBE = {"alert.subscribe"}  # alerts about a site: its readers, not customers, not read-only
 EXPECTED = {
@@ -41,7 +43,7 @@ EXPECTED = {
 }
 PSIRT = {"psirt.read", "psirt.write", "psirt.publish"}
 GLOBAL = {"user.admin", "advisory.ingest", "kev.import", "site.create", "job.read", "job.admin", "alert.admin",
-          "audit.checkpoint"} | PSIRT
+          "audit.checkpoint", "vex.import"} | PSIRT
 #: Global operations a role other than admin allows when held on every site.
 GLOBAL_EXPECTED = {"psirt-analyst": {"psirt.read", "psirt.write"}, "psirt-manager": PSIRT}
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.edit",
     "zonewarden.cli.advisories",
     "zonewarden.cli.inventory",
+    "zonewarden.cli.sbom",
     "zonewarden.cli.psirt",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",

@@ -30,14 +30,14 @@ _AUDIT = {"audit.read", "report.auditor", "site.export"}
 _ENGINEER = {
     "site.import", "site.edit", "requirement.set", "compensation.record", "risk.edit",
     "assessment.record", "waiver.record", "finding.triage", "patch.edit", "patch.defer.record",
-    "patch.change.record", "report.issue",
+    "patch.change.record", "report.issue", "sbom.import",
 }
 #: Subscribing to alerts about a site: anyone who may read it (a write, so not with a read-only
 #: credential); a customer, who may not read the site's internals, gets no alerts.
 _SUBSCRIBE = {"alert.subscribe"}
 _APPROVE = {
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",
-    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve",
+    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve", "vex.accept",
 }
 
 #: role -> operations it allows on a site. Admin may do everything, including deleting a site.
@@ -54,7 +54,8 @@ _PSIRT = {"psirt.read", "psirt.write", "psirt.publish"}
 #: ``job.read``: every background job (anyone sees the jobs they queued); ``job.admin``: run the
 #: system's jobs by hand and set schedules; ``alert.admin``: see and remove anyone's subscriptions.
 GLOBAL_OPERATIONS = frozenset({"user.admin", "advisory.ingest", "kev.import", "site.create",
-                               "job.read", "job.admin", "alert.admin", "audit.checkpoint"} | _PSIRT)
+                               "job.read", "job.admin", "alert.admin", "audit.checkpoint",
+                               "vex.import"} | _PSIRT)
 SITE_OPERATIONS = frozenset(_READ | _AUDIT | _ENGINEER | _APPROVE | _SUBSCRIBE | {"site.delete"})
 OPERATIONS = SITE_OPERATIONS | GLOBAL_OPERATIONS
 POLICY["admin"] = OPERATIONS

@@ -35,7 +35,7 @@ ACTION = "signature.apply"
 #: The operations whose records are signed when an authenticated person performs them.
 SIGNED_OPERATIONS = frozenset({
     "compensation.approve", "risk.accept", "waiver.approve", "finding.close",
-    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve",
+    "patch.defer.approve", "patch.change.approve", "report.approve", "change.approve", "vex.accept",
 })
 
 

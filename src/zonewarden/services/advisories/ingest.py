@@ -154,6 +154,10 @@ def ingest_bytes(
     done = [r for r in results if r is not None]
     assert len(done) == len(results)
     t = batch.totals
+    if t.created or t.updated:
+        from zonewarden.services import vex
+
+        vex.apply(store)  # recorded supplier VEX closes the new findings it covers
     return IngestReport(done, t.created, t.updated, t.reopened)
 
 

@@ -26,6 +26,7 @@ from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.engines import ssvc as ssvc_engine
 from zonewarden.engines.matching import InventoryIndex, match_advisory
 from zonewarden.engines.products import flatten_advisory
+from zonewarden.engines.sbom_match import SbomComponent, component_assets, fold_findings
 from zonewarden.errors import InputError, NotFoundError
 from zonewarden.services import audit, findings_store
 from zonewarden.services.advisories.model import _OPEN_TRIAGE, _clean
@@ -55,13 +56,16 @@ _FINDINGS_OF = select(findings, *EXPLANATION_COLUMNS).select_from(findings_expla
 class _SiteMatcher:
     """One site's inventory, indexed once per batch, with exposures and assets by id."""
 
-    def __init__(self, site_id: str, doc: SiteDocument, content_hash: str) -> None:
+    def __init__(self, site_id: str, doc: SiteDocument, content_hash: str,
+                 components: Mapping[str, Sequence[SbomComponent]] | None = None) -> None:
         from zonewarden.services.exposure import asset_exposures
 
         self.site_id = site_id
         self.doc = doc
         self.content_hash = content_hash
-        self.index = InventoryIndex(doc.assets)
+        # SBOM components match as identifier-only assets, folded into their asset (engines.sbom_match).
+        extra, self.sbom_parents = component_assets(doc.assets, components or {})
+        self.index = InventoryIndex([*doc.assets, *extra])
         self.assets: dict[str, Asset] = {a.id: a for a in doc.assets}
         self.exposure: dict[str, SsvcInput] = asset_exposures(doc)
         self._inputs: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
@@ -82,6 +86,7 @@ class _SiteMatcher:
 
 
 def _site_matchers(conn: Connection, site_ids: Iterable[str] | None = None) -> list[_SiteMatcher]:
+    from zonewarden.services.sbom import components_of
     from zonewarden.services.sites import _stored_data
 
     stmt = select(sites.c.id, sites.c.content_hash).order_by(sites.c.id)
@@ -92,7 +97,7 @@ def _site_matchers(conn: Connection, site_ids: Iterable[str] | None = None) -> l
         data = _stored_data(conn, row.id)
         if data is None:
             continue
-        out.append(_SiteMatcher(row.id, SiteDocument.model_validate(data), row.content_hash))
+        out.append(_SiteMatcher(row.id, SiteDocument.model_validate(data), row.content_hash, components_of(conn, row.id)))
     return out
 
 
@@ -207,7 +212,7 @@ def _apply_findings(
     """Upsert the findings of one advisory on one site; reopen triage where the product status
     changed. Reopen events go to ``log``. ``first_of_its_id`` says no advisory of this tracking
     id was stored before, so there are no findings to read back."""
-    found = match_advisory(flat, sm.index)
+    found = fold_findings(match_advisory(flat, sm.index), sm.sbom_parents)
     existing = (
         {} if first_of_its_id
         else {r.asset_id: r for r in conn.execute(_FINDINGS_OF, {"site": sm.site_id, "tid": flat.id})}

@@ -7,7 +7,10 @@ from alembic import context
 import zonewarden.store.package_tables  # noqa: F401 - registers the package issue table on metadata
 import zonewarden.store.psirt_tables  # noqa: F401 - registers the PSIRT tables on metadata
 import zonewarden.store.sync_tables  # noqa: F401 - registers the CSAF sync tables on metadata
-from zonewarden.store import advisory_tables  # noqa: F401 - registers the advisory tables on metadata
+from zonewarden.store import (
+    advisory_tables,  # noqa: F401 - registers the advisory tables on metadata
+    sbom_tables,  # noqa: F401 - registers the SBOM and VEX tables on metadata
+)
 from zonewarden.store.tables import metadata
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,313 @@
+"""VEX use cases: record supplier VEX statements, accept one from another source, and close the
+findings a statement says are not affected.
+
+* ``import_vex``: a CSAF VEX document (about products wherever they are installed; operation
+  ``vex.import``) or a CycloneDX VEX about one asset's SBOM components (``--site``/``--asset``;
+  operation ``sbom.import`` on that site). Every statement is recorded, with ``from_supplier``:
+  whether the publisher is the product's supplier through the vendor registry (CSAF: the
+  publisher is the entry's vendor; CycloneDX: the VEX's author is the component's supplier or
+  the vendor of the asset that ships it). A new revision of a document replaces its
+  statements; the same bytes again change nothing. One ``vex.import`` audit event.
+* ``accept``: a person accepts a statement from a source that is not the supplier, for one
+  site (``vex.accept``, an approval: signed via services/signatures.py). One ``vex.accept``
+  audit event (and the signature event).
+* ``apply``: every open finding (triage new or under-assessment, status affected or
+  needs-review) whose every CVE, for every entry match that gave its status, is covered by an
+  effective ``not_affected`` statement (:mod:`zonewarden.engines.vex`) is moved to triage
+  ``not-affected`` by zonewarden, with the justification and impact as the decision's why; one
+  ``finding.vex_close`` audit event per finding. Run after each VEX import or acceptance, after
+  an SBOM import and after advisory ingest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from zonewarden.domain.site import Asset, SiteDocument
+from zonewarden.engines.sbom_match import SbomComponent, component_seq
+from zonewarden.engines.vex import Statement, covers, is_supplier
+from zonewarden.errors import InputError, NotFoundError, Problem
+from zonewarden.io.vex import MAX_VEX_BYTES, VexDocument, read_vex
+from zonewarden.services import audit, identity, signatures
+from zonewarden.services.principal import SYSTEM, Principal
+from zonewarden.services.signatures import Signing
+from zonewarden.store.advisory_tables import (
+    finding_explanations,
+    findings,
+    findings_explained,
+    triage_decisions,
+)
+from zonewarden.store.db import Store
+from zonewarden.store.sbom_tables import vex_statements
+from zonewarden.store.tables import sites
+
+_OPEN = ("new", "under-assessment")
+_CLOSABLE = ("affected", "needs-review")
+
+
+@dataclass(frozen=True)
+class VexImportReport:
+    document_id: str
+    format: str
+    publisher: str
+    statements: int
+    from_supplier: int
+    not_affected: int
+    unchanged: bool
+    closed: int
+
+
+def _read(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_VEX_BYTES:
+            raise InputError(f"{p}: the VEX is over the limit of {MAX_VEX_BYTES:,} bytes",
+                             [Problem("file too large", file=str(p))])
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the VEX ({exc.strerror or exc})", [Problem("check the path", file=str(p))]) from None
+
+
+def import_vex(
+    store: Store, path: str | Path, *, principal: Principal, site_id: str | None = None, asset_id: str | None = None,
+    reason: str | None = None, data: bytes | None = None,
+) -> VexImportReport:
+    """Record the statements of the VEX document at ``path`` (or ``data``) and apply them."""
+    source = str(path)
+    raw = data if data is not None else _read(path)
+    vex = read_vex(raw, source)
+    if vex.format == "cyclonedx":
+        if not (site_id and asset_id):
+            raise InputError(f"{source}: a CycloneDX VEX is about one asset's SBOM components: give --site and --asset",
+                             [Problem("the bom-refs of its analyses are resolved in that asset's SBOM", file=source)])
+        identity.authorize(store, principal, "sbom.import", site_id)
+    else:
+        if asset_id:
+            raise InputError(f"{source}: a CSAF VEX is about products wherever they are installed; --asset does not apply")
+        identity.authorize(store, principal, "vex.import")
+        site_id = None
+    sha = hashlib.sha256(raw).hexdigest()
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        same = conn.execute(select(vex_statements.c.id).where(
+            vex_statements.c.document_id == vex.document_id, vex_statements.c.sha256 == sha,
+            vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id,
+        ).limit(1)).first()
+        if same is not None:
+            return VexImportReport(vex.document_id, vex.format, vex.publisher, len(vex.statements), 0, 0, True, 0)
+        rows = _rows(conn, vex, sha, site_id, asset_id, now, source)
+        scope = vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id
+        replaced = conn.execute(delete(vex_statements).where(vex_statements.c.document_id == vex.document_id, scope)).rowcount
+        if rows:
+            conn.execute(vex_statements.insert(), rows)
+        supplier = sum(1 for r in rows if r["from_supplier"])
+        na = sum(1 for r in rows if r["state"] == "not_affected")
+        audit.append(
+            conn, action="vex.import", **principal.audit_fields, site_id=site_id, object_type="vex",
+            object_id=vex.document_id[:200], reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}",
+            before={"statements": replaced} if replaced else None,
+            after={"sha256": sha, "publisher": vex.publisher, "statements": len(rows), "from_supplier": supplier,
+                   "not_affected": na, "asset": asset_id,
+                   "list": [{"vulnerability": r["vulnerability"], "product": r["product"], "state": r["state"],
+                             "from_supplier": r["from_supplier"], "justification": r["justification"]}
+                            for r in rows[:50]]},
+            at=now,
+        )
+    closed = apply(store, site_ids=[site_id] if site_id else None)
+    return VexImportReport(vex.document_id, vex.format, vex.publisher, len(rows), supplier, na, False, closed)
+
+
+def _rows(conn: Any, vex: VexDocument, sha: str, site_id: str | None, asset_id: str | None, now: dt.datetime,
+          source: str) -> list[dict[str, Any]]:
+    asset: Asset | None = None
+    stored: dict[str, SbomComponent] = {}
+    if vex.format == "cyclonedx":
+        from zonewarden.services.sbom import components_of
+        from zonewarden.services.sites import _stored_data
+        from zonewarden.store.sbom_tables import sbom_components
+
+        data = _stored_data(conn, site_id or "")
+        if data is None:
+            raise NotFoundError(f"no site {site_id!r} in the database")
+        asset = next((a for a in SiteDocument.model_validate(data).assets if a.id == asset_id), None)
+        if asset is None:
+            raise NotFoundError(f"no asset {asset_id!r} in site {site_id!r}")
+        refs = {r.bom_ref: r.seq for r in conn.execute(select(sbom_components.c.bom_ref, sbom_components.c.seq).where(
+            sbom_components.c.site_id == site_id, sbom_components.c.asset_id == asset_id))}
+        by_seq = {c.seq: c for c in components_of(conn, site_id or "", [asset_id or ""]).get(asset_id or "", [])}
+        stored = {ref: by_seq[seq] for ref, seq in refs.items() if ref}
+    rows = []
+    problems = []
+    for s in vex.statements:
+        vendor, product, purl, cpe, version, supplier = s.vendor, s.product, s.purl, s.cpe, s.version, s.component_supplier
+        if vex.format == "cyclonedx" and product is None:
+            c = stored.get(s.ref or "")
+            if c is None:
+                problems.append(Problem(f"{s.pointer}: bom-ref {s.ref!r} is neither in this file nor in the SBOM of "
+                                        f"{asset_id} (import the SBOM first)", file=source))
+                continue
+            product, purl, cpe, version, supplier, vendor = c.name, c.purl, c.cpe, c.version, c.supplier, c.supplier
+        if vex.format == "cyclonedx":
+            from_supplier = is_supplier(vex.publisher, supplier) or is_supplier(vex.publisher, asset.vendor if asset else None)
+        else:
+            from_supplier = is_supplier(vex.publisher, vendor)
+        rows.append({
+            "format": vex.format, "document_id": vex.document_id[:200], "sha256": sha, "publisher": vex.publisher[:500],
+            "site_id": site_id, "asset_id": asset_id, "vulnerability": s.vulnerability[:200], "vendor": vendor and vendor[:500],
+            "product": product and product[:1000], "purl": purl, "cpe": cpe, "version": version and version[:200],
+            "state": s.state, "justification": s.justification, "impact": s.impact, "pointer": s.pointer[:300],
+            "from_supplier": from_supplier, "accepted_by": None, "accepted_at": None, "acceptance": None, "recorded_at": now,
+        })
+    if problems:
+        raise InputError(f"{source}: a VEX statement names a component that is not known", problems)
+    return rows
+
+
+def _statement(r: Any) -> Statement:
+    acc = r.acceptance or {}
+    return Statement(
+        id=r.id, document_id=r.document_id, publisher=r.publisher, vulnerability=r.vulnerability, state=r.state,
+        vendor=r.vendor, product=r.product, purl=r.purl, cpe=r.cpe, version=r.version, justification=r.justification,
+        impact=r.impact, site_id=r.site_id, asset_id=r.asset_id, from_supplier=bool(r.from_supplier),
+        accepted=tuple(sorted((site, str(v.get("by"))) for site, v in acc.items())),
+    )
+
+
+def list_statements(store: Store, *, principal: Principal, site_id: str | None = None) -> list[dict[str, Any]]:
+    """Recorded statements (of every product, and of the site's assets), for display."""
+    if site_id is not None:
+        identity.authorize(store, principal, "site.read", site_id)
+    with store.read() as conn:
+        stmt = select(vex_statements).order_by(vex_statements.c.id)
+        rows = conn.execute(stmt).all()
+    out = []
+    for r in rows:
+        if r.site_id is not None and r.site_id != site_id:
+            continue
+        s = _statement(r)
+        closes = "yes" if s.from_supplier and s.state == "not_affected" else (
+            ("accepted on " + ", ".join(site for site, _ in s.accepted)) if s.accepted else
+            "no: not from the supplier, awaiting acceptance" if s.state == "not_affected" else "no")
+        out.append({"id": r.id, "document": r.document_id, "publisher": r.publisher, "vulnerability": r.vulnerability,
+                    "product": " ".join(x for x in (r.vendor, r.product, r.version) if x) or r.purl or r.cpe,
+                    "asset": r.asset_id, "state": r.state, "justification": r.justification, "impact": r.impact,
+                    "from_supplier": bool(r.from_supplier), "closes": closes, "pointer": r.pointer})
+    return out
+
+
+def accept(store: Store, statement_id: int, site_id: str, why: str, *, principal: Principal,
+           signing: Signing | None = None) -> int:
+    """Accept a statement from a source that is not the product's supplier, on ``site_id``;
+    apply it. Returns how many findings it closed."""
+    why = (why or "").strip()
+    if len(why) < 10:
+        raise InputError("--why must say why the statement is trusted, in at least 10 characters (it becomes audit evidence)")
+    identity.authorize(store, principal, "vex.accept", site_id)
+    signer = signatures.confirm(store, principal, "vex.accept", signing)
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        r = conn.execute(select(vex_statements).where(vex_statements.c.id == statement_id)).first()
+        if r is None:
+            raise NotFoundError(f"no VEX statement {statement_id} (see `zonewarden vex list`)")
+        if r.site_id is not None and r.site_id != site_id:
+            raise InputError(f"VEX statement {statement_id} is about an asset of site {r.site_id}, not {site_id}")
+        if conn.execute(select(sites.c.id).where(sites.c.id == site_id)).first() is None:
+            raise NotFoundError(f"no site {site_id!r} in the database")
+        if r.state != "not_affected":
+            raise InputError(f"VEX statement {statement_id} says {r.state}; only a not_affected statement is accepted")
+        acceptance = dict(r.acceptance or {})
+        record = {"statement": statement_id, "document": r.document_id, "vulnerability": r.vulnerability,
+                  "publisher": r.publisher, "by": principal.user_id, "at": now.isoformat(timespec="seconds"), "why": why}
+        acceptance[site_id] = record
+        conn.execute(update(vex_statements).where(vex_statements.c.id == statement_id).values(
+            accepted_by=principal.user_id, accepted_at=now, acceptance=acceptance))
+        audit.append(conn, action="vex.accept", **principal.audit_fields, site_id=site_id, object_type="vex-statement",
+                     object_id=str(statement_id), reason=why, before=None, after=record, at=now)
+        if signing is not None and signatures.needs_signature(signer, "vex.accept"):
+            head = conn.execute(select(sites.c.data).where(sites.c.id == site_id)).scalar() or {}
+            timezone = ((head.get("site") or {}) if isinstance(head, dict) else {}).get("timezone")
+            audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
+                signer, "vex.accept", site_id, timezone, signing, "vex-statement", str(statement_id), record, now))
+    return apply(store, site_ids=[site_id])
+
+
+def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
+    """Close the open findings that effective not-affected statements cover; how many were closed."""
+    from zonewarden.services.sbom import components_of
+    from zonewarden.services.sites import _stored_data
+
+    with store.read() as conn:
+        statements = [_statement(r) for r in conn.execute(
+            select(vex_statements).where(vex_statements.c.state == "not_affected"))]
+    if not statements:
+        return 0
+    by_cve: dict[str, list[Statement]] = defaultdict(list)
+    for s in statements:
+        by_cve[s.vulnerability.upper()].append(s)
+    now = dt.datetime.now(dt.UTC)
+    closed = 0
+    with store.transaction() as conn:
+        stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status, findings.c.triage_status,
+                       findings.c.tracking_id, finding_explanations.c.matches, finding_explanations.c.cves)
+                .select_from(findings_explained)
+                .where(findings.c.active.is_(True), findings.c.status.in_(_CLOSABLE), findings.c.triage_status.in_(_OPEN))
+                .order_by(findings.c.site_id, findings.c.id))
+        if site_ids is not None:
+            stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
+        rows = [r for r in conn.execute(stmt) if any(c.upper() in by_cve for c in r.cves or ())]
+        docs: dict[str, dict[str, Asset]] = {}
+        comps: dict[str, dict[str, list[SbomComponent]]] = {}
+        log = audit.Buffer()
+        for r in rows:
+            if r.site_id not in docs:
+                data = _stored_data(conn, r.site_id)
+                docs[r.site_id] = {a.id: a for a in SiteDocument.model_validate(data).assets} if data else {}
+                comps[r.site_id] = components_of(conn, r.site_id)
+            asset = docs[r.site_id].get(r.asset_id)
+            if asset is None:
+                continue
+            used = _covering(r, asset, comps[r.site_id].get(r.asset_id, []), by_cve)
+            if used is None:
+                continue
+            why = "; ".join(dict.fromkeys(s.why(r.site_id) for s in used))
+            conn.execute(triage_decisions.insert().values(
+                finding_id=r.id, at=now, actor=SYSTEM.user_id, from_status=r.triage_status, to_status="not-affected",
+                why=why[:8000], owner=None, expires=None, controls=[], automatic=True))
+            conn.execute(update(findings).where(findings.c.id == r.id).values(
+                triage_status="not-affected", triage_owner=None, triage_expires=None, updated_at=now))
+            log.add(action="finding.vex_close", **SYSTEM.audit_fields, site_id=r.site_id, object_type="finding",
+                    object_id=str(r.id), reason=why[:2000], before={"triage": r.triage_status},
+                    after={"triage": "not-affected", "advisory": r.tracking_id, "asset": r.asset_id,
+                           "statements": sorted({s.id for s in used})}, at=now)
+            closed += 1
+        log.flush(conn)
+    return closed
+
+
+def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]]) -> list[Statement] | None:
+    """The statements that cover every CVE of every deciding match of the finding, or None."""
+    by_seq = {c.seq: c for c in components}
+    used: list[Statement] = []
+    deciding = [m for m in r.matches or () if m.get("status") == r.status]
+    if not deciding:
+        return None
+    for m in deciding:
+        seq = component_seq(m.get("matched_value") or "")
+        component = by_seq.get(seq) if seq is not None else None
+        if seq is not None and component is None:
+            return None  # the component is gone from the SBOM: rematch will settle it
+        for cve in m.get("cves") or r.cves or ():
+            hit = next((s for s in by_cve.get(cve.upper(), ())
+                        if s.effective_on(r.site_id) and covers(s, cve, asset, m.get("product_name") or "", component)), None)
+            if hit is None:
+                return None
+            used.append(hit)
+    return used or None
