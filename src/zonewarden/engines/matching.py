@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
+from operator import itemgetter
 
 from zonewarden.domain.advisories import (
     AFFECTED_GROUPS,
@@ -472,6 +473,16 @@ class InventoryIndex:
             self.members[cid].append(rank)
         self._model_keys: list[str] = sorted(self._by_model)
         self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        # Per-index caches of answers that depend only on the index and a name or model: CISA
+        # repeats the same product names and order numbers across advisories and entries.
+        self._labelled: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        self._name_ties: dict[tuple[str, ProductWords], list[tuple[MatchField, str, list[int]]]] = {}
+        self._model_tie_cache: dict[str, list[tuple[int, MatchField, str]]] = {}
+        # Asset family patterns by their literal prefix: a model key can only match a pattern
+        # whose prefix starts it, so a look-up tries the key's prefixes, not every pattern.
+        self._patterns_by_prefix: dict[str, list[tuple[re.Pattern[str], int]]] = defaultdict(list)
+        for pattern, cid in self._model_patterns:
+            self._patterns_by_prefix[_model_prefix(self._rep[cid].model_number or "")].append((pattern, cid))
         # vendor key -> word set -> version text -> classes: one decision per version text.
         self._by_version: dict[str, dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]]] = {}
         for vkey, groups in self._by_vendor.items():
@@ -629,8 +640,7 @@ class InventoryIndex:
             if not groups:
                 continue
             words = _brandless(key, entry.product or entry.name)
-            for ws, relation, why in self.related(key, words):
-                label = _label(key, ws, why)
+            for ws, relation, label in self._related_labelled(key, words):
                 for cid in groups[ws]:
                     if cid in found:
                         continue
@@ -646,9 +656,24 @@ class InventoryIndex:
                     found[cid] = (relation, label)
         return found
 
+    def _related_labelled(self, key: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
+        """:meth:`related` with each word set's label (what a finding shows as the tie's value)."""
+        hit = self._labelled.get((key, words))
+        if hit is None:
+            hit = self._labelled[(key, words)] = tuple(
+                (ws, relation, _label(key, ws, why)) for ws, relation, why in self.related(key, words)
+            )
+        return hit
+
     def _model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
         """Classes whose model number is in the family the entry's ``model`` writes, or whose
         family pattern includes it (exact equality is looked up by the caller)."""
+        hit = self._model_tie_cache.get(model)
+        if hit is None:
+            hit = self._model_tie_cache[model] = self._find_model_ties(model)
+        return hit
+
+    def _find_model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
         out: list[tuple[int, MatchField, str]] = []
         pattern = model_pattern(model)
         if pattern is not None:
@@ -660,9 +685,12 @@ class InventoryIndex:
                 i += 1
         if self._model_patterns:
             key = model_key(model)
-            for own, cid in self._model_patterns:
-                if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
-                    out.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+            family: list[tuple[int, MatchField, str]] = []
+            for n in range(len(key) + 1):
+                for own, cid in self._patterns_by_prefix.get(key[:n], ()):
+                    if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
+                        family.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+            out += sorted(family, key=itemgetter(0))  # class order, as a scan of every pattern gives
         return out
 
     def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
@@ -684,11 +712,13 @@ class InventoryIndex:
         words = _brandless(key, entry.product or entry.name)
         if words.excluded:
             return None
-        out = []
-        for ws, relation, why in self.related(key, words):
-            label = _label(key, ws, why)
-            out += [(relation, label, cids) for cids in per_ws[ws].values()]
-        return out
+        hit = self._name_ties.get((key, words))
+        if hit is None:
+            hit = []
+            for ws, relation, label in self._related_labelled(key, words):
+                hit += [(relation, label, cids) for cids in per_ws[ws].values()]
+            self._name_ties[(key, words)] = hit
+        return hit
 
 
 def _label(key: str, ws: frozenset[str], why: str) -> str:
