@@ -791,6 +791,11 @@ def _named_versions(details: str) -> tuple[OTVersion, ...]:
     return tuple(v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(details)) if v)
 
 
+def named_versions(details: str) -> tuple[OTVersion, ...]:
+    """Versions a remediation text names as the fix (``Update to V2.9 SP2`` -> 2.9 SP2)."""
+    return _named_versions(details)
+
+
 @dataclass(slots=True)
 class _Context:
     """What an entry's decision needs from the rest of its advisory (built on first use)."""
