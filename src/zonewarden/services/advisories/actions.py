@@ -37,7 +37,8 @@ class _Advisories:
     def rows_of(self, finding_ids: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}
         for chunk in batched(sorted(set(finding_ids)), 500):
-            out.update(self.conn.execute(select(findings.c.id, findings.c.advisory_row).where(findings.c.id.in_(chunk))).tuples())
+            rows = self.conn.execute(select(findings.c.id, findings.c.advisory_row).where(findings.c.id.in_(chunk)))
+            out.update((int(r.id), int(r.advisory_row)) for r in rows)
         return out
 
     def act_on(self, row_id: int, product_ids: Iterable[str]) -> ActOn:
