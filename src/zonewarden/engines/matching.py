@@ -476,7 +476,7 @@ class InventoryIndex:
         # Per-index caches of answers that depend only on the index and a name or model: CISA
         # repeats the same product names and order numbers across advisories and entries.
         self._labelled: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
-        self._name_ties: dict[tuple[str, ProductWords], list[tuple[MatchField, str, list[int]]]] = {}
+        self._name_ties: dict[tuple[str, str | None], list[_NameTie] | None] = {}
         self._model_tie_cache: dict[str, list[tuple[int, MatchField, str]]] = {}
         # Asset family patterns by their literal prefix: a model key can only match a pattern
         # whose prefix starts it, so a look-up tries the key's prefixes, not every pattern.
@@ -693,8 +693,9 @@ class InventoryIndex:
             out += sorted(family, key=itemgetter(0))  # class order, as a scan of every pattern gives
         return out
 
-    def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
-        """Name-based ties grouped by asset version: ``(relation, value, classes)``.
+    def name_ties(self, entry: ProductEntry) -> list[_NameTie] | None:
+        """Name-based ties grouped by asset version: ``(relation, value, classes, version text,
+        parsed version, release line)`` (the last three shared by the classes).
 
         The common case (one vendor key, no CPE, purl or model numbers on the entry) needs no
         per-class checks, so whole groups of classes share one decision. None when the entry
@@ -709,16 +710,24 @@ class InventoryIndex:
         per_ws = self._by_version.get(key)
         if not per_ws:
             return []
-        words = _brandless(key, entry.product or entry.name)
-        if words.excluded:
-            return None
-        hit = self._name_ties.get((key, words))
-        if hit is None:
+        # Keyed by the name as written (cheaper to hash than its words); None when excluded.
+        name = entry.product or entry.name
+        cache_key = (key, name)
+        if cache_key in self._name_ties:
+            return self._name_ties[cache_key]
+        words = _brandless(key, name)
+        hit: list[_NameTie] | None = None
+        if not words.excluded:
             hit = []
             for ws, relation, label in self._related_labelled(key, words):
-                hit += [(relation, label, cids) for cids in per_ws[ws].values()]
-            self._name_ties[(key, words)] = hit
+                for cids in per_ws[ws].values():
+                    c = cids[0]
+                    hit.append((relation, label, cids, self._vtext[c], self._versions[c], self._series[c]))
+        self._name_ties[cache_key] = hit
         return hit
+
+
+_NameTie = tuple[MatchField, str, list[int], str | None, "OTVersion | None | str", tuple[int, ...] | None]
 
 
 def _label(key: str, ws: frozenset[str], why: str) -> str:
@@ -1086,18 +1095,19 @@ def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Find
             context = _Context(advisory)
         facts = _facts_of(entry, groups, context)
         if ties is not None:
-            for relation, value, cids in ties:
-                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value, index.series_of(cids[0]))
+            for relation, value, cids, vtext, version, series in ties:
+                m = _decide(facts, vtext, version, relation, value, series)
                 if m is not None:
                     for cid in cids:
                         per_class[cid].append(m)
         decided: dict[tuple[MatchField, str, str | None, tuple[int, ...] | None], EntryMatch | None] = {}
+        vtexts, series_of = index._vtext, index._series
         for cid, (relation, value) in candidates.items():
-            key = (relation, value, index.version_text(cid), index.series_of(cid))
+            key = (relation, value, vtexts[cid], series_of[cid])
             if key in decided:
                 m = decided[key]
             else:
-                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value, index.series_of(cid))
+                m = decided[key] = _decide(facts, vtexts[cid], index.version_of(cid), relation, value, series_of[cid])
             if m is not None:
                 per_class[cid].append(m)
     # Decide per class, then hand the shared result to every member asset.
