@@ -143,3 +143,28 @@ def test_kev_import(db: str, tmp_path: Path) -> None:
     kev.write_text('{"catalogVersion": 1}')
     code, _, err = run("kev", "import", str(kev), db=db)
     assert code == 2 and "dateReleased" in err
+
+
+def test_findings_by_asset_and_what_to_act_on(db: str) -> None:
+    assert run("advisories", "ingest", str(EXAMPLES), db=db)[0] == 0
+    code, out, err = run("findings", "list", "--group-by", "asset", "--format", "json", db=db)
+    assert code == 0, err
+    groups = {g["asset"]: g for g in json.loads(out)}
+    # Open findings only (affected, needs-review), one row per asset with the version that closes them.
+    assert groups["dmz-sw-1"]["fixed_by"] == "4.5"
+    assert groups["dmz-sw-1"]["summary"] == "1 advisory, fixed by version 4.5"
+    assert groups["pw-plc-gen"]["fixed_by"] is None and "no fixed version named" in groups["pw-plc-gen"]["summary"]
+    assert all(f["status"] in ("affected", "needs-review") for g in groups.values() for f in g["fixes"])
+    fix = groups["dmz-sw-1"]["fixes"][0]
+    assert fix["vulnerabilities"][0]["cvss"]["base_score"] == 7.5 and fix["vulnerabilities"][0]["cwe"] == "CWE-20"
+    assert [r["category"] for r in fix["remediations"]] == ["vendor_fix", "mitigation"]
+    code, out, _ = run("findings", "list", "--group-by", "asset", db=db)
+    assert code == 0 and "dmz-sw-1" in out and "4.5" in out
+    # findings show carries the same facts.
+    finding = fix["finding"]
+    code, out, _ = run("findings", "show", str(finding), "--format", "json", db=db)
+    assert code == 0 and json.loads(out)["act_on"]["fixed_by"] == "4.5"
+    code, out, _ = run("findings", "show", str(finding), db=db)
+    assert code == 0 and "update to version 4.5 closes it" in out and "CVSS 3.1 7.5" in out
+    code, _, err = run("findings", "list", "--group-by", "asset", "--triage", "new", db=db)
+    assert code != 0 and "--group-by asset takes" in err

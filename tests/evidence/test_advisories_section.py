@@ -61,3 +61,21 @@ def test_without_data_the_section_says_so() -> None:
     section = SECTION.build(BuildContext(doc, Audience.AUDITOR, AS_OF))
     assert section.undecided and not section.data["available"]
     assert "No advisory data" in _render(section.data)
+
+
+def test_inventory_gaps_count_as_unassessable_exposure(store) -> None:  # type: ignore[no-untyped-def]
+    doc = load_site(ROOT / "examples" / "pharma-plant")
+    (switch,) = [a for a in doc.assets if a.id == "dmz-sw-1"]
+    assert switch.vendor
+    gap = switch.model_copy(update={"product": None, "model_number": None, "version": None, "cpe": None, "purl": None})
+    doc = doc.model_copy(update={"assets": tuple(gap if a.id == "dmz-sw-1" else a for a in doc.assets)})
+    import_documents(store, [doc], principal=local_principal())
+    svc.ingest_bytes(store, svc.read_items(svc.iter_paths([ROOT / "examples" / "advisories"])), principal=local_principal())
+    summary = svc.summary(store, doc.site.id)
+    assert summary["unassessable"]["assets"] >= 1 and summary["unassessable"]["exposed_assets"] >= 1
+    assert summary["unassessable"]["pairs"] >= 1
+    ctx = BuildContext(redact_document(doc, Audience.CUSTOMER), Audience.CUSTOMER, AS_OF)
+    ctx.advisories = svc.evidence_data(store, doc.site.id)  # type: ignore[attr-defined]
+    data = SECTION.build(ctx).data
+    assert data["unassessable"] == summary["unassessable"]
+    assert "Unassessable exposure" in _render(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +28,9 @@ from zonewarden.cli.common import (
     site_option,
 )
 from zonewarden.errors import InputError
+
+if TYPE_CHECKING:
+    from zonewarden.engines.advisory_actions import ActOn
 
 
 def _console(err: bool = False):  # type: ignore[no-untyped-def]
@@ -279,12 +283,15 @@ _PRIORITIES = ("immediate", "out-of-cycle", "scheduled", "defer")
 @click.option("--zone", default=None, help="Only assets in this zone.")
 @click.option("--advisory", default=None, help="Only findings of this advisory (tracking id).")
 @click.option("--all", "include_inactive", is_flag=True, help="Include findings whose asset left the inventory.")
+@click.option("--group-by", "group_by", type=click.Choice(["asset"]), default=None,
+              help="One row per asset: its open findings (affected, needs-review unless --status) and the fixes that close them.")
 @site_option
 @format_option("table", "json", "csv")
 @db_option
 @handle_errors
 def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], triage: tuple[str, ...], zone: str | None,
-                      advisory: str | None, include_inactive: bool, site_id: str | None, fmt: str, db_url: str | None) -> None:
+                      advisory: str | None, include_inactive: bool, group_by: str | None, site_id: str | None, fmt: str,
+                      db_url: str | None) -> None:
     """Findings, most urgent first: SSVC priority, then affected, needs-review, fixed, not-affected.
 
     \b
@@ -292,6 +299,7 @@ def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], tr
       zonewarden findings list
       zonewarden findings list --status needs-review --zone ops
       zonewarden findings list --priority immediate --format csv
+      zonewarden findings list --group-by asset
     """
     from zonewarden.services import advisories as svc
 
@@ -299,6 +307,26 @@ def findings_list_cmd(priorities: tuple[str, ...], statuses: tuple[str, ...], tr
         if t not in svc.TRIAGE_STATUSES:
             raise InputError(f"--triage {t!r}: use one of {', '.join(svc.TRIAGE_STATUSES)}")
     store, principal = caller(db_url)
+    if group_by == "asset":
+        if triage or advisory or include_inactive:
+            raise InputError("--group-by asset takes --site, --zone, --status and --priority only")
+        groups = svc.findings_by_asset(store, principal=principal, site_id=site_id, zone=zone,
+                                       status=statuses or ("affected", "needs-review"), priority=priorities or None)
+        if fmt == "json":
+            emit_json([g.as_json() for g in groups])
+            return
+        grouped = [
+            {"asset": g.asset_id, "zone": g.zone_id, "priority": g.findings[0].priority or "-",
+             "findings": len(g.findings), "advisories": len(g.advisories),
+             "fixed_by": str(g.fixed_by) if g.fixed_by is not None else "-", "summary": safe_text(g.summary),
+             "site": g.site_id}
+            for g in groups
+        ]
+        cols = ["asset", "zone", "priority", "findings", "advisories", "fixed_by", "summary"]
+        emit_rows(grouped, cols + (["site"] if fmt == "csv" else []), fmt, title="Findings by asset")
+        if fmt == "table":
+            note(f"{len(groups)} asset(s); {sum(1 for g in groups if g.fixed_by is not None)} closed by one named version")
+        return
     rows = svc.list_findings(
         store, principal=principal, site_id=site_id, priority=priorities or None, status=statuses or None,
         triage=triage or None, zone=zone, advisory=advisory, include_inactive=include_inactive,
@@ -340,8 +368,9 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
 
     store, principal = caller(db_url)
     f = svc.get_finding(store, finding_id, principal=principal)
+    act = svc.finding_actions(store, finding_id, principal=principal)
     if fmt == "json":
-        emit_json(f.as_json())
+        emit_json({**f.as_json(), "act_on": act.as_json()})
         return
     _print(f"finding {f.id}: {f.tracking_id} (version {f.advisory_version}) x asset {f.asset_id} "
            f"(zone {f.zone_id or '-'}, site {f.site_id}){'' if f.active else ' [inactive]'}")
@@ -351,6 +380,7 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
            + (f", expires {f.triage_expires}" if f.triage_expires else ""))
     _print(f"vulnerabilities: {', '.join(f.cves) or '-'}")
     _print(f"why: {f.message}")
+    _print_act_on(act)
     _print("matched product entries:")
     for m in f.matches:
         _print(f"  {m['product_id']} {m['product_name']!r}: {m['status']}")
@@ -374,6 +404,21 @@ def findings_show_cmd(finding_id: int, fmt: str, db_url: str | None) -> None:
                 f"; controls {', '.join(d.controls)}" if d.controls else "", " (automatic)" if d.automatic else "",
             ])
             _print(f"  {d.at.isoformat(timespec='seconds')} {d.actor}: {d.from_status} -> {d.to_status}: {d.why}{extra}")
+
+
+def _print_act_on(act: ActOn) -> None:
+    """What to act on: each vulnerability's CVSS and CWE, the remediations, where to read more."""
+    for v in act.vulnerabilities:
+        cvss = f"CVSS {v.cvss_version} {v.cvss_base_score} {v.cvss_vector}" if v.cvss_vector else "no CVSS score"
+        _print(f"  {v.cve or v.title or '-'}: {cvss}; {v.cwe or 'no CWE'}")
+    fixed = act.fixed_by
+    _print(f"act on: {'update to version ' + str(fixed) + ' closes it' if fixed is not None else 'no single fixed version named'}")
+    for r in act.remediations:
+        versions = f" [fixed in {', '.join(str(x) for x in r.fixed)}]" if r.fixed else ""
+        _print(f"  {r.category}{versions}: {r.details}" + (f" ({r.url})" if r.url else ""))
+    for label, urls in (("CISA", act.cisa_urls), ("vendor", act.vendor_urls)):
+        if urls:
+            _print(f"  {label}: {' '.join(urls)}")
 
 
 @findings_group.command("decide")

@@ -49,6 +49,7 @@ def _vendor_name_words(vendor: str) -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=16384)  # one call per asset kind while an index is built; names repeat
 def _only_vendor_name(vendor: str, product: str) -> bool:
     if len(product) > 60:
         return False  # a vendor name is short; spare the comparison

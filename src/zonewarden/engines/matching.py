@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
+from operator import itemgetter
 
 from zonewarden.domain.advisories import (
     AFFECTED_GROUPS,
@@ -472,6 +473,16 @@ class InventoryIndex:
             self.members[cid].append(rank)
         self._model_keys: list[str] = sorted(self._by_model)
         self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        # Per-index caches of answers that depend only on the index and a name or model: CISA
+        # repeats the same product names and order numbers across advisories and entries.
+        self._labelled: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        self._name_ties: dict[tuple[str, str | None], list[_NameTie] | None] = {}
+        self._model_tie_cache: dict[str, list[tuple[int, MatchField, str]]] = {}
+        # Asset family patterns by their literal prefix: a model key can only match a pattern
+        # whose prefix starts it, so a look-up tries the key's prefixes, not every pattern.
+        self._patterns_by_prefix: dict[str, list[tuple[re.Pattern[str], int]]] = defaultdict(list)
+        for pattern, cid in self._model_patterns:
+            self._patterns_by_prefix[_model_prefix(self._rep[cid].model_number or "")].append((pattern, cid))
         # vendor key -> word set -> version text -> classes: one decision per version text.
         self._by_version: dict[str, dict[frozenset[str], dict[tuple[str | None, tuple[int, ...] | None], list[int]]]] = {}
         for vkey, groups in self._by_vendor.items():
@@ -629,8 +640,7 @@ class InventoryIndex:
             if not groups:
                 continue
             words = _brandless(key, entry.product or entry.name)
-            for ws, relation, why in self.related(key, words):
-                label = _label(key, ws, why)
+            for ws, relation, label in self._related_labelled(key, words):
                 for cid in groups[ws]:
                     if cid in found:
                         continue
@@ -646,9 +656,24 @@ class InventoryIndex:
                     found[cid] = (relation, label)
         return found
 
+    def _related_labelled(self, key: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
+        """:meth:`related` with each word set's label (what a finding shows as the tie's value)."""
+        hit = self._labelled.get((key, words))
+        if hit is None:
+            hit = self._labelled[(key, words)] = tuple(
+                (ws, relation, _label(key, ws, why)) for ws, relation, why in self.related(key, words)
+            )
+        return hit
+
     def _model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
         """Classes whose model number is in the family the entry's ``model`` writes, or whose
         family pattern includes it (exact equality is looked up by the caller)."""
+        hit = self._model_tie_cache.get(model)
+        if hit is None:
+            hit = self._model_tie_cache[model] = self._find_model_ties(model)
+        return hit
+
+    def _find_model_ties(self, model: str) -> list[tuple[int, MatchField, str]]:
         out: list[tuple[int, MatchField, str]] = []
         pattern = model_pattern(model)
         if pattern is not None:
@@ -660,13 +685,17 @@ class InventoryIndex:
                 i += 1
         if self._model_patterns:
             key = model_key(model)
-            for own, cid in self._model_patterns:
-                if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
-                    out.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+            family: list[tuple[int, MatchField, str]] = []
+            for n in range(len(key) + 1):
+                for own, cid in self._patterns_by_prefix.get(key[:n], ()):
+                    if own.fullmatch(key) and model_key(self._rep[cid].model_number or "") != key:
+                        family.append((cid, MatchField.MODEL_FAMILY, self._rep[cid].model_number or ""))
+            out += sorted(family, key=itemgetter(0))  # class order, as a scan of every pattern gives
         return out
 
-    def name_ties(self, entry: ProductEntry) -> list[tuple[MatchField, str, list[int]]] | None:
-        """Name-based ties grouped by asset version: ``(relation, value, classes)``.
+    def name_ties(self, entry: ProductEntry) -> list[_NameTie] | None:
+        """Name-based ties grouped by asset version: ``(relation, value, classes, version text,
+        parsed version, release line)`` (the last three shared by the classes).
 
         The common case (one vendor key, no CPE, purl or model numbers on the entry) needs no
         per-class checks, so whole groups of classes share one decision. None when the entry
@@ -681,14 +710,24 @@ class InventoryIndex:
         per_ws = self._by_version.get(key)
         if not per_ws:
             return []
-        words = _brandless(key, entry.product or entry.name)
-        if words.excluded:
-            return None
-        out = []
-        for ws, relation, why in self.related(key, words):
-            label = _label(key, ws, why)
-            out += [(relation, label, cids) for cids in per_ws[ws].values()]
-        return out
+        # Keyed by the name as written (cheaper to hash than its words); None when excluded.
+        name = entry.product or entry.name
+        cache_key = (key, name)
+        if cache_key in self._name_ties:
+            return self._name_ties[cache_key]
+        words = _brandless(key, name)
+        hit: list[_NameTie] | None = None
+        if not words.excluded:
+            hit = []
+            for ws, relation, label in self._related_labelled(key, words):
+                for cids in per_ws[ws].values():
+                    c = cids[0]
+                    hit.append((relation, label, cids, self._vtext[c], self._versions[c], self._series[c]))
+        self._name_ties[cache_key] = hit
+        return hit
+
+
+_NameTie = tuple[MatchField, str, list[int], str | None, "OTVersion | None | str", tuple[int, ...] | None]
 
 
 def _label(key: str, ws: frozenset[str], why: str) -> str:
@@ -759,6 +798,11 @@ _FIX_VERSION = re.compile(
 def _named_versions(details: str) -> tuple[OTVersion, ...]:
     """Versions a remediation text names (``Update to V2.9 SP2``); the same texts recur."""
     return tuple(v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(details)) if v)
+
+
+def named_versions(details: str) -> tuple[OTVersion, ...]:
+    """Versions a remediation text names as the fix (``Update to V2.9 SP2`` -> 2.9 SP2)."""
+    return _named_versions(details)
 
 
 @dataclass(slots=True)
@@ -1051,18 +1095,19 @@ def _match_advisory(advisory: FlatAdvisory, index: InventoryIndex) -> tuple[Find
             context = _Context(advisory)
         facts = _facts_of(entry, groups, context)
         if ties is not None:
-            for relation, value, cids in ties:
-                m = _decide(facts, index.version_text(cids[0]), index.version_of(cids[0]), relation, value, index.series_of(cids[0]))
+            for relation, value, cids, vtext, version, series in ties:
+                m = _decide(facts, vtext, version, relation, value, series)
                 if m is not None:
                     for cid in cids:
                         per_class[cid].append(m)
         decided: dict[tuple[MatchField, str, str | None, tuple[int, ...] | None], EntryMatch | None] = {}
+        vtexts, series_of = index._vtext, index._series
         for cid, (relation, value) in candidates.items():
-            key = (relation, value, index.version_text(cid), index.series_of(cid))
+            key = (relation, value, vtexts[cid], series_of[cid])
             if key in decided:
                 m = decided[key]
             else:
-                m = decided[key] = _decide(facts, index.version_text(cid), index.version_of(cid), relation, value, index.series_of(cid))
+                m = decided[key] = _decide(facts, vtexts[cid], index.version_of(cid), relation, value, series_of[cid])
             if m is not None:
                 per_class[cid].append(m)
     # Decide per class, then hand the shared result to every member asset.

@@ -57,6 +57,8 @@ class AdvisoriesSection:
                 "by_triage": dict(summary["by_triage"]),
             },
             "kev": {"entries": summary["kev_entries"], "version": u(summary["kev_version"])},
+            # Inventory gaps (vendor only) as unassessable exposure; absent from older callers' data.
+            "unassessable": dict(summary.get("unassessable") or {}),
         }
         if ctx.auditor:
             last: dict[Any, dict[str, Any]] = {}

@@ -99,7 +99,11 @@ class ExecutiveSummarySection:
         if open_states:
             lines.append("by triage state: " + ", ".join(f"{k} {v}" for k, v in open_states.items()))
         urgent = sum(v for k, v in by_priority.items() if k in ("immediate", "out-of-cycle"))
-        return _item("advisories", "Advisory findings", lines, "bad" if urgent else "ok")
+        gaps = data.get("unassessable") or {}
+        if gaps.get("assets"):
+            lines.append(f"unassessable exposure: {gaps['assets']} asset(s) without a product name "
+                         f"({gaps['pairs']} asset-advisory pairs not assessed)")
+        return _item("advisories", "Advisory findings", lines, "bad" if urgent else ("warn" if gaps.get("exposed_assets") else "ok"))
 
     def _patching(self, built: dict[str, Any]) -> dict[str, Any] | None:
         data = built.get("patching")

@@ -20,11 +20,13 @@ The use cases live in one module per job (issue 14 split, a pure move): :mod:`.m
 records, version order, triage workflow), :mod:`.match_state` (per-site matchers, writing
 findings, rematching stale sites), :mod:`.ingest` (documents, revisions, files, demotion),
 :mod:`.reads` (advisory and finding reads), :mod:`.triage` (decisions, overrides), :mod:`.kev`
-(catalog import, reprioritising) and :mod:`.evidence` (summary, evidence data). This package
+(catalog import, reprioritising), :mod:`.evidence` (summary, evidence data) and
+:mod:`.actions` (what to act on: remediations per finding, findings rolled up per asset). This package
 re-exports their names so ``from zonewarden.services import advisories`` keeps working; patch a
 function in the module that defines it, not here.
 """
 
+from zonewarden.services.advisories.actions import AssetFindings, finding_actions, findings_by_asset
 from zonewarden.services.advisories.evidence import (  # noqa: F401  (the facade: private names for old callers)
     evidence_data,
     summary,
@@ -116,6 +118,9 @@ from zonewarden.services.advisories.triage import (  # noqa: F401  (the facade: 
 )
 
 __all__ = [
+    "AssetFindings",
+    "finding_actions",
+    "findings_by_asset",
     "CHUNK",
     "SYSTEM_ACTOR",
     "TRANSITIONS",

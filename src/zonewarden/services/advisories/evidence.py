@@ -32,6 +32,11 @@ def summary(store: Store, site_id: str) -> dict[str, Any]:
             by_priority[f.priority] += 1
         by_triage[f.triage_status] = by_triage.get(f.triage_status, 0) + 1
     kev_entries_count, kev_version = kev_count(store)
+    from zonewarden.services.queries.inventory import unassessable
+
+    # Inventory gaps (vendor only): assets no advisory can be assessed against, counted as
+    # unassessable exposure beside the findings (engines.inventory_gaps).
+    gaps = unassessable(store, principal=SYSTEM, site_id=site_id)  # the caller authorized the site
     return {
         "findings": len(rows),
         "by_status": by_status,
@@ -41,6 +46,7 @@ def summary(store: Store, site_id: str) -> dict[str, Any]:
         "advisories_stored": len(list_advisories(store)),
         "kev_entries": kev_entries_count,
         "kev_version": kev_version,
+        "unassessable": gaps.as_dict(),
     }
 
 
