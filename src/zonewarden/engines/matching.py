@@ -761,6 +761,11 @@ def _named_versions(details: str) -> tuple[OTVersion, ...]:
     return tuple(v for v in (try_version(m.group(1)) for m in _FIX_VERSION.finditer(details)) if v)
 
 
+def fix_versions(details: str) -> tuple[OTVersion, ...]:
+    """The fixed versions a remediation text names (``Update to V3.2 or later``: V3.2)."""
+    return _named_versions(details)
+
+
 @dataclass(slots=True)
 class _Context:
     """What an entry's decision needs from the rest of its advisory (built on first use)."""

@@ -1,0 +1,105 @@
+"""Advisory pages, the per-asset view, bulk triage and risk register edits (TestClient)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from tests.web.conftest import ADVISORIES, SITE
+
+from zonewarden.services import advisories
+from zonewarden.services.principal import local_principal
+
+ADV = "ZW-EXAMPLE-2026-001"
+
+
+def _evil_advisory(web: TestClient, tmp_path: Path) -> str:
+    """An advisory whose texts and URLs are hostile (it matches the same switches as 001)."""
+    doc = json.loads((ADVISORIES / "zw-example-2026-001.json").read_text())
+    doc["document"]["tracking"]["id"] = "ZW-EVIL-1"
+    doc["document"]["title"] = "Evil <script>alert(1)</script>"
+    doc["document"]["references"] = [
+        {"category": "external", "summary": "<img src=x onerror=alert(1)>", "url": "javascript:alert(1)"},
+        {"category": "external", "summary": "CISA ICS advisory", "url": "https://www.cisa.gov/news-events/ics-advisories/x"},
+    ]
+    vuln = doc["vulnerabilities"][0]
+    vuln["remediations"][0]["url"] = "javascript:alert(2)"
+    vuln["remediations"][0]["details"] = "Update to V4.5 <svg onload=alert(3)>"
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc))
+    report = advisories.ingest_bytes(web.store, [(str(path), path.read_bytes())],  # type: ignore[attr-defined]
+                                     principal=local_principal(name="test"))
+    assert report.count("rejected") == 0, report.rejected
+    return "ZW-EVIL-1"
+
+
+def test_advisory_page_shows_products_cves_remediations_and_links(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "vic")
+    r = web.get(f"/advisories/{ADV}")
+    assert r.status_code == 200, r.text
+    text = r.text
+    assert "CVSS 3.1" in text and "7.5" in text and "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H" in text
+    assert "CWE-20" in text and "vendor fix" in text and "Update to V4.5 or later" in text and "mitigation" in text
+    assert f'href="/sites/{SITE}/assets/dmz-sw-1"' in text  # the asset it matched, linked
+    assert re.search(r'href="/findings/\d+"', text)
+    assert 'href="https://github.com/zonewarden/zonewarden/blob/main/examples/advisories/zw-example-2026-001.json"' in text
+    assert "KEV" in text and "SSVC priority" in text
+
+
+def test_advisory_list_searches_and_links(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "vic")
+    r = web.get("/advisories")
+    assert r.status_code == 200 and "6 advisories" in r.text and f'href="/advisories/{ADV}"' in r.text
+    r = web.get("/advisories", params={"q": "scalance"})  # a product vendor/name inside the document
+    assert r.status_code == 200 and f"/advisories/{ADV}" in r.text
+    assert web.get("/advisories", params={"q": "no such thing at all"}).text.count('href="/advisories/ZW') == 0
+    r = web.get("/advisories", params={"q": "100%_"})  # LIKE wildcards are text
+    assert r.status_code == 200 and "0 advisories" in r.text
+    assert web.get("/advisories/NOT-THERE").status_code == 404
+    queue = web.get("/findings").text
+    assert 'href="/advisories/ZW-EXAMPLE' in queue and f'href="/sites/{SITE}/assets/' in queue
+    fid = re.search(r'href="/findings/(\d+)"', queue).group(1)  # type: ignore[union-attr]
+    assert 'href="/advisories/ZW-EXAMPLE' in web.get(f"/findings/{fid}").text
+
+
+def test_advisory_text_and_urls_are_escaped_and_only_http_links(web: TestClient, login, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ident = _evil_advisory(web, tmp_path)
+    login(web, "vic")
+    r = web.get(f"/advisories/{ident}")
+    assert r.status_code == 200, r.text
+    for raw in ("<script>alert(1)", "<img src=x", "<svg onload"):
+        assert raw not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text and "&lt;svg onload=alert(3)&gt;" in r.text
+    assert 'href="javascript:' not in r.text and "javascript:alert(1)" in r.text and "javascript:alert(2)" in r.text
+    assert 'CISA: <a href="https://www.cisa.gov/news-events/ics-advisories/x"' in r.text
+    assert "&lt;script&gt;" in web.get("/advisories").text
+
+
+def test_an_outsider_sees_no_assets_of_the_site(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "sam")  # no role anywhere
+    r = web.get(f"/advisories/{ADV}")
+    assert r.status_code == 200 and "dmz-sw-1" not in r.text and "No asset you may see" in r.text
+    assert web.get(f"/sites/{SITE}/assets/dmz-sw-1").status_code == 404
+
+
+def test_asset_page_rolls_findings_up_by_fix(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "vic")
+    r = web.get(f"/sites/{SITE}/assets/comp-plc-p1")
+    assert r.status_code == 200, r.text
+    assert "1 advisory, 1 fixed by firmware 33.011" in r.text
+    assert "Rockwell Automation" in r.text and "1756-L83E" in r.text and 'href="/sites/rheinfeld-os/zones/comp"' in r.text
+    assert web.get(f"/sites/{SITE}/assets/no-such-asset").status_code == 404
+    zone = web.get(f"/sites/{SITE}/zones/comp").text
+    assert f'href="/sites/{SITE}/assets/comp-plc-p1"' in zone
+
+
+def test_asset_roll_up_groups_by_fix_as_a_service(web: TestClient) -> None:
+    from zonewarden.services.queries.asset_findings import NO_FIX, asset_findings
+
+    view = asset_findings(web.store, SITE, "dmz-sw-1", principal=local_principal(name="t"))  # type: ignore[attr-defined]
+    assert [g.fix for g in view.groups] == ["firmware 4.5"]
+    assert view.groups[0].advisories == (ADV,) and view.summary() == "1 advisory, 1 fixed by firmware 4.5"
+    assert view.as_dict()["groups"][0]["fix"] == "firmware 4.5"
+    assert NO_FIX == "no vendor fix"
