@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from tests.web.conftest import ADVISORIES, SITE
+from tests.web.conftest import ADVISORIES, ORIGIN, SITE
 
 from zonewarden.services import advisories
 from zonewarden.services.principal import local_principal
@@ -103,3 +103,49 @@ def test_asset_roll_up_groups_by_fix_as_a_service(web: TestClient) -> None:
     assert view.groups[0].advisories == (ADV,) and view.summary() == "1 advisory, 1 fixed by firmware 4.5"
     assert view.as_dict()["groups"][0]["fix"] == "firmware 4.5"
     assert NO_FIX == "no vendor fix"
+
+
+def _open_ids(web: TestClient, n: int) -> list[int]:
+    rows = advisories.list_findings(web.store, principal=local_principal(name="t"), site_id=SITE,  # type: ignore[attr-defined]
+                                    status="affected", triage="new")
+    assert len(rows) >= n
+    return [f.id for f in rows[:n]]
+
+
+def _triage(web: TestClient, fid: int) -> str:
+    return advisories.get_finding(web.store, fid, principal=local_principal(name="t")).triage_status  # type: ignore[attr-defined]
+
+
+def test_bulk_triage_records_one_decision_per_finding(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = _open_ids(web, 3)
+    token = login(web, "vic")
+    assert 'action="/findings/bulk"' not in web.get("/findings").text  # no form for a viewer
+    form = {"csrf": token, "status": "under-assessment", "why": "asking the vendor about all", "ids": [a, b]}
+    assert web.post("/findings/bulk", data=form, headers={"Origin": ORIGIN}).status_code == 403
+    assert _triage(web, a) == "new"
+    web.cookies.clear()
+    token = login(web, "eve")
+    queue = web.get("/findings")
+    assert 'action="/findings/bulk"' in queue.text and f'name="ids" value="{a}"' in queue.text
+    assert web.post("/findings/bulk", data={**form, "csrf": "forged"}, headers={"Origin": ORIGIN}).status_code == 403
+    r = web.post("/findings/bulk", data={**form, "csrf": token, "f_status": "affected"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "decision recorded for 2 findings: under-assessment" in r.text, r.text
+    assert (_triage(web, a), _triage(web, b), _triage(web, c)) == ("under-assessment", "under-assessment", "new")
+    # All or nothing: c is still new and cannot be closed; a must not be closed either.
+    web.cookies.clear()
+    token = login(web, "quinn")
+    close = {"csrf": token, "status": "not-affected", "why": "the web interface is disabled on these",
+             "password": "quality signs here", "meaning": "approved as quality"}
+    r = web.post("/findings/bulk", data={**close, "ids": [a, c]}, headers={"Origin": ORIGIN})
+    assert r.status_code == 409 and "nothing recorded" in r.text and f"finding {c} is new" in r.text
+    assert _triage(web, a) == "under-assessment"
+    r = web.post("/findings/bulk", data={**close, "ids": [a, b], "password": "wrong password"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 401 and _triage(web, a) == "under-assessment"
+    r = web.post("/findings/bulk", data={**close, "ids": [a, b]}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "decision recorded for 2 findings: not-affected" in r.text, r.text
+    from zonewarden.services.signatures import list_signatures
+
+    quinn = local_principal(name="t")
+    signed = [s for s in list_signatures(web.store, quinn, SITE) if s.object_type == "finding"]  # type: ignore[attr-defined]
+    assert sorted(s.object_id for s in signed) == sorted([str(a), str(b)])
+    assert {s.signer for s in signed} == {"quinn"} and {s.meaning for s in signed} == {"approved as quality"}
