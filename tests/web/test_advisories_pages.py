@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from tests.web.conftest import ADVISORIES, ORIGIN, SITE
+from tests.web.conftest import ADVISORIES, ORIGIN, PW, SITE
 
 from zonewarden.services import advisories
 from zonewarden.services.principal import local_principal
@@ -149,3 +149,87 @@ def test_bulk_triage_records_one_decision_per_finding(web: TestClient, login) ->
     signed = [s for s in list_signatures(web.store, quinn, SITE) if s.object_type == "finding"]  # type: ignore[attr-defined]
     assert sorted(s.object_id for s in signed) == sorted([str(a), str(b)])
     assert {s.signer for s in signed} == {"quinn"} and {s.meaning for s in signed} == {"approved as quality"}
+
+
+def _risk_form(html: str) -> dict[str, str]:
+    return {"csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1),  # type: ignore[union-attr]
+            "revision": re.search(r'name="revision" value="([^"]+)"', html).group(1)}  # type: ignore[union-attr]
+
+
+def _scenario(web: TestClient, risk_id: str) -> dict:  # type: ignore[type-arg]
+    from zonewarden.services.sites import load_document
+
+    doc = load_document(web.store, SITE)  # type: ignore[attr-defined]
+    return next(r.model_dump(mode="json") for r in doc.risks if r.id == risk_id)
+
+
+NEW_RISK = """id: R-WEB
+title: Web-added <b>scenario</b>
+threat: {actor: criminal, vector: it-network}
+zone: ops
+inherent: {likelihood: 2, impacts: {supply-disruption: 3}}
+treatment: mitigate
+owner: p-mbrandt
+review_date: 2027-06-30
+"""
+
+
+def test_risk_register_edits_with_revision_and_adds_and_removes(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "vic")
+    page = web.get(f"/sites/{SITE}/risks")
+    assert page.status_code == 200 and "SL-T proposals" in page.text and "capped to" in page.text  # rules shown
+    assert f'action="/sites/{SITE}/risks/R-01/edit"' not in page.text
+    form = {"csrf": re.search(r'name="csrf" value="([^"]+)"', page.text).group(1), "revision": "any"}  # type: ignore[union-attr]
+    assert web.post(f"/sites/{SITE}/risks/R-01/edit", data={**form, "likelihood": "3"},
+                    headers={"Origin": ORIGIN}).status_code == 403
+    web.cookies.clear()
+    login(web, "eve")
+    page = web.get(f"/sites/{SITE}/risks")
+    assert f'action="/sites/{SITE}/risks/R-01/edit"' in page.text and "Accept and sign" not in page.text
+    form = _risk_form(page.text)
+    r = web.post(f"/sites/{SITE}/risks/R-01/edit", headers={"Origin": ORIGIN}, data={
+        **form, "likelihood": "5", "impacts": "supply-disruption=5, regulatory=4, product-quality=3",
+        "treatment": "transfer", "review_date": "2027-04-30"})
+    assert r.status_code == 200 and "risk R-01 saved" in r.text, r.text
+    saved = _scenario(web, "R-01")
+    assert saved["inherent"]["likelihood"] == 5 and saved["treatment"] == "transfer" and saved["review_date"] == "2027-04-30"
+    # The same (now stale) form again: refused, nothing overwritten.
+    r = web.post(f"/sites/{SITE}/risks/R-01/edit", data={**form, "likelihood": "1"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 412 and "Nothing was overwritten" in r.text
+    assert _scenario(web, "R-01")["inherent"]["likelihood"] == 5
+    form = _risk_form(r.text)
+    r = web.post(f"/sites/{SITE}/risks/R-01/edit", data={**form, "impacts": "supply-disruption"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 422 and "CATEGORY=LEVEL" in r.text
+    r = web.post(f"/sites/{SITE}/risks/add", data={**form, "record": NEW_RISK}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "risk added" in r.text and "Web-added &lt;b&gt;scenario&lt;/b&gt;" in r.text, r.text
+    r = web.post(f"/sites/{SITE}/risks/add", data={**_risk_form(r.text), "record": "!!python/object:os.system {}"},
+                 headers={"Origin": ORIGIN})
+    assert r.status_code in (400, 422) and "risk added" not in r.text
+    r = web.post(f"/sites/{SITE}/risks/R-WEB/remove", data=_risk_form(r.text), headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "risk R-WEB removed" in r.text and "Web-added" not in r.text
+
+
+def test_risk_acceptance_is_signed_by_the_approver(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "eve")
+    form = _risk_form(web.get(f"/sites/{SITE}/risks").text)
+    accept = {"rationale": "residual risk is tolerable until the upgrade", "expires": "2099-01-31",
+              "password": PW["eve"]}
+    assert web.post(f"/sites/{SITE}/risks/R-01/accept", data={**form, **accept},
+                    headers={"Origin": ORIGIN}).status_code == 403  # an engineer may not accept
+    web.cookies.clear()
+    login(web, "quinn")
+    page = web.get(f"/sites/{SITE}/risks")
+    assert "Accept and sign" in page.text
+    form = _risk_form(page.text)
+    r = web.post(f"/sites/{SITE}/risks/R-01/accept", data={**form, **accept, "password": "wrong one"},
+                 headers={"Origin": ORIGIN})
+    assert r.status_code == 401 and _scenario(web, "R-01").get("acceptance") is None
+    r = web.post(f"/sites/{SITE}/risks/R-01/accept", headers={"Origin": ORIGIN},
+                 data={**form, **accept, "password": PW["quinn"], "meaning": "accepted as quality"})
+    assert r.status_code == 200 and "accepted with your signature" in r.text, r.text
+    saved = _scenario(web, "R-01")
+    assert saved["treatment"] == "accept" and saved["acceptance"]["by"] == "p-hkessler"
+    from zonewarden.services.signatures import list_signatures
+
+    signed = [s for s in list_signatures(web.store, local_principal(name="t"), SITE, "R-01")]  # type: ignore[attr-defined]
+    assert [(s.signer, s.meaning) for s in signed] == [("quinn", "accepted as quality")]
