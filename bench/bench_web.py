@@ -44,7 +44,8 @@ def main() -> None:
     from zonewarden.io.sitefile import load_site
     from zonewarden.services import advisories, audit_queries, identity, sessions, site_views, sites
     from zonewarden.services.principal import local_principal
-    from zonewarden.services.queries import architecture, portfolio
+    from zonewarden.services.queries import advisory_detail, architecture, portfolio, risk
+    from zonewarden.services.queries.asset_findings import asset_findings
     from zonewarden.services.queries.zone_detail import target_detail
     from zonewarden.store.db import open_store
     from zonewarden.web.security import COOKIE
@@ -66,6 +67,7 @@ def main() -> None:
         [out] = sites.import_documents(store, [load_site(write(big, Path(tmp) / "big"))], principal=local)
         print(f"imported {args.sites} x {args.small} + {args.assets:,} assets in {time.perf_counter() - t0:.1f} s")
         zone = next(z["id"] for z in big["zones"] if z["kind"] == "control")
+        asset = big["assets"][0]["id"]
         identity.add_user(store, local, "admin", "Bench Admin", PASSWORD)
         admin = identity.authenticate_password(store, "admin", PASSWORD, record_login=False)
         identity.add_user(store, admin, "dash", "Dash Board", PASSWORD)
@@ -102,6 +104,12 @@ def main() -> None:
             ("triage queue", get("admin", "/findings"),
              lambda: advisories.list_findings(store, principal=adm, status="affected")),
             ("audit log", get("admin", "/audit"), lambda: audit_queries.log(store, adm)),
+            ("advisories", get("admin", "/advisories"), lambda: advisory_detail.search(store, principal=adm)),
+            ("asset", get("admin", f"/sites/big/assets/{asset}"),
+             lambda: asset_findings(store, "big", asset, principal=adm)),
+            ("risk register", get("admin", "/sites/big/risks"), lambda: (
+                risk.risks(store, principal=adm, site_id="big"), risk.slt(store, principal=adm, site_id="big"),
+                site_views.revision(store, adm, "big"))),
         ]
         print(f"{'page':<22} {'page p50':>9} {'p95':>8} | {'services p50':>12} {'p95':>8} | {'x p50':>6} {'x p95':>6}")
         for name, page_fn, service_fn in cases:

@@ -33,9 +33,8 @@ def _queue(request: Request, session: Any, filters: dict[str, str], offset: int 
     site_id = sites.resolve_site_id(store, site, session.principal) if site else None
     rows = advisories.list_findings(store, principal=session.principal, site_id=site_id,
                                     priority=filters.get("priority") or None, status=filters.get("status") or None,
-                                    triage=filters.get("triage") or None, zone=filters.get("zone") or None)
-    if filters.get("asset"):
-        rows = [f for f in rows if f.asset_id == filters["asset"]]
+                                    triage=filters.get("triage") or None, zone=filters.get("zone") or None,
+                                    asset=filters.get("asset") or None)
     query = urlencode({k: v for k, v in filters.items() if v})
     visible = [i for i, _ in sites.list_sites(store, session.principal)]
     can_triage = any(access.allowed(session.principal, op, i) for i in visible

@@ -99,7 +99,7 @@ def asset_findings(store: Store, site_id: str, asset_id: str, *, principal: Prin
     or a site the principal may not see)."""
     identity.authorize(store, principal, "site.read", site_id)
     asset = record(store, principal, site_id, "assets", asset_id)["item"]
-    rows = [f for f in adv.list_findings(store, principal=principal, site_id=site_id) if f.asset_id == asset_id]
+    rows = adv.list_findings(store, principal=principal, site_id=site_id, asset=asset_id)
     flats: dict[str, FlatAdvisory] = {}
     with store.read() as conn:
         for tid in {f.tracking_id for f in rows}:
