@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy import ColumnElement, func, or_, select
 
 from zonewarden.domain.priority import Priority
@@ -125,8 +126,8 @@ def detail(store: Store, tracking_id: str, *, principal: Principal) -> AdvisoryD
         if r is None:
             raise NotFoundError(f"no advisory {tracking_id!r} stored (see /advisories or `zonewarden advisories list`)")
         row = adv._advisory_row(r)
-        flat = adv._flat_of(conn, row.row_id)
-        doc = adv.advisory_document(store, row.row_id)
+        flat = adv._reflatten(r)  # the stored document is the only form: read as matching reads it
+        doc = orjson.loads(r.document)
         names = [v.cve for v in flat.vulnerabilities if v.cve]
         kev = set(conn.execute(select(kev_entries.c.cve).where(kev_entries.c.cve.in_(names))).scalars()) if names else set()
     refs = []
