@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.services import access, advisories, sites
+from zonewarden.services.findings_page import findings_page
 from zonewarden.services.queries import approvals
 from zonewarden.services.queries.portfolio import PRIORITIES
 from zonewarden.services.signatures import Signing, list_signatures
@@ -31,16 +32,16 @@ def _queue(request: Request, session: Any, filters: dict[str, str], offset: int 
     store = store_of(request)
     site = filters.get("site") or None
     site_id = sites.resolve_site_id(store, site, session.principal) if site else None
-    rows = advisories.list_findings(store, principal=session.principal, site_id=site_id,
-                                    priority=filters.get("priority") or None, status=filters.get("status") or None,
-                                    triage=filters.get("triage") or None, zone=filters.get("zone") or None,
-                                    asset=filters.get("asset") or None)
+    rows, total = findings_page(  # ordered, counted and paged in the database
+        store, principal=session.principal, limit=PAGE, offset=offset, site_id=site_id,
+        priority=filters.get("priority") or None, status=filters.get("status") or None,
+        triage=filters.get("triage") or None, zone=filters.get("zone") or None, asset=filters.get("asset") or None)
     query = urlencode({k: v for k, v in filters.items() if v})
     visible = [i for i, _ in sites.list_sites(store, session.principal)]
     can_triage = any(access.allowed(session.principal, op, i) for i in visible
                      for op in ("finding.triage", *advisories.TRIAGE_OPERATION.values()))
     return page(request, "findings.html", session, status=status, title="Triage queue",
-                rows=rows[offset:offset + PAGE], total=len(rows), offset=offset, page_size=PAGE, filters=filters,
+                rows=rows, total=total, offset=offset, page_size=PAGE, filters=filters,
                 query=query, sites=sites.list_sites(store, session.principal), priorities=PRIORITIES,
                 triage_statuses=advisories.TRIAGE_STATUSES, can_triage=can_triage,
                 matcher_statuses=("affected", "needs-review", "fixed", "not-affected"),
