@@ -142,7 +142,8 @@ def main() -> None:
     from zonewarden.api.app import create_app
     from zonewarden.services import advisories, alerts, audit_queries, sessions, site_views
     from zonewarden.services.findings_page import findings_page
-    from zonewarden.services.queries import architecture, portfolio, trends
+    from zonewarden.services.queries import advisory_detail, architecture, portfolio, risk, trends
+    from zonewarden.services.queries.asset_findings import asset_findings
     from zonewarden.services.queries.zone_detail import target_detail
     from zonewarden.store.db import open_store
     from zonewarden.web.security import COOKIE
@@ -176,6 +177,8 @@ def main() -> None:
             from zonewarden.store.advisory_tables import findings
             some = conn.execute(select(findings.c.id).where(findings.c.site_id == "big",
                                                             findings.c.status == "affected")).scalar()
+            hit = conn.execute(select(findings.c.asset_id, findings.c.tracking_id)
+                               .where(findings.c.id == some)).first() if some is not None else None
 
         client = TestClient(create_app(db))
 
@@ -204,9 +207,18 @@ def main() -> None:
             ("audit log", get("admin", "/audit"), lambda: audit_queries.search(
                 store, adm, audit_queries.EventFilter(), limit=100, newest_first=True)),
         ]
+        cases.append(("advisories", get("admin", "/advisories"), lambda: advisory_detail.search(store, principal=adm)))
+        cases.append(("risk register", get("admin", "/sites/big/risks"), lambda: (
+            risk.risks(store, principal=adm, site_id="big"), risk.slt(store, principal=adm, site_id="big"),
+            site_views.revision(store, adm, "big"))))
         if some is not None:
             cases.append(("finding", get("admin", f"/findings/{some}"),
                           lambda: advisories.get_finding(store, some, principal=adm)))
+        if hit is not None:
+            cases.append(("advisory", get("admin", f"/advisories/{hit.tracking_id}"),
+                          lambda: advisory_detail.detail(store, hit.tracking_id, principal=adm)))
+            cases.append(("asset", get("admin", f"/sites/big/assets/{hit.asset_id}"),
+                          lambda: asset_findings(store, "big", hit.asset_id, principal=adm)))
         if args.only:
             cases = [c for c in cases if any(c[0].startswith(o) for o in args.only)]
         print(f"{'page':<22} {'page p50':>9} {'p95':>8} | {'services p50':>12} {'p95':>8} | {'x p50':>6} {'x p95':>6}")

@@ -62,7 +62,8 @@ def main() -> int:
         while not server.started:
             time.sleep(0.05)
         OUT.mkdir(parents=True, exist_ok=True)
-        values = {"site": SITE, "zone": "ops", "conduit": "c-ext-pack", "finding": finding}
+        values = {"site": SITE, "zone": "ops", "conduit": "c-ext-pack", "finding": finding,
+                  "advisory": "ZW-EXAMPLE-2026-001", "asset": "dmz-sw-1"}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

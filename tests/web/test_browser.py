@@ -73,6 +73,11 @@ def _populate(url: str, tmp: Path) -> None:
     evil = json.loads((ROOT / "examples" / "advisories" / "zw-example-2026-006.json").read_text())
     evil["document"]["title"] = "Evil advisory " + PAYLOAD
     evil["document"]["tracking"]["id"] = "ZW-EXAMPLE-2026-666"
+    evil["document"]["references"] = [{"category": "external", "summary": PAYLOAD, "url": XSS["js"]}]
+    for vuln in evil["vulnerabilities"]:
+        for rem in vuln.get("remediations") or []:
+            rem["details"] = PAYLOAD
+            rem["url"] = XSS["js"]
     (folder / "zw-example-2026-666.json").write_text(json.dumps(evil))
     advisories.ingest_bytes(store, advisories.read_items(advisories.iter_paths([folder])), principal=local)
     identity.add_user(store, local, "ada", "Ada Admin", PW["ada"])
@@ -184,6 +189,9 @@ PAGES = [
     ("patching", f"/sites/{SITE}/patching"),
     ("evidence", f"/sites/{SITE}/evidence"),
     ("findings", "/findings"),
+    ("advisories", "/advisories"),
+    ("advisory", "/advisories/ZW-EXAMPLE-2026-666"),
+    ("asset", f"/sites/{SITE}/assets/pack-plc-blister"),
     ("approvals", "/approvals"),
     ("audit", "/audit"),
     ("admin", "/admin"),

@@ -29,6 +29,9 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("evidence", "/sites/{site}/evidence"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
+    ("advisories", "/advisories"),
+    ("advisory", "/advisories/{advisory}"),
+    ("asset", "/sites/{site}/assets/{asset}"),
     ("approvals", "/approvals"),
     ("audit", "/audit"),
     ("admin", "/admin"),
@@ -51,6 +54,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
         errors,
         pages_account,
         pages_admin,
+        pages_advisories,
         pages_findings,
         pages_home,
         pages_plans,
@@ -63,6 +67,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
     app.state.web_trust_proxy = trust_forwarded_proto
     for module in (pages_account, pages_home, pages_site, pages_plans, pages_findings, pages_admin):
         app.include_router(module.router, include_in_schema=False)
+    app.include_router(pages_advisories.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     api_handler: Any = app.exception_handlers.get(ZonewardenError)
     errors.install(app, api_handler)

@@ -1,4 +1,5 @@
-"""The findings triage queue (filters, pages, a decision per finding, closure signed) and the
+"""The findings triage queue (filters, pages, a decision per finding or one for the checked
+findings, closure signed) and the
 approvals inbox (everything waiting for the user's signature, signed with re-authentication)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from zonewarden.errors import InputError, ZonewardenError
-from zonewarden.services import advisories, sites
+from zonewarden.services import access, advisories, sites
 from zonewarden.services.findings_page import findings_page
 from zonewarden.services.queries import approvals
 from zonewarden.services.queries.portfolio import PRIORITIES
@@ -26,23 +27,71 @@ Filter = Annotated[str | None, Query(max_length=128)]
 FIELD = Annotated[str | None, Form(max_length=4000)]
 
 
+def _queue(request: Request, session: Any, filters: dict[str, str], offset: int = 0, *, status: int = 200,
+           **extra: Any) -> Response:
+    store = store_of(request)
+    site = filters.get("site") or None
+    site_id = sites.resolve_site_id(store, site, session.principal) if site else None
+    rows, total = findings_page(  # ordered, counted and paged in the database
+        store, principal=session.principal, limit=PAGE, offset=offset, site_id=site_id,
+        priority=filters.get("priority") or None, status=filters.get("status") or None,
+        triage=filters.get("triage") or None, zone=filters.get("zone") or None, asset=filters.get("asset") or None)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    visible = [i for i, _ in sites.list_sites(store, session.principal)]
+    can_triage = any(access.allowed(session.principal, op, i) for i in visible
+                     for op in ("finding.triage", *advisories.TRIAGE_OPERATION.values()))
+    return page(request, "findings.html", session, status=status, title="Triage queue",
+                rows=rows, total=total, offset=offset, page_size=PAGE, filters=filters,
+                query=query, sites=sites.list_sites(store, session.principal), priorities=PRIORITIES,
+                triage_statuses=advisories.TRIAGE_STATUSES, can_triage=can_triage,
+                matcher_statuses=("affected", "needs-review", "fixed", "not-affected"),
+                **{"message": None, "error": None, **extra})
+
+
 @router.get("/findings")
 def queue(request: Request, session: Viewer, site: Filter = None, priority: Filter = None, status: Filter = "affected",
           triage: Filter = None, zone: Filter = None, asset: Filter = None,
           offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    store = store_of(request)
-    site_id = sites.resolve_site_id(store, site, session.principal) if site else None
-    rows, total = findings_page(  # ordered, counted and paged in the database
-        store, principal=session.principal, limit=PAGE, offset=offset, site_id=site_id, priority=priority or None,
-        status=status or None, triage=triage or None, zone=zone or None, asset=asset or None)
     filters = {"site": site or "", "priority": priority or "", "status": status or "", "triage": triage or "",
                "zone": zone or "", "asset": asset or ""}
-    query = urlencode({k: v for k, v in filters.items() if v})
-    return page(request, "findings.html", session, title="Triage queue", rows=rows,
-                total=total, offset=offset, page_size=PAGE, filters=filters, query=query,
-                sites=sites.list_sites(store, session.principal), priorities=PRIORITIES,
-                triage_statuses=advisories.TRIAGE_STATUSES,
-                matcher_statuses=("affected", "needs-review", "fixed", "not-affected"))
+    return _queue(request, session, filters, offset)
+
+
+def _date(expires: str | None) -> dt.date | None:
+    if not expires:
+        return None
+    try:
+        return dt.date.fromisoformat(expires)
+    except ValueError:
+        raise InputError(f"expires: {expires!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _controls(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+@router.post("/findings/bulk")
+def decide_bulk(request: Request, session: Writer, status: Annotated[str, Form(max_length=64)],
+                why: Annotated[str, Form(max_length=4000)],
+                ids: Annotated[list[int] | None, Form()] = None,
+                owner: FIELD = None, expires: FIELD = None, controls: FIELD = None, password: FIELD = None,
+                totp: FIELD = None, meaning: FIELD = None, f_site: Filter = None, f_priority: Filter = None,
+                f_status: Filter = None, f_triage: Filter = None, f_zone: Filter = None,
+                f_asset: Filter = None) -> Response:
+    """One decision for the checked findings, all or nothing, through ``advisories.decide_many``
+    (a signed decision asks for the password once and signs each finding)."""
+    filters = {"site": f_site or "", "priority": f_priority or "", "status": f_status or "",
+               "triage": f_triage or "", "zone": f_zone or "", "asset": f_asset or ""}
+    try:
+        signing = Signing(password, totp or None, meaning or None) if password else None
+        done = advisories.decide_many(store_of(request), ids or [], status, why, owner=owner or None,
+                                      expires=_date(expires), controls=_controls(controls),
+                                      principal=session.principal, signing=signing)
+    except ZonewardenError as exc:
+        return _queue(request, session, filters, status=status_of(exc)[0],
+                      error=f"nothing recorded: {message_of(exc)}")
+    return _queue(request, session, filters,
+                  message=f"decision recorded for {len(done)} finding{'' if len(done) == 1 else 's'}: {status}")
 
 
 def _finding(request: Request, session: Any, finding_id: int, *, status: int = 200, **extra: Any) -> Response:
@@ -63,16 +112,9 @@ def decide(request: Request, finding_id: int, session: Writer, status: Annotated
            why: Annotated[str, Form(max_length=4000)], owner: FIELD = None, expires: FIELD = None,
            controls: FIELD = None, password: FIELD = None, totp: FIELD = None, meaning: FIELD = None) -> Response:
     try:
-        until = None
-        if expires:
-            try:
-                until = dt.date.fromisoformat(expires)
-            except ValueError:
-                raise InputError(f"expires: {expires!r} is not a date (YYYY-MM-DD)") from None
         signing = Signing(password, totp or None, meaning or None) if password else None
-        advisories.decide(store_of(request), finding_id, status, why, owner=owner or None, expires=until,
-                          controls=[c.strip() for c in (controls or "").split(",") if c.strip()],
-                          principal=session.principal, signing=signing)
+        advisories.decide(store_of(request), finding_id, status, why, owner=owner or None, expires=_date(expires),
+                          controls=_controls(controls), principal=session.principal, signing=signing)
     except ZonewardenError as exc:
         return _finding(request, session, finding_id, status=status_of(exc)[0], error=message_of(exc))
     return _finding(request, session, finding_id, message=f"decision recorded: {status}")

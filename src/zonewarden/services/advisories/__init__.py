@@ -110,9 +110,11 @@ from zonewarden.services.advisories.reads import (  # noqa: F401  (the facade: p
     list_findings,
 )
 from zonewarden.services.advisories.triage import (  # noqa: F401  (the facade: private names for old callers)
+    MAX_BULK,
     TRIAGE_OPERATION,
     _recompute,
     decide,
+    decide_many,
     decision_record,
     override,
 )
@@ -136,7 +138,9 @@ __all__ = [
     "advisory_document",
     "advisory_history",
     "carry_match_state",
+    "MAX_BULK",
     "decide",
+    "decide_many",
     "decision_record",
     "demote_unverified",
     "ensure_current",

@@ -132,6 +132,7 @@ def list_findings(
     zone: str | None = None,
     advisory: str | None = None,
     include_inactive: bool = False,
+    asset: str | None = None,
 ) -> list[FindingRow]:
     """Stored findings, most urgent first (priority, then status, advisory, asset).
 
@@ -159,6 +160,8 @@ def list_findings(
         stmt = stmt.where(findings.c.zone_id == zone)
     if advisory is not None:
         stmt = stmt.where(findings.c.tracking_id == advisory)
+    if asset is not None:
+        stmt = stmt.where(findings.c.asset_id == asset)
     with store.read() as conn:
         seen: dict[str, bool] = {}  # site id -> may read (findings of a deleted site stay readable by
         rows = [                     # those with a role on every site)

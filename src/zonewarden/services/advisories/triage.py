@@ -57,6 +57,81 @@ def decision_record(status: str, owner: str | None, expires: dt.date | None, con
             "controls": list(controls), "advisory": advisory, "asset": asset}
 
 
+def _check_decision(label: str, status: str, why: str, owner: str | None, expires: dt.date | None,
+                    controls: Sequence[str], today: dt.date) -> tuple[str, tuple[str, ...]]:
+    """The decision's own facts, checked before anything is read: (why, controls) cleaned."""
+    if status not in TRIAGE_STATUSES:
+        raise InputError(f"unknown triage status {status!r}; use one of {', '.join(TRIAGE_STATUSES)}")
+    why = (why or "").strip()
+    if len(why) < 10:
+        raise InputError("--why must say why in at least 10 characters (it becomes audit evidence)")
+    cleaned = tuple(sorted({c.strip() for c in controls if c and c.strip()}))
+    problems: list[Problem] = []
+    if status == "risk-accepted":
+        if not owner:
+            problems.append(Problem("risk-accepted needs --owner: the person who accepts the risk", ("owner",)))
+        if expires is None:
+            problems.append(Problem("risk-accepted needs --expires DATE: acceptance is time-limited", ("expires",)))
+        elif expires <= today:
+            problems.append(Problem(f"--expires {expires} is not in the future (today is {today})", ("expires",)))
+    if status == "mitigated" and not cleaned:
+        problems.append(Problem("mitigated needs --control ID: the compensating control(s) that mitigate it", ("controls",)))
+    if problems:
+        raise InputError(f"{label}: cannot record {status}", problems)
+    return why, cleaned
+
+
+def _record_decision(conn: Connection, finding_id: int, status: str, why: str, owner: str | None,
+                     expires: dt.date | None, controls: tuple[str, ...], principal: Principal, operation: str,
+                     signer: Principal, signing: Signing | None, now: dt.datetime) -> None:
+    """One decision inside the caller's transaction: the transition checked, the decision
+    appended, the finding moved, the audit event and (when signed) the signature written."""
+    row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
+    if row is None:
+        raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
+    allowed = TRANSITIONS[row.triage_status]
+    if status not in allowed:
+        raise ConflictError(
+            f"finding {finding_id} is {row.triage_status}; it can go to "
+            f"{', '.join(sorted(allowed))}, not {status}"
+        )
+    if controls:
+        from zonewarden.services.sites import _stored_data
+
+        data = _stored_data(conn, row.site_id) or {}
+        known = {c.get("id") for c in data.get("compensating_controls") or []}
+        unknown = [c for c in controls if c not in known]
+        if unknown:
+            raise InputError(
+                f"finding {finding_id}: unknown compensating control(s) {', '.join(unknown)} in site {row.site_id}",
+                [Problem("declare it under compensating_controls in the site file first", ("controls",))],
+            )
+    keep = status == "risk-accepted"
+    conn.execute(
+        triage_decisions.insert().values(
+            finding_id=finding_id, at=now, actor=principal.user_id, from_status=row.triage_status,
+            to_status=status, why=why, owner=owner, expires=expires, controls=list(controls), automatic=False,
+        )
+    )
+    conn.execute(
+        update(findings)
+        .where(findings.c.id == finding_id)
+        .values(triage_status=status, triage_owner=owner if keep or owner else None,
+                triage_expires=expires if keep else None, updated_at=now)
+    )
+    decided = decision_record(status, owner, expires, controls, row.tracking_id, row.asset_id)
+    audit.append(
+        conn, action="finding.decide", **principal.audit_fields, site_id=row.site_id,
+        object_type="finding", object_id=str(finding_id), reason=why, before={"triage": row.triage_status},
+        after=decided, at=now,
+    )
+    if signing is not None and signatures.needs_signature(signer, operation):
+        head = conn.execute(select(sites.c.data).where(sites.c.id == row.site_id)).scalar() or {}
+        timezone = ((head.get("site") or {}) if isinstance(head, dict) else {}).get("timezone")
+        audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
+            signer, operation, row.site_id, timezone, signing, "finding", str(finding_id), decided, now))
+
+
 def decide(
     store: Store,
     finding_id: int,
@@ -77,25 +152,8 @@ def decide(
     a future expiry date) / resolved; every decided state can return to under-assessment.
     Anything else raises :class:`ConflictError`; missing facts raise :class:`InputError`.
     """
-    if status not in TRIAGE_STATUSES:
-        raise InputError(f"unknown triage status {status!r}; use one of {', '.join(TRIAGE_STATUSES)}")
-    why = (why or "").strip()
-    if len(why) < 10:
-        raise InputError("--why must say why in at least 10 characters (it becomes audit evidence)")
     today = today or dt.date.today()
-    controls = tuple(sorted({c.strip() for c in controls if c and c.strip()}))
-    problems: list[Problem] = []
-    if status == "risk-accepted":
-        if not owner:
-            problems.append(Problem("risk-accepted needs --owner: the person who accepts the risk", ("owner",)))
-        if expires is None:
-            problems.append(Problem("risk-accepted needs --expires DATE: acceptance is time-limited", ("expires",)))
-        elif expires <= today:
-            problems.append(Problem(f"--expires {expires} is not in the future (today is {today})", ("expires",)))
-    if status == "mitigated" and not controls:
-        problems.append(Problem("mitigated needs --control ID: the compensating control(s) that mitigate it", ("controls",)))
-    if problems:
-        raise InputError(f"finding {finding_id}: cannot record {status}", problems)
+    why, cleaned = _check_decision(f"finding {finding_id}", status, why, owner, expires, controls, today)
     ensure_current(store)
     operation = TRIAGE_OPERATION.get(status, "finding.triage")
     site_of = _finding_site(store, principal, finding_id)
@@ -103,51 +161,51 @@ def decide(
     signer = signatures.confirm(store, principal, operation, signing)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        row = conn.execute(select(findings).where(findings.c.id == finding_id)).first()
-        if row is None:
-            raise NotFoundError(f"no finding {finding_id} (see `zonewarden findings list`)")
-        allowed = TRANSITIONS[row.triage_status]
-        if status not in allowed:
-            raise ConflictError(
-                f"finding {finding_id} is {row.triage_status}; it can go to "
-                f"{', '.join(sorted(allowed))}, not {status}"
-            )
-        if controls:
-            from zonewarden.services.sites import _stored_data
-
-            data = _stored_data(conn, row.site_id) or {}
-            known = {c.get("id") for c in data.get("compensating_controls") or []}
-            unknown = [c for c in controls if c not in known]
-            if unknown:
-                raise InputError(
-                    f"finding {finding_id}: unknown compensating control(s) {', '.join(unknown)} in site {row.site_id}",
-                    [Problem("declare it under compensating_controls in the site file first", ("controls",))],
-                )
-        keep = status == "risk-accepted"
-        conn.execute(
-            triage_decisions.insert().values(
-                finding_id=finding_id, at=now, actor=principal.user_id, from_status=row.triage_status,
-                to_status=status, why=why, owner=owner, expires=expires, controls=list(controls), automatic=False,
-            )
-        )
-        conn.execute(
-            update(findings)
-            .where(findings.c.id == finding_id)
-            .values(triage_status=status, triage_owner=owner if keep or owner else None,
-                    triage_expires=expires if keep else None, updated_at=now)
-        )
-        decided = decision_record(status, owner, expires, controls, row.tracking_id, row.asset_id)
-        audit.append(
-            conn, action="finding.decide", **principal.audit_fields, site_id=row.site_id,
-            object_type="finding", object_id=str(finding_id), reason=why, before={"triage": row.triage_status},
-            after=decided, at=now,
-        )
-        if signing is not None and signatures.needs_signature(signer, operation):
-            head = conn.execute(select(sites.c.data).where(sites.c.id == row.site_id)).scalar() or {}
-            timezone = ((head.get("site") or {}) if isinstance(head, dict) else {}).get("timezone")
-            audit.append(conn, **signatures.signature_event(  # type: ignore[arg-type]
-                signer, operation, row.site_id, timezone, signing, "finding", str(finding_id), decided, now))
+        _record_decision(conn, finding_id, status, why, owner, expires, cleaned, principal, operation, signer,
+                         signing, now)
     return get_finding(store, finding_id, principal=principal)
+
+
+MAX_BULK = 500
+"""Findings one bulk decision may cover."""
+
+
+def decide_many(
+    store: Store,
+    finding_ids: Sequence[int],
+    status: str,
+    why: str,
+    owner: str | None = None,
+    expires: dt.date | None = None,
+    *,
+    principal: Principal,
+    controls: Sequence[str] = (),
+    today: dt.date | None = None,
+    signing: Signing | None = None,
+) -> list[FindingRow]:
+    """One decision for several findings, all or nothing (the triage queue's bulk decision).
+
+    Each finding goes through the same checks as :func:`decide` (visibility, the operation on
+    its site, the allowed transition); one failure records nothing and names the finding. A
+    signed decision re-authenticates once for the batch and writes one signature per finding,
+    each bound to that finding's decision."""
+    ids = list(dict.fromkeys(int(i) for i in finding_ids))
+    if not ids:
+        raise InputError("select at least one finding for a bulk decision")
+    if len(ids) > MAX_BULK:
+        raise InputError(f"{len(ids)} findings selected; one bulk decision covers at most {MAX_BULK}")
+    today = today or dt.date.today()
+    why, cleaned = _check_decision(f"{len(ids)} findings", status, why, owner, expires, controls, today)
+    ensure_current(store)
+    operation = TRIAGE_OPERATION.get(status, "finding.triage")
+    for site_of in dict.fromkeys(_finding_site(store, principal, i) for i in ids):
+        identity.authorize(store, principal, operation, site_of)
+    signer = signatures.confirm(store, principal, operation, signing)
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        for i in ids:
+            _record_decision(conn, i, status, why, owner, expires, cleaned, principal, operation, signer, signing, now)
+    return [get_finding(store, i, principal=principal) for i in ids]
 
 
 def override(

@@ -13,7 +13,9 @@ Each area has its module (one job per module):
 - :mod:`.risk`: ``slt`` (and its history), ``risks``, ``risk-method``, ``due``;
 - :mod:`.changes`: ``diff`` of two versions of a site;
 - :mod:`.patching`: ``patch status`` (``patch plan`` still builds its plan in the CLI);
-- :mod:`.report`: the evidence package of ``report`` (files in memory; the CLI writes them).
+- :mod:`.report`: the evidence package of ``report`` (files in memory; the CLI writes them);
+- :mod:`.advisory_detail`: the advisories list (searched, paged) and one advisory in detail;
+- :mod:`.asset_findings`: one asset's advisory findings rolled up by the fix that closes them.
 
 Every stored-site query takes the store, a required ``principal`` keyword and the site id (or
 ``None``: the only site the principal can see), and authorizes the read operation first
