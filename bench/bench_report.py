@@ -134,21 +134,36 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def peak_rss_mb() -> float:
-    """VmHWM of this process in MB (0 where /proc is absent)."""
+def _status_mb(key: str) -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
 
 
+def peak_rss_mb() -> float:
+    """VmHWM of this process in MB (0 where /proc is absent)."""
+    return _status_mb("VmHWM")
+
+
+def rss_mb() -> float:
+    """VmRSS of this process in MB: per section, the peak is printed as the rise above it."""
+    return _status_mb("VmRSS")
+
+
 def timed(fn: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def cpu_timed(fn: Any) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -164,11 +179,14 @@ def main() -> None:
     load_s, doc = timed(lambda: SiteDocument.model_validate(data))
     # Baseline: serialising the same document to JSON once, the floor of any export.
     base_s = min(timed(lambda: orjson.dumps(doc.model_dump(mode="json")))[0] for _ in range(3))
+    base_cpu = min(cpu_timed(lambda: orjson.dumps(doc.model_dump(mode="json"))) for _ in range(3))
     print(f"site: {len(doc.zones)} zones, {len(doc.conduits)} conduits, {len(doc.assets)} assets, "
           f"{len(doc.requirements)} statuses, {len(doc.risks)} risks; load {load_s:.2f} s")
-    print(f"baseline json.dumps of the document: {base_s:.3f} s")
+    print(f"baseline json.dumps of the document: {base_s:.3f} s ({base_cpu:.3f} s CPU)")
 
+    cpu0 = time.process_time()
     build_s, pkg = timed(lambda: build_package(doc, "auditor", AS_OF))
+    build_cpu = time.process_time() - cpu0
     html_s, files = timed(lambda: render_package(pkg, ["html", "json"]))
     total = build_s + html_s
     print(f"\nbuild sections          {build_s:7.2f} s  ({build_s / base_s:6.1f}x baseline)")
@@ -197,7 +215,8 @@ def main() -> None:
               f"target < 30 s and < 120x: {'OK' if pdf_total < 30 and pdf_total / base_s < 120 else 'MISSED'}; "
               f"{len(pdf) / 1e6:.1f} MB, {pages} pages; appendix files: {', '.join(appendices) or 'none'}")
         # CPU time of this process: less inflated than wall time when other jobs share the cores.
-        print(f"  HTML + PDF rendering: {pdf_s:.2f} s wall, {pdf_cpu:.2f} s CPU")
+        print(f"  HTML + PDF rendering: {pdf_s:.2f} s wall, {pdf_cpu:.2f} s CPU "
+              f"(build + rendering {build_cpu + pdf_cpu:.2f} s CPU: {(build_cpu + pdf_cpu) / base_cpu:.1f}x the baseline's CPU)")
         print(f"  peak RSS while rendering the PDF (VmHWM{'' if reset else ', since process start'}): "
               f"{peak:.0f} MB  target < 600 MB {'OK' if peak < 600 else 'MISSED'}")
     if args.pdf_per_section:
@@ -211,8 +230,9 @@ def main() -> None:
         for section in pkg.sections:
             one = dataclasses.replace(pkg, sections=[section], timings={})
             reset = reset_peak_rss()
+            start_rss = rss_mb()
             seconds, pdf = timed(lambda one=one: render_pdf(one, render_html(one)))
-            peak = f"{peak_rss_mb():6.0f} MB" if reset else "   n/a"
+            peak = f"+{peak_rss_mb() - start_rss:5.0f} MB" if reset else "    n/a"
             print(f"  {section.id:24s} {seconds:7.2f} s  ({seconds / base_s:7.1f}x baseline)  {peak}  "
                   f"{len(PdfReader(io.BytesIO(pdf)).pages)} pages")
 
