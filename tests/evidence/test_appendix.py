@@ -15,7 +15,7 @@ import pytest
 from zonewarden.evidence import appendix
 from zonewarden.evidence.builder import build_package, render_package
 from zonewarden.evidence.redaction import LeakError
-from zonewarden.evidence.sections import SectionData, asset_register, legacy, traceability
+from zonewarden.evidence.sections import SectionData, asset_register, calendar, legacy, traceability
 
 from .conftest import AS_OF, generated_site
 
@@ -42,12 +42,13 @@ def big_site():  # type: ignore[no-untyped-def]
 def test_large_tables_go_to_hashed_lettered_appendix_files(big_site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(traceability, "TABLE_LIMIT", 10)
     monkeypatch.setattr(legacy, "TABLE_LIMIT", 10)
+    monkeypatch.setattr(calendar, "TRIGGER_LIMIT", 10)
     package = build_package(big_site, "auditor", AS_OF)
     by_id = {s.id: s for s in package.sections}
-    trace, old, register = by_id["traceability"], by_id["legacy"], by_id["asset-register"]
-    # lettered in package order: traceability, legacy constraints, then the asset register
-    assert [trace.data["appendix"]["letter"], old.data["appendix"]["letter"], register.data["appendix"]["letter"]] == \
-        ["A", "B", "C"]
+    trace, old, cal, register = (by_id[k] for k in ("traceability", "legacy", "calendar", "asset-register"))
+    # lettered in package order: traceability, legacy constraints, triggers, then the asset register
+    assert [s.data["appendix"]["letter"] for s in (trace, old, cal, register)] == ["A", "B", "C", "D"]
+    assert cal.data["triggers"] == [] and sum(c["triggers"] for c in cal.data["trigger_counts"]) == cal.data["triggers_total"]
     assert old.data["assets"] == [] and sum(z["assets"] for z in old.data["by_zone"]) == old.data["assets_total"] > 10
     assert all(not a["compensating_controls"] for a in old.data["top"])
     assert trace.data["rows"] == [] and trace.data["top"] and all(not r["counts"] for r in trace.data["top"])
@@ -60,7 +61,8 @@ def test_large_tables_go_to_hashed_lettered_appendix_files(big_site, monkeypatch
     manifest = json.loads(files["manifest.json"])
     listed = {f["path"]: f for f in manifest["files"]}
     html = files["evidence-auditor.html"].decode()
-    for name, section in (("traceability.csv", trace), ("legacy-assets.csv", old), ("asset-register.csv", register)):
+    for name, section in (("traceability.csv", trace), ("legacy-assets.csv", old),
+                          ("reassessment-triggers.csv", cal), ("asset-register.csv", register)):
         digest = hashlib.sha256(files[name]).hexdigest()
         assert listed[name]["sha256"] == digest == section.data["appendix"]["sha256"]
         assert manifest["notes"][name].startswith(f"Appendix {section.data['appendix']['letter']}: ")
@@ -68,7 +70,7 @@ def test_large_tables_go_to_hashed_lettered_appendix_files(big_site, monkeypatch
         rows = list(csv.reader(io.StringIO(files[name].decode(), newline="")))
         assert rows[0] == list(section.data["appendix"]["columns"])
         assert len(rows) - 1 == section.data["appendix"]["rows"]
-    assert "Appendix A: traceability" in html and "Appendix C: asset register" in html
+    assert "Appendix A: traceability" in html and "Appendix D: asset register" in html
     # reproducible: the same input gives the same bytes
     again = render_package(build_package(big_site, "auditor", AS_OF), ["html", "json"])
     assert again["traceability.csv"] == files["traceability.csv"]
