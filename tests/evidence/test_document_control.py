@@ -37,7 +37,7 @@ def test_a_package_built_from_a_file_is_an_uncontrolled_draft(example_doc: SiteD
     assert {"Author", "Reviewer", "Approver"} == set(duties)
     assert all(any(n in str(d["who"]) for n in people) for d in duties.values())  # named for the auditor
     customer = _control(build_package(example_doc, "customer", AS_OF))
-    assert customer["classification"].startswith("Shared with the customer named at issue")
+    assert customer["classification"].startswith("Not issued \u2014 share only with the customer")
     # the customer package never names people
     assert not any(n in json.dumps(customer, default=str) for n in people)
 

@@ -18,7 +18,8 @@ from zonewarden.domain.site import SiteDocument
 from .conftest import AS_OF, generated_site, rendered
 
 # Running header and footer lines (margin boxes): not body text.
-_MARGIN = re.compile(r"^(Page \d+ of \d+|as of \d{4}-\d{2}-\d{2}|Confidential|Shared with .*|ZW-\S+ version .*)$")
+_MARGIN = re.compile(r"^(Page \d+ of \d+|(ZW-\S+ (version \d+|, not issued) · )?as of \d{4}-\d{2}-\d{2}|Confidential|"
+                     r"Shared with .*|Not issued — share only .*|ZW-\S+ version .*|ZW-\S+, not issued.*)$")
 
 
 def _body_lines(text: str, doc: SiteDocument, page: int) -> list[str]:

@@ -23,6 +23,8 @@ import orjson
 
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError
+from zonewarden.evidence.appendix import assign_letters
+from zonewarden.evidence.appendix import note as appendix_note
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.manifest import (
     MANIFEST_NAME,
@@ -98,6 +100,7 @@ def build_package(
         engines = sum(v for k, v in ctx.timings.items() if k not in before)
         timings[f"section:{section.id}"] = spent - engines
     sections = [built[s.id] for s in chosen]
+    assign_letters(sections)  # "Appendix A", "B"... in package order
     for name, seconds in ctx.timings.items():
         timings[f"engine:{name}"] = seconds
     return Package(
@@ -155,13 +158,21 @@ def render_package(package: Package, formats: Iterable[str],
         archived = files.get(f"{package.stem}.json") or render_json(package)
         files[f"{package.stem}-archive.pdf"] = render_pdf(package, html, archive_json=archived)
         package.timings["render:pdfa"] = time.perf_counter() - start
+    appendices: dict[str, bytes] = {}
+    notes: dict[str, str] = {}
+    for section in package.sections:
+        appendices.update(section.files)  # appendix files (e.g. a large asset register as CSV)
+        descriptor = section.data.get("appendix")
+        if isinstance(descriptor, dict) and descriptor.get("file") in section.files:
+            notes[descriptor["file"]] = appendix_note(descriptor)
     if package.audience is Audience.CUSTOMER:
         # The PDF is made from the checked HTML; its metadata comes from the same HTML head.
-        leaks = find_leaks(texts, package.sensitive)
+        # Appendix files are searched too: they leave with the package like the PDF.
+        leaks = find_leaks(texts + [(name, data.decode("utf-8", "replace")) for name, data in sorted(appendices.items())],
+                           package.sensitive)
         if leaks:
             raise LeakError(leaks)
-    for section in package.sections:
-        files.update(section.files)  # appendix files (e.g. a large asset register as CSV)
+    files.update(appendices)
     files.update(attachments or {})
     manifest = build_manifest(
         files,
@@ -171,7 +182,7 @@ def render_package(package: Package, formats: Iterable[str],
         input_sha256=package.input_sha256,
         generator_version=__version__,
         formats=wanted,
-        notes={name: CHECKPOINT_NOTE for name in attachments or {} if name.startswith("audit-checkpoint-")},
+        notes={**notes, **{name: CHECKPOINT_NOTE for name in attachments or {} if name.startswith("audit-checkpoint-")}},
     )
     sums = sums_bytes(files)
     files[MANIFEST_NAME] = manifest_bytes(manifest)

@@ -37,7 +37,9 @@ def classification(audience: Audience, recipient: str | None, agreement: str | N
         return "Confidential"
     if recipient and agreement:
         return u(f"Shared with {recipient} under {agreement}")
-    return "Shared with the customer named at issue, under the agreement named at issue (not issued)"
+    # Not issued: no recipient or agreement yet. Say so in a short marking that still reads as
+    # a restriction (it is on every page), not as a sentence about the issue process.
+    return "Not issued \u2014 share only with the customer and under the agreement named when issued"
 
 
 def _shows_name(person: Person, audience: Audience) -> bool:

@@ -60,6 +60,17 @@ def _yesno(value: Any) -> str:
     return "yes" if value else "no"
 
 
+def _commands(value: Any) -> Markup:
+    """Text in which `backquoted` parts are commands: those print in the monospace face (in the
+    text face ``--issue`` reads as an en dash), the rest as plain escaped text."""
+    text = "" if value is None else str(_finalize(value))
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backquote: leave the text as it is
+        return Markup.escape(text)
+    return Markup("").join(Markup.escape(p) if i % 2 == 0 else Markup('<code class="nobreak">%s</code>') % p
+                           for i, p in enumerate(parts))
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
@@ -74,6 +85,7 @@ def environment() -> Environment:
     env.filters["svg"] = _svg
     env.filters["levels"] = _levels
     env.filters["yesno"] = _yesno
+    env.filters["commands"] = _commands
     return env
 
 

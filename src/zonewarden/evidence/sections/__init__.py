@@ -44,6 +44,7 @@ SECTION_MODULES: list[str] = [
     "calendar",
     "patching",
     "advisories",
+    "suppliers",
     "iso27001",
     "segmentation",
     "claims",

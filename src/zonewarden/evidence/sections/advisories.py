@@ -32,6 +32,26 @@ PRACTICE = [
 ]
 
 
+def _decider(decision: dict[str, Any] | None, signature: dict[str, Any] | None) -> str | None:
+    """Who decided: the e-signature's full name when the decision was signed, else the account
+    (or "automatic" for a decision the matcher made)."""
+    if decision is None:
+        return None
+    if decision["automatic"]:
+        return "automatic"
+    if signature is not None and signature.get("signer") == decision["actor"] and signature.get("full_name"):
+        return u(signature["full_name"])
+    return u(decision["actor"])
+
+
+def _signature(signature: dict[str, Any] | None) -> dict[str, Any] | None:
+    if signature is None:
+        return None
+    return {"signer": u(signature["signer"]), "full_name": u(signature.get("full_name")),
+            "meaning": u(signature.get("meaning")), "signed_at": u(signature.get("signed_at")),
+            "status": u(signature.get("status"))}
+
+
 class AdvisoriesSection:
     id = "advisories"
     title = "Security advisories and vulnerability triage"
@@ -64,6 +84,7 @@ class AdvisoriesSection:
             last: dict[Any, dict[str, Any]] = {}
             for d in given["decisions"]:
                 last[d["finding"]] = d  # oldest first: the last one is the decision in force
+            signed: dict[str, dict[str, Any]] = given.get("signatures") or {}
             data["findings"] = [
                 {
                     "id": f["id"],
@@ -78,9 +99,11 @@ class AdvisoriesSection:
                     "owner": u(f["triage_owner"]),
                     "expires": u(f["triage_expires"]),
                     "cves": us(f["cves"]),
+                    "cvss": [{"cve": u(c["cve"]), "version": u(c["version"]), "base_score": c["base_score"],
+                              "vector": u(c.get("vector"))} for c in f.get("cvss") or ()],
                     "decision": u(last[f["id"]]["why"]) if f["id"] in last else None,
-                    "decider": (None if f["id"] not in last else
-                                u("automatic" if last[f["id"]]["automatic"] else last[f["id"]]["actor"])),
+                    "decider": _decider(last.get(f["id"]), signed.get(str(f["id"]))),
+                    "signature": _signature(signed.get(str(f["id"]))),
                     "why": u(f["message"]),
                 }
                 for f in given["findings"]

@@ -1,14 +1,41 @@
 """Assessment calendar: cadence per criticality class, what is due, the triggers that made it
 due, the assessments done and the change records (IEC 62443-2-1 periodic and event-driven
-reassessment)."""
+reassessment).
+
+Above :data:`TRIGGER_LIMIT` triggers (end of support of each asset is one: a 10k-asset site has
+~500) the trigger table is the appendix file ``reassessment-triggers.csv``
+(:mod:`zonewarden.evidence.appendix`); the PDF keeps the counts by source and kind and the
+:data:`TOP_ROWS` most recent triggers."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from zonewarden.domain.governance import effective_classes
 from zonewarden.engines.cadence import change_triggers, end_of_support_triggers
+from zonewarden.evidence.appendix import csv_appendix
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.text import u, us
+
+TRIGGER_LIMIT = 300
+"""Above this many reassessment triggers the trigger table is an appendix file."""
+TOP_ROWS = 40
+CSV_NAME = "reassessment-triggers.csv"
+COLUMNS = ("date", "source", "ref", "kind", "zones", "reason")
+
+
+def _trigger_appendix(triggers: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    descriptor, files = csv_appendix(CSV_NAME, "reassessment triggers", COLUMNS,
+                                     [[t[c] for c in COLUMNS] for t in triggers])
+    counts = Counter((t["source"], str(t["kind"])) for t in triggers)
+    return {
+        "appendix": descriptor,
+        "trigger_counts": [{"source": k[0], "kind": k[1], "triggers": n} for k, n in sorted(counts.items())],
+        "triggers_total": len(triggers),
+        "recent_triggers": list(reversed(triggers[-TOP_ROWS:])),
+    }, files
 
 
 class CalendarSection:
@@ -104,6 +131,12 @@ class CalendarSection:
             }
             for c in sorted(doc.changes, key=lambda c: (c.raised, c.id), reverse=True)
         ]
+        extra: dict[str, Any] = {"appendix": None, "triggers_total": len(triggers)}
+        files: dict[str, bytes] = {}
+        if len(triggers) > TRIGGER_LIMIT:
+            summary, files = _trigger_appendix(triggers)
+            extra.update(summary)
+            triggers = []
         return SectionData(
             self.id,
             self.title,
@@ -114,8 +147,10 @@ class CalendarSection:
                 "triggers": triggers,
                 "assessments": assessments,
                 "changes": changes,
+                **extra,
             },
             undecided,
+            files=files,
         )
 
 

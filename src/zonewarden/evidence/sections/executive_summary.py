@@ -33,7 +33,7 @@ class ExecutiveSummarySection:
         built: dict[str, Any] = {s.id: s.data for s in sections}
         titles = {s.id: s.title for s in sections}
         items = [self._levels(ctx), self._risks(ctx), self._calendar(ctx), self._advisories(built),
-                 self._patching(built), self._compensations(ctx)]
+                 self._patching(built), self._suppliers(built), self._compensations(ctx)]
         kept = [{**i, "section_title": titles.get(i["section"], i["section"])} for i in items if i is not None]
         return SectionData(self.id, self.title, {"items": kept})
 
@@ -104,6 +104,24 @@ class ExecutiveSummarySection:
             lines.append(f"unassessable exposure: {gaps['assets']} asset(s) without a product name "
                          f"({gaps['pairs']} asset-advisory pairs not assessed)")
         return _item("advisories", "Advisory findings", lines, "bad" if urgent else ("warn" if gaps.get("exposed_assets") else "ok"))
+
+    def _suppliers(self, built: dict[str, Any]) -> dict[str, Any] | None:
+        data = built.get("suppliers")
+        if not data or not data["suppliers"]:
+            return None
+        poorly = [s for s in data["suppliers"] if s["informed"] == "poorly"]
+        lines: list[Any] = [
+            f"{len(poorly)} of {len(data['suppliers'])} suppliers without a usable disclosure process, covering "
+            f"{data['poorly_informed_share'] * 100:.1f} % of the assets"
+            + (": " + ", ".join(s["vendor"] for s in poorly[:5]) + (f" and {len(poorly) - 5} more" if len(poorly) > 5 else "")
+               if poorly else "")
+        ]
+        if data["partly_informed"]:
+            lines.append(f"{data['partly_informed']} with gaps (no CSAF, unsigned, no contact or review due)")
+        if data["reviews_overdue"]:
+            lines.append(f"{data['reviews_overdue']} supplier review(s) overdue")
+        state = "bad" if poorly or data["reviews_overdue"] else ("warn" if data["partly_informed"] else "ok")
+        return _item("suppliers", "Supplier disclosure", lines, state)
 
     def _patching(self, built: dict[str, Any]) -> dict[str, Any] | None:
         data = built.get("patching")

@@ -1,12 +1,43 @@
 """Legacy constraints: assets that cannot follow normal practice, and for each compensating
-measure the options that were considered and why replacement was not chosen."""
+measure the options that were considered and why replacement was not chosen.
+
+Above :data:`TABLE_LIMIT` constrained assets (a 10k-asset site has ~500) the asset table is the
+appendix file ``legacy-assets.csv`` (:mod:`zonewarden.evidence.appendix`); the PDF keeps the
+counts per zone and the constrained assets no compensating control names, up to
+:data:`TOP_ROWS`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from zonewarden.domain.site import SupportStatus
+from zonewarden.evidence.appendix import csv_appendix
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.text import u, us
+
+TABLE_LIMIT = 300
+"""Above this many constrained assets the asset table is an appendix file."""
+TOP_ROWS = 40
+CSV_NAME = "legacy-assets.csv"
+COLUMNS = ("asset", "name", "zone", "type", "product", "os", "vendor_support", "end_of_support", "patch_tier",
+           "validated", "constraints", "compensating_controls")
+
+
+def _appendix(assets: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    rows = [[a["id"], a["name"], a["zone"], a["type"], a["product"], a["os"], a["vendor_support"], a["end_of_support"],
+             a["patch_tier"], a["validated"], "; ".join(a["constraints"]), a["compensating_controls"]] for a in assets]
+    summary: dict[str, Any] = {}
+    descriptor, files = csv_appendix(CSV_NAME, "legacy-constrained assets", COLUMNS, rows)
+    zones: dict[str, dict[str, Any]] = {}
+    for a in assets:
+        z = zones.setdefault(a["zone"] or "", {"zone": a["zone"], "assets": 0, "without_compensation": 0})
+        z["assets"] += 1
+        z["without_compensation"] += not a["compensating_controls"]
+    summary["by_zone"] = [zones[k] for k in sorted(zones)]
+    summary["top"] = [a for a in assets if not a["compensating_controls"]][:TOP_ROWS]
+    summary["appendix"] = descriptor
+    return summary, files
 
 
 class LegacySection:
@@ -60,15 +91,18 @@ class LegacySection:
                     ],
                 }
             )
-        return SectionData(
-            self.id,
-            self.title,
-            {
-                "assets": assets,
-                "decisions": decisions,
-                "assets_without_compensation": sum(1 for a in assets if not a["compensating_controls"]),
-            },
-        )
+        data: dict[str, Any] = {
+            "assets_total": len(assets),
+            "assets_without_compensation": sum(1 for a in assets if not a["compensating_controls"]),
+            "decisions": decisions,
+            "appendix": None,
+        }
+        files: dict[str, bytes] = {}
+        if len(assets) > TABLE_LIMIT:
+            summary, files = _appendix(assets)
+            data.update(summary)
+            assets = []
+        return SectionData(self.id, self.title, {**data, "assets": assets}, files=files)
 
 
 SECTION = LegacySection()

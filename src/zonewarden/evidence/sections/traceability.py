@@ -12,16 +12,58 @@ Two kinds of row per risk scenario:
 
 A scenario with neither gets one row saying so, because an untraced risk is exactly what an
 auditor looks for.
+
+Above :data:`TABLE_LIMIT` rows (a 10k-asset site: about 80 pages) the whole table goes to the
+appendix file ``traceability.csv`` (:mod:`zonewarden.evidence.appendix`); the PDF keeps the
+counts per zone and the rows that do not hold (untraced risks first, then targets and links
+not met), up to :data:`TOP_ROWS`.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from zonewarden.evidence.appendix import csv_appendix
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.sections._common import level_text
 from zonewarden.evidence.text import u
+
+TABLE_LIMIT = 600
+"""Above this many rows the table is an appendix file, not a table of the PDF."""
+TOP_ROWS = 60
+"""How many rows that do not hold the summary lists."""
+CSV_NAME = "traceability.csv"
+COLUMNS = ("risk", "title", "zone", "sl_target", "drives_frs", "kind", "via", "requirement", "status",
+           "counts", "reason", "evidence")
+
+
+def _csv_row(r: dict[str, Any]) -> list[Any]:
+    evidence = "; ".join(
+        e["label"] + (f" ({e['date']})" if e["date"] else "") + (f" sha256 {e['sha256']}" if e["sha256"] else "")
+        for e in r["evidence"]
+    )
+    return [r["risk"], r["title"], r["zone"], r["sl_target"], r["drives_frs"], r["kind"], r["link"],
+            r["requirement"], r["status"], r["counts"], r["reason"], evidence]
+
+
+def _summary(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Counts per zone, and the rows that do not hold (untraced first, then targets, then links)."""
+    zones: dict[str, dict[str, Any]] = {}
+    risks: dict[str, set[str]] = {}
+    for r in rows:
+        z = zones.setdefault(r["zone"], {"zone": r["zone"], "risks": 0, "rows": 0, "untraced": 0,
+                                         "targets_not_met": 0, "links_not_counting": 0})
+        risks.setdefault(r["zone"], set()).add(r["risk"])
+        z["rows"] += 1
+        z["untraced"] += r["kind"] == "none"
+        z["targets_not_met"] += r["kind"] == "target" and not r["counts"]
+        z["links_not_counting"] += r["kind"] == "link" and not r["counts"]
+    for key, z in zones.items():
+        z["risks"] = len(risks[key])
+    order = {"none": 0, "target": 1, "link": 2}
+    bad = sorted((r for r in rows if not r["counts"]), key=lambda r: (order[r["kind"]], r["zone"], r["risk"]))
+    return [zones[k] for k in sorted(zones)], bad[:TOP_ROWS]
 
 
 class _FRTrace(TypedDict):
@@ -156,18 +198,22 @@ class TraceabilitySection:
                         "reason": u(reason),
                         "evidence": _evidence((st.evidence if st else ()) + cc.evidence),
                     })
-        return SectionData(
-            self.id,
-            self.title,
-            {
-                "rows": rows,
-                "risks": len(doc.risks),
-                "risks_without_link": sum(1 for r in doc.risks if not r.controls),
-                "risks_untraced": sum(1 for row in rows if row["kind"] == "none"),
-                "links_not_counting": sum(1 for row in rows if row["kind"] == "link" and not row["counts"]),
-                "targets_not_met": sum(1 for row in rows if row["kind"] == "target" and not row["counts"]),
-            },
-        )
+        counts = {
+            "risks": len(doc.risks),
+            "risks_without_link": sum(1 for r in doc.risks if not r.controls),
+            "risks_untraced": sum(1 for row in rows if row["kind"] == "none"),
+            "links_not_counting": sum(1 for row in rows if row["kind"] == "link" and not row["counts"]),
+            "targets_not_met": sum(1 for row in rows if row["kind"] == "target" and not row["counts"]),
+        }
+        summary: dict[str, Any] = {"appendix": None}
+        files: dict[str, bytes] = {}
+        if len(rows) > TABLE_LIMIT:
+            summary["appendix"], files = csv_appendix(CSV_NAME, "traceability", COLUMNS, [_csv_row(r) for r in rows])
+            summary["by_zone"], summary["top"] = _summary(rows)
+            summary["rows_total"] = len(rows)
+            summary["rows_not_holding"] = sum(1 for r in rows if not r["counts"])
+            rows = []
+        return SectionData(self.id, self.title, {**counts, **summary, "rows": rows}, files=files)
 
 
 SECTION = TraceabilitySection()

@@ -37,10 +37,11 @@ def report(store: Store, *, principal: Principal, site_id: str | None, audience:
     from the site data it was issued with (e.g. once approved). Otherwise the package is an
     uncontrolled draft without a version."""
     from zonewarden.services import advisories
+    from zonewarden.services.queries import report_advisories
     from zonewarden.services.sites import load_document
 
     ident = site_of(store, principal, site_id, f"report.{audience}")
-    extras: dict[str, Any] = {"advisories": advisories.evidence_data(store, ident)}
+    extras: dict[str, Any] = {"advisories": report_advisories.enrich(store, ident, advisories.evidence_data(store, ident))}
     from zonewarden.services.waivers import waiver_signatures
 
     signed_waivers = waiver_signatures(store, ident)
