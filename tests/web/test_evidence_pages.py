@@ -1,0 +1,178 @@
+"""The evidence page: packages built as background jobs (progress, a failed attempt's error, the
+download with its SHA-256), the issued packages with their hashes, who may see what."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import ORIGIN, PW, SITE
+
+from zonewarden.errors import InputError
+from zonewarden.services import identity, jobs, package_files
+
+
+@pytest.fixture(autouse=True)
+def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "packages"
+    monkeypatch.setenv("ZONEWARDEN_PACKAGES_DIR", str(folder))
+    return folder
+
+
+def _build(web: TestClient, token: str, **form: object) -> int:
+    r = web.post(f"/sites/{SITE}/evidence", data={"csrf": token, **form}, headers={"Origin": ORIGIN})
+    assert r.status_code == 303, r.text
+    found = re.fullmatch(rf"/sites/{SITE}/evidence/jobs/(\d+)", r.headers["location"])
+    assert found, r.headers["location"]
+    job_id = int(found.group(1))
+    store = web.store  # type: ignore[attr-defined]
+    if store.dialect == "postgresql":  # no worker in the test: run the attempt as the worker would
+        jobs.run_job(store, job_id)
+    return job_id
+
+
+def test_the_auditor_builds_a_package_in_the_background_and_downloads_it(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    token = login(web, "quinn")
+    page = web.get(f"/sites/{SITE}/evidence")
+    assert page.status_code == 200 and 'value="auditor"' in page.text and 'name="issue"' not in page.text
+    job_id = _build(web, token, audience="auditor", formats=["json", "html"])
+    r = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}")
+    assert r.status_code == 200 and 'data-state="succeeded"' in r.text and "hx-trigger" not in r.text
+    shown = dict(re.findall(r'/files/([^"]+)" download>[^<]+</a></td><td><code class="token sha256">([0-9a-f]{64})',
+                            r.text))
+    assert set(shown) >= {"evidence-auditor.json", "evidence-auditor.html", "manifest.json", "SHA256SUMS"}
+    record = jobs.get_job(web.store, job_id, principal=identity.authenticate_password(  # type: ignore[attr-defined]
+        web.store, "quinn", PW["quinn"]))  # type: ignore[attr-defined]
+    assert record.result is not None and record.result["files"] == shown
+    assert record.progress is None or record.progress["stage"] == "write"
+    f = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}/files/evidence-auditor.html")
+    assert f.status_code == 200 and hashlib.sha256(f.content).hexdigest() == shown["evidence-auditor.html"]
+    assert f.headers["content-disposition"] == 'attachment; filename="evidence-auditor.html"'
+    assert f.headers["x-content-type-options"] == "nosniff"
+    assert f.headers["content-security-policy"].startswith("sandbox;")
+    # Only the recorded names are served; a path is never followed.
+    assert web.get(f"/sites/{SITE}/evidence/jobs/{job_id}/files/..%2F..%2Fweb.db").status_code == 404
+    assert web.get(f"/sites/{SITE}/evidence/jobs/{job_id}/files/other.txt").status_code == 404
+    listing = web.get(f"/sites/{SITE}/evidence")
+    assert f"build {job_id}</a>" in listing.text
+    # The polling fragment (htmx) is the section alone.
+    frag = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert frag.text.lstrip().startswith('<section id="evidence-job"')
+
+
+def test_a_running_build_polls_and_shows_its_progress(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from zonewarden.store.job_tables import jobs as table
+
+    token = login(web, "quinn")
+    store = web.store  # type: ignore[attr-defined]
+    quinn = identity.authenticate_password(store, "quinn", PW["quinn"])
+    job_id = jobs.enqueue(store, "report.build", {"site_id": SITE, "audience": "auditor"}, principal=quinn)
+    page = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}")
+    assert 'data-state="queued"' in page.text and 'hx-trigger="every 2s"' in page.text
+    with store.transaction() as conn:
+        conn.execute(update(table).where(table.c.id == job_id).values(
+            state="running", attempts=1, progress={"stage": "write", "done": 2, "total": 5, "at": "x"}))
+    frag = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert '<progress id="ej-progress" max="5" value="2">' in frag.text and "write: 2 of 5" in frag.text
+    assert token
+
+
+def test_a_failed_attempt_shows_its_error_and_the_retry(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "quinn")
+    store = web.store  # type: ignore[attr-defined]
+    quinn = identity.authenticate_password(store, "quinn", PW["quinn"])
+    job_id = jobs.enqueue(store, "report.build", {"site_id": SITE, "audience": "auditor", "as_of": "31.12.2026"},
+                          principal=quinn)
+    first = jobs.run_job(store, job_id)
+    assert first.state == "retrying"
+    r = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}")
+    assert 'data-state="retrying"' in r.text and "tried again after" in r.text and "31.12.2026" in r.text
+    assert 'hx-trigger="every 2s"' in r.text
+    jobs.run_job(store, job_id, now=first.run_after)
+    r = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}")
+    assert 'data-state="failed"' in r.text and "failed after 2 attempts" in r.text and "hx-trigger" not in r.text
+
+
+def test_issued_packages_are_listed_with_their_hashes_and_served_while_on_disk(  # type: ignore[no-untyped-def]
+        web: TestClient, login, packages: Path) -> None:
+    token = login(web, "eve")
+    page = web.get(f"/sites/{SITE}/evidence")
+    assert 'name="issue"' in page.text and "No package of this site has been issued." in page.text
+    refused = web.post(f"/sites/{SITE}/evidence", data={"csrf": token, "audience": "customer", "formats": ["json"],
+                                                       "issue": "1"}, headers={"Origin": ORIGIN})
+    assert refused.status_code == 422 and "agreement" in refused.text
+    job_id = _build(web, token, audience="auditor", formats=["json"], issue="1")
+    done = web.get(f"/sites/{SITE}/evidence/jobs/{job_id}")
+    assert f"ZW-{SITE}-AUD version 1" in done.text
+    listing = web.get(f"/sites/{SITE}/evidence").text
+    row = listing[listing.index('data-version="auditor-1"'):]
+    row = row[:row.index("</tr>")]
+    assert f"ZW-{SITE}-AUD" in row and "<td>eve</td>" in row and "draft" in row
+    digest = re.search(r'evidence-auditor\.json</a>\s*<br><code class="token sha256">([0-9a-f]{64})', row)
+    assert digest, row
+    url = f"/sites/{SITE}/evidence/issued/auditor/1/files/evidence-auditor.json"
+    got = web.get(url)
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == digest.group(1)
+    # The auditor (an approver role) sees it too; a changed file is refused, a deleted one is gone.
+    web.cookies.clear()
+    login(web, "quinn")
+    assert 'data-version="auditor-1"' in web.get(f"/sites/{SITE}/evidence").text
+    written = next(packages.rglob("evidence-auditor.json"))
+    written.write_bytes(b"{}")
+    changed = web.get(url)
+    assert changed.status_code == 409 and "changed after it was written" in changed.text
+    written.unlink()
+    assert web.get(url).status_code == 404
+    assert "(no longer on disk)" in web.get(f"/sites/{SITE}/evidence").text
+
+
+def test_who_may_build_and_see_what(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    store = web.store  # type: ignore[attr-defined]
+    admin = identity.authenticate_password(store, "ada", PW["ada"])
+    identity.add_user(store, admin, "cora", "Cora Customer", "customer's long pass")
+    identity.grant_role(store, admin, "cora", "customer", SITE)
+    token = login(web, "quinn")
+    quinn_job = _build(web, token, audience="auditor", formats=["json"])
+    web.cookies.clear()
+    # A customer sees the page with the customer package only, and nobody else's build.
+    token = login(web, "cora", "customer's long pass")
+    page = web.get(f"/sites/{SITE}/evidence")
+    assert page.status_code == 200 and 'value="customer"' in page.text and 'value="auditor"' not in page.text
+    assert web.get(f"/sites/{SITE}/evidence/jobs/{quinn_job}").status_code == 404
+    denied = web.post(f"/sites/{SITE}/evidence", data={"csrf": token, "audience": "auditor", "formats": ["json"]},
+                      headers={"Origin": ORIGIN})
+    assert denied.status_code == 403
+    own = _build(web, token, audience="customer", formats=["json"])
+    assert 'data-state="succeeded"' in web.get(f"/sites/{SITE}/evidence/jobs/{own}").text
+    # No CSRF token, or another origin: refused before anything is queued.
+    before = len(jobs.list_jobs(store, admin, name="report.build"))
+    assert web.post(f"/sites/{SITE}/evidence", data={"audience": "customer", "formats": ["json"]},
+                    headers={"Origin": ORIGIN}).status_code == 403
+    assert web.post(f"/sites/{SITE}/evidence", data={"csrf": token, "audience": "customer", "formats": ["json"]},
+                    headers={"Origin": "http://evil.example"}).status_code == 403
+    bad = web.post(f"/sites/{SITE}/evidence", data={"csrf": token, "audience": "customer", "formats": ["exe"]},
+                   headers={"Origin": ORIGIN})
+    assert bad.status_code == 422 and "formats" in bad.text
+    assert len(jobs.list_jobs(store, admin, name="report.build")) == before
+    # A stranger to the site gets 404 for everything.
+    web.cookies.clear()
+    token = login(web, "sam")
+    assert web.get(f"/sites/{SITE}/evidence").status_code == 404
+    assert web.post(f"/sites/{SITE}/evidence", data={"csrf": token, "audience": "auditor", "formats": ["json"]},
+                    headers={"Origin": ORIGIN}).status_code == 404
+
+
+@pytest.mark.parametrize("folder, name", [("../x", "a.json"), ("/etc", "passwd"), ("web/a", "../b"),
+                                          ("web/a", "a/b"), ("a\\..\\b", "c"), ("", "a")])
+def test_package_paths_stay_inside_the_packages_folder(tmp_path: Path, folder: str, name: str) -> None:
+    with pytest.raises(InputError):
+        package_files.confined(tmp_path, folder, name)
+
+
+def test_a_plain_package_path_is_inside(tmp_path: Path) -> None:
+    assert package_files.confined(tmp_path, "web/x-1", "SHA256SUMS") == (tmp_path / "web" / "x-1" / "SHA256SUMS").resolve()
