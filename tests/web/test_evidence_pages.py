@@ -176,3 +176,98 @@ def test_package_paths_stay_inside_the_packages_folder(tmp_path: Path, folder: s
 
 def test_a_plain_package_path_is_inside(tmp_path: Path) -> None:
     assert package_files.confined(tmp_path, "web/x-1", "SHA256SUMS") == (tmp_path / "web" / "x-1" / "SHA256SUMS").resolve()
+
+
+# --- evidence files on the requirement matrix ----------------------------------------------------
+
+
+def _upload_form(html: str, requirement: str) -> dict[str, str]:
+    row = html[html.index(f'data-requirement="{requirement}"'):]
+    row = row[:row.index("</tr>")]
+    form = row[row.index('class="evidence-form"'):]
+    return {"revision": re.search(r'name="revision" value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+            "csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1)}  # type: ignore[union-attr]
+
+
+def test_an_engineer_attaches_an_evidence_file_to_a_status(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services import sites
+
+    login(web, "eve")
+    url = f"/sites/{SITE}/zones/ops/requirements/SR 2.8/evidence"
+    page = web.get(f"/sites/{SITE}/zones/ops").text
+    early = web.post(f"/sites/{SITE}/zones/ops/requirements/SR 2.7/evidence", data=_status_form_any(page),
+                     files={"file": ("x.txt", b"x")}, headers={"Origin": ORIGIN})
+    assert early.status_code == 422 and "record a status first" in early.text
+    form = _upload_form(web.get(f"/sites/{SITE}/zones/ops").text, "SR 2.8")
+    body = b"%PDF-1.4 penetration test report\n" * 100
+    digest = hashlib.sha256(body).hexdigest()
+    name = '../../<img src=x onerror=alert(1)>.pdf'
+    r = web.post(url, data=form, files={"file": (name, body, "application/pdf")}, headers={"Origin": ORIGIN})
+    assert r.status_code == 303 and r.headers["location"].endswith("/zones/ops#req-SR%202.8")
+    page = web.get(f"/sites/{SITE}/zones/ops").text
+    row = page[page.index('data-requirement="SR 2.8"'):]
+    row = row[:row.index("</tr>")]
+    assert "uploaded as &lt;img src=x onerror=alert(1)&gt;.pdf" in row and "<img" not in row  # the name is text
+    assert f'<code class="token sha256" title="SHA-256">{digest}</code>' in row
+    link = re.search(r'href="([^"]+evidence-file\?path=[^"]+)"', row)
+    assert link, row
+    got = web.get(link.group(1).replace("&amp;", "&"))
+    assert got.status_code == 200 and got.content == body
+    assert got.headers["content-disposition"].startswith('attachment; filename="_img_src_x_onerror_alert_1__.pdf"')
+    assert got.headers["x-content-type-options"] == "nosniff" and got.headers["content-security-policy"].startswith("sandbox")
+    # Kept with the site by content hash (the uploaded name is no path), the status names it with its hash.
+    store = web.store  # type: ignore[attr-defined]
+    assert sites.evidence_of(store, SITE)[f"evidence/{digest}.pdf"] == body
+    (status,) = [s for s in sites.load_document(store, SITE).requirements
+                 if s.target == "ops" and s.requirement == "SR 2.8"]
+    assert [(e.file, e.sha256) for e in status.evidence][-1] == (f"evidence/{digest}.pdf", digest)
+    from sqlalchemy import select
+
+    from zonewarden.store.tables import audit_events
+
+    with store.read() as conn:
+        last = conn.execute(select(audit_events).order_by(audit_events.c.seq.desc()).limit(1)).first()
+    assert last.action == "requirement.set-status" and last.actor == "eve" and digest in (last.reason or "")
+    # Only stored files are served; a path is a key, never a file name on the server.
+    for path in ("../../etc/passwd", "evidence/nothing.pdf"):
+        assert web.get(f"/sites/{SITE}/evidence-file", params={"path": path}).status_code == 404
+
+
+def _status_form_any(html: str) -> dict[str, str]:
+    return {"csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1)}  # type: ignore[union-attr]
+
+
+def test_an_upload_over_the_limit_is_refused_with_413(web: TestClient, login, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services import evidence_uploads
+    from zonewarden.web import pages_uploads
+
+    login(web, "eve")
+    form = _upload_form(web.get(f"/sites/{SITE}/zones/ops").text, "SR 2.8")
+    url = f"/sites/{SITE}/zones/ops/requirements/SR 2.8/evidence"
+    monkeypatch.setattr(evidence_uploads, "MAX_BYTES", 1000)
+    r = web.post(url, data=form, files={"file": ("big.bin", b"x" * 1001)}, headers={"Origin": ORIGIN})
+    assert r.status_code == 413 and "over the limit of 1000 bytes" in r.text
+    monkeypatch.setattr(pages_uploads, "UPLOAD_LIMIT", 4000)  # the server's body limit of this path
+    r = web.post(url, data=form, files={"file": ("big.bin", b"x" * 8000)}, headers={"Origin": ORIGIN})
+    assert r.status_code == 413
+    assert web.post(url, data=form, files={"file": ("ok.txt", b"x" * 1000)}, headers={"Origin": ORIGIN}).status_code == 303
+    assert evidence_uploads.MAX_BYTES == 1000 and pages_uploads.UPLOAD_LIMIT == 4000
+
+
+def test_who_may_attach_evidence(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    login(web, "eve")
+    form = _upload_form(web.get(f"/sites/{SITE}/zones/ops").text, "SR 2.8")
+    url = f"/sites/{SITE}/zones/ops/requirements/SR 2.8/evidence"
+    files = {"file": ("a.txt", b"abc")}
+    assert web.post(url, data={"revision": form["revision"]}, files=files, headers={"Origin": ORIGIN}).status_code == 403
+    assert web.post(url, data=form, files=files, headers={"Origin": "http://evil.example"}).status_code == 403
+    web.cookies.clear()
+    token = login(web, "vic")
+    assert 'class="evidence-form"' not in web.get(f"/sites/{SITE}/zones/ops").text
+    r = web.post(url, data={"csrf": token, "revision": form["revision"]}, files=files, headers={"Origin": ORIGIN})
+    assert r.status_code == 403
+    web.cookies.clear()
+    token = login(web, "sam")
+    r = web.post(url, data={"csrf": token}, files=files, headers={"Origin": ORIGIN})
+    assert r.status_code == 404
+    assert web.get(f"/sites/{SITE}/evidence-file", params={"path": "evidence/x"}).status_code == 404

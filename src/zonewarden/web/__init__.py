@@ -56,6 +56,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
         pages_home,
         pages_plans,
         pages_site,
+        pages_uploads,
     )
     from zonewarden.web.security import SecurityHeaders
 
@@ -63,7 +64,7 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
         trust_forwarded_proto = os.environ.get("ZONEWARDEN_TRUST_PROXY", "") == "1"
     app.state.web_trust_proxy = trust_forwarded_proto
     for module in (pages_account, pages_home, pages_site, pages_plans, pages_findings, pages_admin,
-                   pages_evidence):
+                   pages_evidence, pages_uploads):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     api_handler: Any = app.exception_handlers.get(ZonewardenError)
