@@ -271,3 +271,48 @@ def test_who_may_attach_evidence(web: TestClient, login) -> None:  # type: ignor
     r = web.post(url, data={"csrf": token}, files=files, headers={"Origin": ORIGIN})
     assert r.status_code == 404
     assert web.get(f"/sites/{SITE}/evidence-file", params={"path": "evidence/x"}).status_code == 404
+
+
+# --- the paths explorer ------------------------------------------------------------------------
+
+
+def test_the_paths_explorer_shows_each_hops_protocols_and_highlights_a_path(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from zonewarden.services import sites
+    from zonewarden.services.queries import architecture
+
+    login(web, "vic")
+    empty = web.get(f"/sites/{SITE}/paths")
+    assert empty.status_code == 200 and 'name="source"' in empty.text and "data-path=" not in empty.text
+    r = web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target": "qc-lab"})
+    assert r.status_code == 200
+    local = identity.authenticate_password(web.store, "vic", PW["vic"])  # type: ignore[attr-defined]
+    expected = architecture.paths(web.store, principal=local, site_id=SITE, source="ext",  # type: ignore[attr-defined]
+                                  target="qc-lab", limit=200).report.paths
+    assert r.text.count("<tr data-path=") == len(expected) > 1
+    first = r.text[r.text.index('data-path="1"'):]
+    first = first[:first.index("</tr>")]
+    p = expected[0]
+    for i, conduit in enumerate(p.conduits):
+        assert f">{conduit}</a>: <span class=\"hop-protocols\">{', '.join(p.hop_protocols[i]) or 'nothing opens this way'}</span>" in first
+    assert f'<td class="end-to-end">{", ".join(p.end_to_end_protocols) or "none"}</td>' in first
+    if shutil.which("dot"):
+        assert r.text.count("on-path") == len(p.zones) + len(p.conduits)
+        second = web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target": "qc-lab", "path": 2})
+        q = expected[1]
+        assert 'data-path="2" class="chosen"' in second.text
+        marked = set(re.findall(r'id="((?:zone|conduit)-[^"]+)" class="[^"]*on-path', second.text))
+        assert marked == {f"zone-{z}" for z in q.zones} | {f"conduit-{c}" for c in q.conduits}
+    # An asset stands for its zone; wrong input says what to fix.
+    doc = sites.load_document(web.store, SITE)  # type: ignore[attr-defined]
+    asset = next(a for a in doc.assets if a.zone == "qc-lab")
+    by_asset = web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target_asset": asset.id})
+    assert by_asset.text.count("<tr data-path=") == len(expected)
+    bad = web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target_asset": "no-such-asset"})
+    assert bad.status_code == 422 and "no asset" in bad.text
+    nowhere = web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target": "nowhere"})
+    assert nowhere.status_code == 422 and "nowhere" in nowhere.text
+    web.cookies.clear()
+    login(web, "sam")
+    assert web.get(f"/sites/{SITE}/paths", params={"source": "ext", "target": "qc-lab"}).status_code == 404
