@@ -27,7 +27,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("due", "/sites/{site}/due"),
     ("patching", "/sites/{site}/patching"),
     ("evidence", "/sites/{site}/evidence"),
-    ("paths", "/sites/{site}/paths"),
+    ("paths", "/sites/{site}/paths?source=ext&target=qc-lab"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
     ("approvals", "/approvals"),
