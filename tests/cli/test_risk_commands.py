@@ -52,7 +52,7 @@ def test_risks_json_and_csv() -> None:
     data = json.loads(out)
     assert len(data["entries"]) == 21
     r07 = next(e for e in data["entries"] if e["id"] == "R-07")
-    assert {f["code"] for f in r07["flags"]} == {"accepted-by-owner", "acceptance-expiring", "accepted-over-tolerance"}
+    assert {f["code"] for f in r07["flags"]} == {"acceptance-expiring", "accepted-over-tolerance"}
     assert sum(map(sum, data["heat_map"]["residual"])) == 21
     assert data["treatments"] == {"mitigate": 17, "accept": 2, "transfer": 1, "avoid": 1}
     code, out, _ = run("risks", "--file", str(EXAMPLE), "--as-of", AS_OF, "--over-tolerance", "--format", "csv")

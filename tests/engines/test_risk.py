@@ -69,7 +69,7 @@ def site(**overrides: Any) -> SiteDocument:
                      fr_weights={"FR5": "none"},
                      residual={"likelihood": 1, "impacts": {}},
                      treatment="accept",
-                     acceptance={"by": "alice", "on": "2025-12-31", "expires": "2026-12-31",
+                     acceptance={"by": "bob", "on": "2025-12-31", "expires": "2026-12-31",
                                  "rationale": "Hardwired trip backs up the SIS; residual accepted."}),
             scenario("R4", "lab", "insider-malicious", {"likelihood": 3, "impacts": {"regulatory": 5}},
                      assets=["cds1"],
@@ -174,8 +174,9 @@ def test_register_order_tolerance_and_flags() -> None:
     assert [f.code for f in by["R1"].flags] == []
     # R2 has no residual estimate: inherent 3x4=12 high stays, above 'medium'
     assert by["R2"].over_tolerance and [f.code for f in by["R2"].flags] == ["over-tolerance"]
-    # R3: accepted by its own owner, acceptance ends in 36 days
-    assert [f.code for f in by["R3"].flags] == ["acceptance-expiring", "accepted-by-owner"]
+    # R3: acceptance ends in 36 days (an owner accepting their own risk is refused on loading:
+    # tests/domain/test_separation_of_duties.py)
+    assert [f.code for f in by["R3"].flags] == ["acceptance-expiring"]
     # R4: residual 2x5=10 high, accepted by someone else, review date passed
     assert [f.code for f in by["R4"].flags] == ["accepted-over-tolerance", "review-overdue"]
     assert [e.id for e in register(site(), TODAY, over_tolerance_only=True)] == ["R2", "R4"]

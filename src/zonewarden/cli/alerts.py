@@ -5,22 +5,14 @@ from __future__ import annotations
 import click
 
 from zonewarden.cli.common import (
+    caller,
     db_option,
     emit_json,
     emit_rows,
     format_option,
     handle_errors,
     note,
-    open_store_for,
 )
-from zonewarden.services.database import Store
-from zonewarden.services.principal import Principal
-
-
-def _principal(store: Store) -> Principal:
-    from zonewarden.cli.identity import current_principal
-
-    return current_principal(store)
 
 
 @click.group("alerts")
@@ -65,8 +57,8 @@ def subscribe_cmd(email: str | None, webhook: str | None, kinds: tuple[str, ...]
 
     if (email is None) == (webhook is None):
         raise InputError("give exactly one of --email ADDRESS or --webhook URL")
-    store = open_store_for(db_url)
-    sub = alerts.subscribe(store, _principal(store), channel="email" if email else "webhook",
+    store, principal = caller(db_url)
+    sub = alerts.subscribe(store, principal, channel="email" if email else "webhook",
                            target=email or webhook or "", events=kinds or alerts.EVENT_KINDS, site_id=site_id,
                            zone_id=zone_id, min_priority=min_priority)
     if fmt == "json":
@@ -94,8 +86,7 @@ def list_cmd(all_users: bool, deliveries: bool, fmt: str, db_url: str | None) ->
     """
     from zonewarden.services import alerts
 
-    store = open_store_for(db_url)
-    principal = _principal(store)
+    store, principal = caller(db_url)
     if deliveries:
         found = alerts.list_deliveries(store, principal)
         if fmt == "json":
@@ -126,8 +117,8 @@ def remove_cmd(subscription: int, db_url: str | None) -> None:
     """
     from zonewarden.services import alerts
 
-    store = open_store_for(db_url)
-    alerts.remove(store, _principal(store), subscription)
+    store, principal = caller(db_url)
+    alerts.remove(store, principal, subscription)
     note(f"subscription {subscription} removed")
 
 
@@ -144,8 +135,8 @@ def test_cmd(subscription: int, db_url: str | None) -> None:
     """
     from zonewarden.services import alerts
 
-    store = open_store_for(db_url)
-    alerts.send_test(store, _principal(store), subscription)
+    store, principal = caller(db_url)
+    alerts.send_test(store, principal, subscription)
     note(f"test alert sent through subscription {subscription}")
 
 

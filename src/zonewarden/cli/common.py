@@ -201,7 +201,7 @@ def open_store_for(db_url: str | None) -> Store:
 
 def caller(db_url: str | None) -> tuple[Store, Principal]:
     """The database and who runs the command (:func:`zonewarden.cli.identity.current_principal`),
-    for a query service call."""
+    for a service call (a query or a write: the services authorize it)."""
     from zonewarden.cli.identity import current_principal
 
     store = open_store_for(db_url)

@@ -21,7 +21,6 @@ from zonewarden.cli.common import (
     format_option,
     handle_errors,
     note,
-    open_store_for,
     signing_options,
     site_option,
 )
@@ -242,10 +241,7 @@ def requirement_set_cmd(target: str, requirement: str, status: str, target_date:
         raise InputError(
             "; ".join(_STATUS_OPTIONS.get(str(p.path[-1]), p.message) for p in missing)
         )
-    from zonewarden.cli.identity import current_principal
-
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     outcome = service.set_requirement_status(
         store, site_service.resolve_site_id(store, site_id, principal), record, principal=principal,
         reason=reason, evidence=files,
@@ -271,13 +267,11 @@ def requirement_import_cmd(file: Path, reason: str | None, site_id: str | None, 
     Example:
       zonewarden requirement import assessment-2026.csv --reason "annual assessment"
     """
-    from zonewarden.cli.identity import current_principal
     from zonewarden.io.requirements_csv import read_requirements_csv
     from zonewarden.services import requirement_import
     from zonewarden.services import sites as site_service
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     doc = site_service.load_document(store, target, without=("assets",))
     known = [z.id for z in doc.zones] + [c.id for c in doc.conduits]
@@ -317,10 +311,7 @@ def compensation_record_cmd(file: Path, reason: str | None, site_id: str | None,
     from zonewarden.services import sites as site_service
 
     controls = read_records(file, "compensating_controls", CompensatingControl)
-    from zonewarden.cli.identity import current_principal
-
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     outcomes = service.record_compensating_controls(
         store, target, controls, principal=principal, reason=reason,
@@ -355,12 +346,11 @@ def compensation_approve_cmd(control_id: str, approver: str | None, approved: st
       zonewarden compensation approve CC-COAT-HMI --approver p-hkessler --reason "CAB 2026-14"
     """
 
-    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.cli.identity import signing_for
     from zonewarden.services import requirements as service
     from zonewarden.services import sites as site_service
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal, "compensation.approve")
     when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_compensating_control(

@@ -21,7 +21,6 @@ from zonewarden.cli.common import (
     format_option,
     handle_errors,
     note,
-    open_store_for,
     read_records,
     record_places,
     signing_options,
@@ -260,10 +259,7 @@ def defer_record_cmd(file: Path, reason: str | None, site_id: str | None, db_url
     from zonewarden.services import sites as site_service
 
     records = _read_records(file, "deferrals", Deferral)
-    from zonewarden.cli.identity import current_principal
-
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     outcomes = service.record_deferrals(store, target, records, principal=principal, reason=reason,
                                         labels=record_places(file, "deferrals", len(records)))
@@ -291,12 +287,11 @@ def defer_approve_cmd(deferral_id: str, approver: str | None, approved: str | No
     Example:
       zonewarden patch defer approve DEF-2026-011 --approver p-hkessler --date 2026-11-09
     """
-    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.cli.identity import signing_for
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal, "patch.defer.approve")
     when = _date(approved, "--date") or site_service.site_today(store, target)
     outcome = service.approve_deferral(store, target, deferral_id, approver=approver, approved=when,
@@ -343,10 +338,7 @@ def change_record_cmd(file: Path, reason: str | None, site_id: str | None, db_ur
     from zonewarden.services import sites as site_service
 
     records = _read_records(file, "patch_changes", PatchChange)
-    from zonewarden.cli.identity import current_principal
-
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal)
     outcomes = service.record_patch_changes(store, target, records, principal=principal, reason=reason,
                                             labels=record_places(file, "patch_changes", len(records)))
@@ -376,14 +368,13 @@ def change_approve_cmd(change_id: str, by: str | None, role: str | None, reject:
       zonewarden patch change approve PC-2026-040 --by p-mbrandt --role ot-engineering
       zonewarden patch change approve PC-2026-041 --by p-mbrandt --reject --comment "wait for SP1"
     """
-    from zonewarden.cli.identity import current_principal, signing_for
+    from zonewarden.cli.identity import signing_for
     from zonewarden.domain.governance import Approval, Decision
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
     from zonewarden.services.requirements import approver_for
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     target = site_service.resolve_site_id(store, site_id, principal, "patch.change.approve")
     when = _date(on, "--date") or site_service.site_today(store, target)
     if by is None and principal.local:
@@ -434,13 +425,11 @@ def change_advance_cmd(change_id: str, status: str, sets: tuple[str, ...], reaso
       zonewarden patch change advance PC-2026-034 closed --set closed=2026-12-22 \\
           --set "post_implementation_review=VAL-TS-118 passed; no alarms lost"
     """
-    from zonewarden.cli.identity import current_principal
     from zonewarden.domain.governance import ChangeStatus
     from zonewarden.services import patching as service
     from zonewarden.services import sites as site_service
 
-    store = open_store_for(db_url)
-    principal = current_principal(store)
+    store, principal = caller(db_url)
     outcome = service.advance_patch_change(store, site_service.resolve_site_id(store, site_id, principal), change_id,
                                            ChangeStatus(status), fields=_parse_sets(sets), principal=principal,
                                            reason=reason)

@@ -154,8 +154,8 @@ def risks_cmd(
     """The risk register: inherent vs residual risk, treatment, owner, review and acceptance.
 
     Flags: over-tolerance (residual above the method's tolerable rating and not validly
-    accepted), review-overdue, acceptance-expired / -expiring, accepted-by-owner (the person
-    who owns the treatment also accepted the residual risk). JSON adds both heat maps.
+    accepted), review-overdue, acceptance-expired / -expiring (an acceptance by the risk's own owner is refused when
+    the site is loaded). JSON adds both heat maps.
 
     \b
     Examples:

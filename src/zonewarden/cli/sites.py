@@ -25,7 +25,7 @@ from zonewarden.errors import InputError
 
 
 @click.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--from",
     "source_format",
@@ -35,6 +35,11 @@ from zonewarden.errors import InputError
     help="Input format: zonewarden site files, an InduForm project (YAML/JSON) or an asset CSV.",
 )
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD", help="CSV: map a column to an asset field.")
+@click.option("--profile", "profile_name", default=None, metavar="NAME",
+              help="CSV: the export columns of an OT visibility tool (claroty, nozomi, dragos, tenable-ot, armis); "
+                   "'--profile list' describes them.")
+@click.option("--map-values", "value_map_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV: YAML file rewriting vendor, product, model, type, zone, criticality or os values.")
 @click.option("--encoding", default=None, metavar="CODEC",
               help="CSV: the file's text encoding when it is not UTF-8 (e.g. cp1252, latin-1).")
 @click.option("--reason", default=None, help="Why this import happens (recorded in the audit log).")
@@ -45,8 +50,8 @@ from zonewarden.errors import InputError
 @site_option
 @db_option
 @handle_errors
-def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, ...], encoding: str | None,
-               reason: str | None, dry_run: bool, prune: bool, force: bool, fmt: str, site_id: str | None, db_url: str | None) -> None:
+def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, ...], profile_name: str | None,
+               value_map_file: Path | None, encoding: str | None, reason: str | None, dry_run: bool, prune: bool, force: bool, fmt: str, site_id: str | None, db_url: str | None) -> None:
     """Import site files (a file, a directory of section files, or an export directory).
 
     Everything is validated first; all problems of all files are reported together, with
@@ -73,10 +78,23 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
       zonewarden import --prune exported/
       zonewarden import --from induform plant.yaml
       zonewarden import --from csv --site rheinfeld --map "IP Address=addresses" assets.csv
+      zonewarden import --from csv --profile nozomi --map-values names.yaml --site rheinfeld assets.csv
+      zonewarden import --profile list
     """
     from zonewarden.services import import_safety
     from zonewarden.services import sites as site_service
 
+    if profile_name is not None and profile_name.strip().lower() == "list":
+        _print_profiles(fmt)
+        return
+    if not paths:
+        raise click.UsageError("give the files or directories to import")
+    if profile_name is not None or value_map_file is not None:
+        # --profile and --map-values are about CSV: they imply --from csv unless another format was asked for.
+        if click.get_current_context().get_parameter_source("source_format") == click.core.ParameterSource.DEFAULT:
+            source_format = "csv"
+        elif source_format != "csv":
+            raise InputError(f"--profile and --map-values apply to CSV files, not --from {source_format}")
     docs = []
     evidence: dict[str, dict[str, bytes]] = {}
     stamps: dict[str, dict[str, Any]] = {}
@@ -102,8 +120,11 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
                 note(f"note: {line}")
             docs.append(result.document)
     else:
-        from zonewarden.io.assets_csv import merge_assets, parse_mapping, read_assets_csv
+        from zonewarden.io.assets_csv import merge_assets, parse_mapping, read_assets_table
+        from zonewarden.io.csv_profiles import load_profile, load_value_maps
 
+        profile = load_profile(profile_name) if profile_name is not None else None
+        value_maps = load_value_maps(value_map_file) if value_map_file is not None else None
         store = open_store_for(db_url)
         principal = current_principal(store)
         target = site_service.resolve_site_id(store, site_id, principal, "site.import")
@@ -114,8 +135,13 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
         columns = parse_mapping(mapping)
         assets = []
         for path in paths:
-            assets.extend(read_assets_csv(path, columns=columns, known_zones={z.id for z in current.zones},
-                                          encoding=encoding))
+            table = read_assets_table(path, columns=columns, known_zones={z.id for z in current.zones},
+                                      encoding=encoding, profile=profile, value_maps=value_maps)
+            if table.unused:
+                note(f"warning: {path}: {len(table.unused)} column(s) not used (map one with --map \"COLUMN=FIELD\"):")
+                for u in table.unused:
+                    note(f"  {u.column!r}{' (' + u.why + ')' if u.why else ''}")
+            assets.extend(table.assets)
         docs.append(merge_assets(current, assets, source=", ".join(map(str, paths))))
     store = open_store_for(db_url)
     if dry_run:
@@ -154,6 +180,20 @@ def import_cmd(paths: tuple[Path, ...], source_format: str, mapping: tuple[str, 
             note(f"site {o.site_id}: {verb} ({counts}){' — ' + changed if changed and not o.created else ''}")
         for c in o.overridden:
             note(f"  overridden: {safe_text(c.describe(None), one_line=True)}")
+
+
+def _print_profiles(fmt: str) -> None:
+    """The CSV profiles: name, tool, where the columns come from, how product and model are filled."""
+    from zonewarden.io.csv_profiles import all_profiles
+
+    rows = [{"profile": p.name, "tool": p.title, "source": p.source, "certainty": p.certainty,
+             "product_model": p.product_model,
+             "columns": {f: list(c) for f, c in p.columns.items()}} for p in all_profiles()]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    emit_rows(rows, ["profile", "tool"], fmt, title="CSV profiles (import --from csv --profile NAME)")
+    note("details: zonewarden import --profile list --format json, or docs/site-file.md")
 
 
 _SHOWN = 20

@@ -291,6 +291,11 @@ def governance_reference_problems(doc: SiteDocument) -> list[Problem]:
         check("person", people, ch.owner, ("changes", i, "owner"))
         for j, ap in enumerate(ch.approvals):
             check("person", people, ap.by, ("changes", i, "approvals", j, "by"))
+            if ch.owner is not None and ap.by == ch.owner:
+                problems.append(Problem(
+                    f"{ap.by} owns change {ch.id} and approves it: separation of duties needs "
+                    "another person's approval (the owner raises and carries out the change)",
+                    ("changes", i, "approvals", j, "by")))
     return problems
 
 

@@ -592,6 +592,10 @@ def requirement_reference_problems(
         refs((*base, "assets"), cc.assets, assets, "asset")
         person((*base, "owner"), cc.owner)
         person((*base, "approver"), cc.approver)
+        if cc.approver is not None and cc.approver == cc.owner:
+            problems.append(Problem(
+                f"{cc.owner} owns compensating control {cc.id} and approves it: separation of "
+                "duties needs another person's approval", (*base, "approver")))
 
     for i, ex in enumerate(doc.exceptions):
         base = ("exceptions", i)
@@ -602,6 +606,10 @@ def requirement_reference_problems(
         refs((*base, "assets"), ex.assets, assets, "asset")
         person((*base, "owner"), ex.owner)
         person((*base, "approver"), ex.approver)
+        if ex.approver == ex.owner:
+            problems.append(Problem(
+                f"{ex.owner} owns exception {ex.id} and approves it: separation of duties needs "
+                "another person's approval", (*base, "approver")))
 
     declared: dict[str, int] = {}
     for i, cap in enumerate(doc.capabilities):

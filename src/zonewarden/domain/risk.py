@@ -682,6 +682,14 @@ def risk_reference_problems(doc: SiteDocument) -> list[Problem]:
         problems += _estimate_problems(method, r.inherent, (*base, "inherent"))
         if r.residual is not None:
             problems += _estimate_problems(method, r.residual, (*base, "residual"))
+        if r.acceptance is not None and r.acceptance.by == r.owner:
+            problems.append(
+                Problem(
+                    f"{r.owner} owns risk {r.id} and accepts it: separation of duties needs "
+                    "another person to accept a risk",
+                    (*base, "acceptance", "by"),
+                )
+            )
         if r.treatment is Treatment.ACCEPT and r.acceptance is None:
             problems.append(
                 Problem(

@@ -87,7 +87,8 @@ class Flag:
 
     code: str
     """Stable code: over-tolerance, review-overdue, acceptance-expired, acceptance-expiring,
-    accepted-by-owner, accepted-over-tolerance."""
+    accepted-over-tolerance. (An acceptance by the risk's owner never reaches the register: the
+    site document refuses it, separation of duties.)"""
     message: str
 
 
@@ -193,11 +194,6 @@ def evaluate(
                     "acceptance-expiring",
                     f"acceptance by {acc.by} expires on {acc.expires} ({(acc.expires - today).days} days)",
                 )
-            )
-        if acc.by == scenario.owner:
-            # Segregation of duties: whoever owns the treatment should not sign off its leftovers.
-            flags.append(
-                Flag("accepted-by-owner", f"accepted by {acc.by}, who also owns the treatment")
             )
     return RegisterEntry(
         scenario=scenario,

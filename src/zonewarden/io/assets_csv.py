@@ -1,25 +1,31 @@
-"""Asset import from CSV, as exported by OT visibility tools (Claroty, Nozomi, Dragos, Armis...).
+"""Asset import from CSV: spreadsheets, and the exports of OT visibility tools read through their
+column profiles (io/csv_profiles/: Claroty, Nozomi, Dragos, Tenable OT, Armis).
 
 Columns are matched to asset fields by name (case- and punctuation-insensitive, with common
-aliases); ``--map "Column=field"`` overrides. Multi-valued fields (addresses, hostnames, tags,
-legacy constraints) are split on ``;`` or ``|``. Every problem of every row is reported with its
-line and column name before anything is written.
+aliases, or the profile's columns); ``--map "Column=field"`` overrides; a value map
+(``--map-values``) rewrites vendor, product, model, type, zone, criticality and OS values.
+Multi-valued fields (addresses, hostnames, tags, legacy constraints) are split on ``;`` or ``|``
+(addresses also on ``,``) or read as a JSON list. Every problem of every row is reported with its
+line and column before anything is written; the columns that filled no field are returned so
+that the caller can list them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from zonewarden.domain.site import Asset, SiteDocument
+from zonewarden.domain.site import Asset, AssetType, SiteDocument
 from zonewarden.errors import InputError, Problem, SiteFileError
 from zonewarden.io import yamlio
+from zonewarden.io.csv_profiles import Profile, ValueMaps
+from zonewarden.io.csv_table import norm, open_table
 from zonewarden.wording import count
 
 LIST_FIELDS = {"addresses", "hostnames", "tags", "legacy_constraints"}
@@ -52,11 +58,9 @@ TYPE_ALIASES = {
     "server": "server", "workstation": "workstation", "pc": "workstation",
     "rtu": "rtu", "io": "io-module", "drive": "drive", "vfd": "drive", "robot": "robot",
 }
-MAX_ROWS = 1_000_000
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+_norm = norm
 
 
 def parse_mapping(items: Iterable[str]) -> dict[str, str]:
@@ -73,14 +77,64 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _column_fields(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class UnusedColumn:
+    column: str
+    why: str | None = None
+    """Why the column has no asset field, when the profile knows (e.g. no MAC addresses)."""
+
+
+@dataclass(frozen=True)
+class CsvAssets:
+    assets: list[Asset]
+    unused: list[UnusedColumn]
+    """Header columns that filled no asset field, in file order."""
+
+
+def _column_fields(header: list[str], explicit: dict[str, str], profile: Profile | None) -> dict[str, str]:
+    by_profile = profile.column_of() if profile is not None else {}
     out = {}
     for col in header:
         if col in explicit:
             out[col] = explicit[col]
+        elif norm(col) in by_profile:
+            out[col] = by_profile[norm(col)]
+        elif profile is not None and norm(col) in profile.ignore:
+            continue
         elif _norm(col) in ALIASES:
             out[col] = ALIASES[_norm(col)]
     return out
+
+
+def _order(header: list[str], mapping: dict[str, str], profile: Profile | None, explicit: dict[str, str]) -> list[str]:
+    """The mapped columns: those named by --map first, then those the profile prefers."""
+    rank: dict[str, int] = {norm(c): -1 for c in explicit}
+    if profile is not None:
+        for cols in profile.columns.values():
+            for i, c in enumerate(cols):
+                rank.setdefault(norm(c), i)
+    return sorted((c for c in header if c in mapping), key=lambda c: rank.get(norm(c), 1000))
+
+
+def _list_cell(cell: str, field: str) -> list[str]:
+    """The items of a list cell: ``a; b`` or ``a | b`` (addresses also ``a, b``), or a JSON list
+    as tools that export their API values write it (``["10.0.0.1", "10.0.0.2"]``)."""
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            return [str(i).strip() for i in items if str(i).strip()]
+        cell = cell[1:-1]
+    parts = re.split(r"[;|,]" if field == "addresses" else r"[;|]", cell)
+    return [p.strip().strip("'\"").strip() for p in parts if p.strip().strip("'\"").strip()]
+
+
+def slug(text: str) -> str:
+    """An asset id made from a name: lower case, runs of other characters as '-'."""
+    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return out[:128] or "asset"
 
 
 def read_assets_csv(path: Path | str, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None,
@@ -91,114 +145,117 @@ def read_assets_csv(path: Path | str, *, columns: dict[str, str] | None = None, 
     only the name the messages give. The file is UTF-8 unless ``encoding`` names another codec;
     bytes that are not valid in it are an error at their line and column (guessing another
     encoding would silently turn names into mojibake)."""
+    return read_assets_table(path, columns=columns, known_zones=known_zones, encoding=encoding, content=content).assets
+
+
+def read_assets_table(path: Path | str, *, columns: dict[str, str] | None = None, known_zones: set[str] | None = None,
+                      encoding: str | None = None, content: bytes | None = None, profile: Profile | None = None,
+                      value_maps: ValueMaps | None = None) -> CsvAssets:
+    """:func:`read_assets_csv` with an OT tool's column ``profile`` and user ``value_maps``; also
+    returns the columns that filled no field. With a profile, a file without an id column gets
+    ids derived from the profile's ``id_from`` field (the name), and the profile names the
+    columns it requires."""
     raw = yamlio.read_bytes(Path(path)) if content is None else content
-    text = _decode(raw, path, encoding)
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SiteFileError(f"{path} is empty: expected a header row") from None
-    except csv.Error as exc:
-        raise SiteFileError(f"cannot read the header row of {path}: {exc}", [Problem(str(exc), file=str(path), line=1)]) from None
-    mapping = _column_fields(header, columns or {})
+    name = str(path)
+    table = open_table(raw, name, encoding=encoding)
+    header = table.header
+    mapping = _column_fields(header, columns or {}, profile)
+    maps = value_maps or ValueMaps()
     unknown = [c for c in (columns or {}) if c not in header]
-    problems: list[Problem] = [Problem(f"--map names column {c!r}, which the file does not have", file=str(path), line=1) for c in unknown]
-    for required in ("id", "name", "type"):
-        if required not in mapping.values():
-            problems.append(Problem(f"no column for asset field {required!r}; add one or map it with --map", file=str(path), line=1))
+    problems: list[Problem] = [Problem(f"--map names column {c!r}, which the file does not have", file=name, line=1) for c in unknown]
+    present = set(mapping.values())
+    derive_id = profile is not None and "id" not in present
+    required = profile.required if profile is not None else ("id", "name", "type")
+    if derive_id and profile is not None and profile.id_from not in required:
+        required = (*required, profile.id_from)
+
+    def why(req: str) -> str:
+        if profile is None:
+            return f"no column for asset field {req!r}; add one or map it with --map"
+        expected = ", ".join(repr(c) for c in profile.columns.get(req, ())) or "none listed"
+        return (f"profile {profile.name!r} needs a column for asset field {req!r} (one of {expected}); the file's "
+                f"columns are {', '.join(repr(c) for c in header)}: rename one, or map it with --map \"COLUMN={req}\"")
+
+    problems += table.missing(present, required, why)
     if problems:
         raise SiteFileError(f"cannot read assets from {path}", problems)
+    unused = [UnusedColumn(c, profile.ignore.get(norm(c)) if profile is not None else None)
+              for c in header if c not in mapping]
+    ordered = _order(header, mapping, profile, columns or {})
+    index = {c: i for i, c in enumerate(header)}
     assets: list[Asset] = []
     ids: dict[str, int] = {}
-    for row in _rows(reader, path, problems):
-        line = reader.line_num
-        if len(assets) > MAX_ROWS:
-            raise SiteFileError(f"{path} has more than {MAX_ROWS} rows")
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(Problem(f"row has {len(row)} cells, the header has {len(header)}", file=str(path), line=line))
-            continue
+    types = {t.value for t in AssetType}
+    for line, row in table.rows(problems):
         data: dict[str, Any] = {}
         col_of: dict[str, str] = {}
-        for col, cell in zip(header, row, strict=True):
-            field = mapping.get(col)
-            cell = cell.strip()
-            if field is None or cell == "":
+        bad = False
+        for col in ordered:
+            field = mapping[col]
+            cell = row[index[col]].strip()
+            if cell == "":
                 continue
-            col_of[field] = col
             if field in LIST_FIELDS:
-                data[field] = [p.strip() for p in re.split(r"[;|]", cell) if p.strip()]
-            elif field == "type":
-                data[field] = TYPE_ALIASES.get(_norm(cell), cell.lower())
+                parts = _list_cell(cell, field)
+                merged = list(data.get(field, []))
+                data[field] = merged + [p for p in parts if p not in merged]
+                col_of.setdefault(field, col)
+                continue
+            if field in data:
+                continue  # a column the profile prefers already gave this field
+            col_of[field] = col
+            if field == "type":
+                value = maps.apply("type", cell)
+                if value == cell and profile is not None:
+                    value = profile.types.get(norm(cell), cell)
+                value = TYPE_ALIASES.get(_norm(value), value.lower()) if value not in types else value
+                if value not in types:
+                    hint = f" (profile {profile.name!r} does not know it)" if profile is not None else ""
+                    problems.append(Problem(
+                        f"column {col!r}: {cell!r} is not an asset type{hint}; map it in a --map-values file "
+                        f"under 'type:' (types: {', '.join(sorted(types))})", file=name, line=line, column=index[col] + 1))
+                    bad = True
+                    continue
+                data[field] = value
             elif field == "criticality":
-                data[field] = cell.lower()
+                value = maps.apply("criticality", cell)
+                if value == cell and profile is not None:
+                    value = profile.criticality.get(norm(cell), cell)
+                data[field] = value.lower()
             else:
-                data[field] = cell
+                data[field] = maps.apply(field, cell)
+        if bad:
+            continue
+        if known_zones is not None and "zone" in data and data["zone"] not in known_zones:
+            zcol = col_of["zone"]
+            problems.append(Problem(
+                f"unknown zone {data['zone']!r} (zones: {', '.join(sorted(known_zones)) or 'none'}); map the tool's "
+                "zone names to zone ids in a --map-values file under 'zone:'", file=name, line=line,
+                column=index[zcol] + 1))
+            continue
+        if derive_id and profile is not None and profile.id_from in data:
+            data["id"] = slug(str(data[profile.id_from]))
+            col_of["id"] = col_of.get(profile.id_from, "id")
         try:
             asset = Asset.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 field = str(err["loc"][0]) if err["loc"] else ""
                 col = col_of.get(field, field)
-                problems.append(Problem(f"column {col!r}: {err['msg']}", file=str(path), line=line))
+                msg = "required cell is empty" if err["type"] == "missing" else err["msg"]
+                problems.append(Problem(f"column {col!r}: {msg}", file=name, line=line,
+                                        column=index[col] + 1 if col in index else None))
             continue
         if asset.id in ids:
-            problems.append(Problem(f"asset id {asset.id!r} already on line {ids[asset.id]}", file=str(path), line=line))
+            how = (f" (ids are made from {profile.id_from!r}: two rows have the same one; add an id column or "
+                   "make the names unique)") if derive_id and profile is not None else ""
+            problems.append(Problem(f"asset id {asset.id!r} already on line {ids[asset.id]}{how}", file=name, line=line))
             continue
         ids[asset.id] = line
-        if known_zones is not None and asset.zone is not None and asset.zone not in known_zones:
-            problems.append(Problem(f"unknown zone {asset.zone!r} (zones: {', '.join(sorted(known_zones)) or 'none'})", file=str(path), line=line))
-            continue
         assets.append(asset)
     if problems:
         raise SiteFileError(f"cannot import assets from {path} ({count(len(problems), 'problem')}); nothing was written", problems)
-    return assets
-
-
-def _decode(raw: bytes, path: Path | str, encoding: str | None) -> str:
-    import codecs
-
-    codec = encoding or "utf-8-sig"
-    try:
-        codecs.lookup(codec)
-    except LookupError:
-        raise SiteFileError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)") from None
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        hint = ("save it as UTF-8, or name its encoding with --encoding (e.g. cp1252)" if encoding is None
-                else f"it is not {encoding} text")
-        raise SiteFileError(f"{path} is not {'UTF-8' if encoding is None else encoding} text", [Problem(
-            f"byte 0x{raw[exc.start]:02X} is not valid {'UTF-8' if encoding is None else encoding}: {hint}",
-            file=str(path), line=line, column=column)]) from None
-
-
-def _rows(reader: Any, path: Path | str, problems: list[Problem]) -> Iterator[list[str]]:
-    """The reader's rows; a row the csv module cannot read (an over-long cell, a stray quote
-    in strict mode) ends the file with a positioned problem instead of a traceback."""
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            problems.append(Problem(f"cannot read this row: {exc} (a cell over {csv.field_size_limit()} "
-                                    "characters, or an unterminated quote)", file=str(path), line=reader.line_num))
-            return
-        yield row
-
-
-# Shared with the other CSV readers (io/requirements_csv.py): the same strict decoding and
-# positioned row errors.
-decode_csv_text = _decode
-csv_rows = _rows
+    return CsvAssets(assets, unused)
 
 
 def merge_assets(doc: SiteDocument, assets: list[Asset], *, source: str) -> SiteDocument:

@@ -10,8 +10,6 @@ cell's position in the row) before anything is written.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from pydantic import ValidationError
 from zonewarden.domain.requirements import RequirementStatus, status_field_problems
 from zonewarden.errors import Problem, SiteFileError
 from zonewarden.io import yamlio
-from zonewarden.io.assets_csv import MAX_ROWS, csv_rows, decode_csv_text
+from zonewarden.io.csv_table import norm, open_table
 from zonewarden.wording import count
 
 ALIASES = {
@@ -39,8 +37,7 @@ STATUS_ALIASES = {"na": "not-applicable", "n/a": "not-applicable", "notapplicabl
                   "notimplemented": "not-implemented", "done": "implemented"}
 
 
-def _norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+_norm = norm
 
 
 def read_requirements_csv(source: Path | bytes, *, label: str | None = None,
@@ -51,18 +48,8 @@ def read_requirements_csv(source: Path | bytes, *, label: str | None = None,
 
     name = label or (str(source) if isinstance(source, Path) else "<upload>")
     raw = yamlio.read_bytes(source) if isinstance(source, Path) else source
-    text = decode_csv_text(raw, Path(name), None)
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SiteFileError(f"{name} is empty: expected a header row (zone, requirement, status, ...)") from None
-    except csv.Error as exc:
-        raise SiteFileError(f"cannot read the header row of {name}: {exc}", [Problem(str(exc), file=name, line=1)]) from None
+    table = open_table(raw, name, expected="zone, requirement, status, ...")
+    header = table.header
     fields: dict[int, str] = {}
     problems: list[Problem] = []
     for i, col in enumerate(header):
@@ -74,25 +61,15 @@ def read_requirements_csv(source: Path | bytes, *, label: str | None = None,
             problems.append(Problem(f"column {col!r} repeats field {field!r}", file=name, line=1, column=i + 1))
         else:
             fields[i] = field
-    for required in ("target", "requirement", "status"):
-        if required not in fields.values():
-            problems.append(Problem(f"no column for {'zone or conduit' if required == 'target' else required!r}",
-                                    file=name, line=1))
+    problems += table.missing(fields.values(), ("target", "requirement", "status"),
+                              lambda f: f"no column for {'zone or conduit' if f == 'target' else repr(f)}")
     if problems:
         raise SiteFileError(f"cannot read requirement statuses from {name}", problems)
     column_of = {field: i + 1 for i, field in fields.items()}
     targets = set(known_targets) if known_targets is not None else None
     out: list[RequirementStatus] = []
     seen: dict[tuple[str, str], int] = {}
-    for row in csv_rows(reader, Path(name), problems):
-        line = reader.line_num
-        if len(out) > MAX_ROWS:
-            raise SiteFileError(f"{name} has more than {MAX_ROWS} rows")
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(Problem(f"row has {len(row)} cells, the header has {len(header)}", file=name, line=line))
-            continue
+    for line, row in table.rows(problems):
 
         def at(field: str, message: str, line: int = line) -> Problem:
             return Problem(message, (field,), file=name, line=line, column=column_of.get(field))
