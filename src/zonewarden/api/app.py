@@ -41,7 +41,7 @@ MAX_BODY = 1024 * 1024
 PREFIX = "/api/v1"
 
 UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 * 1024 * 1024,
-                 f"{PREFIX}/psirt/reports": 3 * 1024 * 1024}
+                 f"{PREFIX}/psirt/reports": 3 * 1024 * 1024, f"{PREFIX}/sites/import": 16 * 1024 * 1024}
 """Paths whose body is a whole file (CISA's KEV catalog is over 1 MiB; a vulnerability report with
 its attachments up to 2 MiB, refused by the reader with a message above that) and their limit."""
 
@@ -255,12 +255,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
         priority: Annotated[list[str] | None, Query()] = None, status: Annotated[list[str] | None, Query()] = None,
         triage: Annotated[list[str] | None, Query()] = None, zone: str | None = None, advisory: str | None = None,
     ) -> dict[str, Any]:
-        from zonewarden.services import advisories
+        from zonewarden.services.findings_page import findings_page
 
-        rows = advisories.list_findings(store, principal=principal, site_id=site, priority=priority,
-                                        status=status, triage=triage, zone=zone, advisory=advisory)
-        return {"items": [f.as_json() for f in rows[offset:offset + limit]], "total": len(rows), "limit": limit,
-                "offset": offset}
+        rows, total = findings_page(store, principal=principal, limit=limit, offset=offset, site_id=site,
+                                    priority=priority, status=status, triage=triage, zone=zone, advisory=advisory)
+        return {"items": [f.as_json() for f in rows], "total": total, "limit": limit, "offset": offset}
 
     @app.get(f"{PREFIX}/findings/{{finding_id}}")
     def finding(finding_id: int, principal: Caller) -> dict[str, Any]:
@@ -309,6 +308,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
     from zonewarden.api import (
         routes_approvals,
         routes_feeds,
+        routes_import,
+        routes_patch_changes,
         routes_psirt,
         routes_queries,
         routes_site_edits,
@@ -319,6 +320,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.include_router(routes_approvals.router, prefix=PREFIX)
     app.include_router(routes_site_edits.router, prefix=PREFIX)
     app.include_router(routes_psirt.router, prefix=PREFIX)
+    app.include_router(routes_patch_changes.router, prefix=PREFIX)
+    app.include_router(routes_import.router, prefix=PREFIX)
     app.add_middleware(BodyLimit, limit=MAX_BODY, per_path=UPLOAD_LIMITS)  # type: ignore[arg-type]
     from zonewarden import web
 

@@ -3,6 +3,10 @@ revision a write edits (``If-Match``) and the parsing of request bodies into dom
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
+import time
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -16,14 +20,41 @@ from zonewarden.store.db import Store
 M = TypeVar("M", bound=BaseModel)
 
 
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The authenticated principal of a request (401 without a valid bearer token)."""
+TOKEN_CACHE_SECONDS = float(os.environ.get("ZONEWARDEN_TOKEN_CACHE_SECONDS") or 0)
+"""How long one API process reuses a token's checked principal (0, the default: every request
+checks the token in the database). Above 0, a token revoked, a user disabled or a role changed
+elsewhere (the CLI, another worker) still works in this process for up to that long: the trade-off
+measured in docs/benchmarks.md ("REST API")."""
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[bytes, tuple[float, Principal]] = {}
+_token_lock = threading.Lock()
+
+
+def _cached_principal(store: Store, token: str) -> Principal:
     from zonewarden.services import identity
 
+    if TOKEN_CACHE_SECONDS <= 0:
+        return identity.authenticate_token(store, token, client="api")
+    key = hashlib.sha256(token.encode()).digest()  # the cache never holds a token itself
+    now = time.monotonic()
+    with _token_lock:
+        hit = _token_cache.get(key)
+    if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+        return hit[1]
+    principal = identity.authenticate_token(store, token, client="api")  # a failure is never cached
+    with _token_lock:
+        if len(_token_cache) >= _TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        _token_cache[key] = (now, principal)
+    return principal
+
+
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The authenticated principal of a request (401 without a valid bearer token)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("send `Authorization: Bearer <token>` (zonewarden token create)")
-    return identity.authenticate_token(request.app.state.store, token.strip(), client="api")
+    return _cached_principal(request.app.state.store, token.strip())
 
 
 def the_store(request: Request) -> Store:

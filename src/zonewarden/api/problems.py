@@ -53,7 +53,8 @@ async def zonewarden_error(request: Request, exc: Exception) -> JSONResponse:
             extra: dict[str, Any] = {}
             if isinstance(exc, InputError):
                 extra["errors"] = [{"pointer": p.pointer, "detail": p.message,
-                                    **({"line": p.line, "column": p.column} if p.line is not None else {})}
+                                    **({"line": p.line} if p.line is not None else {}),
+                                    **({"column": p.column} if p.column is not None else {})}
                                    for p in exc.problems]
                 detail = super(InputError, exc).__str__()
             else:

@@ -1,5 +1,6 @@
 """Records that need an approval, over HTTP: an engineer records one (PUT), an approver signs it
-(POST ``.../approval``). Today: compensating controls and patch deferrals; and, signed on a
+(POST ``.../approval``). Today: compensating controls, patch deferrals and check-finding waivers
+(``GET .../waivers`` shows each waiver's approval: pending, not signed, or its signature); and, signed on a
 record edited elsewhere (``routes_site_edits``), risk acceptances (POST ``.../risks/{id}/acceptance``)
 and change-record approvals (POST ``.../changes/{id}/approval``): the ``SIGNED_ACTIONS`` table.
 
@@ -22,11 +23,21 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from zonewarden.api.deps import Caller, IfMatch, StoreDep, expected_revision, parse, set_etag
+from zonewarden.api.deps import (
+    Caller,
+    IfMatch,
+    Limit,
+    Offset,
+    StoreDep,
+    expected_revision,
+    parse,
+    set_etag,
+)
 from zonewarden.domain.patching import Deferral
 from zonewarden.domain.requirements import CompensatingControl
+from zonewarden.domain.site import Waiver
 from zonewarden.errors import InputError
-from zonewarden.services import approvals_more, patching, requirements
+from zonewarden.services import approvals_more, patching, requirements, waivers
 
 router = APIRouter(tags=["approvals"])
 
@@ -86,6 +97,8 @@ APPROVABLE = (
                requirements.approve_compensating_control),
     Approvable("deferrals", "patch deferral", "patch.defer.record", "patch.defer.approve",
                Deferral, patching.record_deferral, patching.approve_deferral),
+    Approvable("waivers", "check-finding waiver", "waiver.record", "waiver.approve",
+               Waiver, waivers.record_waiver, waivers.approve_waiver),
 )
 
 
@@ -181,3 +194,18 @@ def _signed_route(kind: SignedAction) -> None:
 
 for _action in SIGNED_ACTIONS:
     _signed_route(_action)
+
+
+@router.get("/sites/{site_id}/waivers", name="list_waivers", summary="The check-finding waivers and their approvals")
+def list_waivers(site_id: str, principal: Caller, store: StoreDep, response: Response, limit: Limit = 100,
+                 offset: Offset = 0, status: str | None = None) -> dict[str, Any]:
+    """``status``: only the waivers whose approval is ``pending``, ``not signed``, ``valid`` or
+    ``no longer matches``."""
+    from zonewarden.services import sites
+
+    ident = sites.resolve_site_id(store, site_id, principal)
+    rows = waivers.list_waivers(store, ident, principal=principal)
+    if status is not None:
+        rows = [r for r in rows if r["approval"]["status"] == status]
+    set_etag(response, store, principal, ident)
+    return {"items": rows[offset:offset + limit], "total": len(rows), "limit": limit, "offset": offset}

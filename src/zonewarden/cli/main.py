@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "zonewarden.cli.psirt",
     "zonewarden.cli.identity",
     "zonewarden.cli.signatures",
+    "zonewarden.cli.waivers",
     "zonewarden.cli.serve",
     "zonewarden.cli.db",
     "zonewarden.cli.worker",

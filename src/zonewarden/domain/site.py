@@ -491,15 +491,27 @@ class AssetFacts(NamedTuple):
 
 
 class Waiver(Model):
-    """A recorded, approved, time-limited acceptance of one check finding."""
+    """A recorded, approved, time-limited acceptance of one check finding.
 
+    Legacy form: ``approved_by`` typed in the site file (shown as not signed). Signed form: a
+    waiver with an ``id`` recorded without an approval (pending: it waives nothing) and approved
+    by an electronic signature (``waiver approve``, ``POST .../waivers/{id}/approval``), which
+    sets ``approved_by`` and ``approved``."""
+
+    id: Id | None = Field(default=None, description="Needed to record and sign the waiver (`waiver approve ID`).")
     rule: Annotated[str, Field(pattern=r"^ZW\d{3}$")]
     objects: tuple[str, ...] = Field(
         default=(), description="Ids the finding is about; empty waives the rule for every object."
     )
     justification: Text = Field(min_length=10)
-    approved_by: PersonRef
+    approved_by: PersonRef | None = Field(default=None, description="Who approved it; unset means pending.")
+    approved: dt.date | None = Field(default=None, description="Date of approval (set when signed).")
     expires: dt.date
+
+    @property
+    def pending(self) -> bool:
+        """Recorded but not approved yet: it waives nothing."""
+        return self.approved_by is None
 
 
 class CheckSettings(Model):
@@ -507,6 +519,16 @@ class CheckSettings(Model):
 
     disabled: tuple[Annotated[str, Field(pattern=r"^ZW\d{3}$")], ...] = ()
     waivers: tuple[Waiver, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_waiver_ids(self) -> CheckSettings:
+        seen: set[str] = set()
+        for w in self.waivers:
+            if w.id is not None:
+                if w.id in seen:
+                    raise ValueError(f"two waivers have the id {w.id!r}; a signature names one waiver")
+                seen.add(w.id)
+        return self
     insecure_protocols: tuple[str, ...] | None = Field(
         default=None, description="Replaces the built-in list of insecure protocols when set."
     )

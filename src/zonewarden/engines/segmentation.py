@@ -165,6 +165,8 @@ class CheckReport:
     """Waivers past their expiry date: they cover nothing and are reported by ZW014."""
     unused_waivers: tuple[Waiver, ...] = ()
     """Valid waivers that matched no finding (stale: the problem was fixed or ids changed)."""
+    pending_waivers: tuple[Waiver, ...] = ()
+    """Waivers recorded without an approval yet: they cover nothing until signed."""
     disabled_rules: tuple[str, ...] = ()
     """Rule ids switched off in the site's check settings (sorted)."""
     problems: tuple[Problem, ...] = ()
@@ -189,6 +191,7 @@ class CheckReport:
             "waived": [w.to_dict() for w in self.waived],
             "expired_waivers": [w.model_dump(mode="json") for w in self.expired_waivers],
             "unused_waivers": [w.model_dump(mode="json") for w in self.unused_waivers],
+            "pending_waivers": [w.model_dump(mode="json") for w in self.pending_waivers],
             "disabled_rules": list(self.disabled_rules),
             "rules_run": list(self.rules_run),
             "problems": [{"path": p.pointer, "message": p.message} for p in self.problems],
@@ -769,7 +772,7 @@ def _conduit_without_slt(s: _Site) -> Iterator[_Hit]:
 )
 def _expired_waivers(s: _Site) -> Iterator[_Hit]:
     for w in s.doc.checks.waivers:
-        if w.expires < s.today:
+        if w.expires < s.today and not w.pending:
             covers = ", ".join(w.objects) if w.objects else "every object"
             yield _Hit(
                 f"the waiver of {w.rule} for {covers}, approved by {w.approved_by}, expired on "
@@ -886,9 +889,13 @@ def run_check(
 
     active: dict[str, list[Waiver]] = {}
     expired = []
+    pending = []
     for w in doc.checks.waivers:
-        # A waiver is valid through its expiry date and lapses the day after.
-        if w.expires < today:
+        # A waiver is valid through its expiry date and lapses the day after; one not approved
+        # yet covers nothing.
+        if w.pending:
+            pending.append(w)
+        elif w.expires < today:
             expired.append(w)
         else:
             active.setdefault(w.rule, []).append(w)
@@ -911,6 +918,7 @@ def run_check(
         waived=tuple(waived),
         expired_waivers=tuple(sorted(expired, key=_waiver_key)),
         unused_waivers=tuple(sorted(unused, key=_waiver_key)),
+        pending_waivers=tuple(sorted(pending, key=_waiver_key)),
         disabled_rules=tuple(sorted(disabled)),
         problems=tuple(_settings_problems(doc, site.asset_ids)),
         rules_run=tuple(r for r in RULES if r not in disabled),

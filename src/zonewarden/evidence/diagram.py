@@ -15,7 +15,7 @@ Needs the ``dot`` program (Debian package ``graphviz``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import graphviz
 
@@ -96,7 +96,8 @@ def _protocols(protocols: Iterable[str]) -> str:
     return shown or "no flows"
 
 
-def _flagged(doc: SiteDocument, report: CheckReport | None) -> tuple[Counter[str], Counter[str]]:
+def _flagged(doc: SiteDocument, report: CheckReport | None,
+             asset_zones: Mapping[str, str | None] | None = None) -> tuple[Counter[str], Counter[str]]:
     """Open findings per zone and per conduit, counted on each finding's primary object.
 
     Only the primary object is marked, so a bad conduit does not paint both of its (possibly
@@ -106,9 +107,12 @@ def _flagged(doc: SiteDocument, report: CheckReport | None) -> tuple[Counter[str
     conduits: Counter[str] = Counter()
     if report is None:
         return zones, conduits
-    asset_zone = {a.id: a.zone for a in doc.assets} if any(
-        f.refs and f.refs[0][0] is ObjectKind.ASSET for f in report.findings
-    ) else {}
+    if asset_zones is not None:
+        asset_zone: Mapping[str, str | None] = asset_zones
+    else:
+        asset_zone = {a.id: a.zone for a in doc.assets} if any(
+            f.refs and f.refs[0][0] is ObjectKind.ASSET for f in report.findings
+        ) else {}
     for f in report.findings:
         if not f.refs:
             continue
@@ -122,10 +126,15 @@ def _flagged(doc: SiteDocument, report: CheckReport | None) -> tuple[Counter[str
     return zones, conduits
 
 
-def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphviz.Graph:
-    """The Graphviz graph behind :func:`render_diagram` (DOT source via ``.source``)."""
+def build_graph(doc: SiteDocument, report: CheckReport | None = None, *,
+                asset_zones: Mapping[str, str | None] | None = None,
+                zone_assets: Mapping[str, int] | None = None) -> graphviz.Graph:
+    """The Graphviz graph behind :func:`render_diagram` (DOT source via ``.source``).
+
+    ``asset_zones`` (the zone of each asset a finding names) and ``zone_assets`` (assets per
+    zone) stand in for ``doc.assets`` when the caller read the document without its assets."""
     require_conduit_zones(doc)
-    zone_findings, conduit_findings = _flagged(doc, report)
+    zone_findings, conduit_findings = _flagged(doc, report, asset_zones)
     g = graphviz.Graph(name="zones", engine="dot")
     g.attr(
         rankdir="TB",
@@ -141,7 +150,8 @@ def build_graph(doc: SiteDocument, report: CheckReport | None = None) -> graphvi
 
     # Node names are positional, never site ids: ids may contain ':' (a port separator in DOT).
     node = {z.id: f"z{i}" for i, z in enumerate(sorted(doc.zones, key=lambda z: z.id))}
-    assets = Counter(str(a.zone) for a in doc.assets if a.zone is not None)
+    assets = Counter(zone_assets) if zone_assets is not None else Counter(
+        str(a.zone) for a in doc.assets if a.zone is not None)
     levels = sorted({z.purdue_level for z in doc.zones}, reverse=True)
 
     anchors = []
@@ -231,9 +241,12 @@ def _legend(doc: SiteDocument, report: CheckReport | None) -> str:
     return '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
 
 
-def render_diagram(doc: SiteDocument, report: CheckReport | None = None) -> str:
-    """SVG text of the site's zones and conduits; findings of ``report`` are highlighted."""
-    g = build_graph(doc, report)
+def render_diagram(doc: SiteDocument, report: CheckReport | None = None, *,
+                   asset_zones: Mapping[str, str | None] | None = None,
+                   zone_assets: Mapping[str, int] | None = None) -> str:
+    """SVG text of the site's zones and conduits; findings of ``report`` are highlighted
+    (``asset_zones``, ``zone_assets``: see :func:`build_graph`)."""
+    g = build_graph(doc, report, asset_zones=asset_zones, zone_assets=zone_assets)
     try:
         return g.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound as exc:

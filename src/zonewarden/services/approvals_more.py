@@ -17,19 +17,11 @@ from typing import Any
 
 from zonewarden.domain.risk import Treatment
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied
-from zonewarden.services import identity, mutation
+from zonewarden.services import mutation
 from zonewarden.services.principal import Principal
-from zonewarden.services.requirements import _site_today, approver_for
+from zonewarden.services.requirements import _site_today
 from zonewarden.services.signatures import Signing
 from zonewarden.store.db import Store
-
-
-def _find(rows: list[dict[str, Any]], ident: str, what: str, site_id: str) -> int:
-    for i, row in enumerate(rows):
-        if row.get("id") == ident:
-            return i
-    known = ", ".join(sorted(str(r.get("id")) for r in rows)) or "none recorded"
-    raise NotFoundError(f"no {what} {ident!r} in site {site_id!r} ({what}s: {known})")
 
 
 def _roles_of(data: dict[str, Any], person: str) -> set[str]:
@@ -57,28 +49,24 @@ def accept_risk(
 
     Refused (nothing written) when the acceptor owns the risk, or when ``expires`` is not after
     the site's today. Needs ``risk.accept``; with user accounts it is an electronic signature."""
-    identity.authorize(store, principal, "risk.accept", site_id)  # the role before who signs
-    acceptor = approver_for(store, principal, site_id, by)
-
-    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        rows: list[dict[str, Any]] = list(data.get("risks") or [])
-        i = _find(rows, risk_id, "risk", site_id)
-        row = rows[i]
-        if row.get("owner") == acceptor:
-            raise PermissionDenied(f"{acceptor} owns risk {risk_id}; someone else has to accept it")
+    def approve(row: dict[str, Any], data: dict[str, Any], acceptor: str) -> dict[str, Any]:
         _roles_of(data, acceptor)
         today = _site_today(data)
         if expires <= today:
             raise InputError(f"--expires {expires} is not after today ({today} where the site is): "
                              "an acceptance runs until a later date")
-        rows[i] = {**row, "treatment": Treatment.ACCEPT.value, "acceptance": {
+        return {**row, "treatment": Treatment.ACCEPT.value, "acceptance": {
             "by": acceptor, "on": today.isoformat(), "rationale": rationale, "expires": expires.isoformat()}}
-        data["risks"] = rows
-        return risk_id, row, rows[i]
 
-    return mutation.apply(store, site_id, "risk.accept", "risk", mutate, principal=principal,
-                          operation="risk.accept", reason=reason, signing=signing,
-                          expected_revision=expected_revision)
+    return mutation.approve_record(store, site_id, risk_id, RISK_ACCEPTANCE, approve, approver=by,
+                                   principal=principal, reason=reason, signing=signing,
+                                   expected_revision=expected_revision)
+
+
+RISK_ACCEPTANCE = mutation.ApprovalKind(
+    "risks", "risk", "risks", "risk.accept", "risk", "risk.accept",
+    owner_says="owns risk {id}; someone else has to accept it",
+)
 
 
 def approve_change(
@@ -99,15 +87,7 @@ def approve_change(
     by default their first). The change's owner may not approve it, nor may one person approve
     it twice; a change that is no longer open (closed, rejected, cancelled) is not approved.
     Needs ``change.approve``; with user accounts it is an electronic signature."""
-    identity.authorize(store, principal, "change.approve", site_id)
-    approver = approver_for(store, principal, site_id, by)
-
-    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        rows: list[dict[str, Any]] = list(data.get("changes") or [])
-        i = _find(rows, change_id, "change record", site_id)
-        row = rows[i]
-        if row.get("owner") == approver:
-            raise PermissionDenied(f"{approver} owns change {change_id}; someone else has to approve it")
+    def approve(row: dict[str, Any], data: dict[str, Any], approver: str) -> dict[str, Any]:
         status = str(row.get("status"))
         if status in ("closed", "rejected", "cancelled"):
             raise ConflictError(f"change {change_id} is {status}; only an open change is approved")
@@ -123,13 +103,17 @@ def approve_change(
                                  "role": role or sorted(roles)[0]}
         if comment:
             entry["comment"] = comment
-        rows[i] = {**row, "approvals": [*approvals, entry]}
-        data["changes"] = rows
-        return change_id, row, rows[i]
+        return {**row, "approvals": [*approvals, entry]}
 
-    return mutation.apply(store, site_id, "change.approve", "change", mutate, principal=principal,
-                          operation="change.approve", reason=reason, signing=signing,
-                          expected_revision=expected_revision)
+    return mutation.approve_record(store, site_id, change_id, CHANGE_APPROVAL, approve, approver=by,
+                                   principal=principal, reason=reason, signing=signing,
+                                   expected_revision=expected_revision)
+
+
+CHANGE_APPROVAL = mutation.ApprovalKind(
+    "changes", "change record", "change records", "change.approve", "change", "change.approve",
+    owner_says="owns change {id}; someone else has to approve it",
+)
 
 
 __all__ = ["accept_risk", "approve_change"]

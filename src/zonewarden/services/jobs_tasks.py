@@ -170,3 +170,24 @@ def alerts_deliver_job(store: Store, principal: Principal) -> Mapping[str, Any]:
     from zonewarden.services import alerts
 
     return alerts.deliver_pending(store).as_json()
+
+
+@job("audit.checkpoint", summary="Write a signed audit checkpoint (schedule it: jobs schedule audit.checkpoint)",
+     operation="audit.checkpoint", max_attempts=3, backoff_seconds=300, args=("key", "out"))
+def checkpoint_job(store: Store, principal: Principal, *, key: str | None = None,
+                   out: str | None = None) -> Mapping[str, Any]:
+    """Pin the audit chain's head in a signed checkpoint file (:mod:`zonewarden.services.checkpoints`).
+    The key file and the folder are the schedule's ``key``/``out`` arguments, else
+    ``ZONEWARDEN_CHECKPOINT_KEY`` / ``ZONEWARDEN_CHECKPOINT_DIR`` of the worker: both outside the
+    database, which is the point (a rewrite of the database cannot re-sign the files)."""
+    from zonewarden.services import checkpoints
+
+    key_path = key or os.environ.get("ZONEWARDEN_CHECKPOINT_KEY")
+    out_dir = out or os.environ.get("ZONEWARDEN_CHECKPOINT_DIR")
+    if not key_path or not out_dir:
+        raise InputError("audit.checkpoint: name the HMAC key file and the checkpoint folder (schedule arguments "
+                         "key=FILE out=DIR, or ZONEWARDEN_CHECKPOINT_KEY and ZONEWARDEN_CHECKPOINT_DIR of the worker); "
+                         "create a key with `zonewarden audit keygen FILE`")
+    path, written = checkpoints.write_checkpoint(store, checkpoints.load_key(Path(key_path)), Path(out_dir),
+                                                 principal=principal)
+    return {"file": str(path), "written": written}

@@ -24,7 +24,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from zonewarden.domain.site import SiteDocument, reference_problems
-from zonewarden.errors import InputError, NotFoundError, StaleRevisionError, ZonewardenError
+from zonewarden.errors import (
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    StaleRevisionError,
+    ZonewardenError,
+)
 from zonewarden.runtime import gc_paused
 from zonewarden.services import audit, identity, signatures
 from zonewarden.services import sites as site_service
@@ -217,4 +223,109 @@ def apply_many(
     return outcomes
 
 
-__all__ = ["Explain", "Mutation", "RecordOutcome", "Step", "apply", "apply_many", "validate_site"]
+def approver_for(store: Store, principal: Principal, site_id: str, approver: str | None) -> str:
+    """The person (of the site's ``people``) an approval is recorded for.
+
+    In single-user mode it is the person named (required). An authenticated user approves as
+    the person their account is linked to: naming another person is refused, so nobody can
+    type a colleague's name into an approval."""
+    if principal.local:
+        if not approver:
+            raise InputError("name the approving person (a person id of the site's people)")
+        return approver
+    with store.read() as conn:
+        linked = identity.person_of(conn, site_id, principal.user_id)
+    if linked is None:
+        raise PermissionDenied(
+            f"user {principal.user_id} is not linked to a person of site {site_id}; "
+            "an administrator links them with `zonewarden user link`"
+        )
+    if approver and approver != linked:
+        raise PermissionDenied(f"user {principal.user_id} signs as {linked}, not as {approver}")
+    return linked
+
+
+def find_record(rows: Sequence[Mapping[str, Any]], ident: str, what: str, site_id: str,
+                plural: str | None = None) -> int:
+    """Index of the record ``ident`` of a site section; NotFoundError naming the known ids."""
+    for i, row in enumerate(rows):
+        if row.get("id") == ident:
+            return i
+    known = ", ".join(sorted(str(r["id"]) for r in rows if r.get("id") is not None)) or "none recorded"
+    raise NotFoundError(f"no {what} {ident!r} in site {site_id!r} ({plural or what + 's'}: {known})")
+
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    """One kind of site record that a person other than its owner approves (signs off)."""
+
+    section: str
+    """The site-data list that holds the record (by ``id``); ``checks.waivers`` for a nested one."""
+    noun: str
+    """What the record is called in a not-found message (``compensating control``)."""
+    plural: str
+    """Its plural in that message (``controls``: the list of known ids)."""
+    action: str
+    """The audit event's action."""
+    object_type: str
+    operation: str
+    """The policy operation (``compensation.approve``): authorized first, signed when listed in
+    ``signatures.SIGNED_OPERATIONS``."""
+    owner_field: str = "owner"
+    """The field naming the person who may not approve their own record."""
+    owner_says: str = "owns {noun} {id}; someone else has to approve it"
+    """The refusal when the approver is that person (after their id)."""
+
+
+Approve = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
+"""``approve(row, data, approver) -> new row``: the kind's own checks (raise to refuse) and the
+approval written into a copy of the record."""
+
+
+def _section(data: dict[str, Any], section: str) -> tuple[dict[str, Any], str]:
+    parent, _, leaf = section.rpartition(".")
+    if not parent:
+        return data, leaf
+    holder = dict(data.get(parent) or {})
+    data[parent] = holder
+    return holder, leaf
+
+
+def approve_record(
+    store: Store,
+    site_id: str,
+    record_id: str,
+    kind: ApprovalKind,
+    approve: Approve,
+    *,
+    approver: str | None,
+    principal: Principal,
+    reason: str | None = None,
+    signing: Signing | None = None,
+    expected_revision: str | None = None,
+) -> RecordOutcome:
+    """The one approval path (compensating controls, deferrals, risk acceptances, change
+    approvals, waivers): authorize ``kind.operation`` (a denial is recorded) before anything
+    else, resolve the approving person (:func:`approver_for`: the signer's linked person with
+    user accounts), then through :func:`apply` find the record, refuse its owner (separation of
+    duties), let ``approve`` check and write the approval, and sign it in the same transaction."""
+    identity.authorize(store, principal, kind.operation, site_id)  # the role before who signs
+    person = approver_for(store, principal, site_id, approver)
+
+    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        holder, leaf = _section(data, kind.section)
+        rows: list[dict[str, Any]] = list(holder.get(leaf) or [])
+        i = find_record(rows, record_id, kind.noun, site_id, kind.plural)
+        row = rows[i]
+        if row.get(kind.owner_field) == person:
+            raise PermissionDenied(f"{person} " + kind.owner_says.format(noun=kind.noun, id=record_id))
+        rows[i] = approve(row, data, person)
+        holder[leaf] = rows
+        return record_id, row, rows[i]
+
+    return apply(store, site_id, kind.action, kind.object_type, mutate, principal=principal,
+                 operation=kind.operation, reason=reason, signing=signing, expected_revision=expected_revision)
+
+
+__all__ = ["Approve", "ApprovalKind", "Explain", "Mutation", "RecordOutcome", "Step", "apply", "apply_many",
+           "approve_record", "approver_for", "find_record", "validate_site"]

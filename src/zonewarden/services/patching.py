@@ -26,6 +26,7 @@ from zonewarden.domain.patching import (
 )
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from zonewarden.services import mutation
 from zonewarden.services.mutation import Step, apply_many
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.requirements import RecordOutcome, approver_for, refuse_typed_approval
@@ -116,30 +117,27 @@ def approve_deferral(
     """Approve a deferral. The approver is not the requester and holds a role the tier's policy
     allows to defer (segregation of duties); otherwise PermissionDenied and nothing is written.
     With user accounts the approver is the signer's linked person and the approval is signed."""
-    approver = approver_for(store, principal, site_id, approver)
-
-    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        rows: list[dict[str, Any]] = list(data.get("deferrals") or [])
-        i = _find(rows, deferral_id, "deferral", site_id)
-        row = rows[i]
-        if row.get("requested_by") == approver:
-            raise PermissionDenied(f"{approver} requested deferral {deferral_id}; someone else has to approve it")
+    def approve(row: dict[str, Any], data: dict[str, Any], person: str) -> dict[str, Any]:
         tp = _tier_policy(data, row["asset"])
-        roles = _people_roles(data).get(approver)
+        roles = _people_roles(data).get(person)
         if roles is None:
-            raise NotFoundError(f"unknown person {approver!r}: add them under 'people'")
+            raise NotFoundError(f"unknown person {person!r}: add them under 'people'")
         if not roles & set(tp.defer_roles):
             raise PermissionDenied(
-                f"{approver} ({', '.join(sorted(roles)) or 'no role'}) may not approve a tier-{tp.tier} deferral; "
+                f"{person} ({', '.join(sorted(roles)) or 'no role'}) may not approve a tier-{tp.tier} deferral; "
                 f"the policy allows: {', '.join(tp.defer_roles)}"
             )
-        rows[i] = {**row, "approver": approver, "approved": approved.isoformat()}
-        data["deferrals"] = rows
-        return deferral_id, row, rows[i]
+        return {**row, "approver": person, "approved": approved.isoformat()}
 
-    return apply_change(store, site_id, "patch.deferral.approve", "deferral", mutate, principal=principal,
-                        operation="patch.defer.approve", reason=reason, signing=signing,
-                        expected_revision=expected_revision)
+    return mutation.approve_record(store, site_id, deferral_id, DEFERRAL_APPROVAL, approve, approver=approver,
+                                   principal=principal, reason=reason, signing=signing,
+                                   expected_revision=expected_revision)
+
+
+DEFERRAL_APPROVAL = mutation.ApprovalKind(
+    "deferrals", "deferral", "deferrals", "patch.deferral.approve", "deferral", "patch.defer.approve",
+    owner_field="requested_by", owner_says="requested deferral {id}; someone else has to approve it",
+)
 
 
 def _patch_change_step(change: PatchChange, label: str | None = None) -> Step:
@@ -193,6 +191,7 @@ def approve_patch_change(
     principal: Principal,
     reason: str | None = None,
     signing: Signing | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Record an approval (or rejection) of a proposed patch change. An approval moves it to
     'approved', a rejection to 'rejected'; the approver's role must be allowed by the policy of
@@ -229,7 +228,8 @@ def approve_patch_change(
         return change_id, row, rows[i]
 
     return apply_change(store, site_id, "patch.change.approve", "patch-change", mutate, principal=principal,
-                        operation="patch.change.approve", reason=reason, signing=signing)
+                        operation="patch.change.approve", reason=reason, signing=signing,
+                        expected_revision=expected_revision)
 
 
 def advance_patch_change(
@@ -241,6 +241,7 @@ def advance_patch_change(
     fields: dict[str, Any] | None = None,
     principal: Principal,
     reason: str | None = None,
+    expected_revision: str | None = None,
 ) -> RecordOutcome:
     """Move a patch change to its next status, setting the fields that status needs.
 
@@ -275,7 +276,7 @@ def advance_patch_change(
         return change_id, row, new
 
     return apply_change(store, site_id, f"patch.change.{to.value}", "patch-change", mutate, principal=principal,
-                        operation="patch.change.record", reason=reason)
+                        operation="patch.change.record", reason=reason, expected_revision=expected_revision)
 
 
 def finding_items(store: Store, site_id: str) -> list[RemediationItem]:

@@ -45,10 +45,11 @@ from zonewarden.errors import (
     PermissionDenied,
     Problem,
     RateLimited,
+    StaleRevisionError,
 )
 from zonewarden.io import yamlio
 from zonewarden.io.csaf.model import pointer
-from zonewarden.services import access, audit
+from zonewarden.services import audit, identity
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 from zonewarden.store.psirt_tables import psirt_cases, psirt_products, psirt_settings
@@ -156,6 +157,15 @@ def _doc(case: d.Case) -> dict[str, Any]:
     return case.model_dump(mode="json")
 
 
+class StaleCaseError(StaleRevisionError):
+    """A case write named the version it edits (``If-Match``) and the case has moved on (412)."""
+
+    def __init__(self, reference: str, expected: str, current: str) -> None:
+        self.site_id, self.expected, self.current = reference, expected, current
+        ConflictError.__init__(self, f"case {reference} changed since version {expected[:12]}: read it again "
+                                     "(its ETag) and redo the change on the current version")
+
+
 def case_digest(case: d.Case) -> str:
     """sha256 of the case document (canonical JSON): the audit events carry it instead of the
     case's details, so the trail proves which state each step produced without holding
@@ -217,7 +227,7 @@ def _policy(conn: Connection) -> d.DisclosurePolicy:
 
 
 def set_policy(store: Store, new: d.DisclosurePolicy, *, principal: Principal) -> None:
-    access.require(principal, "psirt.publish")
+    identity.authorize(store, principal, "psirt.publish")
     with store.transaction() as conn:
         old = conn.execute(select(psirt_settings.c.document).where(psirt_settings.c.key == "policy")).first()
         doc = new.model_dump(mode="json")
@@ -272,7 +282,7 @@ def view(case: d.Case, principal: Principal, now: dt.datetime, policy_: d.Disclo
 def intake(store: Store, report: d.Report, *, principal: Principal, source: str | None = None,
            now: dt.datetime | None = None) -> Intake:
     """Record a report a PSIRT member received (mail, a file); returns its reference."""
-    access.require(principal, "psirt.write")
+    identity.authorize(store, principal, "psirt.write")
     now = now or now_utc()
     with store.transaction() as conn:
         case, secret = _insert_case(conn, report, now, client_key=None)
@@ -325,7 +335,7 @@ def report_status(store: Store, secret: str) -> dict[str, Any]:
 
 def list_cases(store: Store, *, principal: Principal, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One row per case (reference order); embargoed cases outside the caller's circle as outlines."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
         pol = _policy(conn)
@@ -345,15 +355,25 @@ def list_cases(store: Store, *, principal: Principal, now: dt.datetime | None = 
 
 
 def show_case(store: Store, reference: str, *, principal: Principal, now: dt.datetime | None = None) -> dict[str, Any]:
-    access.require(principal, "psirt.read")
+    return show_case_version(store, reference, principal=principal, now=now)[0]
+
+
+def show_case_version(store: Store, reference: str, *, principal: Principal,
+                      now: dt.datetime | None = None) -> tuple[dict[str, Any], str | None]:
+    """The case as the caller may see it, and its version (:func:`case_digest`, what a write
+    sends back as ``If-Match``); no version for a caller outside an embargo (they see an outline
+    and may not write)."""
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
-        return view(_load(conn, reference), principal, now, _policy(conn))
+        case = _load(conn, reference)
+        shown = view(case, principal, now, _policy(conn))
+    return shown, (case_digest(case) if visible(case, principal, now) else None)
 
 
 def load_case(store: Store, reference: str, *, principal: Principal, now: dt.datetime | None = None) -> d.Case:
     """The whole case, for a caller inside its circle (publishing, authoring)."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     with store.read() as conn:
         case = _load(conn, reference)
@@ -376,7 +396,7 @@ def attachment(store: Store, reference: str, index: int, *, principal: Principal
 def export_cases(store: Store, *, principal: Principal, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """What may leave the PSIRT for customers: published (or closed after publication) cases
     with their CVEs and affected products; nothing of a case under embargo, no reporter."""
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     now = now or now_utc()
     out = []
     with store.read() as conn:
@@ -398,15 +418,20 @@ def export_cases(store: Store, *, principal: Principal, now: dt.datetime | None 
 
 def _step(store: Store, reference: str, *, principal: Principal, action: str,
           change: Callable[[d.Case, dt.datetime], d.Case], facts: Mapping[str, Any] | None = None,
-          reason: str | None = None, now: dt.datetime | None = None, operation: str = "psirt.write") -> d.Case:
-    """Apply one change to a case under its write lock, with its audit event."""
-    access.require(principal, operation)
+          reason: str | None = None, now: dt.datetime | None = None, operation: str = "psirt.write",
+          expected: str | None = None) -> d.Case:
+    """Apply one change to a case under its write lock, with its audit event. ``expected``: the
+    case version (:func:`case_digest`, the API's ETag) the caller edits; a case that moved on
+    since is :class:`StaleCaseError` (checked after the embargo, so an outsider learns nothing)."""
+    identity.authorize(store, principal, operation)
     now = now or now_utc()
     with store.transaction() as conn:
         case = _load(conn, reference, lock=True)
         if d.under_embargo(case, now) and not is_inside(case, principal):
             raise PermissionDenied(f"case {reference} is under embargo and you are not inside it; "
                                    "an owner can add you (psirt embargo --member)")
+        if expected is not None and expected != case_digest(case):
+            raise StaleCaseError(reference, expected, case_digest(case))
         new = change(case, now)
         _save(conn, new, now)
         audit.append(conn, action=action, object_type=OBJECT, object_id=reference, reason=reason, at=now,
@@ -417,7 +442,8 @@ def _step(store: Store, reference: str, *, principal: Principal, action: str,
 
 
 def acknowledge(store: Store, reference: str, *, principal: Principal, owners: Iterable[str] = (),
-                now: dt.datetime | None = None) -> d.Case:
+                now: dt.datetime | None = None,
+                expected: str | None = None) -> d.Case:
     """Acknowledge the report (received -> triage); the owners default to the caller."""
     names = tuple(dict.fromkeys(owners)) or (principal.user_id,)
 
@@ -426,11 +452,12 @@ def acknowledge(store: Store, reference: str, *, principal: Principal, owners: I
         return moved.model_copy(update={"owners": tuple(dict.fromkeys((*case.owners, *names)))})
 
     return _step(store, reference, principal=principal, action="psirt.acknowledge", change=change,
-                 facts={"owners": list(names)}, now=now)
+                 facts={"owners": list(names)}, now=now, expected=expected)
 
 
 def set_owners(store: Store, reference: str, *, principal: Principal, add: Iterable[str] = (),
-               remove: Iterable[str] = (), now: dt.datetime | None = None) -> d.Case:
+               remove: Iterable[str] = (), now: dt.datetime | None = None,
+               expected: str | None = None) -> d.Case:
     add, remove = tuple(add), set(remove)
 
     def change(case: d.Case, at: dt.datetime) -> d.Case:
@@ -438,18 +465,20 @@ def set_owners(store: Store, reference: str, *, principal: Principal, add: Itera
         return case.model_copy(update={"owners": owners})
 
     return _step(store, reference, principal=principal, action="psirt.owners", change=change,
-                 facts={"added": list(add), "removed": sorted(remove)}, now=now)
+                 facts={"added": list(add), "removed": sorted(remove)}, now=now, expected=expected)
 
 
 def transition(store: Store, reference: str, to: d.CaseState, *, principal: Principal, reason: str | None = None,
-               now: dt.datetime | None = None) -> d.Case:
+               now: dt.datetime | None = None,
+               expected: str | None = None) -> d.Case:
     """Move the case to ``to`` (validate, reject with a reason, remediation, release, close)."""
     return _step(store, reference, principal=principal, action=f"psirt.{to}",
-                 change=lambda case, at: d.move(case, to, at=at, reason=reason), reason=reason, now=now)
+                 change=lambda case, at: d.move(case, to, at=at, reason=reason), reason=reason, now=now, expected=expected)
 
 
 def set_embargo(store: Store, reference: str, until: dt.datetime, *, principal: Principal,
-                members: Iterable[str] = (), parties: Iterable[str] = (), now: dt.datetime | None = None) -> d.Case:
+                members: Iterable[str] = (), parties: Iterable[str] = (), now: dt.datetime | None = None,
+                expected: str | None = None) -> d.Case:
     """Set (or move) the embargo date and who is inside it. The caller stays inside."""
     members = tuple(dict.fromkeys(members))
     parties = tuple(dict.fromkeys(parties))
@@ -464,11 +493,12 @@ def set_embargo(store: Store, reference: str, until: dt.datetime, *, principal: 
                                                                parties=parties)})
 
     return _step(store, reference, principal=principal, action="psirt.embargo", change=change,
-                 facts={"until": until.isoformat(), "members": list(members), "parties": list(parties)}, now=now)
+                 facts={"until": until.isoformat(), "members": list(members), "parties": list(parties)}, now=now, expected=expected)
 
 
 def coordinate(store: Store, reference: str, *, principal: Principal, party: str, kind: str, told: str,
-               at: dt.datetime | None = None, now: dt.datetime | None = None) -> d.Case:
+               at: dt.datetime | None = None, now: dt.datetime | None = None,
+               expected: str | None = None) -> d.Case:
     """Record that ``party`` (a CERT, an ISAC, an integrator, a customer) was told ``told``."""
     def change(case: d.Case, when: dt.datetime) -> d.Case:
         try:
@@ -478,11 +508,12 @@ def coordinate(store: Store, reference: str, *, principal: Principal, party: str
         return case.model_copy(update={"parties": (*case.parties, entry)})
 
     return _step(store, reference, principal=principal, action="psirt.coordinate", change=change,
-                 facts={"party": party, "kind": kind, "at": (at.isoformat() if at else None)}, now=now)
+                 facts={"party": party, "kind": kind, "at": (at.isoformat() if at else None)}, now=now, expected=expected)
 
 
 def record_cve(store: Store, reference: str, cve: str, state: d.CveState, *, principal: Principal,
-               now: dt.datetime | None = None) -> d.Case:
+               now: dt.datetime | None = None,
+               expected: str | None = None) -> d.Case:
     """Record a CVE id of the case as requested, reserved or published (one record per id)."""
     def change(case: d.Case, at: dt.datetime) -> d.Case:
         try:
@@ -493,11 +524,12 @@ def record_cve(store: Store, reference: str, cve: str, state: d.CveState, *, pri
         return case.model_copy(update={"cves": (*others, rec)})
 
     return _step(store, reference, principal=principal, action="psirt.cve", change=change,
-                 facts={"cve": cve, "cve_state": str(state)}, now=now)
+                 facts={"cve": cve, "cve_state": str(state)}, now=now, expected=expected)
 
 
 def record_coordinator_decision(store: Store, reference: str, table: Mapping[str, Any], inputs: Mapping[str, str], *,
-                                principal: Principal, now: dt.datetime | None = None) -> d.Case:
+                                principal: Principal, now: dt.datetime | None = None,
+                                expected: str | None = None) -> d.Case:
     """Decide with an SSVC coordinator table (triage or publish) and record the decision."""
     outcome = decide_coordinator(table, inputs)
 
@@ -507,11 +539,12 @@ def record_coordinator_decision(store: Store, reference: str, table: Mapping[str
             at=at, by=principal.user_id)})
 
     return _step(store, reference, principal=principal, action="psirt.ssvc", change=change,
-                 facts={"table": outcome.table, "outcome": outcome.value}, now=now)
+                 facts={"table": outcome.table, "outcome": outcome.value}, now=now, expected=expected)
 
 
 def assess(store: Store, reference: str, assessment: d.Assessment, *, principal: Principal,
-           category: str | None = None, tlp: str | None = None, now: dt.datetime | None = None) -> d.Case:
+           category: str | None = None, tlp: str | None = None, now: dt.datetime | None = None,
+           expected: str | None = None) -> d.Case:
     """Record what the advisory will say (summary, CWE, CVSS, impact, remediation)."""
     def change(case: d.Case, at: dt.datetime) -> d.Case:
         upd: dict[str, Any] = {"assessment": assessment}
@@ -525,7 +558,7 @@ def assess(store: Store, reference: str, assessment: d.Assessment, *, principal:
             raise InputError("assessment is not valid", _problems_of(exc, "assess")) from None
 
     return _step(store, reference, principal=principal, action="psirt.assess", change=change,
-                 now=now)
+                 now=now, expected=expected)
 
 
 # --- product register -----------------------------------------------------------------------------
@@ -533,7 +566,7 @@ def assess(store: Store, reference: str, assessment: d.Assessment, *, principal:
 
 def add_product(store: Store, product: d.Product, *, principal: Principal) -> None:
     """Add a product to the register, or replace its entry (new versions released)."""
-    access.require(principal, "psirt.write")
+    identity.authorize(store, principal, "psirt.write")
     _check_versions(product.versions, f"product {product.id}")
     with store.transaction() as conn:
         old = conn.execute(select(psirt_products.c.document).where(psirt_products.c.id == product.id)).first()
@@ -553,7 +586,7 @@ def _check_versions(versions: Iterable[str], what: str) -> None:
 
 
 def products(store: Store, *, principal: Principal) -> list[d.Product]:
-    access.require(principal, "psirt.read")
+    identity.authorize(store, principal, "psirt.read")
     with store.read() as conn:
         return _products(conn)
 
@@ -598,7 +631,8 @@ def resolve_versions(product: d.Product, spec: str) -> tuple[str, ...]:
 
 
 def record_affected(store: Store, reference: str, product_id: str, versions: str, *, principal: Principal,
-                    fixed: str | None = None, now: dt.datetime | None = None) -> d.Case:
+                    fixed: str | None = None, now: dt.datetime | None = None,
+                    expected: str | None = None) -> d.Case:
     """Record which registered versions of ``product_id`` the case affects and which fixes them."""
     with store.read() as conn:
         found = [p for p in _products(conn) if p.id == product_id]
@@ -618,4 +652,4 @@ def record_affected(store: Store, reference: str, product_id: str, versions: str
         return case.model_copy(update={"affected": (*others, entry)})
 
     return _step(store, reference, principal=principal, action="psirt.affects", change=change,
-                 facts={"versions": len(chosen)}, now=now)
+                 facts={"versions": len(chosen)}, now=now, expected=expected)

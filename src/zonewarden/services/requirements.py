@@ -15,8 +15,8 @@ from typing import Any
 
 from zonewarden.clock import site_today
 from zonewarden.domain.requirements import CompensatingControl, RequirementStatus
-from zonewarden.errors import InputError, NotFoundError, PermissionDenied
-from zonewarden.services import identity, mutation
+from zonewarden.errors import PermissionDenied
+from zonewarden.services import mutation
 from zonewarden.services.principal import Principal
 from zonewarden.services.signatures import Signing
 from zonewarden.store.db import Store
@@ -33,39 +33,20 @@ APPROVAL_FIELDS = ("approver", "approved")
 
 
 def refuse_typed_approval(principal: Principal, what: str, ident: str, before: Mapping[str, Any] | None,
-                          new: Mapping[str, Any], command: str) -> None:
+                          new: Mapping[str, Any], command: str, fields: Sequence[str] = APPROVAL_FIELDS) -> None:
     """With user accounts an approval is an electronic signature: a record written with an
     approval it did not have (or another one) is refused, naming the command that signs."""
     if principal.local:
         return
-    old = {k: (before or {}).get(k) for k in APPROVAL_FIELDS}
-    if any(new.get(k) != old[k] for k in APPROVAL_FIELDS if new.get(k) is not None):
+    old = {k: (before or {}).get(k) for k in fields}
+    if any(new.get(k) != old[k] for k in fields if new.get(k) is not None):
         raise PermissionDenied(
             f"{what} {ident}: an approval cannot be written into the record; "
             f"the approver signs it with `zonewarden {command}`"
         )
 
 
-def approver_for(store: Store, principal: Principal, site_id: str, approver: str | None) -> str:
-    """The person (of the site's ``people``) an approval is recorded for.
-
-    In single-user mode it is the person named (required). An authenticated user approves as
-    the person their account is linked to: naming another person is refused, so nobody can
-    type a colleague's name into an approval."""
-    if principal.local:
-        if not approver:
-            raise InputError("name the approving person (a person id of the site's people)")
-        return approver
-    with store.read() as conn:
-        linked = identity.person_of(conn, site_id, principal.user_id)
-    if linked is None:
-        raise PermissionDenied(
-            f"user {principal.user_id} is not linked to a person of site {site_id}; "
-            "an administrator links them with `zonewarden user link`"
-        )
-    if approver and approver != linked:
-        raise PermissionDenied(f"user {principal.user_id} signs as {linked}, not as {approver}")
-    return linked
+approver_for = mutation.approver_for  # moved to the one approval path; importable from here
 
 
 def _site_today(data: Mapping[str, Any]) -> dt.date:
@@ -180,27 +161,19 @@ def approve_compensating_control(
     accounts the approver is the signer's linked person and the approval is an electronic
     signature (``signing``).
     """
-    approver = approver_for(store, principal, site_id, approver)
+    def approve(row: dict[str, Any], data: dict[str, Any], person: str) -> dict[str, Any]:
+        return {**row, "approver": person, "approved": approved.isoformat()}
 
-    def mutate(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        rows: list[dict[str, Any]] = list(data.get("compensating_controls") or [])
-        for i, row in enumerate(rows):
-            if row.get("id") == control_id:
-                if row.get("owner") == approver:
-                    raise PermissionDenied(
-                        f"{approver} owns compensating control {control_id}; someone else has to approve it"
-                    )
-                rows[i] = {**row, "approver": approver, "approved": approved.isoformat()}
-                data["compensating_controls"] = rows
-                return control_id, row, rows[i]
-        known = ", ".join(sorted(r.get("id", "?") for r in rows)) or "none recorded"
-        raise NotFoundError(f"no compensating control {control_id!r} in site {site_id!r} (controls: {known})")
-
-    return _apply(
-        store, site_id, "compensating-control.approve", "compensating-control", mutate,
-        principal=principal, operation="compensation.approve", reason=reason, signing=signing,
-        expected_revision=expected_revision,
+    return mutation.approve_record(
+        store, site_id, control_id, COMPENSATION_APPROVAL, approve, approver=approver, principal=principal,
+        reason=reason, signing=signing, expected_revision=expected_revision,
     )
+
+
+COMPENSATION_APPROVAL = mutation.ApprovalKind(
+    "compensating_controls", "compensating control", "controls", "compensating-control.approve",
+    "compensating-control", "compensation.approve",
+)
 
 
 __all__ = [

@@ -41,3 +41,37 @@ def gauge(title: str, fraction: float | None, *, width: int = 360) -> Markup:
         f'<rect class="bar" x="0" y="4" width="{round(span * value)}" height="16"/>'
         f'<text x="{span + 6}" y="17">{escape(text)}</text></svg>'
     )
+
+
+def columns(title: str, points: Sequence[tuple[str, float | None]], *, unit: str = "", peak: float | None = None,
+            width: int = 360, height: int = 120) -> Markup:
+    """A column chart of a monthly series: (label, value or None for no data), oldest first.
+
+    Labels are shown under every other column (the months' ``MM``); a month without data has
+    no column and says "no data" in its tooltip. The page shows the same figures as a table."""
+    base, top, left = height - 16, 16, 2
+    n = max(len(points), 1)
+    slot = (width - left) / n
+    highest = peak if peak is not None else max((v for _, v in points if v is not None), default=0.0)
+    highest = highest or 1.0
+    parts = [f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+             f"<title>{escape(title)}</title>",
+             f'<line class="axis" x1="0" y1="{base}" x2="{width}" y2="{base}"/>']
+    for i, (label, value) in enumerate(points):
+        x = left + i * slot
+        text = "no data" if value is None else f"{value:g}{unit}"
+        if value is not None:
+            h = max(1, round((base - top) * min(value, highest) / highest)) if value else 0
+            parts.append(f'<rect class="bar" x="{x + 2:.1f}" y="{base - h}" width="{slot - 4:.1f}" height="{h}">'
+                         f"<title>{escape(label)}: {escape(text)}</title></rect>")
+        if i % 2 == (n - 1) % 2:  # always label the latest month
+            parts.append(f'<text class="tick" x="{x + slot / 2:.1f}" y="{height - 3}" text-anchor="middle">'
+                         f"{escape(label[-2:])}</text>")
+    last = next((v for _, v in reversed(points) if v is not None), None)
+    if last is None:
+        parts.append(f'<text class="latest" x="{width / 2:.0f}" y="{base / 2:.0f}" text-anchor="middle">'
+                     "no data in these months</text>")
+    else:
+        parts.append(f'<text class="latest" x="{width - 2}" y="10" text-anchor="end">latest {escape(f"{last:g}{unit}")}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -46,18 +46,28 @@ def verify(request: Request, session: Writer) -> Response:
     return _audit(request, session, {"site": "", "action": "", "actor": "", "object": ""}, 0, verified=result)
 
 
-def _admin(request: Request, session: Any, *, status: int = 200, **extra: Any) -> Response:
+ADMIN_PAGE = 50
+"""Users and tokens shown per page of the admin page."""
+
+
+def _admin(request: Request, session: Any, *, status: int = 200, users_offset: int = 0, tokens_offset: int = 0,
+           **extra: Any) -> Response:
     store = store_of(request)
+    users = identity.list_users(store, session.principal)
+    tokens = identity.list_tokens(store, session.principal)
     return page(request, "admin.html", session, status=status, title="Administration",
-                users=identity.list_users(store, session.principal),
-                tokens=identity.list_tokens(store, session.principal),
+                users=users[users_offset:users_offset + ADMIN_PAGE], user_names=[u.name for u in users],
+                users_total=len(users), users_offset=users_offset,
+                tokens=tokens[tokens_offset:tokens_offset + ADMIN_PAGE], tokens_total=len(tokens),
+                tokens_offset=tokens_offset, page_size=ADMIN_PAGE,
                 roles=sorted(access.ROLES), sites=sites.list_sites(store, session.principal),
                 **{"message": None, "error": None, **extra})
 
 
 @router.get("/admin")
-def admin(request: Request, session: Viewer) -> Response:
-    return _admin(request, session)
+def admin(request: Request, session: Viewer, users: Annotated[int, Query(ge=0)] = 0,
+          tokens: Annotated[int, Query(ge=0)] = 0) -> Response:
+    return _admin(request, session, users_offset=users, tokens_offset=tokens)
 
 
 def _do(request: Request, session: Any, action: Any, done: str) -> Response:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.services import advisories, sites
+from zonewarden.services.findings_page import findings_page
 from zonewarden.services.queries import approvals
 from zonewarden.services.queries.portfolio import PRIORITIES
 from zonewarden.services.signatures import Signing, list_signatures
@@ -31,15 +32,14 @@ def queue(request: Request, session: Viewer, site: Filter = None, priority: Filt
           offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     store = store_of(request)
     site_id = sites.resolve_site_id(store, site, session.principal) if site else None
-    rows = advisories.list_findings(store, principal=session.principal, site_id=site_id, priority=priority or None,
-                                    status=status or None, triage=triage or None, zone=zone or None)
-    if asset:
-        rows = [f for f in rows if f.asset_id == asset]
+    rows, total = findings_page(  # ordered, counted and paged in the database
+        store, principal=session.principal, limit=PAGE, offset=offset, site_id=site_id, priority=priority or None,
+        status=status or None, triage=triage or None, zone=zone or None, asset=asset or None)
     filters = {"site": site or "", "priority": priority or "", "status": status or "", "triage": triage or "",
                "zone": zone or "", "asset": asset or ""}
     query = urlencode({k: v for k, v in filters.items() if v})
-    return page(request, "findings.html", session, title="Triage queue", rows=rows[offset:offset + PAGE],
-                total=len(rows), offset=offset, page_size=PAGE, filters=filters, query=query,
+    return page(request, "findings.html", session, title="Triage queue", rows=rows,
+                total=total, offset=offset, page_size=PAGE, filters=filters, query=query,
                 sites=sites.list_sites(store, session.principal), priorities=PRIORITIES,
                 triage_statuses=advisories.TRIAGE_STATUSES,
                 matcher_statuses=("affected", "needs-review", "fixed", "not-affected"))

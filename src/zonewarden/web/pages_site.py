@@ -20,6 +20,8 @@ from zonewarden.web.security import Viewer, Writer, store_of
 
 router = APIRouter()
 PAGE = 50
+FINDINGS_PAGE = 100
+"""Check findings per page of the site page (a 100k-asset site has thousands)."""
 STATUSES = ("implemented", "partial", "planned", "not-implemented", "not-applicable", "compensated")
 
 
@@ -28,21 +30,26 @@ def _visible(request: Request, session: Any, site_id: str) -> str:
 
 
 @router.get("/sites/{site_id}")
-def site_page(request: Request, site_id: str, session: Viewer) -> Response:
+def site_page(request: Request, site_id: str, session: Viewer, zones_at: Annotated[int, Query(alias="zones", ge=0)] = 0,
+              conduits_at: Annotated[int, Query(alias="conduits", ge=0)] = 0,
+              findings_at: Annotated[int, Query(alias="findings", ge=0)] = 0) -> Response:
     store = store_of(request)
     ident = _visible(request, session, site_id)
     summary = site_views.site_summary(store, session.principal, ident)
-    zones = site_views.records(store, session.principal, ident, "zones", limit=1000).items
-    conduits = site_views.records(store, session.principal, ident, "conduits", limit=1000).items
-    check = architecture.check(store, principal=session.principal, site_id=ident)
-    try:
-        drawing = architecture.diagram(store, principal=session.principal, site_id=ident)
-        diagram = linked_diagram(drawing.svg, ident, [z["id"] for z in zones])
+    zones = site_views.records(store, session.principal, ident, "zones", limit=PAGE, offset=zones_at)
+    conduits = site_views.records(store, session.principal, ident, "conduits", limit=PAGE, offset=conduits_at)
+    try:  # the check and the diagram on one read of the document (without its 100k assets)
+        check, drawing = architecture.overview(store, principal=session.principal, site_id=ident)
+        diagram = linked_diagram(drawing.svg, ident, list(drawing.zone_ids))
         diagram_error = None
     except ZonewardenError as exc:  # e.g. Graphviz missing on the server: say so, show the rest
+        check = architecture.check(store, principal=session.principal, site_id=ident)
         diagram, diagram_error = None, str(exc)
+    rows = check.rows()
+    at = {"zones": zones_at, "conduits": conduits_at, "findings": findings_at}
     return page(request, "site.html", session, title=summary["site"].get("name") or ident, site=summary,
-                site_id=ident, zones=zones, conduits=conduits, findings=check.rows(), diagram=diagram,
+                site_id=ident, zones=zones, conduits=conduits, findings=rows[findings_at:findings_at + FINDINGS_PAGE],
+                findings_total=len(rows), at=at, page_size=PAGE, findings_page=FINDINGS_PAGE, diagram=diagram,
                 diagram_error=diagram_error)
 
 

@@ -9,13 +9,23 @@ from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.text import u, us
 
 
+def _signature(w: Any, ctx: BuildContext) -> str:
+    """How the waiver's approval stands: its electronic signature, or why there is none."""
+    signed = getattr(ctx, "waiver_signatures", None) or {}
+    if w.id is not None and w.id in signed:
+        return str(signed[w.id])
+    return "pending: not approved yet" if w.approved_by is None else "not signed (approval typed in the site file)"
+
+
 def _waiver(w: Any, ctx: BuildContext) -> dict[str, Any]:
     return {
+        "id": w.id,
         "rule": w.rule,
         "objects": us(w.objects),
         "justification": u(w.justification),
-        "approved_by": u(ctx.person(w.approved_by)),
+        "approved_by": u(ctx.person(w.approved_by)) if w.approved_by else None,
         "expires": w.expires.isoformat(),
+        "signature": u(_signature(w, ctx)),
     }
 
 
@@ -48,6 +58,7 @@ class SegmentationSection:
                 "waived": [{**finding(w.finding), "waiver": _waiver(w.waiver, ctx)} for w in report.waived],
                 "expired_waivers": [_waiver(w, ctx) for w in report.expired_waivers],
                 "unused_waivers": [_waiver(w, ctx) for w in report.unused_waivers],
+                "pending_waivers": [_waiver(w, ctx) for w in report.pending_waivers],
                 "disabled_rules": list(report.disabled_rules),
                 "rules_run": list(report.rules_run),
             },

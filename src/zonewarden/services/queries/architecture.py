@@ -24,9 +24,21 @@ class CheckResult:
     site_name: str
     as_of: dt.date
     report: CheckReport
+    waiver_signatures: dict[str, Any] | None = None
+    """Waiver id -> its signature view, for a stored site (``services.waivers``); None for a file."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"site": self.site_id, "as_of": self.as_of.isoformat(), **self.report.to_dict()}
+        out: dict[str, Any] = {"site": self.site_id, "as_of": self.as_of.isoformat(), **self.report.to_dict()}
+        if self.waiver_signatures is not None:  # how each waiver's approval stands, where it is shown
+            from zonewarden.services.waivers import signature_state
+
+            views = self.waiver_signatures
+            for w in out["waived"]:
+                w["waiver"]["approval"] = signature_state(w["waiver"], views)
+            for key in ("expired_waivers", "unused_waivers", "pending_waivers"):
+                for w in out[key]:
+                    w["approval"] = signature_state(w, views)
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per open finding. The fix text is in the JSON and SARIF; the rows carry it
@@ -50,7 +62,12 @@ def check(store: Store, *, principal: Principal, site_id: str | None, as_of: str
     stored = load_for_check(store, site_of(store, principal, site_id))
     today = day(stored.doc.site.timezone, as_of)
     report = run_check(stored.doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
-    return CheckResult(stored.doc.site.id, stored.doc.site.name, today, report)
+    views = None
+    if any(w.id is not None for w in stored.doc.checks.waivers):
+        from zonewarden.services.waivers import waiver_signatures
+
+        views = waiver_signatures(store, stored.doc.site.id)
+    return CheckResult(stored.doc.site.id, stored.doc.site.name, today, report, views)
 
 
 def check_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> CheckResult:
@@ -125,6 +142,8 @@ class Diagram:
     svg: str
     zones: int
     conduits: int
+    zone_ids: tuple[str, ...] = ()
+    """The zones drawn (the page makes each a link)."""
 
 
 def diagram(store: Store, *, principal: Principal, site_id: str | None, as_of: str | dt.date | None = None) -> Diagram:
@@ -133,10 +152,42 @@ def diagram(store: Store, *, principal: Principal, site_id: str | None, as_of: s
     return diagram_of(load_document(store, site_of(store, principal, site_id)), as_of=as_of)
 
 
+def overview(store: Store, *, principal: Principal, site_id: str | None,
+             as_of: str | dt.date | None = None) -> tuple[CheckResult, Diagram]:
+    """The check and the diagram of the stored site together, for the site page: the document is
+    read once without its assets (the check's projection, see :func:`check`), the diagram counts
+    the assets per zone in the database, and the check runs once. The same result as
+    :func:`check` and :func:`diagram` (the diagram's findings are this check's)."""
+    from sqlalchemy import func, select
+
+    from zonewarden.engines.segmentation import ObjectKind, run_check
+    from zonewarden.evidence.diagram import render_diagram
+    from zonewarden.services.sites import load_for_check
+    from zonewarden.store.tables import assets
+
+    ident = site_of(store, principal, site_id)
+    stored = load_for_check(store, ident)
+    doc = stored.doc
+    today = day(doc.site.timezone, as_of)
+    report = run_check(doc, today=today, assets=stored.assets, asset_ids=stored.asset_ids)
+    named = sorted({f.refs[0][1] for f in report.findings if f.refs and f.refs[0][0] is ObjectKind.ASSET})
+    a = assets.c
+    with store.read() as conn:
+        counts = {z: n for z, n in conn.execute(
+            select(a.zone_id, func.count()).where(a.site_id == ident, a.zone_id.is_not(None)).group_by(a.zone_id))}
+        homes: dict[str, str | None] = {}
+        for i in range(0, len(named), 500):
+            stmt = select(a.id, a.zone_id).where(a.site_id == ident, a.id.in_(named[i:i + 500]))
+            homes.update((r.id, r.zone_id) for r in conn.execute(stmt))
+    svg = render_diagram(doc, report, asset_zones=homes, zone_assets=counts)
+    return (CheckResult(doc.site.id, doc.site.name, today, report),
+            Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones)))
+
+
 def diagram_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> Diagram:
     """Zones by Purdue level with conduits, SL-T and the check's findings highlighted."""
     from zonewarden.engines.segmentation import run_check
     from zonewarden.evidence.diagram import render_diagram
 
     svg = render_diagram(doc, run_check(doc, today=day(doc.site.timezone, as_of)))
-    return Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits))
+    return Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones))

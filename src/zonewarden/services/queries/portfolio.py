@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +49,16 @@ class SiteHealth:
     patch_compliance: float | None
     patch_overdue: int
     expiring: tuple[Expiring, ...] = field(default_factory=tuple)
+    unassessable: int = 0
+    """Inventory-gap assets: matching cannot assess them (``zonewarden inventory gaps``)."""
+    unassessable_exposed: int = 0
+    """Of them, those whose vendor has at least one stored advisory."""
 
 
-def site_health(store: Store, principal: Principal, site_id: str, *, as_of: dt.date | None = None) -> SiteHealth:
-    """The dashboard figures of one site (``site.read`` authorized first)."""
+def site_health(store: Store, principal: Principal, site_id: str, *, as_of: dt.date | None = None,
+                advisory_vendors: Mapping[str, Iterable[str]] | None = None) -> SiteHealth:
+    """The dashboard figures of one site (``site.read`` authorized first). ``advisory_vendors``
+    (:func:`.inventory.stored_advisory_vendors`) is read once for many sites; else here."""
     from zonewarden.engines.cadence import DueStatus
     from zonewarden.services import advisories
     from zonewarden.services.calendar import import_triggers
@@ -59,6 +66,7 @@ def site_health(store: Store, principal: Principal, site_id: str, *, as_of: dt.d
     from zonewarden.services.queries import site_of
     from zonewarden.services.queries.architecture import check_of
     from zonewarden.services.queries.gap import gap_of
+    from zonewarden.services.queries.inventory import inventory_gaps_of, stored_advisory_vendors
     from zonewarden.services.queries.patching import patch_status_of
     from zonewarden.services.queries.risk import due_of, risks_of
     from zonewarden.services.sites import load_document
@@ -78,6 +86,7 @@ def site_health(store: Store, principal: Principal, site_id: str, *, as_of: dt.d
     rows = advisories.list_findings(store, principal=principal, site_id=ident, status="affected")
     by_priority = Counter(f.priority or "defer" for f in rows)
     severities = Counter(f.severity.value for f in check.report.findings)
+    gaps = inventory_gaps_of(doc, stored_advisory_vendors(store) if advisory_vendors is None else advisory_vendors)
 
     horizon = today + dt.timedelta(days=EXPIRY_DAYS)
     expiring: dict[tuple[str, str], Expiring] = {}
@@ -100,14 +109,19 @@ def site_health(store: Store, principal: Principal, site_id: str, *, as_of: dt.d
         patch_compliance=summary.get("compliance"),
         patch_overdue=int(summary.get("overdue") or 0),
         expiring=tuple(sorted(expiring.values(), key=lambda e: (e.expires, e.kind, e.id))),
+        unassessable=gaps.exposure.assets,
+        unassessable_exposed=gaps.exposure.exposed_assets,
     )
 
 
 def portfolio(store: Store, principal: Principal, *, as_of: dt.date | None = None) -> list[SiteHealth]:
     """Every site the principal may see, in the order ``sites.list_sites`` gives."""
     from zonewarden.services import sites
+    from zonewarden.services.queries.inventory import stored_advisory_vendors
 
-    return [site_health(store, principal, ident, as_of=as_of) for ident, _ in sites.list_sites(store, principal)]
+    visible = sites.list_sites(store, principal)
+    vendors = stored_advisory_vendors(store) if visible else {}
+    return [site_health(store, principal, ident, as_of=as_of, advisory_vendors=vendors) for ident, _ in visible]
 
 
 __all__ = ["EXPIRY_DAYS", "PRIORITIES", "SEVERITIES", "Expiring", "SiteHealth", "portfolio", "site_health"]

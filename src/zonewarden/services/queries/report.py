@@ -41,6 +41,11 @@ def report(store: Store, *, principal: Principal, site_id: str | None, audience:
 
     ident = site_of(store, principal, site_id, f"report.{audience}")
     extras: dict[str, Any] = {"advisories": advisories.evidence_data(store, ident)}
+    from zonewarden.services.waivers import waiver_signatures
+
+    signed_waivers = waiver_signatures(store, ident)
+    if signed_waivers:  # a waiver's signature is shown with the waiver (no key: every waiver unsigned)
+        extras["waiver_signatures"] = {k: v.line() for k, v in signed_waivers.items()}
     if issue and version is not None:
         from zonewarden.errors import InputError
 

@@ -53,6 +53,26 @@ class TargetDetail:
     """Compensating control ids of the site (for a 'compensated' status)."""
 
 
+def _scoped_document(store: Store, site_id: str, target: str) -> Any:
+    """The stored site with only the assets the gap of ``target`` reads: those in the zone
+    (their SL-C limits it) and those an exception names (it applies to the asset's zone). On a
+    100k-asset site this validates a hundred assets instead of every one (seconds)."""
+    from sqlalchemy import Text, cast, or_, select
+
+    from zonewarden.domain.site import Asset
+    from zonewarden.services.sites import TRUSTED, load_document
+    from zonewarden.store.tables import assets
+
+    doc = load_document(store, site_id, without=("assets",))
+    named = sorted({a for e in doc.exceptions for a in e.assets})
+    a = assets.c
+    stmt = (select(cast(a.data, Text)).where(a.site_id == site_id)
+            .where(or_(a.zone_id == target, a.id.in_(named)) if named else a.zone_id == target).order_by(a.seq))
+    with store.read() as conn:
+        rows = [Asset.model_validate_json(r[0], context=TRUSTED) for r in conn.execute(stmt)]
+    return doc.model_copy(update={"assets": tuple(rows)})
+
+
 def target_detail(store: Store, principal: Principal, site_id: str, target: str,
                   *, as_of: dt.date | None = None) -> TargetDetail:
     """The detail of zone or conduit ``target`` (``site.read`` authorized; unknown target: 404)."""
@@ -60,10 +80,9 @@ def target_detail(store: Store, principal: Principal, site_id: str, target: str,
     from zonewarden.errors import NotFoundError
     from zonewarden.services.queries import site_of
     from zonewarden.services.queries.gap import gap_of
-    from zonewarden.services.sites import load_document
 
     ident = site_of(store, principal, site_id)
-    doc = load_document(store, ident)  # the assets too: their SL-C limits the zone
+    doc = _scoped_document(store, ident, target)
     if not any(z.id == target for z in doc.zones) and not any(c.id == target for c in doc.conduits):
         raise NotFoundError(f"no zone or conduit {target!r} in site {ident!r}")
     result = gap_of(doc, as_of=as_of, zones=(target,))
