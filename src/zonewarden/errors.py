@@ -63,6 +63,10 @@ class InputError(ZonewardenError):
         return head + "\n" + "\n".join(f"  {p}" for p in self.problems)
 
 
+class ContentTooLarge(InputError):
+    """An upload is over its size limit (HTTP 413 on the pages)."""
+
+
 class SiteFileError(InputError):
     """A site file (YAML, CSV, InduForm JSON) could not be read or is invalid."""
 

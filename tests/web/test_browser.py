@@ -257,7 +257,7 @@ def test_story_engineer_records_status_approver_signs_gap_changes(watched: Any) 
     before = eve.page.inner_text("#fr-FR4 .sl-a")
     row.locator("select[name=status]").select_option("compensated")
     row.locator("select[name=compensating_control]").select_option("CC-WEB-1")
-    row.locator("button[type=submit]").click()
+    row.locator("form.status-form button[type=submit]").click()
     eve.page.wait_for_selector("text=SR 4.2: compensated recorded")  # htmx swapped the gap section in
     row = eve.page.locator('tr[data-requirement="SR 4.2"]')
     assert row.locator("td.status").inner_text() == "compensated"

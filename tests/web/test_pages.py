@@ -156,26 +156,3 @@ def test_risk_register_heat_maps_and_the_due_calendar(web: TestClient, login) ->
     login(web, "sam")
     assert web.get(f"/sites/{SITE}/patching").status_code == 404
     assert web.get(f"/sites/{SITE}/risks").status_code == 404 and web.get(f"/sites/{SITE}/due").status_code == 404
-
-
-def test_the_auditor_package_downloads_as_a_zip(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
-    import io
-    import zipfile
-
-    token = login(web, "quinn")
-    page = web.get(f"/sites/{SITE}/evidence")
-    assert page.status_code == 200 and 'value="auditor"' in page.text
-    r = web.post(f"/sites/{SITE}/evidence", data={"audience": "auditor", "formats": ["json"], "csrf": token},
-                 headers={"Origin": ORIGIN})
-    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
-    assert f'filename="{SITE}-auditor-' in r.headers["content-disposition"]
-    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
-    assert "SHA256SUMS" in names and "manifest.json" in names
-    bad = web.post(f"/sites/{SITE}/evidence", data={"audience": "auditor", "formats": ["exe"], "csrf": token},
-                   headers={"Origin": ORIGIN})
-    assert bad.status_code == 422 and "formats" in bad.text
-    web.cookies.clear()
-    token = login(web, "sam")
-    r = web.post(f"/sites/{SITE}/evidence", data={"audience": "auditor", "formats": ["json"], "csrf": token},
-                 headers={"Origin": ORIGIN})
-    assert r.status_code == 404

@@ -46,6 +46,13 @@ UPLOAD_LIMITS = {f"{PREFIX}/kev": 16 * 1024 * 1024, f"{PREFIX}/advisories": 16 *
 its attachments up to 2 MiB, refused by the reader with a message above that) and their limit."""
 
 
+def _pattern_limit(path: str) -> int | None:
+    """The limit of an upload path with variables in it (the web page's evidence upload)."""
+    from zonewarden.web.pages_uploads import UPLOAD_LIMIT, UPLOAD_PATH
+
+    return UPLOAD_LIMIT if UPLOAD_PATH.match(path) else None
+
+
 class BodyLimit:
     """Refuses a request body over ``limit`` bytes (or the path's own limit in ``per_path``)
     with 413, whether or not it declares its length (a chunked body is counted as it arrives)."""
@@ -58,7 +65,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(scope.get("path", ""), self.default)  # per request: requests overlap
+        path = scope.get("path", "")
+        limit = self.per_path.get(path) or _pattern_limit(path) or self.default  # per request: requests overlap
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(limit, scope, receive, send)

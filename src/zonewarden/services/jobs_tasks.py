@@ -46,27 +46,47 @@ def rematch_job(store: Store, principal: Principal) -> Mapping[str, Any]:
 
 
 @job("report.build", summary="Build an evidence package of a site into a folder",
-     operation="report.{audience}", max_attempts=2, args=("site_id", "audience", "formats", "output", "as_of"))
+     operation="report.{audience}", max_attempts=2,
+     args=("site_id", "audience", "formats", "output", "as_of", "issue", "recipient", "agreement"))
 def report_job(store: Store, principal: Principal, *, site_id: str, audience: str = "auditor",
                formats: list[str] | None = None, output: str | None = None,
-               as_of: str | None = None) -> Mapping[str, Any]:
+               as_of: str | None = None, issue: bool = False, recipient: str | None = None,
+               agreement: str | None = None) -> Mapping[str, Any]:
+    """With ``issue`` the package is recorded as the next numbered version (``report.issue``)
+    and its files with their hashes (``services.package_files``). Progress: ``build`` (the
+    package's data and renderings), then ``write`` per file."""
     import hashlib
 
     from zonewarden.evidence.builder import write_package
+    from zonewarden.services import package_files
     from zonewarden.services.jobs import progress
     from zonewarden.services.queries import report as queries
 
     if audience not in ("auditor", "customer"):
         raise InputError(f"report.build: audience {audience!r}: use auditor or customer")
-    progress("build", 0, 2)
+    chosen = formats or ["html"]
+    # The folder is checked before anything is built or issued (a refused folder issues nothing).
+    asked = _relative(output) if output is not None else None
+    progress("build", 0, len(chosen))
     result = queries.report(store, principal=principal, site_id=site_id, audience=audience,
-                            formats=formats or ["html"], as_of=as_of)
-    folder = packages_dir() / _relative(output or f"{result.site_id}-{audience}-{result.as_of.isoformat()}")
-    progress("write", 1, 2)
-    written = write_package(result.files, folder)
-    progress("write", 2, 2)
-    return {"site": result.site_id, "audience": audience, "as_of": result.as_of.isoformat(), "folder": str(folder),
-            "files": {p.name: hashlib.sha256(result.files[p.name]).hexdigest() for p in written}}
+                            formats=chosen, as_of=as_of, issue=issue, recipient=recipient, agreement=agreement)
+    progress("build", len(chosen), len(chosen))
+    relative = asked or _relative(f"{result.site_id}-{audience}-{result.as_of.isoformat()}")
+    folder = packages_dir() / relative
+    names = sorted(result.files)
+    for i, name in enumerate(names):
+        progress("write", i, len(names))
+        write_package({name: result.files[name]}, folder)
+    progress("write", len(names), len(names))
+    out: dict[str, Any] = {
+        "site": result.site_id, "audience": audience, "as_of": result.as_of.isoformat(), "folder": str(folder),
+        "output": relative.as_posix(), "files": {n: hashlib.sha256(result.files[n]).hexdigest() for n in names}}
+    control = next((s.data for s in result.package.sections if s.id == "document-control"), None)
+    if issue and control is not None:
+        out["document_id"], out["version"] = control["document_id"], int(control["version"])
+        package_files.record(store, principal=principal, site_id=result.site_id, audience=audience,
+                             version=out["version"], folder=relative.as_posix(), files=result.files)
+    return out
 
 
 def packages_dir() -> Path:

@@ -27,6 +27,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("due", "/sites/{site}/due"),
     ("patching", "/sites/{site}/patching"),
     ("evidence", "/sites/{site}/evidence"),
+    ("paths", "/sites/{site}/paths?source=ext&target=qc-lab"),
     ("findings", "/findings"),
     ("finding", "/findings/{finding}"),
     ("advisories", "/advisories"),
@@ -55,17 +56,21 @@ def mount(app: FastAPI, *, trust_forwarded_proto: bool | None = None) -> None:
         pages_account,
         pages_admin,
         pages_advisories,
+        pages_evidence,
         pages_findings,
         pages_home,
+        pages_paths,
         pages_plans,
         pages_site,
+        pages_uploads,
     )
     from zonewarden.web.security import SecurityHeaders
 
     if trust_forwarded_proto is None:
         trust_forwarded_proto = os.environ.get("ZONEWARDEN_TRUST_PROXY", "") == "1"
     app.state.web_trust_proxy = trust_forwarded_proto
-    for module in (pages_account, pages_home, pages_site, pages_plans, pages_findings, pages_admin):
+    for module in (pages_account, pages_home, pages_site, pages_plans, pages_findings, pages_admin,
+                   pages_evidence, pages_uploads, pages_paths):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(pages_advisories.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

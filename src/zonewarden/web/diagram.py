@@ -12,13 +12,18 @@ from zonewarden.evidence.svg import SVG_NS, XLINK_NS, sanitise_svg
 from zonewarden.web.render import _url
 
 
-def linked_diagram(svg: str, site_id: str, zone_ids: Iterable[str]) -> Markup:
+def linked_diagram(svg: str, site_id: str, zone_ids: Iterable[str], highlight: Iterable[str] = ()) -> Markup:
     """``svg`` (from ``queries.architecture.diagram``) with every zone ``<g id="zone-...">`` wrapped
-    in a link to the zone's page; only ids of real zones become links."""
+    in a link to the zone's page; only ids of real zones become links. The groups whose id is in
+    ``highlight`` (``zone-<id>``, ``conduit-<id>``: a path of the paths explorer) get the class
+    ``on-path``."""
     known = set(zone_ids)
+    marked = set(highlight)
     root = ET.fromstring(sanitise_svg(svg))
     for el in root.iter():
         el.attrib.pop("style", None)
+        if el.get("id", "") in marked:
+            el.set("class", (el.get("class", "") + " on-path").strip())
     for parent in list(root.iter()):
         for i, child in enumerate(list(parent)):
             ident = child.get("id", "")

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from zonewarden.errors import (
     AuthenticationError,
     ConflictError,
+    ContentTooLarge,
     InputError,
     NotFoundError,
     PermissionDenied,
@@ -28,6 +29,7 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (NotFoundError, 404, "Not found"),
     (StaleRevisionError, 412, "Changed meanwhile"),
     (ConflictError, 409, "Conflict"),
+    (ContentTooLarge, 413, "Too large"),
     (InputError, 422, "Invalid input"),
 ]
 

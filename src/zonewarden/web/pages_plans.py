@@ -1,6 +1,7 @@
 """The risk register with its heat maps, edits (through ``site_edits`` with the form's revision),
-signed acceptance and the SL-T proposals with their rules; the assessments due and the patching plan's windows,
-blackouts, deadlines and deferral expiries as month calendars."""
+signed acceptance and the SL-T proposals with their rules; the assessments due and the patching
+plan's windows, blackouts, deadlines and deferral expiries as month calendars (the evidence page
+is ``pages_evidence``)."""
 
 from __future__ import annotations
 
@@ -213,47 +214,3 @@ def patching(request: Request, site_id: str, session: Viewer,
              for y, m in spans]
     return page(request, "patching.html", session, title="Patching calendar", site_id=ident, as_of=cal.as_of,
                 grids=grids, weekdays=list(calendar.day_abbr), total=len(cal.entries))
-
-
-AUDIENCES = ("auditor", "customer")
-FORMATS = ("html", "json", "pdf")
-
-
-@router.get("/sites/{site_id}/evidence")
-def evidence(request: Request, site_id: str, session: Viewer) -> Response:
-    from zonewarden.services import access
-
-    store = store_of(request)
-    ident = sites.resolve_site_id(store, site_id, session.principal)
-    allowed = [a for a in AUDIENCES if access.allowed(session.principal, f"report.{a}", ident)]
-    return page(request, "evidence.html", session, title="Evidence package", site_id=ident, audiences=allowed,
-                formats=FORMATS)
-
-
-@router.post("/sites/{site_id}/evidence")
-def build_evidence(request: Request, site_id: str, session: Writer,
-                   audience: Annotated[str, Form(max_length=16)],
-                   formats: Annotated[list[str], Form(max_length=3)]) -> Response:
-    """Build the package now (synchronously; the background job comes with the job queue) and
-    send it as one zip file, its SHA256SUMS inside."""
-    import io
-    import zipfile
-
-    from zonewarden.errors import InputError
-    from zonewarden.services.queries import report
-
-    if audience not in AUDIENCES:
-        raise InputError(f"audience: {audience!r} is not one of {', '.join(AUDIENCES)}")
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise InputError(f"formats: choose from {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})")
-    store = store_of(request)
-    ident = sites.resolve_site_id(store, site_id, session.principal, f"report.{audience}")
-    result = report.report(store, principal=session.principal, site_id=ident, audience=audience, formats=formats)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(result.files.items()):
-            archive.writestr(name, data)
-    filename = f"{ident}-{audience}-{result.as_of.isoformat()}.zip"
-    return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

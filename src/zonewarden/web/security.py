@@ -61,8 +61,13 @@ class SecurityHeaders:
 
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(PAGE_HEADERS)]
-                headers += PAGE_HEADERS
+                given = message.get("headers", [])
+                # A downloaded file served sandboxed (an evidence package) keeps its stricter policy.
+                sandboxed = [(k, v) for k, v in given if k.lower() == b"content-security-policy"
+                             and v.startswith(b"sandbox")]
+                headers = [(k, v) for k, v in given if k.lower() not in dict(PAGE_HEADERS)]
+                headers += [h for h in PAGE_HEADERS if not (sandboxed and h[0] == b"content-security-policy")]
+                headers += sandboxed
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

@@ -25,6 +25,8 @@ class MatrixRow:
     justification: str | None
     target_date: str | None
     compensating_control: str | None
+    evidence: tuple[dict[str, Any], ...] = ()
+    """The recorded status's evidence references (``file``/``document``/``link``, ``sha256``...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,7 @@ def target_detail(store: Store, principal: Principal, site_id: str, target: str,
             rec.justification if rec is not None else None,
             rec.target_date.isoformat() if rec is not None and rec.target_date else None,
             rec.compensating_control if rec is not None else None,
+            tuple(e.model_dump(mode="json", exclude_none=True) for e in rec.evidence) if rec is not None else (),
         ))
     return TargetDetail(ident, target, str(t.kind), result.as_of,
                         t.assessed, tuple(frs), tuple(rows), tuple(c.id for c in doc.compensating_controls))
