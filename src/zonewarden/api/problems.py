@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from zonewarden.errors import (
     AuthenticationError,
     ConflictError,
+    ContentTooLarge,
     InputError,
     InstallationError,
     NotFoundError,
@@ -40,6 +41,7 @@ _STATUS: list[tuple[type[ZonewardenError], int, str]] = [
     (StaleRevisionError, 412, "Precondition Failed"),  # before ConflictError, its family
     (RateLimited, 429, "Too Many Requests"),
     (ConflictError, 409, "Conflict"),
+    (ContentTooLarge, 413, "Content Too Large"),  # before InputError, its family
     (InputError, 422, "Unprocessable Content"),
     (OutputRefused, 422, "Unprocessable Content"),  # e.g. a customer package that would leak
     (SourceUnavailable, 503, "Service Unavailable"),  # an advisory provider did not answer
