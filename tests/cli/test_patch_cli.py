@@ -148,7 +148,7 @@ def test_patch_change_workflow(db: Path) -> None:
             zones: [gran]
             status: proposed
             raised: 2026-12-01
-            owner: p-mbrandt
+            owner: p-lfischer
             impact_assessment: Firmware only; the PLC programs are unchanged (checksums compared).
             rollback_criteria: Any CPU stop or checksum difference after restart.
             rollback_decider: p-lfischer
@@ -162,6 +162,10 @@ def test_patch_change_workflow(db: Path) -> None:
     assert code == 2 and "cannot go from proposed to implemented" in err
     code, _, err = run("patch", "change", "approve", "PC-2026-050", "--by", "p-sozturk", "--date", "2026-12-02")
     assert code == 2 and "may not approve a tier-3 patch" in err
+    # Separation of duties: the owner who carries out the change does not approve it.
+    code, _, err = run("patch", "change", "approve", "PC-2026-050", "--by", "p-lfischer", "--role", "ot-engineering",
+                       "--date", "2026-12-02")
+    assert code != 0 and "p-lfischer owns patch change PC-2026-050" in err
     code, _, err = run("patch", "change", "approve", "PC-2026-050", "--by", "p-mbrandt", "--role", "ot-engineering",
                        "--date", "2026-12-02")
     assert code == 0 and "approved" in err

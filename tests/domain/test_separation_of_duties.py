@@ -31,14 +31,14 @@ def _first(rows: list[dict[str, Any]], has: str) -> int:
     return next(i for i, r in enumerate(rows) if r.get(has))
 
 
-@pytest.mark.parametrize("section", ["changes", "risks", "compensating_controls", "exceptions"])
+@pytest.mark.parametrize("section", ["changes", "patch_changes", "risks", "compensating_controls", "exceptions"])
 def test_an_owner_approving_their_own_record_is_named_with_its_path(section: str) -> None:
     data = _example()
     rows = data[section]
-    if section == "changes":
+    if section in ("changes", "patch_changes"):
         i = _first(rows, "approvals")
         rows[i]["approvals"][0]["by"] = rows[i]["owner"]
-        pointer = f"changes[{i}].approvals[0].by"
+        pointer = f"{section}[{i}].approvals[0].by"
     elif section == "risks":
         i = _first(rows, "acceptance")
         rows[i]["acceptance"]["by"] = rows[i]["owner"]

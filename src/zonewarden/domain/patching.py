@@ -922,6 +922,10 @@ def patching_reference_problems(doc: SiteDocument) -> list[Problem]:
             problems.append(Problem(f"unknown maintenance window {ch.window!r}", (*base, "window")))
         for j, ap in enumerate(ch.approvals):
             person((*base, "approvals", j, "by"), ap.by)
+            if ch.owner is not None and ap.by == ch.owner and ap.decision is Decision.APPROVED:
+                problems.append(Problem(
+                    f"{ap.by} owns patch change {ch.id} and approves it: separation of duties needs "
+                    "another person's approval", (*base, "approvals", j, "by")))
             if ap.by not in people:
                 continue
             roles = {str(r) for r in people[ap.by].roles}

@@ -206,6 +206,8 @@ def approve_patch_change(
         status = ChangeStatus(str(row.get("status")))
         if status is not ChangeStatus.PROPOSED:
             raise ConflictError(f"patch change {change_id} is {status.value}; only a proposed change is approved or rejected")
+        if approval.decision is Decision.APPROVED and row.get("owner") == approval.by:
+            raise PermissionDenied(f"{approval.by} owns patch change {change_id}; someone else has to approve it")
         roles = _people_roles(data).get(approval.by)
         if roles is None:
             raise NotFoundError(f"unknown person {approval.by!r}: add them under 'people'")
