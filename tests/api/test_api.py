@@ -149,3 +149,14 @@ def test_openapi_document_lists_the_routes(api: TestClient) -> None:
     for path in ("/api/v1/sites", "/api/v1/sites/{site_id}/assets", "/api/v1/findings/{finding_id}/decisions",
                  "/api/v1/sites/{site_id}/requirements/{target}/{requirement}", "/api/v1/audit"):
         assert path in doc["paths"], path
+
+
+def test_a_finding_says_what_to_act_on_as_the_cli_does(api: TestClient) -> None:
+    f = api.get(f"/api/v1/findings?site={SITE}&status=affected&limit=1", headers=h(api, "quinn")).json()["items"][0]
+    got = api.get(f"/api/v1/findings/{f['id']}", headers=h(api, "quinn"))
+    assert got.status_code == 200, got.text
+    act = got.json()["act_on"]
+    assert act["vulnerabilities"] and act["vulnerabilities"][0]["cwe"], act  # what the advisory says
+    assert act["fixed_by"], act  # the example advisory's vendor fix names the version
+    store = api.app.state.store  # type: ignore[attr-defined]
+    assert act == advisories.finding_actions(store, f["id"], principal=local_principal()).as_json()

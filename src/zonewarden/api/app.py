@@ -265,7 +265,9 @@ def create_app(db_url: str | None = None) -> FastAPI:
     def finding(finding_id: int, principal: Caller) -> dict[str, Any]:
         from zonewarden.services import advisories
 
-        return advisories.get_finding(store, finding_id, principal=principal).as_json()
+        found = advisories.get_finding(store, finding_id, principal=principal)
+        act = advisories.finding_actions(store, finding_id, principal=principal)
+        return {**found.as_json(), "act_on": act.as_json()}  # as `findings show --format json`
 
     @app.post(f"{PREFIX}/findings/{{finding_id}}/decisions", status_code=201)
     def decide(finding_id: int, body: DecisionBody, principal: Caller) -> dict[str, Any]:
