@@ -108,6 +108,29 @@ def test_approvals_inbox_signs_with_reauthentication(web: TestClient, login) -> 
     assert "approved as quality" in r.text and ">valid<" in r.text  # the signature, still matching
 
 
+def test_a_pending_waiver_is_signed_in_the_inbox(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.domain.site import Waiver
+    from zonewarden.services import identity, waivers
+
+    eve = identity.authenticate_password(web.store, "eve", "engineer's long pass", record_login=False)  # type: ignore[attr-defined]
+    waiver = Waiver.model_validate({"id": "W-WEB-1", "rule": "ZW010", "objects": ["<i>ops</i>"],
+                                    "justification": "Replacement is planned with the 2027 line upgrade.",
+                                    "expires": "2027-06-30"})
+    waivers.record_waiver(web.store, SITE, waiver, principal=eve)  # type: ignore[attr-defined]
+    login(web, "quinn")
+    page = web.get("/approvals")
+    assert "W-WEB-1" in page.text and "waive ZW010 for &lt;i&gt;ops&lt;/i&gt;" in page.text
+    form = page.text[page.text.index(f"/approvals/{SITE}/waiver/W-WEB-1"):]
+    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+            "revision": re.search(r'name="revision" value="([^"]+)"', form).group(1)}  # type: ignore[union-attr]
+    r = web.post(f"/approvals/{SITE}/waiver/W-WEB-1", data={**data, "password": "quality signs here"},
+                 headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "waiver W-WEB-1 approved with your signature" in r.text, r.text
+    assert f"/approvals/{SITE}/waiver/W-WEB-1" not in r.text  # no longer waiting
+    (row,) = [w for w in waivers.list_waivers(web.store, SITE, principal=eve) if w.get("id") == "W-WEB-1"]  # type: ignore[attr-defined]
+    assert row["approved_by"] and row["approval"]["status"] == "valid", row
+
+
 def test_triage_queue_filters_and_a_viewer_cannot_decide(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
     token = login(web, "vic")
     queue = web.get("/findings?priority=immediate")

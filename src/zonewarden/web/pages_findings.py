@@ -141,15 +141,17 @@ def sign(request: Request, site_id: str, kind: str, ident: str, session: Writer,
          password: Annotated[str, Form(min_length=1, max_length=1024)], revision: Annotated[str, Form(max_length=128)],
          totp: FIELD = None, meaning: Annotated[str | None, Form(max_length=200)] = None) -> Response:
     from zonewarden.errors import NotFoundError
-    from zonewarden.services import patching, requirements
+    from zonewarden.services import patching, requirements, waivers
 
+    signers = {"compensating-control": requirements.approve_compensating_control,
+               "deferral": patching.approve_deferral, "waiver": waivers.approve_waiver}
     store = store_of(request)
     try:
         if kind not in approvals.KINDS:
-            raise NotFoundError(f"nothing of kind {kind!r} is signed here (compensating-control, deferral)")
+            raise NotFoundError(f"nothing of kind {kind!r} is signed here ({', '.join(approvals.KINDS)})")
         site = sites.resolve_site_id(store, site_id, session.principal, approvals.KINDS[kind])
         signing = Signing(password, totp or None, meaning or None)
-        approve = requirements.approve_compensating_control if kind == "compensating-control" else patching.approve_deferral
+        approve = signers[kind]
         approve(store, site, ident, approver=None, approved=sites.site_today(store, site), principal=session.principal,
                 reason="signed in the approvals inbox", signing=signing, expected_revision=revision)
     except ZonewardenError as exc:

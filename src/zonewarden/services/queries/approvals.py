@@ -1,7 +1,8 @@
-"""What waits for the principal's signature: pending compensating controls and patch
-deferrals of every site where the principal may approve them (``compensation.approve``,
-``patch.defer.approve``), oldest first. Signing goes through ``services.requirements`` /
-``services.patching`` with re-authentication (``services.signatures``)."""
+"""What waits for the principal's signature: pending compensating controls, patch deferrals and
+check-finding waivers of every site where the principal may approve them
+(``compensation.approve``, ``patch.defer.approve``, ``waiver.approve``). Signing goes through
+``services.requirements`` / ``services.patching`` / ``services.waivers`` with re-authentication
+(``services.signatures``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from zonewarden.services import access
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 
-KINDS = {"compensating-control": "compensation.approve", "deferral": "patch.defer.approve"}
+KINDS = {"compensating-control": "compensation.approve", "deferral": "patch.defer.approve",
+         "waiver": "waiver.approve"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +22,12 @@ class Pending:
     site_id: str
     site_name: str
     kind: str
-    """``compensating-control`` or ``deferral``."""
+    """``compensating-control``, ``deferral`` or ``waiver``."""
     id: str
     title: str
     owner: str
-    """Who asked for it (the control's owner, the deferral's requester): they cannot sign it."""
+    """Who asked for it (the control's owner, the deferral's requester): they cannot sign it;
+    empty for a waiver, which names no requester."""
     detail: str
     expires: dt.date
     revision: str
@@ -47,6 +50,11 @@ def pending(store: Store, principal: Principal) -> list[Pending]:
         if "deferral" in may:
             out += [Pending(ident, name, "deferral", d.id, f"{d.asset}: defer {d.patch}", d.requested_by, d.reason,
                             d.expires, revision) for d in doc.deferrals if d.approved is None]
+        if "waiver" in may:
+            out += [Pending(ident, name, "waiver", w.id, f"waive {w.rule}" + (f" for {', '.join(w.objects)}" if w.objects
+                                                                           else " for every object"),
+                            "", w.justification, w.expires, revision)
+                    for w in doc.checks.waivers if w.pending and w.id is not None]
     return out
 
 
