@@ -175,6 +175,10 @@ def test_risk_register_heat_maps_and_the_due_calendar(web: TestClient, login) ->
     r = web.get(f"/sites/{SITE}/patching?months=12")
     assert r.status_code == 200 and "cal-window" in r.text and r.text.count('<table class="calendar">') == 12
     assert 'class="due-item cal-window"><span class="sr-only">window: </span>' in r.text
+    # the plan's waves in the windows it chose, and the recorded patch change on its planned day
+    waves = re.findall(r'cal-(pilot|production)"><span class="sr-only">\w+: </span>([^<]+)<', r.text)
+    assert waves and all(" in " in label and "asset" in label for _, label in waves), waves
+    assert "PC-2026-034 pilot: WINCC-V8-UPD4 (approved)" in r.text
     web.cookies.clear()
     login(web, "sam")
     assert web.get(f"/sites/{SITE}/patching").status_code == 404
