@@ -131,6 +131,45 @@ def test_a_pending_waiver_is_signed_in_the_inbox(web: TestClient, login) -> None
     assert row["approved_by"] and row["approval"]["status"] == "valid", row
 
 
+def test_a_proposed_change_record_is_signed_in_the_inbox(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services import sites
+
+    login(web, "quinn")  # linked to p-hkessler (asset-owner, management)
+    page = web.get("/approvals")
+    url = f"/approvals/{SITE}/change/CR-2026-09"
+    assert url in page.text and "asked by p-mbrandt" in page.text  # proposed, owned by somebody else
+    form = page.text[page.text.index(url):]
+    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+            "revision": re.search(r'name="revision" value="([^"]+)"', form).group(1)}  # type: ignore[union-attr]
+    r = web.post(url, data={**data, "password": "quality signs here"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and "change CR-2026-09 approved with your signature" in r.text, r.text
+    doc = sites.load_document(web.store, SITE)  # type: ignore[attr-defined]
+    (change,) = [c for c in doc.changes if c.id == "CR-2026-09"]
+    assert [a.by for a in change.approvals] == ["p-hkessler"]
+
+
+def test_a_proposed_patch_change_waits_in_the_inbox_and_the_tier_policy_decides(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.domain.patching import PatchChange
+    from zonewarden.services import identity, patching, sites
+
+    eve = identity.authenticate_password(web.store, "eve", "engineer's long pass", record_login=False)  # type: ignore[attr-defined]
+    doc = sites.load_document(web.store, SITE)  # type: ignore[attr-defined]
+    template = next(c for c in doc.patch_changes if c.id == "PC-2026-034")
+    body = template.model_dump(mode="json", exclude_defaults=True, exclude={"approvals", "status", "revalidation"})
+    change = PatchChange.model_validate({**body, "id": "PC-WEB-1", "status": "proposed", "owner": "p-jweber"})
+    patching.record_patch_change(web.store, SITE, change, principal=eve)  # type: ignore[attr-defined]
+    login(web, "quinn")  # p-hkessler: asset-owner and management, not a role this tier lets approve
+    page = web.get("/approvals")
+    url = f"/approvals/{SITE}/patch-change/PC-WEB-1"
+    assert url in page.text and "asked by p-jweber" in page.text
+    form = page.text[page.text.index(url):]
+    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+            "revision": re.search(r'name="revision" value="([^"]+)"', form).group(1)}  # type: ignore[union-attr]
+    r = web.post(url, data={**data, "password": "quality signs here"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 403 and "may not approve" in r.text, r.text
+    assert url in r.text  # still waiting
+
+
 def test_triage_queue_filters_and_a_viewer_cannot_decide(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
     token = login(web, "vic")
     queue = web.get("/findings?priority=immediate")

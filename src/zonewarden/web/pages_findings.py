@@ -5,6 +5,7 @@ approvals inbox (everything waiting for the user's signature, signed with re-aut
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,9 +15,11 @@ from fastapi.responses import Response
 from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.services import access, advisories, sites
 from zonewarden.services.findings_page import findings_page
+from zonewarden.services.principal import Principal
 from zonewarden.services.queries import approvals
 from zonewarden.services.queries.portfolio import PRIORITIES
 from zonewarden.services.signatures import Signing, list_signatures
+from zonewarden.store.db import Store
 from zonewarden.web.errors import message_of, status_of
 from zonewarden.web.render import page
 from zonewarden.web.security import Viewer, Writer, store_of
@@ -143,8 +146,10 @@ def sign(request: Request, site_id: str, kind: str, ident: str, session: Writer,
     from zonewarden.errors import NotFoundError
     from zonewarden.services import patching, requirements, waivers
 
-    signers = {"compensating-control": requirements.approve_compensating_control,
-               "deferral": patching.approve_deferral, "waiver": waivers.approve_waiver}
+    signers: dict[str, Callable[..., object]] = {
+               "compensating-control": requirements.approve_compensating_control,
+               "deferral": patching.approve_deferral, "waiver": waivers.approve_waiver,
+               "patch-change": _approve_patch_change, "change": _approve_change}
     store = store_of(request)
     try:
         if kind not in approvals.KINDS:
@@ -157,3 +162,26 @@ def sign(request: Request, site_id: str, kind: str, ident: str, session: Writer,
     except ZonewardenError as exc:
         return _inbox(request, session, status=status_of(exc)[0], error=f"{kind} {ident}: {message_of(exc)}")
     return _inbox(request, session, message=f"{kind} {ident} approved with your signature")
+
+
+def _approve_patch_change(store: Store, site: str, ident: str, *, approver: None, approved: dt.date,
+                          principal: Principal, reason: str, signing: Signing, expected_revision: str) -> object:
+    """Approve a proposed patch change as the signer's linked person, in the role the policy
+    checks (the service names the roles allowed when theirs is not)."""
+    from zonewarden.domain.governance import Approval, Decision
+    from zonewarden.services import patching
+    from zonewarden.services.mutation import approver_for
+
+    person = approver_for(store, principal, site, approver)
+    approval = Approval(by=person, on=approved, decision=Decision.APPROVED)
+    return patching.approve_patch_change(store, site, ident, approval, principal=principal, reason=reason,
+                                         signing=signing, expected_revision=expected_revision)
+
+
+def _approve_change(store: Store, site: str, ident: str, *, approver: None, approved: dt.date,
+                    principal: Principal, reason: str, signing: Signing, expected_revision: str) -> object:
+    """Approve a proposed change record in the signer's first role (the service refuses its owner)."""
+    from zonewarden.services import approvals_more
+
+    return approvals_more.approve_change(store, site, ident, principal=principal, signing=signing, reason=reason,
+                                         expected_revision=expected_revision)

@@ -1,20 +1,21 @@
-"""What waits for the principal's signature: pending compensating controls, patch deferrals and
-check-finding waivers of every site where the principal may approve them
-(``compensation.approve``, ``patch.defer.approve``, ``waiver.approve``). Signing goes through
-``services.requirements`` / ``services.patching`` / ``services.waivers`` with re-authentication
-(``services.signatures``)."""
+"""What waits for the principal's signature: pending compensating controls, patch deferrals,
+check-finding waivers, proposed patch changes and proposed change records of every site where
+the principal may approve them (the operations of :data:`KINDS`). Signing goes through
+``services.requirements`` / ``services.patching`` / ``services.waivers`` /
+``services.approvals_more`` with re-authentication (``services.signatures``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from zonewarden.domain.governance import ChangeStatus
 from zonewarden.services import access
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
 
 KINDS = {"compensating-control": "compensation.approve", "deferral": "patch.defer.approve",
-         "waiver": "waiver.approve"}
+         "waiver": "waiver.approve", "patch-change": "patch.change.approve", "change": "change.approve"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +23,16 @@ class Pending:
     site_id: str
     site_name: str
     kind: str
-    """``compensating-control``, ``deferral`` or ``waiver``."""
+    """``compensating-control``, ``deferral``, ``waiver``, ``patch-change`` or ``change`` (a
+    proposed change record)."""
     id: str
     title: str
     owner: str
     """Who asked for it (the control's owner, the deferral's requester): they cannot sign it;
     empty for a waiver, which names no requester."""
     detail: str
-    expires: dt.date
+    expires: dt.date | None
+    """When the approval would run out (None for change records: they do not expire)."""
     revision: str
 
 
@@ -55,7 +58,20 @@ def pending(store: Store, principal: Principal) -> list[Pending]:
                                                                            else " for every object"),
                             "", w.justification, w.expires, revision)
                     for w in doc.checks.waivers if w.pending and w.id is not None]
+        proposed = ChangeStatus.PROPOSED
+        if "patch-change" in may:
+            out += [Pending(ident, name, "patch-change", c.id, c.title, c.owner or "",
+                            _planned(c.planned, c.impact_assessment), None, revision)
+                    for c in doc.patch_changes if c.status is proposed]
+        if "change" in may:
+            out += [Pending(ident, name, "change", c.id, c.title, c.owner or "",
+                            _planned(c.planned, c.impact_assessment or c.description), None, revision)
+                    for c in doc.changes if c.status is proposed]
     return out
+
+
+def _planned(planned: dt.date | None, text: str | None) -> str:
+    return " · ".join(x for x in (f"planned {planned}" if planned else None, text) if x)
 
 
 __all__ = ["KINDS", "Pending", "pending"]
