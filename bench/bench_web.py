@@ -140,11 +140,20 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from zonewarden.api.app import create_app
-    from zonewarden.services import advisories, alerts, audit_queries, sessions, site_views
+    from zonewarden.services import advisories, alerts, audit_queries, sessions, site_views, sites
     from zonewarden.services.findings_page import findings_page
-    from zonewarden.services.queries import advisory_detail, architecture, portfolio, risk, trends
+    from zonewarden.services.queries import (
+        advisory_detail,
+        approvals,
+        architecture,
+        portfolio,
+        risk,
+        trends,
+    )
     from zonewarden.services.queries.asset_findings import asset_findings
+    from zonewarden.services.queries.patch_calendar import patch_calendar
     from zonewarden.services.queries.zone_detail import target_detail
+    from zonewarden.services.signatures import list_signatures
     from zonewarden.store.db import open_store
     from zonewarden.web.security import COOKIE
 
@@ -211,6 +220,14 @@ def main() -> None:
         cases.append(("risk register", get("admin", "/sites/big/risks"), lambda: (
             risk.risks(store, principal=adm, site_id="big"), risk.slt(store, principal=adm, site_id="big"),
             site_views.revision(store, adm, "big"))))
+        today = sites.site_today(store, "big")
+        last = (today.replace(day=1) + dt.timedelta(days=62)).replace(day=1) - dt.timedelta(days=1)
+        cases.append(("patching calendar", get("admin", "/sites/big/patching?months=2"), lambda: (
+            patch_calendar(store, adm, "big", today.replace(day=1), last, as_of=today))))
+        cases.append(("due calendar", get("admin", "/sites/big/due?months=3"),
+                      lambda: risk.due(store, principal=adm, site_id="big", within="93d", show_all=True)))
+        cases.append(("approvals inbox", get("admin", "/approvals"), lambda: (
+            approvals.pending(store, adm), [list_signatures(store, adm, i) for i, _ in sites.list_sites(store, adm)])))
         if some is not None:
             cases.append(("finding", get("admin", f"/findings/{some}"),
                           lambda: advisories.get_finding(store, some, principal=adm)))
