@@ -202,6 +202,22 @@ def test_audit_log_and_admin(web: TestClient, login) -> None:  # type: ignore[no
     assert r.status_code == 200 and "vic disabled" in r.text
 
 
+def test_a_failed_background_job_and_its_error_show_on_the_admin_page(web: TestClient, login, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services import jobs
+    from zonewarden.services.principal import SYSTEM
+
+    missing = tmp_path / "no-such-kev.json"
+    job_id = jobs.enqueue(web.store, "kev.refresh", {"path": str(missing)}, principal=SYSTEM)  # type: ignore[attr-defined]
+    ran = jobs.run_job(web.store, job_id)  # type: ignore[attr-defined]
+    assert ran.state == "retrying" and ran.last_error, ran
+    login(web, "ada")
+    r = web.get("/admin")
+    assert r.status_code == 200 and "Background jobs" in r.text
+    row = r.text[r.text.index(f"<code>{job_id}</code>"):].split("</tr>")[0]
+    assert "kev.refresh" in row and "retrying" in row and "1 / " in row
+    assert "no-such-kev.json" in row  # the error says what failed
+
+
 def test_risk_register_heat_maps_and_the_due_calendar(web: TestClient, login) -> None:  # type: ignore[no-untyped-def]
     login(web, "vic")
     r = web.get(f"/sites/{SITE}/risks")

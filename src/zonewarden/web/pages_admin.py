@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from zonewarden.errors import ZonewardenError
-from zonewarden.services import access, audit_queries, identity, sessions, sites
+from zonewarden.services import access, audit_queries, identity, jobs, sessions, sites
 from zonewarden.web.errors import message_of, status_of
 from zonewarden.web.render import page
 from zonewarden.web.security import Viewer, Writer, store_of
@@ -48,6 +48,8 @@ def verify(request: Request, session: Writer) -> Response:
 
 ADMIN_PAGE = 50
 """Users and tokens shown per page of the admin page."""
+JOBS_SHOWN = 50
+"""The newest background jobs on the admin page (all of them: `zonewarden jobs list`)."""
 
 
 def _admin(request: Request, session: Any, *, status: int = 200, users_offset: int = 0, tokens_offset: int = 0,
@@ -55,7 +57,9 @@ def _admin(request: Request, session: Any, *, status: int = 200, users_offset: i
     store = store_of(request)
     users = identity.list_users(store, session.principal)
     tokens = identity.list_tokens(store, session.principal)
-    return page(request, "admin.html", session, status=status, title="Administration",
+    recent_jobs = jobs.list_jobs(store, session.principal, limit=JOBS_SHOWN)
+    return page(request, "admin.html", session, status=status, title="Administration", jobs=recent_jobs,
+                jobs_shown=JOBS_SHOWN,
                 users=users[users_offset:users_offset + ADMIN_PAGE], user_names=[u.name for u in users],
                 users_total=len(users), users_offset=users_offset,
                 tokens=tokens[tokens_offset:tokens_offset + ADMIN_PAGE], tokens_total=len(tokens),
