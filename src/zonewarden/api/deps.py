@@ -57,8 +57,9 @@ def caller(request: Request, authorization: Annotated[str | None, Header()] = No
     return _cached_principal(request.app.state.store, token.strip())
 
 
-def the_store(request: Request) -> Store:
-    """The process's one store (engine), opened by ``create_app``."""
+async def the_store(request: Request) -> Store:
+    """The process's one store (engine), opened by ``create_app``. Async because it does no I/O: a
+    sync dependency would cost a hop to the thread pool per request."""
     store: Store = request.app.state.store
     return store
 

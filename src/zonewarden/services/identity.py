@@ -489,16 +489,18 @@ def _check_token(conn: Connection, token: str, token_id: str | None, now: dt.dat
     """The principal of a valid token and when it was last used (AuthenticationError otherwise,
     after the same hash comparison whether the token id exists or not)."""
     row = None
-    if token_id is not None:
-        row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+    if token_id is not None:  # the token and its user in one read (this runs on every API request)
+        row = conn.execute(
+            select(api_tokens, users.c.name, users.c.full_name, users.c.disabled)
+            .join(users, users.c.name == api_tokens.c.user_name, isouter=True)
+            .where(api_tokens.c.id == token_id)).first()
     expected = row.token_hash if row is not None else "0" * 64
     ok = hmac.compare_digest(expected, _token_hash(token.strip())) and row is not None
     if not ok or row is None or row.revoked_at is not None or (row.expires_at and _utc(row.expires_at) <= now):  # type: ignore[operator]
         raise AuthenticationError(TOKEN_FAILED)
-    user = conn.execute(select(users).where(users.c.name == row.user_name)).first()
-    if user is None or user.disabled:
+    if row.name is None or row.disabled:  # the user removed or disabled
         raise AuthenticationError(TOKEN_FAILED)
-    return _principal(conn, user, "token", client, read_only=bool(row.read_only)), _utc(row.last_used_at)
+    return _principal(conn, row, "token", client, read_only=bool(row.read_only)), _utc(row.last_used_at)
 
 
 def principal_for(store: Store, token: str | None, *, client: str = "cli") -> Principal:
