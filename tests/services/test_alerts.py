@@ -257,11 +257,19 @@ def test_signature_requests_reach_only_those_who_may_sign(store, webhook) -> Non
                        expires=dt.date(2027, 2, 1))
     patching.record_deferral(store, SITE, pending, principal=eng)
     now = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)
-    assert alerts.scan_and_deliver(store, kinds=["signature"], now=now)["sent"] == 1
-    ((headers, body),) = hook.requests
-    payload = json.loads(body)
-    assert payload["event"] == "signature" and payload["data"]["deferral"] == "DEF-ALERT-1"
-    assert headers["User-Agent"] == "zonewarden-alerts"
+    from zonewarden.services.queries.approvals import pending as inbox
+
+    waiting = {(p.kind, p.id) for p in inbox(store, own) if p.expires is None or p.expires > now.date()}
+    assert ("deferral", "DEF-ALERT-1") in waiting and len(waiting) > 1  # the plant has a proposed change too
+    assert alerts.scan_and_deliver(store, kinds=["signature"], now=now)["sent"] == len(waiting)
+    payloads = [json.loads(body) for _, body in hook.requests]
+    # what the owner's inbox lists, each once, and nothing to the engineer (who may not sign)
+    assert {(p["data"]["kind"], p["data"]["id"]) for p in payloads} == waiting
+    assert all(p["event"] == "signature" for p in payloads)
+    deferral = next(p for p in payloads if p["data"]["id"] == "DEF-ALERT-1")
+    assert deferral["data"]["deferral"] == "DEF-ALERT-1" and deferral["data"]["asset"] == "comp-hmi-p1"
+    assert all(h["User-Agent"] == "zonewarden-alerts" for h, _ in hook.requests)
+    assert alerts.scan_and_deliver(store, kinds=["signature"], now=now)["sent"] == 0  # once per request
 
 
 def test_the_scheduled_jobs_run_the_checks(store, smtp) -> None:  # type: ignore[no-untyped-def]

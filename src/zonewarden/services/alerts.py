@@ -7,8 +7,10 @@ Events (``EVENT_KINDS``):
   subscription's ``min_priority`` (SSVC), created after the subscription;
 * ``sla``: an open remediation whose patch deadline is at most ``SLA_WARNING`` away;
 * ``expiry``: an approved deferral or compensating control that expires within ``EXPIRY_WARNING``;
-* ``signature``: a deferral or compensating control waiting for approval, sent to subscribers who
-  may approve it.
+* ``signature``: anything the approvals inbox lists as waiting for a signature (a compensating
+  control, a deferral, a waiver, a proposed patch change or change record:
+  ``services.queries.approvals.pending_in``), sent to subscribers who may approve it; one that
+  would already have run out is not asked for.
 
 A subscription filters by site, zone and priority. The subscriber's account is looked up each
 time (current roles): an event of a site the account may no longer read (``site.read``; a
@@ -282,10 +284,6 @@ def _site_events(store: Store, kinds: set[str], now: dt.datetime, only: set[str]
             if "expiry" in kinds and d.approved is not None and today < d.expires <= horizon:
                 out.append(Event("expiry", f"expiry:{site_id}:deferral:{d.id}:{d.expires.isoformat()}", site_id, zones,
                                  None, f"Deferral {d.id} on {site_id} expires {d.expires.isoformat()}", base))
-            if "signature" in kinds and d.approved is None and today < d.expires:
-                out.append(Event("signature", f"signature:{site_id}:deferral:{d.id}", site_id, zones, None,
-                                 f"Deferral {d.id} on {site_id} waits for approval", base,
-                                 approve_operation="patch.defer.approve"))
         for c in doc.compensating_controls:
             zones = tuple(str(z) for z in c.zones)
             base = {"control": c.id, "title": c.title, "zones": list(c.zones), "expires": c.expires.isoformat()}
@@ -293,10 +291,51 @@ def _site_events(store: Store, kinds: set[str], now: dt.datetime, only: set[str]
                 out.append(Event("expiry", f"expiry:{site_id}:control:{c.id}:{c.expires.isoformat()}", site_id, zones,
                                  None, f"Compensating control {c.id} on {site_id} expires {c.expires.isoformat()}",
                                  base))
-            if "signature" in kinds and c.approved is None and today < c.expires:
-                out.append(Event("signature", f"signature:{site_id}:control:{c.id}", site_id, zones, None,
-                                 f"Compensating control {c.id} on {site_id} waits for approval", base,
-                                 approve_operation="compensation.approve"))
+        if "signature" in kinds:
+            out += _signature_events(doc, site_id, today, zone_of)
+    return out
+
+
+_SIGNATURE_LABELS = {"compensating-control": ("control", "Compensating control"), "deferral": ("deferral", "Deferral"),
+                     "waiver": ("waiver", "Waiver"), "patch-change": ("patch-change", "Patch change"),
+                     "change": ("change", "Change record")}
+"""Per inbox kind: the word in the delivery key (``control`` and ``deferral`` as before, so an
+upgrade does not send those again) and the subject's noun."""
+
+
+def _signature_events(doc: Any, site_id: str, today: dt.date, zone_of: Mapping[str, Any]) -> list[Event]:
+    """A ``signature`` event per record the approvals inbox would list, with the zones it touches
+    (for the subscriptions' zone filter) and the operation that signs it."""
+    from zonewarden.services.queries.approvals import KINDS, pending_in
+
+    zones_of: dict[tuple[str, str], tuple[str, ...]] = {}
+    bodies: dict[tuple[str, str], dict[str, Any]] = {}
+    for d in doc.deferrals:
+        zones_of["deferral", d.id] = (str(zone_of[d.asset]),) if zone_of.get(d.asset) else ()
+        bodies["deferral", d.id] = {"deferral": d.id, "asset": d.asset, "patch": d.patch}
+    for c in doc.compensating_controls:
+        zones_of["compensating-control", c.id] = tuple(str(z) for z in c.zones)
+        bodies["compensating-control", c.id] = {"control": c.id, "zones": [str(z) for z in c.zones]}
+    for kind, records in (("change", doc.changes), ("patch-change", doc.patch_changes)):
+        for r in records:
+            touched = {str(z) for z in r.zones} | {str(zone_of[a]) for a in r.assets if zone_of.get(a)}
+            zones_of[kind, r.id] = tuple(sorted(touched))
+    zone_ids = {str(z.id) for z in doc.zones}
+    for w in doc.checks.waivers:
+        if w.id is not None:
+            zones_of["waiver", w.id] = tuple(sorted({o for o in w.objects if o in zone_ids}
+                                                     | {str(zone_of[o]) for o in w.objects if zone_of.get(o)}))
+    out: list[Event] = []
+    for p in pending_in(doc, site_id, doc.site.name, "", KINDS):
+        if p.expires is not None and p.expires <= today:
+            continue  # it would already have run out: not worth a signature
+        word, noun = _SIGNATURE_LABELS[p.kind]
+        body: dict[str, Any] = {"kind": p.kind, "id": p.id, "title": p.title, **bodies.get((p.kind, p.id), {})}
+        if p.expires is not None:
+            body["expires"] = p.expires.isoformat()
+        out.append(Event("signature", f"signature:{site_id}:{word}:{p.id}", site_id, zones_of.get((p.kind, p.id), ()),
+                         None, f"{noun} {p.id} on {site_id} waits for approval", body,
+                         approve_operation=KINDS[p.kind]))
     return out
 
 

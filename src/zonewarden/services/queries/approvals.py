@@ -7,9 +7,11 @@ the principal may approve them (the operations of :data:`KINDS`). Signing goes t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from zonewarden.domain.governance import ChangeStatus
+from zonewarden.domain.site import SiteDocument
 from zonewarden.services import access
 from zonewarden.services.principal import Principal
 from zonewarden.store.db import Store
@@ -43,30 +45,36 @@ def pending(store: Store, principal: Principal) -> list[Pending]:
     out: list[Pending] = []
     for ident, name in sites.list_sites(store, principal):
         may = {k for k, op in KINDS.items() if access.allowed(principal, op, ident)}
-        if not may:
-            continue
-        doc = load_document(store, ident, without=("assets",))
-        revision = revision_of(store, ident)
-        if "compensating-control" in may:
-            out += [Pending(ident, name, "compensating-control", c.id, c.title, c.owner, c.description, c.expires,
-                            revision) for c in doc.compensating_controls if c.approved is None]
-        if "deferral" in may:
-            out += [Pending(ident, name, "deferral", d.id, f"{d.asset}: defer {d.patch}", d.requested_by, d.reason,
-                            d.expires, revision) for d in doc.deferrals if d.approved is None]
-        if "waiver" in may:
-            out += [Pending(ident, name, "waiver", w.id, f"waive {w.rule}" + (f" for {', '.join(w.objects)}" if w.objects
-                                                                           else " for every object"),
-                            "", w.justification, w.expires, revision)
-                    for w in doc.checks.waivers if w.pending and w.id is not None]
-        proposed = ChangeStatus.PROPOSED
-        if "patch-change" in may:
-            out += [Pending(ident, name, "patch-change", c.id, c.title, c.owner or "",
-                            _planned(c.planned, c.impact_assessment), None, revision)
-                    for c in doc.patch_changes if c.status is proposed]
-        if "change" in may:
-            out += [Pending(ident, name, "change", c.id, c.title, c.owner or "",
-                            _planned(c.planned, c.impact_assessment or c.description), None, revision)
-                    for c in doc.changes if c.status is proposed]
+        if may:
+            out += pending_in(load_document(store, ident, without=("assets",)), ident, name,
+                              revision_of(store, ident), may)
+    return out
+
+
+def pending_in(doc: SiteDocument, ident: str, name: str, revision: str, kinds: Collection[str]) -> list[Pending]:
+    """What in one site's document waits for a signature, of ``kinds`` (keys of :data:`KINDS`):
+    the approvals inbox and the signature alerts (``services.alerts``) read the same list."""
+    out: list[Pending] = []
+    if "compensating-control" in kinds:
+        out += [Pending(ident, name, "compensating-control", c.id, c.title, c.owner, c.description, c.expires,
+                        revision) for c in doc.compensating_controls if c.approved is None]
+    if "deferral" in kinds:
+        out += [Pending(ident, name, "deferral", d.id, f"{d.asset}: defer {d.patch}", d.requested_by, d.reason,
+                        d.expires, revision) for d in doc.deferrals if d.approved is None]
+    if "waiver" in kinds:
+        out += [Pending(ident, name, "waiver", w.id, f"waive {w.rule}" + (f" for {', '.join(w.objects)}" if w.objects
+                                                                       else " for every object"),
+                        "", w.justification, w.expires, revision)
+                for w in doc.checks.waivers if w.pending and w.id is not None]
+    proposed = ChangeStatus.PROPOSED
+    if "patch-change" in kinds:
+        out += [Pending(ident, name, "patch-change", c.id, c.title, c.owner or "",
+                        _planned(c.planned, c.impact_assessment), None, revision)
+                for c in doc.patch_changes if c.status is proposed]
+    if "change" in kinds:
+        out += [Pending(ident, name, "change", c.id, c.title, c.owner or "",
+                        _planned(c.planned, c.impact_assessment or c.description), None, revision)
+                for c in doc.changes if c.status is proposed]
     return out
 
 
@@ -74,4 +82,4 @@ def _planned(planned: dt.date | None, text: str | None) -> str:
     return " · ".join(x for x in (f"planned {planned}" if planned else None, text) if x)
 
 
-__all__ = ["KINDS", "Pending", "pending"]
+__all__ = ["KINDS", "Pending", "pending", "pending_in"]
