@@ -136,8 +136,12 @@ async def _over_http(base: str, token: str, mix: Mix, clients: int, duration: fl
             while time.perf_counter() < stop:
                 kind, path, _ = mix.draw(rng)
                 t0 = time.perf_counter()
-                r = await client.get(path)
-                await r.aread()
+                try:
+                    r = await client.get(path)
+                    await r.aread()
+                except httpx.TransportError as exc:  # an error of the run, not the end of it
+                    errors.append(f"{type(exc).__name__} {path}: {exc}")
+                    continue
                 latencies[kind].append(time.perf_counter() - t0)
                 if r.status_code != 200:
                     errors.append(f"{r.status_code} {path}: {r.text[:200]}")
@@ -151,9 +155,10 @@ def over_http(db: str, token: str, mix: Mix, clients: int, duration: float, work
     import httpx
 
     port = _free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="zonewarden-bench-api-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("zonewarden")), "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, "ZONEWARDEN_DB": db}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "ZONEWARDEN_DB": db}, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -171,6 +176,12 @@ def over_http(db: str, token: str, mix: Mix, clients: int, duration: float, work
     finally:
         server.terminate()
         server.wait(30)
+    log.seek(0)
+    problems = [line.rstrip() for line in log if "200 OK" not in line and not line.startswith("INFO:")]
+    if errors or problems:
+        print(f"server log {log.name} (lines other than INFO and 200 OK, last 30):", *problems[-30:], sep="\n  ")
+    else:
+        os.unlink(log.name)
     return _summary(latencies, seconds), errors
 
 
