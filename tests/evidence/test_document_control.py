@@ -112,3 +112,33 @@ def _approve_as_issuer(store: object, principal: Principal) -> None:
             mock.patch("zonewarden.services.signatures.needs_signature", lambda p, o: False):
         package_issues.approve(store, principal=principal, site_id="rheinfeld-os",  # type: ignore[arg-type]
                                audience="auditor", version=2)
+
+
+def test_an_issue_from_the_cli_records_its_files_and_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`report --issue` records what it wrote, as a background build does: the evidence page lists
+    the files with their SHA-256 and serves them when they lie in the packages folder."""
+    import hashlib
+
+    from zonewarden.services import package_files
+
+    db = f"sqlite:///{tmp_path / 'zw.db'}"
+    monkeypatch.setenv("ZONEWARDEN_PACKAGES_DIR", str(tmp_path / "packages"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import", str(ROOT / "examples" / "pharma-plant"), "--db", db]).exit_code == 0
+    inside, outside = tmp_path / "packages" / "audit-1", tmp_path / "elsewhere"
+    for out in (inside, outside):
+        r = runner.invoke(cli, ["report", "--audience", "auditor", "-o", str(out), "--as-of", AS_OF, "--issue",
+                                "--db", db])
+        assert r.exit_code == 0, r.output
+        assert "with their SHA-256" in r.output
+    files = package_files.files_of(open_store(db), principal=local_principal(), site_id="rheinfeld-os",
+                                   audience="auditor")
+    assert sorted(files) == [1, 2]
+    for version, folder, out in ((1, "audit-1", inside), (2, str(outside.resolve()), outside)):
+        recorded = {f.name: f.sha256 for f in files[version]}
+        on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir() if p.is_file()}
+        assert recorded == on_disk and {f.folder for f in files[version]} == {folder}
+    name = files[1][0].name
+    assert package_files.read_checked(tmp_path / "packages", "audit-1", name, files[1][0].sha256)
+    with pytest.raises(InputError):  # outside the packages folder: listed, never served
+        package_files.read_checked(tmp_path / "packages", files[2][0].folder, name, files[2][0].sha256)

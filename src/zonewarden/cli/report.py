@@ -101,6 +101,15 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
         note(f"note: no --as-of given; using today's date where the site is ({day}, "
              f"{result.timezone or 'UTC'}); pass --as-of for reproducible output")
     written = write_package(result.files, output)
+    if issue and control is not None:  # the issued files and their hashes, as a background build records them
+        from zonewarden.services import package_files
+        from zonewarden.services.jobs_tasks import packages_dir
+
+        package_files.record(store, principal=principal, site_id=result.site_id, audience=audience,
+                             version=int(control["version"]), folder=package_files.folder_label(output, packages_dir()),
+                             files=result.files)
+        note(f"recorded the {len(result.files)} files of version {control['version']} with their SHA-256 "
+             "(the web's evidence page lists them)")
     for section in result.package.sections:
         for item in section.undecided:
             note(f"undecided [{section.id}]: {item}")

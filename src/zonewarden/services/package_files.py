@@ -49,6 +49,15 @@ def confined(root: Path, folder: str, name: str) -> Path:
     return path
 
 
+def folder_label(folder: Path, root: Path) -> str:
+    """How ``folder`` is recorded: relative to the packages folder ``root`` when inside it (the web
+    page can then serve its files), else its absolute path (the hashes are listed; the files are
+    not served from outside the packages folder)."""
+    where = folder.resolve()
+    base = root.resolve()
+    return where.relative_to(base).as_posix() if where.is_relative_to(base) and where != base else str(where)
+
+
 def record(store: Store, *, principal: Principal, site_id: str, audience: str, version: int, folder: str,
            files: Mapping[str, bytes], at: dt.datetime | None = None) -> list[PackageFile]:
     """Record the files written for issued ``version`` (needs ``report.issue``, as issuing does)."""
