@@ -96,7 +96,12 @@ def report_cmd(audience: str, formats: tuple[str, ...], output: Path, site_id: s
     day = result.as_of
     control = next((s.data for s in result.package.sections if s.id == "document-control"), None)
     if control is not None:
-        note(f"{control['document_id']} version {control['version']} ({control['status']}): {control['classification']}")
+        if isinstance(control["version"], int):
+            note(f"{control['document_id']} version {control['version']} ({control['status']}): "
+                 f"{control['classification']}")
+        else:
+            note(f"{control['document_id']}: an uncontrolled draft, no version (--issue records one): "
+                 f"{control['classification']}")
     if as_of is None and version is None:
         note(f"note: no --as-of given; using today's date where the site is ({day}, "
              f"{result.timezone or 'UTC'}); pass --as-of for reproducible output")
