@@ -27,3 +27,23 @@ def test_overview_equals_check_and_diagram(tmp_path) -> None:  # type: ignore[no
     assert any(f.refs and f.refs[0][0].value == "asset" for f in check.report.findings), "some on an asset"
     assert check == architecture.check(store, principal=me, site_id="rheinfeld-os")
     assert drawing == architecture.diagram(store, principal=me, site_id="rheinfeld-os")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_overview_is_kept_until_the_site_or_the_day_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zonewarden.services import site_edits
+
+    store = open_store(f"sqlite:///{tmp_path / 'z.db'}")
+    import_documents(store, [load_site(ROOT / "examples" / "pharma-plant")], principal=local_principal())
+    me = local_principal()
+    first = architecture.overview(store, principal=me, site_id="rheinfeld-os", as_of="2026-12-01")
+    assert architecture.overview(store, principal=me, site_id="rheinfeld-os", as_of="2026-12-01") is first
+    other_day = architecture.overview(store, principal=me, site_id="rheinfeld-os", as_of="2026-12-02")
+    assert other_day is not first and other_day[0].as_of.isoformat() == "2026-12-02"
+    # an edit changes the revision: the next view is drawn again and shows it
+    zone = first[1].zone_ids[0]
+    site_edits.edit_record(store, "rheinfeld-os", "zones", zone, {"name": "Renamed <zone> for the cache test"},
+                           principal=me)
+    again = architecture.overview(store, principal=me, site_id="rheinfeld-os", as_of="2026-12-02")
+    assert again is not other_day and "Renamed &lt;zone&gt; for the cache test" in again[1].svg
+    assert again[1] == architecture.diagram(store, principal=me, site_id="rheinfeld-os", as_of="2026-12-02")

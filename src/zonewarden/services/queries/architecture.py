@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,12 +154,46 @@ def diagram(store: Store, *, principal: Principal, site_id: str | None, as_of: s
     return diagram_of(load_document(store, site_of(store, principal, site_id)), as_of=as_of)
 
 
+_OVERVIEWS: OrderedDict[tuple[int, str], tuple[str, str | None, dt.date, tuple[CheckResult, Diagram]]] = OrderedDict()
+"""(store, site) -> (revision, time zone, day, result) of the newest :func:`overview`s in this
+process: the site page of a 100k-asset site spends seconds on Graphviz and the check, and both
+are the same until the site's content (its revision, a hash of the content) or the day changes."""
+_OVERVIEWS_MAX = 8
+_overviews_lock = threading.Lock()
+
+
 def overview(store: Store, *, principal: Principal, site_id: str | None,
              as_of: str | dt.date | None = None) -> tuple[CheckResult, Diagram]:
     """The check and the diagram of the stored site together, for the site page: the document is
     read once without its assets (the check's projection, see :func:`check`), the diagram counts
     the assets per zone in the database, and the check runs once. The same result as
-    :func:`check` and :func:`diagram` (the diagram's findings are this check's)."""
+    :func:`check` and :func:`diagram` (the diagram's findings are this check's).
+
+    The result is kept per site for its revision and day (:data:`_OVERVIEWS`), so viewing the
+    site page again costs one indexed read until the site changes. The revision is read before
+    the document: a write in between leaves an entry under the older revision, which the next
+    read of the newer one does not match."""
+    from zonewarden.services.sites import revision_of
+
+    ident = site_of(store, principal, site_id)
+    key = (id(store), ident)
+    revision = revision_of(store, ident)
+    with _overviews_lock:
+        hit = _OVERVIEWS.get(key)
+        if hit is not None:
+            _OVERVIEWS.move_to_end(key)
+    if hit is not None and hit[0] == revision and day(hit[1], as_of) == hit[2]:
+        return hit[3]
+    result, timezone = _overview(store, ident, as_of)
+    with _overviews_lock:
+        _OVERVIEWS[key] = (revision, timezone, result[0].as_of, result)
+        while len(_OVERVIEWS) > _OVERVIEWS_MAX:
+            _OVERVIEWS.popitem(last=False)
+    return result
+
+
+def _overview(store: Store, ident: str, as_of: str | dt.date | None,
+              ) -> tuple[tuple[CheckResult, Diagram], str | None]:
     from sqlalchemy import func, select
 
     from zonewarden.engines.segmentation import ObjectKind, run_check
@@ -165,7 +201,6 @@ def overview(store: Store, *, principal: Principal, site_id: str | None,
     from zonewarden.services.sites import load_for_check
     from zonewarden.store.tables import assets
 
-    ident = site_of(store, principal, site_id)
     stored = load_for_check(store, ident)
     doc = stored.doc
     today = day(doc.site.timezone, as_of)
@@ -181,7 +216,8 @@ def overview(store: Store, *, principal: Principal, site_id: str | None,
             homes.update((r.id, r.zone_id) for r in conn.execute(stmt))
     svg = render_diagram(doc, report, asset_zones=homes, zone_assets=counts)
     return (CheckResult(doc.site.id, doc.site.name, today, report),
-            Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones)))
+            Diagram(doc.site.id, svg, len(doc.zones), len(doc.conduits), tuple(z.id for z in doc.zones))), \
+        doc.site.timezone
 
 
 def diagram_of(doc: SiteDocument, *, as_of: str | dt.date | None = None) -> Diagram:
