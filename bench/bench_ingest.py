@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import os
 import random
 import sqlite3
 import sys
@@ -64,7 +65,7 @@ from zonewarden.services.principal import local_principal  # noqa: E402
 from zonewarden.services.sites import import_documents  # noqa: E402
 from zonewarden.store.db import open_store  # noqa: E402
 
-CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+CISA = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
 
 
 class Clock:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from zonewarden.domain.advisories import (
     FlatAdvisory,
 )
-from zonewarden.engines.products import flatten_advisory
+from zonewarden.engines.products import advisory_title, flatten_advisory, flattens_leniently
 from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.io.csaf import read_csaf
 from zonewarden.io.csaf.shape import shape_problem
@@ -186,7 +186,9 @@ class _Prepared:
     read: Any  # CsafReadResult
     tracking_id: str
     version: str
-    flat: FlatAdvisory
+    flat: FlatAdvisory | None
+    """``None`` when no site was stored to match it against: flattened at the first match."""
+    title: str
     text: str
 
 
@@ -256,8 +258,13 @@ class _Batch:
         shape = shape_problem(read.document)
         if shape is not None:
             return _rejected(source, f"{source}: {shape[0]}: {shape[1]}", tracking_id, version, len(read.deviations))
+        # With no site to match (and in lenient mode), flattening only decides whether the
+        # document is refused, which a short search of the product tree settles; the product
+        # entries are built when a site is matched (issue 17, speed 1).
+        flat: FlatAdvisory | None = None
         try:
-            flat = flatten_advisory(read.document, source=source, strict=strict)
+            if strict or self.load()[0] or not flattens_leniently(read.document):
+                flat = flatten_advisory(read.document, source=source, strict=strict)
         except InputError as exc:
             return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
         except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
@@ -269,7 +276,9 @@ class _Batch:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
             return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version)
-        prepared = _Prepared(source, digest, read, tracking_id, version, flat, text)
+        title = flat.title if flat is not None else advisory_title(read.document)
+        assert title is not None  # an accepted document has a tracking id
+        prepared = _Prepared(source, digest, read, tracking_id, version, flat, title, text)
         self.pending[digest] = prepared
         return prepared
 
@@ -394,7 +403,7 @@ class _Batch:
                     tracking_id=_clean(p.tracking_id),
                     version=_clean(p.version),
                     publisher=_clip(p.read.publisher, 500),
-                    title=_clean(p.flat.title),
+                    title=_clean(p.title),
                     release_date=_release_date(p.read.document),
                     status=_doc_status(p.read.document),
                     sha256=p.digest,
@@ -415,6 +424,7 @@ class _Batch:
             counts = _Counts()
             if outcome != "older":
                 for sm in matchers:
+                    assert p.flat is not None  # prepare() flattens whenever a site is stored
                     _apply_findings(conn, sm, p.flat, row_id, p.version, kev, now, counts, log,
                                     first_of_its_id=outcome == "new")
                     if sm.site_id not in state_written:
