@@ -389,18 +389,21 @@ def flattens_leniently(doc: Mapping[str, Any]) -> bool:
         return False
     if not any(key in tree for key in ("branches", "full_product_names", "relationships")):
         return True  # nothing to read, nothing to fail on: an advisory with an empty tree
-    stack: list[Any] = [tree.get("branches")] if "branches" in tree else []
+    # Depth first, into the first child at once: the first leaf usually holds a product.
+    top = tree.get("branches")
+    stack: list[Any] = [iter(top)] if isinstance(top, list) else []
     while stack:
-        branches = stack.pop()
-        if not isinstance(branches, list):
-            continue
-        for branch in branches:
+        for branch in stack[-1]:
             if not isinstance(branch, _MAPPING):
                 continue
             if "product" in branch and _readable_product(branch["product"]):
                 return True
-            if "branches" in branch:
-                stack.append(branch["branches"])
+            children = branch.get("branches")
+            if isinstance(children, list):
+                stack.append(iter(children))
+                break
+        else:
+            stack.pop()
     fpns = tree.get("full_product_names")
     return isinstance(fpns, list) and any(map(_readable_product, fpns))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -173,8 +173,8 @@ class _Twin:
         p = self.first
         if first.outcome == "rejected":
             return _rejected(self.source, f"{self.source}: the same bytes as {p.source}, which was not stored: {first.error}",
-                             p.tracking_id, p.version, len(p.read.deviations))
-        return IngestResult(self.source, "unchanged", p.tracking_id, p.version, None, len(p.read.deviations))
+                             p.tracking_id, p.version, len(p.deviations))
+        return IngestResult(self.source, "unchanged", p.tracking_id, p.version, None, len(p.deviations))
 
 
 @dataclass
@@ -183,7 +183,8 @@ class _Prepared:
 
     source: str
     digest: str
-    read: Any  # CsafReadResult, without its document (see prepare())
+    deviations: tuple[Any, ...]  # the reader's Deviation records
+    publisher: str | None
     tracking_id: str
     version: str
     flat: FlatAdvisory | None
@@ -280,10 +281,10 @@ class _Batch:
             return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version)
         title = flat.title if flat is not None else advisory_title(read.document)
         assert title is not None  # an accepted document has a tracking id
-        # The parsed document is dropped here rather than held until its chunk is stored:
-        # 200 parsed documents alive at once made every later allocation slower (issue 17).
-        # What storing needs is taken out first; the rare conflict check re-parses the text.
-        prepared = _Prepared(source, digest, replace(read, document=None), tracking_id, version, flat, title, text,
+        # The parsed document is not kept until its chunk is stored: 200 parsed documents
+        # alive at once made every later allocation slower (issue 17). What storing needs is
+        # taken out here; the rare conflict check re-parses the text.
+        prepared = _Prepared(source, digest, read.deviations, read.publisher, tracking_id, version, flat, title, text,
                              _release_date(read.document), _doc_status(read.document))
         self.pending[digest] = prepared
         return prepared
@@ -308,12 +309,12 @@ class _Batch:
                 # Another process stored the same bytes between our check and insert.
                 self.pending.pop(p.digest, None)
                 out.append((i, IngestResult(p.source, "unchanged", p.tracking_id, p.version, None,
-                                            len(p.read.deviations))))
+                                            len(p.deviations))))
                 continue
             except DataError as exc:
                 self.pending.pop(p.digest, None)
                 out.append((i, _rejected(p.source, f"{p.source}: the database refused a value: {exc.orig}",
-                                         p.tracking_id, p.version, len(p.read.deviations))))
+                                         p.tracking_id, p.version, len(p.deviations))))
                 continue
             self._landed([p], one)
             out.append((i, one[0][0]))
@@ -377,7 +378,7 @@ class _Batch:
                     f"{p.source}: /document/tracking/version: conflicting revision: {p.tracking_id} version "
                     f"{p.version} is stored already with other content (stored sha256 {cur[3]}, this file "
                     f"sha256 {p.digest}); the stored one stays current. A corrected advisory needs a new version.",
-                    p.tracking_id, p.version, len(p.read.deviations))
+                    p.tracking_id, p.version, len(p.deviations))
                 log.add(action="advisory.conflict", **self.principal.audit_fields, object_type="advisory",
                         object_id=p.tracking_id, reason=self.reason or f"ingest from {p.source}",
                         before={"version": cur[2], "sha256": cur[3]},
@@ -406,14 +407,14 @@ class _Batch:
             dict(
                 tracking_id=_clean(p.tracking_id),
                 version=_clean(p.version),
-                publisher=_clip(p.read.publisher, 500),
+                publisher=_clip(p.publisher, 500),
                 title=_clean(p.title),
                 release_date=p.release_date,
                 status=p.status,
                 sha256=p.digest,
                 source=_clean(p.source),
                 strict=strict,
-                deviations=_deviation_json(p.read.deviations),
+                deviations=_deviation_json(p.deviations),
                 document=p.text,
                 current=is_current[i],
                 ingested_at=now,
@@ -454,12 +455,12 @@ class _Batch:
                     "outcome": outcome,
                     "sha256": p.digest,
                     "strict": strict,
-                    "deviations": len(p.read.deviations),
+                    "deviations": len(p.deviations),
                     "findings": {"created": counts.created, "updated": counts.updated, "reopened": counts.reopened_ids},
                 },
                 at=now,
             )
-            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
+            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.deviations)), counts))
         log.flush(conn)
         stored = iter(out)
         return [(conflicts[k], _Counts()) if k in conflicts else next(stored) for k in range(len(all_docs))]
