@@ -74,10 +74,8 @@ def test_mutated_cisa_documents_never_raise(samples, data) -> None:  # type: ign
             continue  # an earlier mutation removed the parent
     problem = shape_problem(mutated)
     assert problem is None or problem[0].startswith("/")
-    from zonewarden.engines.products import flatten_advisory
+    from zonewarden.engines.products import advisory_title, flatten_advisory, flattens_leniently
     from zonewarden.errors import InputError
-
-    from zonewarden.engines.products import advisory_title, flattens_leniently
 
     if problem is None:  # what the check lets through, flattening must read (or refuse by InputError)
         # Ingest with no site stores a document without flattening it when flattens_leniently
