@@ -10,7 +10,8 @@ timed). Then, in each round, in turn:
 * the parts of ``read_csaf`` on the already parsed documents: the limit check, the JSON schema,
   the mandatory tests;
 * ``flatten_advisory`` of the parsed documents (product tree, vulnerabilities, exploitation
-  evidence, remediations).
+  evidence, remediations), and ``flattens_leniently``, the check that replaces it when
+  lenient ingest has no site to match.
 
 Storage and matching are not included: ``bench/bench_ingest.py`` measures the whole ingest.
 Times are CPU seconds of this process (``time.process_time``), the best of ``--repeat`` rounds
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from timing import best_interleaved  # noqa: E402  (bench/, the script's own folder)
 
-from zonewarden.engines.products import flatten_advisory  # noqa: E402
+from zonewarden.engines.products import flatten_advisory, flattens_leniently  # noqa: E402
 from zonewarden.io.csaf.mandatory import run_mandatory_tests  # noqa: E402
 from zonewarden.io.csaf.reader import DEFAULT_LIMITS, _find_limit_violation, read_csaf  # noqa: E402
 from zonewarden.io.csaf.schema import schema_deviations  # noqa: E402
@@ -91,6 +92,10 @@ def main() -> int:
         for src, doc, _ in docs:
             flatten_advisory(doc, source=src)
 
+    def lenient_check() -> None:
+        for _, doc, _ in docs:
+            flattens_leniently(doc)
+
     phases: dict[str, Callable[[], object]] = {
         "orjson.loads (baseline)": parse,
         "read_csaf lenient": lenient,
@@ -99,6 +104,7 @@ def main() -> int:
         "  JSON schema (parsed docs)": schema,
         "  mandatory tests (parsed docs)": mandatory,
         "flatten_advisory (parsed docs)": flatten,
+        "flattens_leniently (parsed docs)": lenient_check,
     }
     best = best_interleaved(args.repeat, phases)
     base = best["orjson.loads (baseline)"]

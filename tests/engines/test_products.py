@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import orjson
@@ -159,3 +160,45 @@ def test_whole_cisa_set_flattens(shared_data: Path) -> None:
     assert len(files) == 2035 and products > 13_000
     # CISA puts ranges into product_version in about 7% of documents (README of the data).
     assert 500 < deviations < 2000
+
+
+def test_flattens_leniently_is_sure_only_when_flattening_cannot_refuse() -> None:
+    """Ingest with no site skips flattening when this says True (issue 17, speed 1)."""
+    from zonewarden.engines.products import advisory_title, flattens_leniently
+
+    def refused(doc: dict) -> bool:
+        try:
+            flatten_advisory(doc)
+        except InputError:
+            return True
+        return False
+
+    good = _doc()
+    trees: list[tuple[str, object, bool]] = [
+        ("no tree keys", {}, True),
+        ("only full product names", {"full_product_names": [{"name": "X", "product_id": "F1"}]}, True),
+        ("a blank product before a good one", {"branches": [
+            {"category": "vendor", "name": "V", "product": {"name": " ", "product_id": "B1"}},
+            {"category": "vendor", "name": "V", "branches": [
+                {"category": "product_name", "name": "P", "product": {"name": "P", "product_id": "B2"}}]}]}, True),
+        ("relationships only", {"relationships": [{"product_reference": "A", "relates_to_product_reference": "B",
+                                                    "full_product_name": {"name": "A on B", "product_id": "C"}}]},
+         False),
+        ("branches not a list", {"branches": None}, False),
+        ("null tree", None, False),
+    ]
+    cases = [("the example", good, True)]
+    for name, tree, expected in trees:
+        doc = copy.deepcopy(good)
+        doc["product_tree"] = tree
+        cases.append((name, doc, expected))
+    no_id = copy.deepcopy(good)
+    no_id["document"]["tracking"]["id"] = "  "
+    cases.append(("blank tracking id", no_id, False))
+    for name, doc, expected in cases:
+        assert flattens_leniently(doc) is expected, name
+        if expected:
+            assert not refused(doc), name
+            assert advisory_title(doc) == flatten_advisory(doc).title, name
+        else:  # not sure: ingest flattens these, and flattening refuses them
+            assert refused(doc), name

@@ -578,3 +578,22 @@ def test_migration_0002_matches_the_table_definitions(store) -> None:  # type: i
     from sqlalchemy import inspect
 
     assert names <= set(inspect(store.engine).get_table_names())
+
+
+def test_findings_are_the_same_when_the_site_comes_after_the_advisories(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ingest with no site stored skips flattening (issue 17, speed 1): matching a site imported
+    afterwards flattens the stored documents and must find exactly what ingest into the site finds."""
+    from zonewarden.store.db import open_store
+
+    _examples(store)
+    _plant(store)
+    later = {(f.tracking_id, f.advisory_title, f.asset_id, f.status, f.cves, f.priority) for f in svc.list_findings(store, principal=local_principal())}
+    assert later
+    other = open_store(f"sqlite:///{tmp_path / 'site-first.db'}")
+    try:
+        _plant(other)
+        _examples(other)
+        first = {(f.tracking_id, f.advisory_title, f.asset_id, f.status, f.cves, f.priority) for f in svc.list_findings(other, principal=local_principal())}
+    finally:
+        other.close()
+    assert later == first

@@ -74,14 +74,19 @@ def test_mutated_cisa_documents_never_raise(samples, data) -> None:  # type: ign
             continue  # an earlier mutation removed the parent
     problem = shape_problem(mutated)
     assert problem is None or problem[0].startswith("/")
-    from zonewarden.engines.products import flatten_advisory
+    from zonewarden.engines.products import advisory_title, flatten_advisory, flattens_leniently
     from zonewarden.errors import InputError
 
     if problem is None:  # what the check lets through, flattening must read (or refuse by InputError)
+        # Ingest with no site stores a document without flattening it when flattens_leniently
+        # says flattening cannot refuse it (issue 17, speed 1): that promise must hold.
+        sure = flattens_leniently(mutated)
         try:
-            flatten_advisory(mutated, source="m.json")
+            flat = flatten_advisory(mutated, source="m.json")
         except InputError:
-            pass
+            assert not sure, "flattens_leniently promised a document that flattening refuses"
+        else:
+            assert advisory_title(mutated) == flat.title
 
 
 def test_a_batch_with_malformed_documents_stores_the_good_ones(store, samples) -> None:  # type: ignore[no-untyped-def]
@@ -167,3 +172,25 @@ def test_a_folder_of_junk_is_not_stored_and_ingest_exits_2(tmp_path: Path) -> No
     assert json.loads(listed.stdout) == []
     empty = CliRunner().invoke(cli, ["advisories", "ingest", str(tmp_path / "empty")], env=env)
     assert empty.exit_code == 2 and "nothing stored" in empty.output
+
+
+def test_no_site_ingest_refuses_what_flattening_refuses(store, samples) -> None:  # type: ignore[no-untyped-def]
+    """With no site stored, ingest no longer flattens every document (issue 17, speed 1); the
+    documents flattening refuses must be refused all the same, with the same message."""
+    base = samples[0][0]
+    null_tree = copy.deepcopy(base)
+    null_tree["product_tree"] = None  # flattening: "'product_tree' must be an object"
+    rel_only = copy.deepcopy(base)
+    rel_only["product_tree"] = {"relationships": [{"category": "installed_on", "product_reference": "CSAFPID-9",
+                                                   "relates_to_product_reference": "CSAFPID-8",
+                                                   "full_product_name": {"name": "x on y", "product_id": "CSAFPID-7"}}]}
+    no_tree = copy.deepcopy(base)
+    del no_tree["product_tree"]
+    for i, d in enumerate((null_tree, rel_only, no_tree)):
+        d["document"]["tracking"]["id"] += f"-{i}"
+    items = [(f"t{i}.json", json.dumps(d).encode()) for i, d in enumerate((null_tree, rel_only, no_tree))]
+    report = svc.ingest_bytes(store, items, principal=local_principal())
+    outcomes = [r.outcome for r in report.results]
+    assert outcomes == ["rejected", "rejected", "new"], report.results
+    assert "cannot read the advisory's products" in (report.results[0].error or "")
+    assert "cannot read the advisory's products" in (report.results[1].error or "")

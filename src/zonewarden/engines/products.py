@@ -357,6 +357,62 @@ def _date(value: Any) -> dt.datetime | None:
         return None
 
 
+def advisory_title(doc: Mapping[str, Any]) -> str | None:
+    """The title :func:`flatten_advisory` gives the advisory: ``/document/title`` with its
+    whitespace collapsed, else the tracking id (``None`` when neither is a non-blank string)."""
+    document = doc.get("document") if isinstance(doc, _MAPPING) else None
+    if not isinstance(document, _MAPPING):
+        return None
+    tracking = document.get("tracking")
+    return _text(document.get("title")) or (_text(tracking.get("id")) if isinstance(tracking, _MAPPING) else None)
+
+
+def flattens_leniently(doc: Mapping[str, Any]) -> bool:
+    """Whether lenient :func:`flatten_advisory` of ``doc`` is sure not to raise ``InputError``,
+    decided without flattening (issue 17, speed 1: ingest with no site to match defers the
+    flattening to the first match).
+
+    Lenient flattening raises only when the advisory has no tracking id, or when its product
+    tree yields no entry at all and has a problem. A tree yields an entry as soon as one
+    product object with a non-blank ``product_id`` and ``name`` is reached the way
+    :class:`_Walker` reaches them (the first such product cannot be a duplicate). The search
+    stops at that product, usually the first leaf. ``False`` means "not sure": flatten to
+    know. Type faults that make flattening fail otherwise are :mod:`zonewarden.io.csaf.shape`'s
+    to refuse first.
+    """
+    document = doc.get("document") if isinstance(doc, _MAPPING) else None
+    tracking = document.get("tracking") if isinstance(document, _MAPPING) else None
+    if not isinstance(tracking, _MAPPING) or _text(tracking.get("id")) is None:
+        return False
+    tree = doc.get("product_tree", {})
+    if not isinstance(tree, _MAPPING):
+        return False
+    if not any(key in tree for key in ("branches", "full_product_names", "relationships")):
+        return True  # nothing to read, nothing to fail on: an advisory with an empty tree
+    # Depth first, into the first child at once: the first leaf usually holds a product.
+    top = tree.get("branches")
+    stack: list[Any] = [iter(top)] if isinstance(top, list) else []
+    while stack:
+        for branch in stack[-1]:
+            if not isinstance(branch, _MAPPING):
+                continue
+            if "product" in branch and _readable_product(branch["product"]):
+                return True
+            children = branch.get("branches")
+            if isinstance(children, list):
+                stack.append(iter(children))
+                break
+        else:
+            stack.pop()
+    fpns = tree.get("full_product_names")
+    return isinstance(fpns, list) and any(map(_readable_product, fpns))
+
+
+def _readable_product(product: Any) -> bool:
+    return isinstance(product, _MAPPING) and _text(product.get("product_id")) is not None \
+        and _text(product.get("name")) is not None
+
+
 def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, strict: bool = False) -> FlatAdvisory:
     """Flatten a parsed CSAF document; see the module docstring.
 
@@ -401,4 +457,4 @@ def flatten_advisory(doc: Mapping[str, Any], *, source: str | None = None, stric
     )
 
 
-__all__ = ["exploitation_in", "flatten_advisory"]
+__all__ = ["advisory_title", "exploitation_in", "flatten_advisory", "flattens_leniently"]
