@@ -174,3 +174,29 @@ def ssvc(reference: str, body: SsvcBody, principal: Caller, store: StoreDep, res
          if_match: IfMatch = None) -> dict[str, Any]:
     return _write(store, principal, if_match, response, reference, lambda v: psirt.record_coordinator_decision(
         store, reference, body.table, body.inputs, principal=principal, expected=v))
+
+
+class ReplyBody(BaseModel):
+    message: str = Field(min_length=1, max_length=20_000, description="The answer to the reporter (text).")
+    clear: bool = Field(default=False, description=(
+        "The reporter gave no key: record that the answer goes through the contact channel in clear."))
+
+
+@router.post("/psirt/cases/{reference}/replies", status_code=201,
+             summary="Answer the reporter, encrypted to their OpenPGP key (or record an answer in clear)")
+def reply(reference: str, body: ReplyBody, principal: Caller, store: StoreDep, response: Response,
+          if_match: IfMatch = None) -> dict[str, Any]:
+    """The armoured message to send is in ``armoured`` (null for ``clear``); the case records
+    when, by whom, the key fingerprint and the ciphertext's sha256. 409 when the case has no key
+    (answer in clear) or, with ``clear``, when it has one; 422 for a revoked, expired or
+    non-encrypting key."""
+    from zonewarden.services import identity, psirt_reply
+
+    identity.authorize(store, principal, "psirt.write")
+    got = psirt_reply.reply(store, reference, body.message.encode("utf-8"), principal=principal, clear=body.clear,
+                            source="message", expected=expected_revision(if_match))
+    response.headers["Cache-Control"] = "no-store"
+    _, version = psirt.show_case_version(store, reference, principal=principal)
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'
+    return got.as_dict()

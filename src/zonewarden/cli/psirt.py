@@ -108,6 +108,7 @@ def intake_cmd(file: Path, fmt: str, db_url: str | None) -> None:
     else:
         emit_rows([got.as_dict()], ["reference", "acknowledge_by", "status_secret"], "table")
         note("give the reporter the reference and the status secret (shown once)")
+        note(got.encryption)
 
 
 @psirt.command("list")
@@ -276,6 +277,49 @@ def coordinate_cmd(reference: str, party: str, kind: str, told: str, at: str | N
     store, principal = caller(db_url)
     _case_out(svc.coordinate(store, reference, principal=principal, party=party, kind=kind, told=told,
                              at=_when(at, "--at")))
+
+
+@psirt.command("reply")
+@click.argument("reference")
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The answer (UTF-8 text, at most 20 000 characters); '-' reads standard input.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the armoured OpenPGP message here (default: standard output).")
+@click.option("--clear", is_flag=True, default=False,
+              help="The reporter gave no key: record that the answer goes through the contact channel in clear.")
+@db_option
+@handle_errors
+def reply_cmd(reference: str, file: Path, output: Path | None, clear: bool, db_url: str | None) -> None:
+    """Answer the reporter, encrypted to the OpenPGP key they sent with the report.
+
+    The key is checked again (revoked, expired or unable to encrypt is refused) in a throw-away
+    keyring. The case records when, by whom, the key fingerprint and the sha256 of the
+    ciphertext (the text only when the policy sets keep_reply_text); the audit trail has a
+    psirt.reply event. Without a key the answer must go through the contact channel in clear:
+    --clear records that, and prints nothing to send.
+
+    \b
+    Example:
+      zonewarden psirt reply PSIRT-2026-0001 --file answer.txt -o answer.asc
+    """
+    from zonewarden.io.atomic import write_atomic
+    from zonewarden.services import psirt_reply as svc
+
+    message = sys.stdin.buffer.read() if str(file) == "-" else _read(file, "--file")
+    store, principal = caller(db_url)
+    got = svc.reply(store, reference, message, principal=principal, clear=clear, source=str(file))
+    comm = got.communication
+    if got.armoured is None:
+        note(f"{reference}: recorded an answer in clear ({comm.message_bytes} bytes, sha256 {comm.message_sha256}); "
+             "send it to the reporter's contact yourself")
+        return
+    if output is None:
+        sys.stdout.buffer.write(got.armoured)
+    else:
+        write_atomic(output, got.armoured)
+        note(f"wrote {output}")
+    note(f"{reference}: answer encrypted to key {comm.fingerprint} (ciphertext sha256 {comm.ciphertext_sha256}); "
+         "send it to the reporter's contact")
 
 
 @psirt.command("cve")
