@@ -67,9 +67,12 @@ def _read(path: Path, what: str) -> bytes:
         raise InputError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _case_out(case: Any, fmt: str = "table") -> None:
+def _case_out(case: Any, fmt: str = "table", *, done: str | None = None) -> None:
+    """What a step did (``done``) and the case's state afterwards."""
     if fmt == "json":
         emit_json({"reference": case.reference, "state": str(case.state)})
+    elif done:
+        note(f"{case.reference}: {done} (case {case.state})")
     else:
         note(f"{case.reference}: {case.state}")
 
@@ -276,7 +279,7 @@ def coordinate_cmd(reference: str, party: str, kind: str, told: str, at: str | N
 
     store, principal = caller(db_url)
     _case_out(svc.coordinate(store, reference, principal=principal, party=party, kind=kind, told=told,
-                             at=_when(at, "--at")))
+                             at=_when(at, "--at")), done=f"recorded what {party} ({kind}) was told")
 
 
 @psirt.command("reply")
@@ -339,7 +342,7 @@ def cve_cmd(reference: str, cve: str, state: str, db_url: str | None) -> None:
     from zonewarden.services import psirt as svc
 
     store, principal = caller(db_url)
-    _case_out(svc.record_cve(store, reference, cve, CveState(state), principal=principal))
+    _case_out(svc.record_cve(store, reference, cve, CveState(state), principal=principal), done=f"{cve} {state}")
 
 
 @psirt.command("ssvc")
@@ -412,7 +415,8 @@ def assess_cmd(reference: str, summary: str, cwe: str | None, cwe_name: str | No
         raise InputError("psirt assess: " + "; ".join(f"--{'-'.join(str(p) for p in e['loc'])}: {e['msg']}"
                                                      for e in exc.errors(include_url=False))) from None
     store, principal = caller(db_url)
-    _case_out(svc.assess(store, reference, assessment, principal=principal, category=category, tlp=tlp))
+    _case_out(svc.assess(store, reference, assessment, principal=principal, category=category, tlp=tlp),
+              done="assessment recorded")
 
 
 @psirt.command("affects")
