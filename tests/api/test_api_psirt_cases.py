@@ -142,6 +142,14 @@ def test_a_reply_is_encrypted_to_the_key_the_reporter_sent_and_needs_if_match(ps
         assert [c["channel"] for c in shown["communications"]] == ["openpgp"]
         clear = api.post(f"{base}/replies", json={**body, "clear": True}, headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
         assert clear.status_code == 409 and "encryption key" in clear.text
+        bad = api.put(f"{base}/reporter-key", json={"key": "<script>x</script>"},
+                      headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
+        assert bad.status_code == 422 and "not an armoured OpenPGP public key" in bad.text
+        dropped = api.put(f"{base}/reporter-key", json={"key": None}, headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
+        assert dropped.status_code == 200 and dropped.json()["reporter_key"] is None, dropped.text
+        clear = api.post(f"{base}/replies", json={**body, "clear": True},
+                         headers=h(api, "ana", **{"If-Match": dropped.headers["ETag"]}))
+        assert clear.status_code == 201 and clear.json()["armoured"] is None, clear.text
     finally:
         subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], capture_output=True, check=False)
         shutil.rmtree(home, ignore_errors=True)

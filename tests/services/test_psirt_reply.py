@@ -190,3 +190,30 @@ def test_only_people_inside_the_embargo_answer_and_bad_messages_are_refused(stor
     with pytest.raises(InputError, match="empty"):
         psirt_reply.reply(store, ref, b"  \n", principal=ANA)
     assert psirt.load_case(store, ref, principal=ANA).communications == ()
+
+
+def test_a_new_key_replaces_an_expired_one_and_removing_it_allows_an_answer_in_clear(store, rita) -> None:  # type: ignore[no-untyped-def]
+    short = ReporterKeys(expires="2d")
+    try:
+        now = now_utc()
+        ref = psirt.intake(store, _report(short.public), principal=ANA, now=now).reference
+        later = now + dt.timedelta(days=3)
+        with pytest.raises(ConflictError, match="sent an encryption key"):  # no silent fallback to clear
+            psirt_reply.reply(store, ref, b"hi", principal=ANA, clear=True, now=later)
+        with pytest.raises(InputError, match="expired"):  # the same expired key again is no fix
+            psirt_reply.set_reporter_key(store, ref, short.public, principal=ANA, now=later)
+        with pytest.raises(PermissionDenied):
+            psirt_reply.set_reporter_key(store, ref, rita.public, principal=Principal(
+                user_id="vic", method="token", roles={"s1": frozenset({"viewer"})}))
+        case = psirt_reply.set_reporter_key(store, ref, rita.public, principal=ANA)
+        assert case.reporter_key is not None and case.reporter_key.fingerprint == rita.fingerprint
+        answer = psirt_reply.reply(store, ref, b"new key, new answer", principal=ANA)
+        assert answer.armoured is not None and rita.decrypt(answer.armoured) == b"new key, new answer"
+        removed = psirt_reply.set_reporter_key(store, ref, None, principal=ANA)
+        assert removed.reporter_key is None and removed.report.reporter.encryption_key is None
+        assert psirt_reply.reply(store, ref, b"in clear now", principal=ANA, clear=True).communication.channel == "clear"
+        with store.read() as conn:
+            keyed = [e.after for e in audit.events(conn) if e.object_id == ref and e.action == "psirt.reporter_key"]
+        assert [k["fingerprint"] for k in keyed] == [rita.fingerprint, None]
+    finally:
+        short.close()

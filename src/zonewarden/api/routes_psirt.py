@@ -200,3 +200,17 @@ def reply(reference: str, body: ReplyBody, principal: Caller, store: StoreDep, r
     if version is not None:
         response.headers["ETag"] = f'"{version}"'
     return got.as_dict()
+
+
+class ReporterKeyBody(BaseModel):
+    key: str | None = Field(max_length=64_000, description=(
+        "The reporter's new armoured OpenPGP public key; null removes it (answers then go in clear)."))
+
+
+@router.put("/psirt/cases/{reference}/reporter-key", summary="Replace or remove the reporter's encryption key")
+def reporter_key(reference: str, body: ReporterKeyBody, principal: Caller, store: StoreDep, response: Response,
+                 if_match: IfMatch = None) -> dict[str, Any]:
+    from zonewarden.services import psirt_reply
+
+    return _write(store, principal, if_match, response, reference, lambda v: psirt_reply.set_reporter_key(
+        store, reference, body.key, principal=principal, expected=v))

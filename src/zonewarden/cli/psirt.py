@@ -325,6 +325,34 @@ def reply_cmd(reference: str, file: Path, output: Path | None, clear: bool, db_u
          "send it to the reporter's contact")
 
 
+@psirt.command("reporter-key")
+@click.argument("reference")
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The reporter's new armoured OpenPGP public key.")
+@click.option("--remove", is_flag=True, default=False, help="Drop the key: answers then go in clear (psirt reply --clear).")
+@db_option
+@handle_errors
+def reporter_key_cmd(reference: str, file: Path | None, remove: bool, db_url: str | None) -> None:
+    """Replace the reporter's encryption key (checked as at intake), or remove it.
+
+    For a reporter whose key expired or was revoked since the report: with their new key,
+    answers are encrypted again; without one, --remove lets you answer in clear and record it.
+
+    \b
+    Example:
+      zonewarden psirt reporter-key PSIRT-2026-0001 --file rita-2027.asc
+    """
+    from zonewarden.services import psirt_reply as svc
+
+    if (file is None) == (not remove):
+        raise InputError("give the new key (--file KEY) or --remove, not both")
+    armoured = None if file is None else _read(file, "--file").decode("utf-8", errors="replace")
+    store, principal = caller(db_url)
+    case = svc.set_reporter_key(store, reference, armoured, principal=principal)
+    key = case.reporter_key
+    _case_out(case, done=f"answers encrypted to key {key.fingerprint}" if key else "key removed; answers go in clear")
+
+
 @psirt.command("cve")
 @click.argument("reference")
 @click.argument("cve")

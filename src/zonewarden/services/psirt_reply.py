@@ -31,6 +31,8 @@ from zonewarden.store.db import Store
 
 MAX_REPLY_CHARS = 20_000
 """Longest answer, in characters (what a case keeps of a free text)."""
+MAX_KEY_CHARS = 64_000
+"""Longest armoured key, as at intake (``Reporter.encryption_key``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +104,25 @@ def reply(store: Store, reference: str, message: bytes, *, principal: Principal,
     new = cases._step(store, reference, principal=principal, action="psirt.reply", change=change, facts=facts,
                       now=now, expected=expected)
     return Reply(reference, new.communications[-1], out.get("armoured"))
+
+
+def set_reporter_key(store: Store, reference: str, armoured: str | None, *, principal: Principal,
+                     now: dt.datetime | None = None, expected: str | None = None) -> d.Case:
+    """Replace the reporter's encryption key (they sent a new one: the old one expired or was
+    revoked), checked as at intake; ``None`` removes it, so that answers go in clear."""
+    from zonewarden.services import identity
+
+    identity.authorize(store, principal, "psirt.write")  # before any gpg runs
+    now = now or now_utc()
+    if armoured is not None and len(armoured) > MAX_KEY_CHARS:
+        raise InputError(f"the key has {len(armoured)} characters; at most {MAX_KEY_CHARS} (one public key)")
+    info = psirt_gpg.check_public_key(armoured, now, source="the key") if armoured is not None else None
+
+    def change(case: d.Case, at: dt.datetime) -> d.Case:
+        reporter = case.report.reporter.model_copy(update={"encryption_key": armoured})
+        report = case.report.model_copy(update={"reporter": reporter})
+        key = d.ReporterKey(fingerprint=info.fingerprint, expires=info.expires, checked_at=at) if info else None
+        return case.model_copy(update={"report": report, "reporter_key": key})
+
+    return cases._step(store, reference, principal=principal, action="psirt.reporter_key", change=change,
+                       facts={"fingerprint": info.fingerprint if info else None}, now=now, expected=expected)
