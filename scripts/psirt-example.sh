@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A whole PSIRT case, from report to a signed CSAF provider folder, into OUTDIR:
-# register the product, take in a report, triage and validate it, set an embargo, coordinate
+# register the product, take in a report (with the reporter's OpenPGP key), triage and validate
+# it, answer the reporter encrypted to that key, set an embargo, coordinate
 # with a CERT, reserve a CVE, decide with the SSVC coordinator table, record the affected
 # versions and the assessment, lift the embargo on release day and publish.
 #   bash scripts/psirt-example.sh OUTDIR          (after scripts/setup.sh; OUTDIR/provider is the web root)
@@ -24,6 +25,16 @@ mkdir -p "$OUT/keys"
 gpg --batch --homedir "$KEYHOME" --pinentry-mode loopback --passphrase '' --armor --export-secret-keys > "$OUT/keys/signing-key.asc"
 gpg --batch --homedir "$KEYHOME" --armor --export > "$OUT/keys/public-key.asc"
 
+section "The reporter's own key pair (the reporter sends the public key with the report)"
+REPHOME=$(mktemp -d /tmp/zwrep-XXXXXX)
+trap 'for h in "$KEYHOME" "$REPHOME"; do gpgconf --homedir "$h" --kill gpg-agent >/dev/null 2>&1 || true; rm -rf "$h"; done' EXIT
+gpg --batch --homedir "$REPHOME" --passphrase '' --quick-gen-key "Rita Reporter <rita@research.example>" ed25519 sign 1y 2>/dev/null
+REPFPR=$(gpg --batch --homedir "$REPHOME" --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+gpg --batch --homedir "$REPHOME" --passphrase '' --quick-add-key "$REPFPR" cv25519 encr 1y 2>/dev/null
+gpg --batch --homedir "$REPHOME" --armor --export > "$OUT/keys/reporter-public-key.asc" 2>/dev/null
+gpg --batch --homedir "$REPHOME" --pinentry-mode loopback --passphrase '' --armor --export-secret-keys \
+  > "$OUT/keys/reporter-secret-key.asc"   # only so that this example can read the answer as the reporter would
+
 section "Disclosure policy and product register"
 cat > "$OUT/policy.yaml" <<'YAML'
 publisher_name: ACME Controls PSIRT
@@ -38,22 +49,30 @@ $ZW psirt product add flowctl --vendor "ACME Controls" --name "FlowCtl PLC" \
   --version 1.0 --version 1.1 --version 2.0 --version 2.0.1 --version 2.1
 
 section "Intake: a researcher's report"
-cat > "$OUT/report.json" <<'JSON'
-{
-  "reporter": {"name": "Rita Reporter", "contact": "rita@research.example", "credit": true},
-  "product": "FlowCtl PLC",
-  "version": "2.0.1",
-  "title": "FlowCtl PLC web interface accepts configuration writes without a session",
-  "description": "POST /cfg changes the controller configuration without authentication.",
-  "attachments": [{"name": "poc.txt", "content": "curl -X POST http://plc/cfg -d 'mode=stop'"}]
-}
-JSON
-REF=$($ZW psirt intake "$OUT/report.json" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
-echo "case $REF" >&2
+python3 - "$OUT/keys/reporter-public-key.asc" > "$OUT/report.json" <<'PY'
+import json, sys
+key = open(sys.argv[1]).read()
+print(json.dumps({
+    "reporter": {"name": "Rita Reporter", "contact": "rita@research.example", "credit": True, "encryption_key": key},
+    "product": "FlowCtl PLC",
+    "version": "2.0.1",
+    "title": "FlowCtl PLC web interface accepts configuration writes without a session",
+    "description": "POST /cfg changes the controller configuration without authentication.",
+    "attachments": [{"name": "poc.txt", "content": "curl -X POST http://plc/cfg -d 'mode=stop'"}],
+}, indent=2))
+PY
+$ZW psirt intake "$OUT/report.json" --format json > "$OUT/acknowledgement.json"
+REF=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reference"])' "$OUT/acknowledgement.json")
+echo "case $REF; $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["encryption"])' "$OUT/acknowledgement.json")" >&2
 
 section "Triage, validation, embargo, coordination"
 $ZW psirt triage "$REF" --owner psirt-lead
 $ZW psirt validate "$REF"
+cat > "$OUT/answer.txt" <<'TXT'
+Thank you for your report. We reproduced the configuration write on FlowCtl PLC 2.0.1 and are
+preparing a fix. We coordinate the release with CERT@VDE and will tell you the date.
+TXT
+$ZW psirt reply "$REF" --file "$OUT/answer.txt" -o "$OUT/answer.asc"
 $ZW psirt embargo "$REF" --until "$(date -u -d '+45 days' +%Y-%m-%dT%H:%M:%SZ)" --member cert-liaison --party CERT@VDE
 $ZW psirt coordinate "$REF" --party CERT@VDE --kind cert --told "report, proof of concept, planned fix 2.1"
 $ZW psirt cve "$REF" CVE-2026-49001 --state requested

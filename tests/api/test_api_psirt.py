@@ -22,7 +22,9 @@ def test_an_anonymous_report_gets_a_reference_and_a_status_link_only(api: TestCl
     r = api.post("/api/v1/psirt/reports", content=json.dumps(REPORT))
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"reference", "status_secret", "acknowledge_by"} and r.headers["cache-control"] == "no-store"
+    assert set(body) == {"reference", "status_secret", "acknowledge_by", "encryption_key_fingerprint", "encryption"}
+    assert r.headers["cache-control"] == "no-store"
+    assert body["encryption_key_fingerprint"] is None and "in clear" in body["encryption"]  # no key sent
     status = api.get(f"/api/v1/psirt/reports/status/{body['status_secret']}")
     assert status.status_code == 200 and status.json()["state"] == "received"
     assert "rita" not in status.text and "FlowCtl" not in status.text  # the state, nothing of the case

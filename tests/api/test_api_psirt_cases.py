@@ -5,6 +5,9 @@ version (428 / 412), the role first (403), and embargoed details only to users i
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,48 @@ def test_reject_needs_a_reason_and_ssvc_is_recorded(psirt_api: TestClient, share
     r = api.post(f"{base}/transitions", json={"to": "rejected", "reason": "not reproducible"},
                  headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
     assert r.status_code == 200 and r.json()["state"] == "rejected", r.text
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="needs the gpg program (Debian package gnupg)")
+def test_a_reply_is_encrypted_to_the_key_the_reporter_sent_and_needs_if_match(psirt_api: TestClient) -> None:
+    api = psirt_api  # noqa: F811
+    home = tempfile.mkdtemp(prefix="zwa-")  # the reporter's own keyring, short for gpg-agent's socket
+    gpg = ["gpg", "--batch", "--homedir", home, "--pinentry-mode", "loopback", "--passphrase", ""]
+    try:
+        subprocess.run([*gpg, "--quick-gen-key", "Rita <rita@example.org>", "ed25519", "sign", "1y"], check=True,
+                       capture_output=True)
+        fpr = subprocess.run([*gpg, "--list-keys", "--with-colons"], check=True, capture_output=True,
+                             text=True).stdout.split("\nfpr:::::::::")[1].split(":")[0]
+        subprocess.run([*gpg, "--quick-add-key", fpr, "cv25519", "encr", "1y"], check=True, capture_output=True)
+        public = subprocess.run([*gpg, "--armor", "--export", fpr], check=True, capture_output=True, text=True).stdout
+        sent = api.post("/api/v1/psirt/reports",
+                        content=json.dumps({**REPORT, "reporter": {**REPORT["reporter"], "encryption_key": public}}))
+        assert sent.status_code == 201 and sent.json()["encryption_key_fingerprint"] == fpr, sent.text
+        ref = sent.json()["reference"]
+        base = f"/api/v1/psirt/cases/{ref}"
+        _, etag = _case(api, ref)
+        body = {"message": f"{CANARY}: fixed in 2.1"}
+        assert api.post(f"{base}/replies", json=body, headers=h(api, "vic", **{"If-Match": etag})).status_code == 403
+        assert api.post(f"{base}/replies", json=body, headers=h(api, "ana")).status_code == 428
+        r = api.post(f"{base}/replies", json=body, headers=h(api, "ana", **{"If-Match": etag}))
+        assert r.status_code == 201, r.text
+        assert r.headers["cache-control"] == "no-store" and r.headers["ETag"] != etag
+        armoured = r.json()["armoured"]
+        assert CANARY not in armoured and r.json()["communication"]["fingerprint"] == fpr
+        plain = subprocess.run([*gpg, "--decrypt"], input=armoured.encode(), check=True, capture_output=True).stdout
+        assert plain.decode() == body["message"]
+        shown, _ = _case(api, ref)
+        assert [c["channel"] for c in shown["communications"]] == ["openpgp"]
+        clear = api.post(f"{base}/replies", json={**body, "clear": True}, headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
+        assert clear.status_code == 409 and "encryption key" in clear.text
+        bad = api.put(f"{base}/reporter-key", json={"key": "<script>x</script>"},
+                      headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
+        assert bad.status_code == 422 and "not an armoured OpenPGP public key" in bad.text
+        dropped = api.put(f"{base}/reporter-key", json={"key": None}, headers=h(api, "ana", **{"If-Match": r.headers["ETag"]}))
+        assert dropped.status_code == 200 and dropped.json()["reporter_key"] is None, dropped.text
+        clear = api.post(f"{base}/replies", json={**body, "clear": True},
+                         headers=h(api, "ana", **{"If-Match": dropped.headers["ETag"]}))
+        assert clear.status_code == 201 and clear.json()["armoured"] is None, clear.text
+    finally:
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], capture_output=True, check=False)
+        shutil.rmtree(home, ignore_errors=True)

@@ -59,6 +59,15 @@ def test_intake_refuses_bad_reports_naming_the_pointer_and_walks_a_case(db: str,
     assert code == 2 and "time zone" in err
     code, _out, err = run("psirt", "cve", ref, "CVE-1", "--state", "requested", db=db)
     assert code == 2 and "not a CVE id" in err
+    answer = tmp_path / "answer.txt"
+    answer.write_text("Thanks; we could not reproduce it on 2.0.")
+    code, out, err = run("psirt", "reply", ref, "--file", str(answer), db=db)  # the report carried no key
+    assert code != 0 and out == "" and "--clear" in err
+    code, out, err = run("psirt", "reply", ref, "--file", str(answer), "--clear", db=db)
+    assert code == 0 and out == "" and "in clear" in err
+    code, out, _ = run("psirt", "show", ref, db=db)
+    [comm] = json.loads(out)["communications"]
+    assert comm["channel"] == "clear" and comm["by"] == "ana" and comm["text"] is None
 
 
 @pytest.mark.shared
@@ -82,3 +91,15 @@ def test_example_script_runs_a_whole_case_into_a_signed_valid_provider_folder(tm
     assert doc["vulnerabilities"][0]["cve"] == "CVE-2026-49001"
     assert "DT_COORD_PUBLISH" in done.stderr
     assert "rita@research.example" not in data.decode()
+    # The reporter reads the encrypted answer with their own key (a keyring of their own here).
+    home = tmp_path / "rep"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(home), "--pinentry-mode", "loopback", "--passphrase", ""]
+    try:
+        subprocess.run([*gpg, "--import", str(out / "keys" / "reporter-secret-key.asc")], check=True, capture_output=True)
+        plain = subprocess.run([*gpg, "--decrypt", str(out / "answer.asc")], check=True, capture_output=True).stdout
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)
+    assert plain == (out / "answer.txt").read_bytes()
+    ack = json.loads((out / "acknowledgement.json").read_text())
+    assert ack["encryption_key_fingerprint"] and ack["encryption_key_fingerprint"] in done.stderr

@@ -96,3 +96,76 @@ def test_cli(plant: Path, tmp_path: Path) -> None:
     assert res.exit_code == 1
     assert res.stdout.splitlines()[0] == "vendor,supplier,assets,share,informed,reasons"
     assert "without a usable disclosure process" in res.stderr
+
+
+def _with_hms(plant: Path) -> Path:
+    """A recorded supplier without any usable process, beside the fixture's well / partly ones."""
+    (plant / "suppliers.yaml").write_text(SUPPLIERS + "  - id: hms\n    vendor: HMS Networks\n    review_date: 2027-01-31\n")
+    return plant
+
+
+def test_poorly_informing_suppliers_are_a_risk_input_per_zone_and_flag_the_scenarios_on_their_assets(plant: Path) -> None:
+    from zonewarden.engines.risk import register, supplier_inputs
+
+    doc = load_site(_with_hms(plant))
+    pack = {i.vendor: i for i in supplier_inputs(doc, TODAY, zone="pack")}
+    assert pack["HMS Networks"].supplier == "hms" and pack["HMS Networks"].assets == ("pack-ewon",)
+    assert pack["HMS Networks"].reasons == ("no PSIRT contact, security.txt, policy or advisory feed",)
+    assert pack["Mitsubishi Electric"].supplier is None  # nobody recorded it
+    assert pack["Mitsubishi Electric"].assets == ("pack-hmi-cartoner", "pack-plc-cartoner")
+    assert pack["Mitsubishi Electric"].scenarios == ("R-02",)  # R-02 names pack-plc-cartoner
+    assert pack["Cognex"].scenarios == ()  # no scenario considers the cameras
+    assert "Rockwell Automation" not in pack and "Siemens" not in {i.vendor for i in supplier_inputs(doc, TODAY)}
+    assert all(i.zone == "pack" for i in pack.values())
+
+    entries = {e.id: e for e in register(doc, TODAY)}
+    [flag] = [f for f in entries["R-02"].flags if f.code == "supplier-poorly-informed"]
+    assert "pack-ewon (HMS Networks: no PSIRT contact" in flag.message
+    assert "pack-plc-cartoner (Mitsubishi Electric: no disclosure process recorded" in flag.message
+    assert "pack-hmi-cartoner" not in flag.message  # only the scenario's own assets are named
+    assert "pack-plc-agg" not in flag.message  # Rockwell informs partly: not this input
+    assert not [f for f in entries["R-03"].flags if f.code == "supplier-poorly-informed"]  # Siemens: well
+    # Recording a usable process for the vendor removes the input and the flag.
+    (plant / "suppliers.yaml").write_text(SUPPLIERS + "  - id: hms\n    vendor: HMS Networks\n"
+                                          "    psirt_contact: psirt@hms.example\n")
+    fixed = load_site(plant)
+    assert "HMS Networks" not in {i.vendor for i in supplier_inputs(fixed, TODAY)}
+    [flag] = [f for f in {e.id: e for e in register(fixed, TODAY)}["R-02"].flags if f.code == "supplier-poorly-informed"]
+    assert "pack-ewon" not in flag.message
+
+
+def test_a_scenario_naming_no_assets_weighs_every_input_of_its_zone(plant: Path) -> None:
+    from zonewarden.engines.risk import evaluate, supplier_inputs
+
+    doc = load_site(_with_hms(plant))
+    r02 = next(s for s in doc.risks if s.id == "R-02")
+    whole_zone = r02.model_copy(update={"assets": ()})
+    inputs = tuple(supplier_inputs(doc, TODAY))
+    [flag] = [f for f in evaluate(doc.risk_method, whole_zone, TODAY, suppliers=inputs).flags
+              if f.code == "supplier-poorly-informed"]
+    assert "pack-hmi-cartoner" in flag.message and "Cognex" in flag.message and "bms-" not in flag.message
+
+
+def test_risks_output_and_the_auditor_package_show_the_supplier_inputs(plant: Path) -> None:
+    from zonewarden.evidence.builder import build_package, render_package
+    from zonewarden.services.queries.risk import risks_of
+
+    doc = load_site(_with_hms(plant))
+    got = risks_of(doc, as_of=TODAY).as_dict()
+    hms = [i for i in got["supplier_inputs"] if i["vendor"] == "HMS Networks"]
+    assert hms == [{"zone": "pack", "vendor": "HMS Networks", "supplier": "hms", "assets": ["pack-ewon"],
+                    "reasons": ["no PSIRT contact, security.txt, policy or advisory feed"], "scenarios": ["R-02"],
+                    "message": "pack-ewon (HMS Networks: no PSIRT contact, security.txt, policy or advisory feed)"}]
+    res = CliRunner().invoke(cli, ["risks", "--file", str(plant), "--as-of", "2026-11-25"])
+    assert res.exit_code == 0, res.output
+    assert "risk inputs: assets from suppliers without a usable disclosure process" in res.stderr
+    assert "zone pack: pack-hmi-cartoner, pack-plc-cartoner (Mitsubishi Electric" in res.stderr
+    assert "zone pack: pack-cam-opc, pack-cam-print-1, pack-cam-print-2 (Cognex: no disclosure process recorded " \
+           "for this vendor); in no scenario yet" in res.stderr
+    package = build_package(doc, "auditor", TODAY)
+    section = next(s for s in package.sections if s.id == "risk-register")
+    assert {i["vendor"] for i in section.data["supplier_inputs"] if i["zone"] == "pack"} >= {"HMS Networks", "Cognex"}
+    r02 = next(e for e in section.data["entries"] if e["id"] == "R-02")
+    assert "supplier-poorly-informed" in [f["code"] for f in r02["flags"]]
+    html = render_package(package, ["html"])["evidence-auditor.html"].decode()
+    assert "Risk inputs: suppliers without a usable disclosure process" in html

@@ -174,3 +174,43 @@ def ssvc(reference: str, body: SsvcBody, principal: Caller, store: StoreDep, res
          if_match: IfMatch = None) -> dict[str, Any]:
     return _write(store, principal, if_match, response, reference, lambda v: psirt.record_coordinator_decision(
         store, reference, body.table, body.inputs, principal=principal, expected=v))
+
+
+class ReplyBody(BaseModel):
+    message: str = Field(min_length=1, max_length=20_000, description="The answer to the reporter (text).")
+    clear: bool = Field(default=False, description=(
+        "The reporter gave no key: record that the answer goes through the contact channel in clear."))
+
+
+@router.post("/psirt/cases/{reference}/replies", status_code=201,
+             summary="Answer the reporter, encrypted to their OpenPGP key (or record an answer in clear)")
+def reply(reference: str, body: ReplyBody, principal: Caller, store: StoreDep, response: Response,
+          if_match: IfMatch = None) -> dict[str, Any]:
+    """The armoured message to send is in ``armoured`` (null for ``clear``); the case records
+    when, by whom, the key fingerprint and the ciphertext's sha256. 409 when the case has no key
+    (answer in clear) or, with ``clear``, when it has one; 422 for a revoked, expired or
+    non-encrypting key."""
+    from zonewarden.services import identity, psirt_reply
+
+    identity.authorize(store, principal, "psirt.write")
+    got = psirt_reply.reply(store, reference, body.message.encode("utf-8"), principal=principal, clear=body.clear,
+                            source="message", expected=expected_revision(if_match))
+    response.headers["Cache-Control"] = "no-store"
+    _, version = psirt.show_case_version(store, reference, principal=principal)
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'
+    return got.as_dict()
+
+
+class ReporterKeyBody(BaseModel):
+    key: str | None = Field(max_length=64_000, description=(
+        "The reporter's new armoured OpenPGP public key; null removes it (answers then go in clear)."))
+
+
+@router.put("/psirt/cases/{reference}/reporter-key", summary="Replace or remove the reporter's encryption key")
+def reporter_key(reference: str, body: ReporterKeyBody, principal: Caller, store: StoreDep, response: Response,
+                 if_match: IfMatch = None) -> dict[str, Any]:
+    from zonewarden.services import psirt_reply
+
+    return _write(store, principal, if_match, response, reference, lambda v: psirt_reply.set_reporter_key(
+        store, reference, body.key, principal=principal, expected=v))

@@ -67,9 +67,12 @@ def _read(path: Path, what: str) -> bytes:
         raise InputError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _case_out(case: Any, fmt: str = "table") -> None:
+def _case_out(case: Any, fmt: str = "table", *, done: str | None = None) -> None:
+    """What a step did (``done``) and the case's state afterwards."""
     if fmt == "json":
         emit_json({"reference": case.reference, "state": str(case.state)})
+    elif done:
+        note(f"{case.reference}: {done} (case {case.state})")
     else:
         note(f"{case.reference}: {case.state}")
 
@@ -108,6 +111,7 @@ def intake_cmd(file: Path, fmt: str, db_url: str | None) -> None:
     else:
         emit_rows([got.as_dict()], ["reference", "acknowledge_by", "status_secret"], "table")
         note("give the reporter the reference and the status secret (shown once)")
+        note(got.encryption)
 
 
 @psirt.command("list")
@@ -275,7 +279,78 @@ def coordinate_cmd(reference: str, party: str, kind: str, told: str, at: str | N
 
     store, principal = caller(db_url)
     _case_out(svc.coordinate(store, reference, principal=principal, party=party, kind=kind, told=told,
-                             at=_when(at, "--at")))
+                             at=_when(at, "--at")), done=f"recorded what {party} ({kind}) was told")
+
+
+@psirt.command("reply")
+@click.argument("reference")
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The answer (UTF-8 text, at most 20 000 characters); '-' reads standard input.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the armoured OpenPGP message here (default: standard output).")
+@click.option("--clear", is_flag=True, default=False,
+              help="The reporter gave no key: record that the answer goes through the contact channel in clear.")
+@db_option
+@handle_errors
+def reply_cmd(reference: str, file: Path, output: Path | None, clear: bool, db_url: str | None) -> None:
+    """Answer the reporter, encrypted to the OpenPGP key they sent with the report.
+
+    The key is checked again (revoked, expired or unable to encrypt is refused) in a throw-away
+    keyring. The case records when, by whom, the key fingerprint and the sha256 of the
+    ciphertext (the text only when the policy sets keep_reply_text); the audit trail has a
+    psirt.reply event. Without a key the answer must go through the contact channel in clear:
+    --clear records that, and prints nothing to send.
+
+    \b
+    Example:
+      zonewarden psirt reply PSIRT-2026-0001 --file answer.txt -o answer.asc
+    """
+    from zonewarden.io.atomic import write_atomic
+    from zonewarden.services import psirt_reply as svc
+
+    message = sys.stdin.buffer.read() if str(file) == "-" else _read(file, "--file")
+    store, principal = caller(db_url)
+    got = svc.reply(store, reference, message, principal=principal, clear=clear, source=str(file))
+    comm = got.communication
+    if got.armoured is None:
+        note(f"{reference}: recorded an answer in clear ({comm.message_bytes} bytes, sha256 {comm.message_sha256}); "
+             "send it to the reporter's contact yourself")
+        return
+    if output is None:
+        sys.stdout.buffer.write(got.armoured)
+    else:
+        write_atomic(output, got.armoured)
+        note(f"wrote {output}")
+    note(f"{reference}: answer encrypted to key {comm.fingerprint} (ciphertext sha256 {comm.ciphertext_sha256}); "
+         "send it to the reporter's contact")
+
+
+@psirt.command("reporter-key")
+@click.argument("reference")
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The reporter's new armoured OpenPGP public key.")
+@click.option("--remove", is_flag=True, default=False, help="Drop the key: answers then go in clear (psirt reply --clear).")
+@db_option
+@handle_errors
+def reporter_key_cmd(reference: str, file: Path | None, remove: bool, db_url: str | None) -> None:
+    """Replace the reporter's encryption key (checked as at intake), or remove it.
+
+    For a reporter whose key expired or was revoked since the report: with their new key,
+    answers are encrypted again; without one, --remove lets you answer in clear and record it.
+
+    \b
+    Example:
+      zonewarden psirt reporter-key PSIRT-2026-0001 --file rita-2027.asc
+    """
+    from zonewarden.services import psirt_reply as svc
+
+    if (file is None) == (not remove):
+        raise InputError("give the new key (--file KEY) or --remove, not both")
+    armoured = None if file is None else _read(file, "--file").decode("utf-8", errors="replace")
+    store, principal = caller(db_url)
+    case = svc.set_reporter_key(store, reference, armoured, principal=principal)
+    key = case.reporter_key
+    _case_out(case, done=f"answers encrypted to key {key.fingerprint}" if key else "key removed; answers go in clear")
 
 
 @psirt.command("cve")
@@ -295,7 +370,7 @@ def cve_cmd(reference: str, cve: str, state: str, db_url: str | None) -> None:
     from zonewarden.services import psirt as svc
 
     store, principal = caller(db_url)
-    _case_out(svc.record_cve(store, reference, cve, CveState(state), principal=principal))
+    _case_out(svc.record_cve(store, reference, cve, CveState(state), principal=principal), done=f"{cve} {state}")
 
 
 @psirt.command("ssvc")
@@ -368,7 +443,8 @@ def assess_cmd(reference: str, summary: str, cwe: str | None, cwe_name: str | No
         raise InputError("psirt assess: " + "; ".join(f"--{'-'.join(str(p) for p in e['loc'])}: {e['msg']}"
                                                      for e in exc.errors(include_url=False))) from None
     store, principal = caller(db_url)
-    _case_out(svc.assess(store, reference, assessment, principal=principal, category=category, tlp=tlp))
+    _case_out(svc.assess(store, reference, assessment, principal=principal, category=category, tlp=tlp),
+              done="assessment recorded")
 
 
 @psirt.command("affects")

@@ -155,7 +155,8 @@ def risks_cmd(
 
     Flags: over-tolerance (residual above the method's tolerable rating and not validly
     accepted), review-overdue, acceptance-expired / -expiring (an acceptance by the risk's own owner is refused when
-    the site is loaded). JSON adds both heat maps.
+    the site is loaded), supplier-poorly-informed (assets of the scenario come from a supplier without a
+    usable disclosure process; each zone's such assets are listed as risk inputs). JSON adds both heat maps.
 
     \b
     Examples:
@@ -182,6 +183,13 @@ def risks_cmd(
         for e in result.entries:
             for f in e.flags:
                 note(f"  {e.id}: {f.message}")
+        if result.supplier_inputs:
+            note(f"risk inputs: assets from suppliers without a usable disclosure process, "
+                 f"{len(result.supplier_inputs)} in {len({i.zone for i in result.supplier_inputs})} zones "
+                 "(see zonewarden suppliers):")
+        for i in result.supplier_inputs:
+            considered = f"in {', '.join(i.scenarios)}" if i.scenarios else "in no scenario yet"
+            note(f"  zone {i.zone}: {i.message}; {considered}")
 
 
 @click.command("risk-method")

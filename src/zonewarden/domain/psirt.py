@@ -102,6 +102,10 @@ class DisclosurePolicy(Model):
     decide_days: int = Field(default=10, ge=0, le=365)
     remediate_days: int = Field(default=90, ge=1, le=730)
     languages: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], ...] = ("en",)
+    keep_reply_text: bool = Field(default=False, description=(
+        "Whether the text of an answer to the reporter is kept in the case (inside the case's circle, "
+        "like its other details). Off: only its hash, the ciphertext's hash and the key fingerprint are "
+        "kept; the author keeps the message file."))
     process: tuple[Annotated[str, StringConstraints(min_length=1, max_length=2000)], ...] = (
         "We acknowledge every report within the acknowledgement period and give it a reference.",
         "We triage and validate the report and tell the reporter our decision.",
@@ -118,6 +122,32 @@ class Party(Model):
     told: Text
     at: dt.datetime
     by: ShortText
+
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9A-F]{40}([0-9A-F]{24})?$")]
+
+
+class ReporterKey(Model):
+    """The reporter's OpenPGP public key as checked at intake (the key itself is in the report)."""
+
+    fingerprint: Fingerprint | None = Field(description="None: not checked (gpg was not installed at intake).")
+    expires: dt.datetime | None = None
+    checked_at: dt.datetime
+
+
+class Communication(Model):
+    """An answer sent to the reporter: when, by whom, through which channel, and what proves it."""
+
+    at: dt.datetime
+    by: ShortText
+    channel: Annotated[str, StringConstraints(pattern=r"^(openpgp|clear)$")] = Field(
+        description="openpgp: encrypted to the reporter's key; clear: through the contact channel unencrypted.")
+    fingerprint: Fingerprint | None = Field(default=None, description="The key it was encrypted to.")
+    ciphertext_sha256: Sha256 | None = None
+    message_sha256: Sha256
+    message_bytes: int = Field(ge=0)
+    text: Text | None = Field(default=None, description="The message, only when the policy keeps reply texts.")
 
 
 class CveRecord(Model):
@@ -178,6 +208,8 @@ class Case(Model):
     assessment: Assessment | None = None
     tlp: Annotated[str, StringConstraints(pattern=r"^(WHITE|GREEN|AMBER|RED)$")] = "WHITE"
     category: Annotated[str, StringConstraints(pattern=r"^(csaf_security_advisory|csaf_vex)$")] = "csaf_security_advisory"
+    reporter_key: ReporterKey | None = None
+    communications: tuple[Communication, ...] = ()
 
 
 # --- life cycle -----------------------------------------------------------------------------------

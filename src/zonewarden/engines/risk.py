@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zonewarden.domain.levels import FR, SLTarget
+from zonewarden.domain.psirt_suppliers import Informed
+from zonewarden.domain.psirt_suppliers import assess as assess_supplier
 from zonewarden.domain.risk import (
     FRWeight,
     RiskEstimate,
@@ -87,7 +89,8 @@ class Flag:
 
     code: str
     """Stable code: over-tolerance, review-overdue, acceptance-expired, acceptance-expiring,
-    accepted-over-tolerance. (An acceptance by the risk's owner never reaches the register: the
+    accepted-over-tolerance, supplier-poorly-informed (assets of the scenario come from a supplier
+    without a usable disclosure process, :class:`SupplierInput`). (An acceptance by the risk's owner never reaches the register: the
     site document refuses it, separation of duties.)"""
     message: str
 
@@ -154,10 +157,82 @@ def _score_dict(score: RiskScore) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SupplierInput:
+    """A risk input (issue 16): assets of one zone whose supplier has no usable vulnerability
+    disclosure process (:func:`zonewarden.domain.psirt_suppliers.assess` says ``poorly``). The
+    plant may never learn of their vulnerabilities, so a known weakness can stay open unseen:
+    the zone's scenarios on these assets are flagged for the assessor to weigh in the likelihood.
+    It changes no score: the estimates stay the assessor's."""
+
+    zone: str
+    vendor: str
+    supplier: str | None
+    """The supplier record's id; None when nobody recorded the vendor's process."""
+    assets: tuple[str, ...]
+    reasons: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    """The zone's scenarios that name one of these assets (or name no assets at all)."""
+
+    @property
+    def message(self) -> str:
+        """``assets (vendor: reasons)``, at most five asset ids named."""
+        return self.describe(self.assets)
+
+    def describe(self, assets: tuple[str, ...]) -> str:
+        head = ", ".join(assets[:5]) + (f" and {len(assets) - 5} more" if len(assets) > 5 else "")
+        return f"{head} ({self.vendor}: {'; '.join(self.reasons)})"
+
+    def on(self, scenario: RiskScenario) -> tuple[str, ...]:
+        """The input's assets the scenario names (all of them for a scenario naming no assets)."""
+        if scenario.zone != self.zone:
+            return ()
+        if not scenario.assets:
+            return self.assets
+        named = set(scenario.assets)
+        return tuple(a for a in self.assets if a in named)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"zone": self.zone, "vendor": self.vendor, "supplier": self.supplier, "assets": list(self.assets),
+                "reasons": list(self.reasons), "scenarios": list(self.scenarios), "message": self.message}
+
+
+def supplier_inputs(doc: SiteDocument, today: dt.date, *, zone: str | None = None) -> list[SupplierInput]:
+    """Per zone (by id), the assets whose supplier informs the plant poorly, one input per
+    supplier (vendor name, when nobody recorded it); assets without a vendor or a zone are the
+    inventory check's business, not a supplier's."""
+    by_name = {name: s for s in doc.suppliers for name in s.names()}
+    groups: dict[tuple[str, str], tuple[str, str | None, list[str], tuple[str, ...]]] = {}
+    for asset in sorted(doc.assets, key=lambda a: a.id):
+        if not asset.vendor or asset.zone is None or (zone is not None and asset.zone != zone):
+            continue
+        sup = by_name.get(asset.vendor.casefold())
+        verdict = assess_supplier(sup, today)
+        if verdict.informed is not Informed.POORLY:
+            continue
+        key = (asset.zone, sup.id if sup else "vendor:" + asset.vendor.casefold())
+        if key not in groups:
+            groups[key] = (sup.vendor if sup else asset.vendor, sup.id if sup else None, [], verdict.reasons)
+        groups[key][2].append(asset.id)
+    out = []
+    for (zone_id, _), (vendor, sup_id, assets, reasons) in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0].casefold())):
+        ids = tuple(assets)
+        item = SupplierInput(zone_id, vendor, sup_id, ids, reasons, ())
+        touched = tuple(sorted(s.id for s in doc.risks if item.on(s)))
+        out.append(SupplierInput(zone_id, vendor, sup_id, ids, reasons, touched))
+    return out
+
+
 def evaluate(
-    method: RiskMethod, scenario: RiskScenario, today: dt.date, *, expiring_within_days: int = 90
+    method: RiskMethod,
+    scenario: RiskScenario,
+    today: dt.date,
+    *,
+    expiring_within_days: int = 90,
+    suppliers: tuple[SupplierInput, ...] = (),
 ) -> RegisterEntry:
-    """Score one scenario and flag what needs attention on ``today``."""
+    """Score one scenario and flag what needs attention on ``today``. ``suppliers``: the risk
+    inputs of the scenario's zone (:func:`supplier_inputs`); those on its assets are flagged."""
     inherent = score_estimate(method, scenario.inherent)
     residual = score_estimate(method, scenario.effective_residual())
     over = not method.is_tolerable(residual.worst.rating)
@@ -180,6 +255,12 @@ def evaluate(
                 f"residual risk {residual.worst.rating} is above tolerable; accepted by {acc.by} until {acc.expires}",
             )
         )
+    poor = [(i, i.on(scenario)) for i in suppliers]
+    poor = [(i, assets) for i, assets in poor if assets]
+    if poor:
+        flags.append(Flag("supplier-poorly-informed",
+                          "assets from suppliers without a usable disclosure process, whose vulnerabilities "
+                          "may not reach the plant: " + "; ".join(i.describe(assets) for i, assets in poor)))
     review_overdue = scenario.review_date < today
     if review_overdue:
         flags.append(Flag("review-overdue", f"review was due on {scenario.review_date}"))
@@ -216,8 +297,9 @@ def register(
     """The risk register, worst residual risk first within each zone (zones by id)."""
     if zone is not None and zone not in doc.zone_index():
         raise NotFoundError(f"unknown zone {zone!r}")
+    inputs = tuple(supplier_inputs(doc, today, zone=zone))
     out = [
-        evaluate(doc.risk_method, s, today, expiring_within_days=expiring_within_days)
+        evaluate(doc.risk_method, s, today, expiring_within_days=expiring_within_days, suppliers=inputs)
         for s in doc.risks
         if zone is None or s.zone == zone
     ]
@@ -517,6 +599,7 @@ __all__ = [
     "RegisterEntry",
     "RiskCell",
     "RiskScore",
+    "SupplierInput",
     "ZoneProposal",
     "evaluate",
     "heat_map",
@@ -524,5 +607,6 @@ __all__ = [
     "propose_zone",
     "register",
     "score_estimate",
+    "supplier_inputs",
     "treatment_counts",
 ]

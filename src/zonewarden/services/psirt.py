@@ -69,10 +69,24 @@ class Intake:
     reference: str
     secret: str
     acknowledge_by: dt.datetime
+    key: d.ReporterKey | None = None
+    """The reporter's encryption key as checked at intake (None: the report carried none)."""
 
-    def as_dict(self) -> dict[str, str]:
+    @property
+    def encryption(self) -> str:
+        """What the acknowledgement says about answering the reporter."""
+        if self.key is None:
+            return "no encryption key: answers go through the contact channel in clear"
+        if self.key.fingerprint is None:
+            return "encryption key not checked (gpg is not installed); it is checked before the first answer"
+        until = f", expires {self.key.expires.date().isoformat()}" if self.key.expires else ""
+        return f"answers are encrypted to key {self.key.fingerprint}{until}"
+
+    def as_dict(self) -> dict[str, str | None]:
         return {"reference": self.reference, "status_secret": self.secret,
-                "acknowledge_by": self.acknowledge_by.isoformat()}
+                "acknowledge_by": self.acknowledge_by.isoformat(),
+                "encryption_key_fingerprint": self.key.fingerprint if self.key else None,
+                "encryption": self.encryption}
 
 
 # --- reading a report -----------------------------------------------------------------------------
@@ -191,9 +205,31 @@ def _next_reference(conn: Connection, now: dt.datetime) -> str:
     return f"PSIRT-{now.year}-{n:04d}"
 
 
-def _insert_case(conn: Connection, report: d.Report, now: dt.datetime, *, client_key: str | None) -> tuple[d.Case, str]:
+def check_reporter_key(report: d.Report, now: dt.datetime, *, source: str) -> d.ReporterKey | None:
+    """Check the report's encryption key at intake (one public key that can encrypt, not
+    revoked or expired); :class:`InputError` with its JSON pointer and why. Without gpg on the
+    machine the key is kept unchecked (said in the acknowledgement, checked before an answer)."""
+    from zonewarden.services import psirt_gpg
+
+    armoured = report.reporter.encryption_key
+    if not armoured:
+        return None
+    if not psirt_gpg.gpg_available():
+        return d.ReporterKey(fingerprint=None, checked_at=now)
+    where = pointer("reporter", "encryption_key")
+    try:
+        info = psirt_gpg.check_public_key(armoured, now, source="encryption key")
+    except InputError as exc:
+        raise InputError(f"{source} is not a valid vulnerability report",
+                         [Problem(f"{exc} (JSON pointer {where})", path=("reporter", "encryption_key"),
+                                  file=source)]) from None
+    return d.ReporterKey(fingerprint=info.fingerprint, expires=info.expires, checked_at=now)
+
+
+def _insert_case(conn: Connection, report: d.Report, now: dt.datetime, *, client_key: str | None,
+                 key: d.ReporterKey | None = None) -> tuple[d.Case, str]:
     reference = _next_reference(conn, now)
-    case = d.Case(reference=reference, received_at=now, report=report)
+    case = d.Case(reference=reference, received_at=now, report=report, reporter_key=key)
     secret = secrets.token_urlsafe(24)
     conn.execute(insert(psirt_cases).values(
         reference=reference, state=str(case.state), received_at=now, updated_at=now, embargo_until=None,
@@ -284,13 +320,15 @@ def intake(store: Store, report: d.Report, *, principal: Principal, source: str 
     """Record a report a PSIRT member received (mail, a file); returns its reference."""
     identity.authorize(store, principal, "psirt.write")
     now = now or now_utc()
+    key = check_reporter_key(report, now, source=source or "report")
     with store.transaction() as conn:
-        case, secret = _insert_case(conn, report, now, client_key=None)
+        case, secret = _insert_case(conn, report, now, client_key=None, key=key)
         audit.append(conn, action="psirt.intake", object_type=OBJECT, object_id=case.reference, at=now,
-                     after={"state": str(case.state), "source": source, "case_digest": case_digest(case)},
+                     after={"state": str(case.state), "source": source, "case_digest": case_digest(case),
+                            "key_fingerprint": key.fingerprint if key else None},
                      **principal.audit_fields)
         pol = _policy(conn)
-    return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"])
+    return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"], key)
 
 
 def submit_report(store: Store, data: bytes, *, client: str, now: dt.datetime | None = None) -> Intake:
@@ -300,18 +338,26 @@ def submit_report(store: Store, data: bytes, *, client: str, now: dt.datetime | 
     report = parse_report(data, source="report")
     now = now or now_utc()
     key = _hash(client)
-    with store.transaction() as conn:
-        _lock_sequence(conn, now)  # intakes one at a time, so two requests cannot both pass the limit
+
+    def limit(conn: Connection) -> None:
         recent = conn.execute(select(func.count()).select_from(psirt_cases).where(
             psirt_cases.c.client_key == key, psirt_cases.c.received_at > now - dt.timedelta(hours=1))).scalar_one()
         if recent >= RATE_LIMIT:
             raise RateLimited(f"too many reports from this client ({RATE_LIMIT} an hour); try again later")
-        case, secret = _insert_case(conn, report, now, client_key=key)
+
+    with store.read() as conn:
+        limit(conn)  # before gpg runs on the key: a client over the limit costs no gpg process
+    reporter_key = check_reporter_key(report, now, source="report")
+    with store.transaction() as conn:
+        _lock_sequence(conn, now)  # intakes one at a time, so two requests cannot both pass the limit
+        limit(conn)
+        case, secret = _insert_case(conn, report, now, client_key=key, key=reporter_key)
         audit.append(conn, action="psirt.intake", object_type=OBJECT, object_id=case.reference, at=now,
-                     after={"state": str(case.state), "source": "intake endpoint", "case_digest": case_digest(case)},
+                     after={"state": str(case.state), "source": "intake endpoint", "case_digest": case_digest(case),
+                            "key_fingerprint": reporter_key.fingerprint if reporter_key else None},
                      **REPORTER.audit_fields)
         pol = _policy(conn)
-    return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"])
+    return Intake(case.reference, secret, d.due_dates(case, pol)["acknowledge"], reporter_key)
 
 
 def report_status(store: Store, secret: str) -> dict[str, Any]:

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +38,7 @@ from zonewarden.io.csaf.model import Deviation
 from zonewarden.services import access, audit
 from zonewarden.services import psirt as cases
 from zonewarden.services.principal import Principal
+from zonewarden.services.psirt_gpg import Keyring
 from zonewarden.store.db import Store
 from zonewarden.store.psirt_tables import psirt_advisories
 
@@ -49,15 +47,12 @@ PASSPHRASE_ENV = "ZONEWARDEN_SIGNING_PASSPHRASE"
 
 class Signer:
     """Detached armoured OpenPGP signatures with the user's secret key, in a throw-away
-    keyring (the user's own keyring is never read or changed). A context manager."""
+    keyring (:class:`~zonewarden.services.psirt_gpg.Keyring`: the user's own keyring is never
+    read or changed). A context manager."""
 
     def __init__(self, secret_key: bytes, *, passphrase: str | None = None, source: str = "--signing-key") -> None:
-        if shutil.which("gpg") is None:
-            raise InputError("signing needs the gpg program (Debian package gnupg)")
-        import gnupg
-
-        self._home = tempfile.mkdtemp(prefix="zwsig-")  # short: gpg's socket path must fit in 108 bytes
-        self._gpg = gnupg.GPG(gnupghome=self._home)
+        self._ring = Keyring(purpose="signing")
+        self._gpg = self._ring.gpg
         self._passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_ENV, "")
         result = self._gpg.import_keys(secret_key)
         secrets = self._gpg.list_keys(secret=True)
@@ -77,8 +72,7 @@ class Signer:
         return bytes(signed.data)
 
     def close(self) -> None:
-        subprocess.run(["gpgconf", "--homedir", self._home, "--kill", "gpg-agent"], capture_output=True, check=False)
-        shutil.rmtree(self._home, ignore_errors=True)
+        self._ring.close()
 
     def __enter__(self) -> Signer:
         return self

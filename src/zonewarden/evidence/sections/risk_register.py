@@ -1,10 +1,12 @@
-"""The risk register: inherent and residual risk, treatment, acceptance and flags."""
+"""The risk register: inherent and residual risk, treatment, acceptance and flags, and the risk
+inputs from suppliers without a usable disclosure process (per zone, with the scenarios that
+consider them; ``engines.risk.supplier_inputs``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from zonewarden.engines.risk import heat_map, treatment_counts
+from zonewarden.engines.risk import heat_map, supplier_inputs, treatment_counts
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.text import u, us
@@ -87,6 +89,11 @@ class RiskRegisterSection:
                 "likelihood_names": [u(s.name) for s in method.likelihood],
                 "impact_names": [u(s.name) for s in method.impact_levels],
                 "over_tolerance": sum(1 for e in entries if e.over_tolerance),
+                "supplier_inputs": [
+                    {"zone": u(i.zone), "vendor": u(i.vendor), "supplier": u(i.supplier), "assets": us(i.assets),
+                     "reasons": us(i.reasons), "scenarios": us(i.scenarios)}
+                    for i in supplier_inputs(ctx.doc, ctx.as_of)
+                ],
             },
         )
 

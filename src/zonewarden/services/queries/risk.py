@@ -136,6 +136,8 @@ class RisksResult:
     as_of: dt.date
     method: RiskMethod
     entries: tuple[Any, ...]
+    supplier_inputs: tuple[Any, ...] = ()
+    """Risk inputs: a zone's assets from suppliers without a usable disclosure process."""
 
     @property
     def over_tolerance(self) -> int:
@@ -151,6 +153,7 @@ class RisksResult:
             "as_of": self.as_of.isoformat(),
             "method": {"name": method.name, "version": method.version, "tolerable": method.tolerable},
             "entries": [e.as_dict() for e in entries],
+            "supplier_inputs": [i.as_dict() for i in self.supplier_inputs],
             "treatments": treatment_counts(entries),
             "heat_map": {
                 "ratings": [list(r) for r in method.matrix_rows()],
@@ -187,12 +190,13 @@ def risks_of(doc: SiteDocument, *, as_of: str | dt.date | None = None, zone: str
              over_tolerance: bool = False, expiring_within: str | int = "90d") -> RisksResult:
     """``over_tolerance``: only scenarios above tolerable; acceptances expiring within
     ``expiring_within`` (``90d``, ``12w`` or days) are flagged."""
-    from zonewarden.engines.risk import register
+    from zonewarden.engines.risk import register, supplier_inputs
 
     today = day(doc.site.timezone, as_of)
     entries = register(doc, today, zone=zone, over_tolerance_only=over_tolerance,
                        expiring_within_days=_days(expiring_within))
-    return RisksResult(doc.site.id, doc.site.name, today, doc.risk_method, tuple(entries))
+    return RisksResult(doc.site.id, doc.site.name, today, doc.risk_method, tuple(entries),
+                       tuple(supplier_inputs(doc, today, zone=zone)))
 
 
 # --- risk method -----------------------------------------------------------------------------
