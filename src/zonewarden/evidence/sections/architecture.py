@@ -1,12 +1,37 @@
-"""Zone and conduit architecture with SL-T: the diagram and the tables behind it."""
+"""Zone and conduit architecture with SL-T: the diagram and the tables behind it.
+
+Above :data:`DIAGRAM_ZONE_LIMIT` zones the diagram of every zone and conduit is too dense to read
+on a page and slow to lay out (a 100-zone site: a 237 kB SVG); the PDF then shows the simplified
+diagram (:func:`zonewarden.evidence.diagram.render_overview`: zones grouped by Purdue level and
+kind, conduit counts between the groups) and the full diagram is the appendix file
+``architecture-diagram.svg`` of the package (:mod:`zonewarden.evidence.appendix`), sanitised like
+the inline one.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from zonewarden.evidence.appendix import file_appendix
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.sections._common import level_text, levels
 from zonewarden.evidence.svg import UnsafeSVG, sanitise_svg
 from zonewarden.evidence.text import u, us
+
+DIAGRAM_ZONE_LIMIT = 40
+"""Above this many zones the PDF shows the simplified diagram and the full one is an appendix file."""
+SVG_NAME = "architecture-diagram.svg"
+
+
+def _safe(svg: str | None, undecided: list[str]) -> str | None:
+    if svg is None:
+        return None
+    try:
+        return sanitise_svg(svg)
+    except UnsafeSVG as exc:
+        undecided.append(f"diagram: {exc}")
+        return None
 
 
 class ArchitectureSection:
@@ -16,16 +41,24 @@ class ArchitectureSection:
 
     def build(self, ctx: BuildContext) -> SectionData:
         doc = ctx.doc
-        undecided = []
+        undecided: list[str] = []
         svg = ctx.diagram
         if svg is None:
             undecided.append(f"diagram: {ctx.why_missing('diagram')}")
-        else:
-            try:
-                svg = sanitise_svg(svg)
-            except UnsafeSVG as exc:
-                undecided.append(f"diagram: {exc}")
-                svg = None
+        svg = _safe(svg, undecided)
+        extra: dict[str, Any] = {"diagram_simplified": False, "appendices": []}
+        files: dict[str, bytes] = {}
+        if len(doc.zones) > DIAGRAM_ZONE_LIMIT:
+            overview = ctx.diagram_overview
+            if overview is None:
+                undecided.append(f"simplified diagram: {ctx.why_missing('diagram-overview')}")
+            overview = _safe(overview, undecided)
+            if svg is not None:
+                descriptor, files = file_appendix(SVG_NAME, "architecture diagram of every zone and conduit",
+                                                  svg.encode("utf-8"), "svg")
+                extra["appendices"] = [descriptor]
+            svg = overview
+            extra["diagram_simplified"] = True
         asset_count: dict[str, int] = {}
         for a in doc.assets:
             if a.zone is not None:
@@ -70,7 +103,8 @@ class ArchitectureSection:
             for c in sorted(doc.conduits, key=lambda c: c.id)
         ]
         return SectionData(
-            self.id, self.title, {"diagram_svg": u(svg), "zones": zones, "conduits": conduits}, undecided
+            self.id, self.title, {"diagram_svg": u(svg), "zones": zones, "conduits": conduits, **extra}, undecided,
+            files=files,
         )
 
 
