@@ -15,7 +15,16 @@ import pytest
 from zonewarden.evidence import appendix
 from zonewarden.evidence.builder import build_package, render_package
 from zonewarden.evidence.redaction import LeakError
-from zonewarden.evidence.sections import SectionData, asset_register, calendar, legacy, traceability
+from zonewarden.evidence.sections import (
+    SectionData,
+    architecture,
+    asset_register,
+    calendar,
+    legacy,
+    segmentation,
+    traceability,
+    zone_levels,
+)
 
 from .conftest import AS_OF, generated_site
 
@@ -83,7 +92,81 @@ def test_small_tables_stay_in_the_pdf(example_doc) -> None:  # type: ignore[no-u
     package = build_package(example_doc, "auditor", AS_OF)
     by_id = {s.id: s for s in package.sections}
     assert by_id["traceability"].data["appendix"] is None and by_id["traceability"].data["rows"]
+    assert by_id["zone-levels"].data["appendix"] is None and by_id["segmentation"].data["appendix"] is None
+    assert by_id["segmentation"].data["findings"]
+    assert not by_id["architecture"].data["diagram_simplified"] and not by_id["architecture"].data["appendices"]
     assert not any(s.files for s in package.sections)
+
+
+def _csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode(), newline="")))
+
+
+def test_zone_levels_segmentation_and_the_diagram_go_to_appendix_files(big_site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(zone_levels, "TARGET_LIMIT", 10)
+    monkeypatch.setattr(zone_levels, "DETAIL_ZONES", 3)
+    monkeypatch.setattr(segmentation, "FINDING_LIMIT", 5)
+    monkeypatch.setattr(segmentation, "TOP_ROWS", 2)
+    monkeypatch.setattr(architecture, "DIAGRAM_ZONE_LIMIT", 5)
+    package = build_package(big_site, "auditor", AS_OF)
+    by_id = {s.id: s for s in package.sections}
+    arch, levels, seg = by_id["architecture"], by_id["zone-levels"], by_id["segmentation"]
+    # lettered in package order: the full diagram (architecture), zone levels, ..., segmentation
+    letters = [d["letter"] for s in package.sections for d in appendix.descriptors(s)]
+    assert letters == [chr(ord("A") + i) for i in range(len(letters))]
+    assert arch.data["appendices"][0]["letter"] == "A" and levels.data["appendix"]["letter"] == "B"
+    files = render_package(package, ["html", "json"])
+    manifest = json.loads(files["manifest.json"])
+    listed = {f["path"]: f for f in manifest["files"]}
+    html = files["evidence-auditor.html"].decode()
+
+    # zone levels: every target x FR in the file with every requirement still to meet; the PDF keeps
+    # a row per zone and conduit and the full block of the zones with exceptions and the largest gaps
+    targets = levels.data["targets"]
+    rows = _csv(files["zone-levels.csv"])
+    assert rows[0] == list(zone_levels.COLUMNS) and len(rows) - 1 == 7 * len(targets) == levels.data["rows_total"]
+    col = {c: i for i, c in enumerate(rows[0])}
+    missing = {(t["id"], f["fr"]): " ".join(f["missing_for_target"]) for t in targets for f in t["frs"]}
+    assert {(r[col["target"]], r[col["fr"]]): r[col["still_to_meet"]] for r in rows[1:]} == missing
+    assert sum(t["still_to_meet"] for t in targets) == sum(len(f["missing_for_target"]) for t in targets for f in t["frs"])
+    detail = levels.data["detail"]
+    zones = [t for t in targets if t["kind"] == "zone"]
+    # zones with active exceptions first, then the largest total gap
+    ranked = sorted(zones, key=lambda t: (not t["exceptions"], -t["total_gap"], t["id"]))
+    assert detail == [t["id"] for t in ranked if t["exceptions"] or t["total_gap"]][:3]
+    section_html = html[html.index('id="sec-zone-levels"'):html.index('id="sec-traceability"')]
+    assert section_html.count("Still to meet up to SL-T") == 3  # the detail blocks only
+    for t in targets:
+        assert t["id"] in section_html  # every zone and conduit keeps its row
+    assert "Appendix B: security levels per zone and conduit and FR" in section_html
+
+    # segmentation: every open and waived finding in the file; the PDF keeps counts per rule and
+    # the most severe open findings
+    findings = seg.data["findings_total"]
+    rows = _csv(files["segmentation-findings.csv"])
+    assert rows[0] == list(segmentation.COLUMNS) and len(rows) - 1 == findings + len(seg.data["waived"]) > 5
+    assert seg.data["findings"] == [] and sum(r["findings"] for r in seg.data["by_rule"]) == findings
+    assert len(seg.data["top"]) == min(2, seg.data["severe_total"])
+    assert all(f["severity"] in ("critical", "high") for f in seg.data["top"])
+
+    # the diagram: the simplified one inline, the full one (sanitised, every zone) as a file
+    assert arch.data["diagram_simplified"] and "group-" in arch.data["diagram_svg"]
+    full = files["architecture-diagram.svg"].decode()
+    assert all(f'id="zone-{z.id}"' in full for z in big_site.zones)
+    assert "zone-" not in arch.data["diagram_svg"]
+    assert manifest["notes"]["architecture-diagram.svg"] == "Appendix A: architecture diagram of every zone and conduit (SVG)"
+
+    for name, descriptor in (("architecture-diagram.svg", arch.data["appendices"][0]),
+                             ("zone-levels.csv", levels.data["appendix"]),
+                             ("segmentation-findings.csv", seg.data["appendix"])):
+        digest = hashlib.sha256(files[name]).hexdigest()
+        assert listed[name]["sha256"] == digest == descriptor["sha256"]
+        assert digest in html and name in html
+    assert "SHA256SUMS" in files and all(name in files["SHA256SUMS"].decode()
+                                         for name in ("architecture-diagram.svg", "zone-levels.csv",
+                                                      "segmentation-findings.csv"))
+    again = render_package(build_package(big_site, "auditor", AS_OF), ["html", "json"])
+    assert all(again[n] == files[n] for n in ("architecture-diagram.svg", "zone-levels.csv", "segmentation-findings.csv"))
 
 
 def test_a_customer_appendix_file_goes_through_the_leak_guard(big_site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

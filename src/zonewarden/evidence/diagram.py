@@ -276,7 +276,7 @@ def build_overview_graph(doc: SiteDocument, report: CheckReport | None = None, *
     g.attr(rankdir="TB", newrank="true", nodesep="0.4", ranksep="0.6", fontname="Helvetica", labelloc="t",
            label=_html(f"<B>{esc(doc.site.name)}</B>",
                        _small(f"Simplified: {count(len(doc.zones), 'zone')} grouped by Purdue level and kind, "
-                              f"{count(len(doc.conduits), 'conduit')}")))
+                              f"{count(len(doc.conduits), 'conduit')}; red border or line: open findings")))
     g.attr("node", fontname="Helvetica", fontsize="11")
     g.attr("edge", fontname="Helvetica", fontsize="9", color=EDGE_COLOUR)
     inside: Counter[tuple[float, ZoneKind]] = Counter()
