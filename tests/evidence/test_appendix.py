@@ -21,6 +21,8 @@ from zonewarden.evidence.sections import (
     asset_register,
     calendar,
     legacy,
+    residual_risks,
+    risk_register,
     segmentation,
     traceability,
     zone_levels,
@@ -94,7 +96,9 @@ def test_small_tables_stay_in_the_pdf(example_doc) -> None:  # type: ignore[no-u
     assert by_id["traceability"].data["appendix"] is None and by_id["traceability"].data["rows"]
     assert by_id["zone-levels"].data["appendix"] is None and by_id["segmentation"].data["appendix"] is None
     assert by_id["segmentation"].data["findings"]
+    assert by_id["risk-register"].data["entries"] and by_id["residual-risks"].data["rows"]
     assert not by_id["architecture"].data["diagram_simplified"] and not by_id["architecture"].data["appendices"]
+    assert by_id["architecture"].data["conduits"] and not by_id["architecture"].data["conduit_summary"]
     assert not any(s.files for s in package.sections)
 
 
@@ -108,13 +112,15 @@ def test_zone_levels_segmentation_and_the_diagram_go_to_appendix_files(big_site,
     monkeypatch.setattr(segmentation, "FINDING_LIMIT", 5)
     monkeypatch.setattr(segmentation, "TOP_ROWS", 2)
     monkeypatch.setattr(architecture, "DIAGRAM_ZONE_LIMIT", 5)
+    monkeypatch.setattr(architecture, "CONDUIT_LIMIT", 5)
+    monkeypatch.setattr(architecture, "TOP_CONDUITS", 3)
     package = build_package(big_site, "auditor", AS_OF)
     by_id = {s.id: s for s in package.sections}
     arch, levels, seg = by_id["architecture"], by_id["zone-levels"], by_id["segmentation"]
     # lettered in package order: the full diagram (architecture), zone levels, ..., segmentation
     letters = [d["letter"] for s in package.sections for d in appendix.descriptors(s)]
     assert letters == [chr(ord("A") + i) for i in range(len(letters))]
-    assert arch.data["appendices"][0]["letter"] == "A" and levels.data["appendix"]["letter"] == "B"
+    assert [d["letter"] for d in arch.data["appendices"]] == ["A", "B"] and levels.data["appendix"]["letter"] == "C"
     files = render_package(package, ["html", "json"])
     manifest = json.loads(files["manifest.json"])
     listed = {f["path"]: f for f in manifest["files"]}
@@ -138,7 +144,7 @@ def test_zone_levels_segmentation_and_the_diagram_go_to_appendix_files(big_site,
     assert section_html.count("Still to meet up to SL-T") == 3  # the detail blocks only
     for t in targets:
         assert t["id"] in section_html  # every zone and conduit keeps its row
-    assert "Appendix B: security levels per zone and conduit and FR" in section_html
+    assert "Appendix C: security levels per zone and conduit and FR" in section_html
 
     # segmentation: every open and waived finding in the file; the PDF keeps counts per rule and
     # the most severe open findings
@@ -155,8 +161,18 @@ def test_zone_levels_segmentation_and_the_diagram_go_to_appendix_files(big_site,
     assert all(f'id="zone-{z.id}"' in full for z in big_site.zones)
     assert "zone-" not in arch.data["diagram_svg"]
     assert manifest["notes"]["architecture-diagram.svg"] == "Appendix A: architecture diagram of every zone and conduit (SVG)"
+    assert manifest["notes"]["conduits.csv"].startswith("Appendix B: conduits and their allowed flows, ")
 
+    # conduits: every allowed flow in the file, the PDF keeps pairs of zone kinds and the conduits that matter
+    rows = _csv(files["conduits.csv"])
+    flows = sum(max(1, len(c.flows)) for c in big_site.conduits)
+    assert rows[0] == list(architecture.COLUMNS) and len(rows) - 1 == flows
+    assert {r[0] for r in rows[1:]} == {c.id for c in big_site.conduits} and arch.data["conduits"] == []
+    assert sum(p["conduits"] for p in arch.data["conduit_pairs"]) == len(big_site.conduits) == arch.data["conduits_total"]
+    top = arch.data["top_conduits"]
+    assert len(top) <= 3 and all(c["open_findings"] or not c["protections"] or c["remote_access"] for c in top)
     for name, descriptor in (("architecture-diagram.svg", arch.data["appendices"][0]),
+                             ("conduits.csv", arch.data["appendices"][1]),
                              ("zone-levels.csv", levels.data["appendix"]),
                              ("segmentation-findings.csv", seg.data["appendix"])):
         digest = hashlib.sha256(files[name]).hexdigest()
@@ -178,3 +194,36 @@ def test_a_customer_appendix_file_goes_through_the_leak_guard(big_site, monkeypa
     with pytest.raises(LeakError) as err:
         render_package(package, ["json"])
     assert "leaky.csv" in str(err.value)
+
+
+def test_the_risk_register_and_residual_risks_go_to_appendix_files(big_site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(risk_register, "TABLE_LIMIT", 10)
+    monkeypatch.setattr(risk_register, "TOP_ROWS", 5)
+    monkeypatch.setattr(residual_risks, "TABLE_LIMIT", 10)
+    monkeypatch.setattr(residual_risks, "TOP_ROWS", 5)
+    package = build_package(big_site, "auditor", AS_OF)
+    by_id = {s.id: s for s in package.sections}
+    reg, res = by_id["risk-register"], by_id["residual-risks"]
+    files = render_package(package, ["html", "json"])
+    html = files["evidence-auditor.html"].decode()
+    n = len(big_site.risks)
+    assert reg.data["entries"] == [] and reg.data["entries_total"] == n > 10
+    rows = _csv(files["risk-register.csv"])
+    assert rows[0] == list(risk_register.COLUMNS) and len(rows) - 1 == n
+    assert sorted(r[0] for r in rows[1:]) == sorted(r.id for r in big_site.risks)
+    over = {r[0] for r in rows[1:] if r[rows[0].index("over_tolerance")] == "yes"}
+    top = reg.data["top"]
+    assert 0 < len(top) <= 5 and all(e["over_tolerance"] or e["flags"] for e in top)
+    if len(over) >= 5:  # those above tolerance come first
+        assert all(e["over_tolerance"] for e in top)
+    assert reg.data["heat_map_residual"] and sum(c["count"] for row in reg.data["heat_map_residual"] for c in row) == n
+
+    assert res.data["rows"] == [] and sum(z["risks"] for z in res.data["by_zone"]) == n
+    rows = _csv(files["residual-risks.csv"])
+    assert rows[0] == list(residual_risks.COLUMNS) and len(rows) - 1 == n
+    assert all(not r["tolerable"] or r["review_overdue"] for r in res.data["top"]) and len(res.data["top"]) <= 5
+    for name, section in (("risk-register.csv", reg), ("residual-risks.csv", res)):
+        assert hashlib.sha256(files[name]).hexdigest() == section.data["appendix"]["sha256"]
+        assert section.data["appendix"]["sha256"] in html
+    for e in top:
+        assert e["id"] in html
