@@ -273,7 +273,10 @@ def build_overview_graph(doc: SiteDocument, report: CheckReport | None = None, *
     node = {k: f"g{i}" for i, k in enumerate(keys)}
     group_of = {z.id: k for k, zs in groups.items() for z in zs}
     g = graphviz.Graph(name="zones", engine="dot")
-    g.attr(rankdir="TB", newrank="true", nodesep="0.4", ranksep="0.6", fontname="Helvetica", labelloc="t",
+    # size: at most 10.5 x 4.3 inches (dot scales a larger drawing down), so that the diagram fits on
+    # an A4 landscape page below the section's opening paragraph instead of leaving that page empty.
+    g.attr(rankdir="TB", newrank="true", nodesep="0.3", ranksep="0.35", size="10.5,4.3", fontname="Helvetica",
+           labelloc="t",
            label=_html(f"<B>{esc(doc.site.name)}</B>",
                        _small(f"Simplified: {count(len(doc.zones), 'zone')} grouped by Purdue level and kind, "
                               f"{count(len(doc.conduits), 'conduit')}; red border or line: open findings")))
@@ -300,10 +303,11 @@ def build_overview_graph(doc: SiteDocument, report: CheckReport | None = None, *
                 zs = groups[k]
                 n = sum(zone_findings.get(z.id, 0) for z in zs)
                 title = f"<B>{esc(zs[0].name)}</B>" if len(zs) == 1 else f"<B>{count(len(zs), esc(k[1].value) + ' zone')}</B>"
+                where = f"Level {level:g}" if len(zs) > 1 else f"Level {level:g} · {esc(zs[0].id)}"
                 lines = [
                     title,
-                    _small(f"Level {level:g} · {esc(k[1].value)}" if len(zs) > 1 else f"Level {level:g} · {esc(k[1].value)} · {esc(zs[0].id)}"),
-                    _small(f"{esc(_range([z.sl_target for z in zs]))} · {count(sum(assets.get(z.id, 0) for z in zs), 'asset')}"),
+                    _small(f"{where} · {esc(_range([z.sl_target for z in zs]))} · "
+                           f"{count(sum(assets.get(z.id, 0) for z in zs), 'asset')}"),
                 ]
                 if inside[k]:
                     lines.append(_small(count(inside[k], "conduit") + " within"))

@@ -22,7 +22,7 @@ from zonewarden.evidence.text import u, us
 
 TARGET_LIMIT = 60
 """Above this many zones and conduits together the per-FR rows are an appendix file."""
-DETAIL_ZONES = 10
+DETAIL_ZONES = 5
 """How many zones keep their full per-FR block in the PDF above the limit."""
 CSV_NAME = "zone-levels.csv"
 COLUMNS = ("kind", "target", "name", "criticality", "fr", "sl_t", "sl_a", "sl_c", "gap", "sl_c_limits_target",
