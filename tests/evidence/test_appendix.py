@@ -227,3 +227,22 @@ def test_the_risk_register_and_residual_risks_go_to_appendix_files(big_site, mon
         assert section.data["appendix"]["sha256"] in html
     for e in top:
         assert e["id"] in html
+
+
+def test_untrusted_names_stay_text_in_the_summaries_and_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = generated_site(300)
+    hostile = "<script>alert(1)</script>=HYPERLINK(1)"
+    zones = [z.model_copy(update={"name": hostile}) if i == 3 else z for i, z in enumerate(doc.zones)]
+    doc = doc.model_copy(update={"zones": tuple(zones)})
+    target = zones[3].id
+    monkeypatch.setattr(zone_levels, "TARGET_LIMIT", 1)
+    monkeypatch.setattr(zone_levels, "DETAIL_ZONES", 0)
+    monkeypatch.setattr(architecture, "DIAGRAM_ZONE_LIMIT", 1)
+    files = render_package(build_package(doc, "auditor", AS_OF), ["html"])
+    html = files["evidence-auditor.html"].decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in files["architecture-diagram.svg"].decode().lower()
+    rows = _csv(files["zone-levels.csv"])
+    names = {r[2] for r in rows[1:] if r[1] == target}
+    assert names == {hostile}  # starts with "<": text, not a formula, kept as it is
+    assert all(not r[2].startswith("=") for r in rows[1:])
