@@ -210,7 +210,7 @@ def main() -> None:
         pdf_total = build_s + pdf_s
         pdf = pdf_files["evidence-auditor.pdf"]
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        appendices = sorted(n for n in pdf_files if n.endswith((".csv", ".xlsx")))
+        appendices = sorted(n for n in pdf_files if n.endswith((".csv", ".xlsx", ".svg")))
         print(f"\nPDF package (build + HTML + PDF) {pdf_total:7.2f} s  ({pdf_total / base_s:6.1f}x baseline)  "
               f"target < 30 s and < 120x: {'OK' if pdf_total < 30 and pdf_total / base_s < 120 else 'MISSED'}; "
               f"{len(pdf) / 1e6:.1f} MB, {pages} pages; appendix files: {', '.join(appendices) or 'none'}")

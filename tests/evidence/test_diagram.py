@@ -16,6 +16,7 @@ from zonewarden.evidence.diagram import (
     DiagramError,
     build_graph,
     render_diagram,
+    render_overview,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -188,3 +189,53 @@ def test_thirty_zone_plant_has_no_overlapping_zones() -> None:
             bx0, by0, bx1, by1 = boxes[b]
             assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, f"{a} overlaps {b}"
     assert all(f"conduit-c-{a}-{b}" in g for a, b in conduits)
+
+
+def _many_zones() -> SiteDocument:
+    """One enterprise zone with a hostile name, a DMZ, and 12 control cells under 3 supervisory
+    zones; one cell conduit carries telnet (ZW007)."""
+    zones = [{"id": "ent", "name": "<script>alert('x')</script> & Office \\N", "kind": "enterprise", "purdue_level": 4, "sl_target": 1},
+             {"id": "dmz", "name": "DMZ", "kind": "dmz", "purdue_level": 3.5, "sl_target": 2}]
+    conduits = [{"id": "c-ent-dmz", "zones": ["ent", "dmz"], "sl_target": 2, "protections": ["firewall"],
+                 "flows": [{"source": "ent", "destination": "dmz", "protocol": "https"}]}]
+    for s in range(3):
+        zones.append({"id": f"sup{s}", "name": f"Supervisory {s}", "kind": "supervisory", "purdue_level": 2, "sl_target": 2})
+        conduits.append({"id": f"c-dmz-sup{s}", "zones": ["dmz", f"sup{s}"], "sl_target": 2, "protections": ["firewall"],
+                         "flows": [{"source": f"sup{s}", "destination": "dmz", "protocol": "https"}]})
+        for c in range(4):
+            cell = f"cell{s}{c}"
+            zones.append({"id": cell, "name": f"Cell {s}{c}", "kind": "control", "purdue_level": 1,
+                          "sl_target": 3 if c == 0 else 2})
+            conduits.append({"id": f"c-{cell}", "zones": [f"sup{s}", cell], "sl_target": 2, "protections": ["firewall"],
+                             "flows": [{"source": f"sup{s}", "destination": cell,
+                                        "protocol": "telnet" if (s, c) == (0, 0) else "opc-ua", "authenticated": True}]})
+    return SiteDocument.model_validate({"site": {"id": "big", "name": "Plant & <Lab>"}, "zones": zones, "conduits": conduits})
+
+
+def test_overview_groups_zones_by_level_and_kind_with_conduit_counts() -> None:
+    d = _many_zones()
+    report = run_check(d, today=TODAY)
+    out = render_overview(d, report)
+    g = groups(out)
+    boxes = {k for k in g if k.startswith("group-")}
+    assert boxes == {"group-4-enterprise", "group-3.5-dmz", "group-2-supervisory", "group-1-control"}
+    text = lambda k: " ".join(t.text or "" for t in g[k].iter(f"{SVG}text"))  # noqa: E731
+    assert "12 control zones" in text("group-1-control") and "SL-T 2–3" in text("group-1-control")
+    assert "3 supervisory zones" in text("group-2-supervisory")
+    assert "DMZ" in text("group-3.5-dmz")  # a group of one zone shows the zone
+    edges = {" ".join(t.text or "" for t in e.iter(f"{SVG}text")): e
+             for e in ET.fromstring(out).iter(f"{SVG}g") if e.get("class") == "edge"}
+    assert sorted(lbl.split(" conduit")[0] for lbl in edges) == ["1", "12", "3"]
+    cells = next(e for lbl, e in edges.items() if lbl.startswith("12 conduits"))
+    assert FINDING_COLOUR in _strokes(cells)  # the telnet conduit's finding marks the line to the cells
+    assert "finding" in " ".join(t.text or "" for t in cells.iter(f"{SVG}text"))
+    assert FINDING_COLOUR not in _strokes(next(e for lbl, e in edges.items() if lbl.startswith("3 conduits")))
+    # every zone's own name but one appears nowhere: zones are counted, not drawn
+    assert "Cell 01" not in out and "cell01" not in out
+
+
+def test_overview_escapes_site_text() -> None:
+    out = render_overview(_many_zones())
+    ET.fromstring(out)
+    assert "<script" not in out.lower() and "&lt;script&gt;" in out
+    assert "Plant &amp; &lt;Lab&gt;" in out and "Office \\N" in out

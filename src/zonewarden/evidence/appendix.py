@@ -15,7 +15,9 @@ rows and SHA-256 ("Appendix A: asset register, 10000 rows, file asset-register.c
   the same input gives the same bytes.
 
 Letters (A, B, ...) follow the order of the sections in the package; the builder assigns them
-(:func:`assign_letters`) after every section is built.
+(:func:`assign_letters`) after every section is built. A section with more than one appendix file
+lists their descriptors in ``data["appendices"]`` (lettered in that order); a file other than a
+table (the full architecture diagram as SVG: :func:`file_appendix`) has no rows or columns.
 """
 
 from __future__ import annotations
@@ -74,14 +76,41 @@ def csv_appendix(file: str, title: str, columns: Sequence[str],
     return descriptor, {file: data}
 
 
+def file_appendix(file: str, title: str, data: bytes, fmt: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Like :func:`csv_appendix` for a file that is not a table (``fmt``: ``svg``)."""
+    descriptor: dict[str, Any] = {
+        "letter": None,  # set by assign_letters
+        "title": title,
+        "file": file,
+        "format": fmt,
+        "rows": None,
+        "columns": [],
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    return descriptor, {file: data}
+
+
+def descriptors(section: Any) -> list[dict[str, Any]]:
+    """The appendix descriptors of one section, in its order: ``data["appendix"]`` and then
+    each of ``data["appendices"]``."""
+    found: list[dict[str, Any]] = []
+    one = section.data.get("appendix")
+    if isinstance(one, dict):
+        found.append(one)
+    for d in section.data.get("appendices") or ():
+        if isinstance(d, dict):
+            found.append(d)
+    return found
+
+
 def assign_letters(sections: Iterable[Any]) -> list[dict[str, Any]]:
-    """Give each section's appendix (``data["appendix"]``) its letter, in package order;
+    """Give each section's appendices (:func:`descriptors`) their letters, in package order;
     returns the descriptors in that order."""
     found: list[dict[str, Any]] = []
+    letters = string.ascii_uppercase
     for section in sections:
-        descriptor = section.data.get("appendix")
-        if isinstance(descriptor, dict):
-            letters = string.ascii_uppercase
+        for descriptor in descriptors(section):
             n = len(found)
             descriptor["letter"] = letters[n] if n < len(letters) else f"{letters[n // 26 - 1]}{letters[n % 26]}"
             found.append(descriptor)
@@ -90,8 +119,10 @@ def assign_letters(sections: Iterable[Any]) -> list[dict[str, Any]]:
 
 def note(descriptor: dict[str, Any]) -> str:
     """The manifest's note on an appendix file."""
+    if descriptor["format"] != "csv":
+        return f"Appendix {descriptor['letter']}: {descriptor['title']} ({descriptor['format'].upper()})"
     return (f"Appendix {descriptor['letter']}: {descriptor['title']}, {descriptor['rows']} rows "
             f"(CSV, UTF-8, header row; cells that would start with = + - @ tab or CR carry a leading apostrophe)")
 
 
-__all__ = ["FORMULA_STARTS", "assign_letters", "cell", "csv_appendix", "csv_bytes", "note"]
+__all__ = ["FORMULA_STARTS", "assign_letters", "cell", "csv_appendix", "csv_bytes", "descriptors", "file_appendix", "note"]

@@ -23,7 +23,7 @@ import orjson
 
 from zonewarden.domain.site import SiteDocument
 from zonewarden.errors import InputError
-from zonewarden.evidence.appendix import assign_letters
+from zonewarden.evidence.appendix import assign_letters, descriptors
 from zonewarden.evidence.appendix import note as appendix_note
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.manifest import (
@@ -162,9 +162,9 @@ def render_package(package: Package, formats: Iterable[str],
     notes: dict[str, str] = {}
     for section in package.sections:
         appendices.update(section.files)  # appendix files (e.g. a large asset register as CSV)
-        descriptor = section.data.get("appendix")
-        if isinstance(descriptor, dict) and descriptor.get("file") in section.files:
-            notes[descriptor["file"]] = appendix_note(descriptor)
+        for descriptor in descriptors(section):
+            if descriptor.get("file") in section.files:
+                notes[descriptor["file"]] = appendix_note(descriptor)
     if package.audience is Audience.CUSTOMER:
         # The PDF is made from the checked HTML; its metadata comes from the same HTML head.
         # Appendix files are searched too: they leave with the package like the PDF.

@@ -141,6 +141,14 @@ class BuildContext:
         report = self.check
         return self._timed("diagram", lambda: render_diagram(self.doc, report))
 
+    @cached_property
+    def diagram_overview(self) -> str | None:
+        """The simplified diagram of a large site (zones grouped by Purdue level and kind)."""
+        from zonewarden.evidence.diagram import render_overview
+
+        report = self.check
+        return self._timed("diagram-overview", lambda: render_overview(self.doc, report))
+
     def why_missing(self, *names: str) -> str:
         reasons = [f"{n}: {self.problems[n]}" for n in names if n in self.problems]
         return "; ".join(reasons) or "not available"

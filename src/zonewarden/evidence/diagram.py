@@ -241,6 +241,108 @@ def _legend(doc: SiteDocument, report: CheckReport | None) -> str:
     return '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
 
 
+def _range(values: Iterable[SLTarget | None]) -> str:
+    """SL-T of a group of zones: the one value, or the lowest and highest FR level."""
+    shown = sorted({str(v) for v in values if v is not None})
+    missing = any(v is None for v in values)
+    if not shown:
+        return "SL-T ?"
+    if len(shown) == 1:
+        text = shown[0]
+    else:
+        levels = [n for v in values if v is not None for n in v.as_tuple()]
+        text = f"SL-T {min(levels)}–{max(levels)}"
+    return text + (" (some without)" if missing else "")
+
+
+def build_overview_graph(doc: SiteDocument, report: CheckReport | None = None, *,
+                         zone_assets: Mapping[str, int] | None = None) -> graphviz.Graph:
+    """A simplified diagram for a large site: one box per Purdue level and zone kind (how many
+    zones, their SL-T range, assets, open findings; the zone itself where it is the only one),
+    one line per pair of groups with the number of conduits between them and their findings.
+    Labels are escaped as in :func:`build_graph`."""
+    require_conduit_zones(doc)
+    zone_findings, conduit_findings = _flagged(doc, report)
+    assets = Counter(zone_assets) if zone_assets is not None else Counter(
+        str(a.zone) for a in doc.assets if a.zone is not None)
+    groups: dict[tuple[float, ZoneKind], list] = {}
+    for z in sorted(doc.zones, key=lambda z: z.id):
+        groups.setdefault((z.purdue_level, z.kind), []).append(z)
+    kinds = list(ZoneKind)
+    keys = sorted(groups, key=lambda k: (-k[0], kinds.index(k[1])))
+    node = {k: f"g{i}" for i, k in enumerate(keys)}
+    group_of = {z.id: k for k, zs in groups.items() for z in zs}
+    g = graphviz.Graph(name="zones", engine="dot")
+    # size: at most 10.5 x 4.3 inches (dot scales a larger drawing down), so that the diagram fits on
+    # an A4 landscape page below the section's opening paragraph instead of leaving that page empty.
+    g.attr(rankdir="TB", newrank="true", nodesep="0.3", ranksep="0.35", size="10.5,4.3", fontname="Helvetica",
+           labelloc="t",
+           label=_html(f"<B>{esc(doc.site.name)}</B>",
+                       _small(f"Simplified: {count(len(doc.zones), 'zone')} grouped by Purdue level and kind, "
+                              f"{count(len(doc.conduits), 'conduit')}; red border or line: open findings")))
+    g.attr("node", fontname="Helvetica", fontsize="11")
+    g.attr("edge", fontname="Helvetica", fontsize="9", color=EDGE_COLOUR)
+    inside: Counter[tuple[float, ZoneKind]] = Counter()
+    inside_findings: Counter[tuple[float, ZoneKind]] = Counter()
+    between: dict[tuple[tuple[float, ZoneKind], tuple[float, ZoneKind]], list[int]] = {}
+    for c in doc.conduits:
+        a, b = sorted((group_of[c.zones[0]], group_of[c.zones[-1]]), key=keys.index)
+        n = conduit_findings.get(c.id, 0)
+        if a == b:
+            inside[a] += 1
+            inside_findings[a] += n
+        else:
+            entry = between.setdefault((a, b), [0, 0])
+            entry[0] += 1
+            entry[1] += n
+    levels = sorted({k[0] for k in keys}, reverse=True)
+    for i, level in enumerate(levels):
+        with g.subgraph(name=f"rank{i}") as sub:
+            sub.attr(rank="same")
+            for k in (k for k in keys if k[0] == level):
+                zs = groups[k]
+                n = sum(zone_findings.get(z.id, 0) for z in zs)
+                title = f"<B>{esc(zs[0].name)}</B>" if len(zs) == 1 else f"<B>{count(len(zs), esc(k[1].value) + ' zone')}</B>"
+                where = f"Level {level:g}" if len(zs) > 1 else f"Level {level:g} · {esc(zs[0].id)}"
+                lines = [
+                    title,
+                    _small(f"{where} · {esc(_range([z.sl_target for z in zs]))} · "
+                           f"{count(sum(assets.get(z.id, 0) for z in zs), 'asset')}"),
+                ]
+                if inside[k]:
+                    lines.append(_small(count(inside[k], "conduit") + " within"))
+                n += inside_findings[k]
+                if n:
+                    lines.append(_small(f"<B>{count(n, 'finding')}</B>", FINDING_COLOUR))
+                sub.node(node[k], label=_html(*lines), shape="box", style="filled,rounded",
+                         fillcolor=KIND_COLOURS[k[1]], color=FINDING_COLOUR if n else BORDER_COLOUR,
+                         penwidth="3" if n else "1", id=f"group-{level:g}-{k[1].value}")
+    for (a, b), (conduits, findings) in sorted(between.items(), key=lambda kv: (keys.index(kv[0][0]), keys.index(kv[0][1]))):
+        lines = [_small(f"<B>{count(conduits, 'conduit')}</B>")]
+        if findings:
+            lines.append(_small(f"<B>{count(findings, 'finding')}</B>", FINDING_COLOUR))
+        g.edge(node[a], node[b], label=_html(*lines), color=FINDING_COLOUR if findings else EDGE_COLOUR,
+               penwidth="2.5" if findings else "1", constraint="true" if a[0] != b[0] else "false")
+    return g
+
+
+def _pipe(g: graphviz.Graph) -> str:
+    try:
+        return g.pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound as exc:
+        raise DiagramError(
+            "Graphviz 'dot' was not found: install it (Debian/Ubuntu: apt-get install graphviz)"
+        ) from exc
+    except graphviz.CalledProcessError as exc:
+        raise DiagramError(f"Graphviz failed to render the diagram: {exc.stderr!r}") from exc
+
+
+def render_overview(doc: SiteDocument, report: CheckReport | None = None, *,
+                    zone_assets: Mapping[str, int] | None = None) -> str:
+    """SVG text of :func:`build_overview_graph`."""
+    return _pipe(build_overview_graph(doc, report, zone_assets=zone_assets))
+
+
 def render_diagram(doc: SiteDocument, report: CheckReport | None = None, *,
                    asset_zones: Mapping[str, str | None] | None = None,
                    zone_assets: Mapping[str, int] | None = None) -> str:
@@ -257,4 +359,5 @@ def render_diagram(doc: SiteDocument, report: CheckReport | None = None, *,
         raise DiagramError(f"Graphviz failed to render the diagram: {exc.stderr!r}") from exc
 
 
-__all__ = ["KIND_COLOURS", "DiagramError", "build_graph", "esc", "render_diagram"]
+__all__ = ["KIND_COLOURS", "DiagramError", "build_graph", "build_overview_graph", "esc", "render_diagram",
+           "render_overview"]

@@ -1,15 +1,68 @@
 """The risk register: inherent and residual risk, treatment, acceptance and flags, and the risk
 inputs from suppliers without a usable disclosure process (per zone, with the scenarios that
-consider them; ``engines.risk.supplier_inputs``)."""
+consider them; ``engines.risk.supplier_inputs``).
+
+Above :data:`TABLE_LIMIT` scenarios (a 10k-asset site has about 200: 18 pages) the register is the
+appendix file ``risk-register.csv`` (:mod:`zonewarden.evidence.appendix`); the PDF keeps the counts,
+both heat maps and the scenarios that need attention: residual risk above tolerance or a flag
+(missing owner, overdue review, expired acceptance...), up to :data:`TOP_ROWS`, above tolerance first.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from zonewarden.engines.risk import heat_map, supplier_inputs, treatment_counts
+from zonewarden.evidence.appendix import csv_appendix
 from zonewarden.evidence.context import BuildContext
 from zonewarden.evidence.sections import AUDITOR, SectionData
 from zonewarden.evidence.text import u, us
+
+TABLE_LIMIT = 100
+"""Above this many scenarios the register is an appendix file."""
+TOP_ROWS = 40
+"""How many scenarios needing attention the PDF lists above the limit."""
+CSV_NAME = "risk-register.csv"
+SUPPLIER_ROWS_SHOWN = 60
+"""Supplier risk inputs (zone × supplier) the PDF lists; the rest, and every asset, are the
+appendix file :data:`SUPPLIER_CSV` when there are more."""
+SUPPLIER_ASSETS_SHOWN = 12
+"""Assets named per supplier risk input in the PDF (the rest are counted)."""
+SUPPLIER_CSV = "risk-supplier-inputs.csv"
+COLUMNS = ("risk", "title", "zone", "actor", "vector", "description", "inherent_rating", "inherent_likelihood",
+           "inherent_impact", "inherent_worst_category", "residual_rating", "residual_likelihood", "residual_impact",
+           "residual_worst_category", "over_tolerance", "treatment", "controls", "owner", "review_date",
+           "accepted_by", "accepted_on", "accepted_until", "acceptance_rationale", "flags", "internal_note")
+
+
+def _appendix(rows: list[dict[str, Any]], names: dict[Any, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    def line(e: dict[str, Any]) -> list[Any]:
+        acc = e["acceptance"] or {}
+        return [e["id"], e["title"], e["zone"], e["actor"], e["vector"], e["description"],
+                names.get(e["inherent"]["rating"], e["inherent"]["rating"]), e["inherent"]["likelihood"],
+                e["inherent"]["impact"], e["inherent"]["worst_category"],
+                names.get(e["residual"]["rating"], e["residual"]["rating"]), e["residual"]["likelihood"],
+                e["residual"]["impact"], e["residual"]["worst_category"], e["over_tolerance"], e["treatment"],
+                "; ".join(e["controls"]), e["owner"], e["review_date"], acc.get("by"), acc.get("on"),
+                acc.get("expires"), acc.get("rationale"), "; ".join(f"{f['code']}: {f['message']}" for f in e["flags"]),
+                e["notes"]]
+
+    descriptor, files = csv_appendix(CSV_NAME, "risk register", COLUMNS, [line(e) for e in rows])
+    attention = [e for e in rows if e["over_tolerance"] or e["flags"]]
+    top = sorted(attention, key=lambda e: not e["over_tolerance"])[:TOP_ROWS]  # stable: register order within
+    return {"appendix": descriptor, "top": top, "attention": len(attention), "entries_total": len(rows)}, files
+
+
+def _supplier_appendix(inputs: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
+    """Every supplier risk input with all its assets as a CSV file, when the PDF shows only part
+    of them (more rows than :data:`SUPPLIER_ROWS_SHOWN` or more assets than
+    :data:`SUPPLIER_ASSETS_SHOWN` in one row); one CSV row per asset."""
+    if len(inputs) <= SUPPLIER_ROWS_SHOWN and all(len(i["assets"]) <= SUPPLIER_ASSETS_SHOWN for i in inputs):
+        return None, {}
+    rows = [[i["zone"], i["vendor"], i["supplier"], a, "; ".join(i["reasons"]), "; ".join(i["scenarios"])]
+            for i in inputs for a in i["assets"]]
+    return csv_appendix(SUPPLIER_CSV, "risk inputs: suppliers without a usable disclosure process",
+                        ("zone", "vendor", "supplier", "asset", "reasons", "scenarios"), rows)
 
 
 def _score(s: dict[str, Any]) -> dict[str, Any]:
@@ -76,10 +129,20 @@ class RiskRegisterSection:
                 for counts, ratings in zip(hm.counts, hm.ratings, strict=True)
             ]
 
+        inputs = [{"zone": u(i.zone), "vendor": u(i.vendor), "supplier": u(i.supplier), "assets": us(i.assets),
+                   "reasons": us(i.reasons), "scenarios": us(i.scenarios)}
+                  for i in supplier_inputs(ctx.doc, ctx.as_of)]
+        supplier_appendix, supplier_files = _supplier_appendix(inputs)
+        summary: dict[str, Any] = {"appendix": None, "entries_total": len(rows)}
+        files: dict[str, bytes] = {}
+        if len(rows) > TABLE_LIMIT:
+            summary, files = _appendix(rows, {u(k): u(v) for k, v in names.items()})
+            rows = []
         return SectionData(
             self.id,
             self.title,
             {
+                **summary,
                 "entries": rows,
                 "rating_names": {u(k): u(v) for k, v in names.items()},
                 "tolerable": u(method.tolerable),
@@ -89,12 +152,12 @@ class RiskRegisterSection:
                 "likelihood_names": [u(s.name) for s in method.likelihood],
                 "impact_names": [u(s.name) for s in method.impact_levels],
                 "over_tolerance": sum(1 for e in entries if e.over_tolerance),
-                "supplier_inputs": [
-                    {"zone": u(i.zone), "vendor": u(i.vendor), "supplier": u(i.supplier), "assets": us(i.assets),
-                     "reasons": us(i.reasons), "scenarios": us(i.scenarios)}
-                    for i in supplier_inputs(ctx.doc, ctx.as_of)
-                ],
+                "supplier_inputs": inputs,
+                "supplier_rows_shown": SUPPLIER_ROWS_SHOWN,
+                "supplier_assets_shown": SUPPLIER_ASSETS_SHOWN,
+                "appendices": [supplier_appendix] if supplier_appendix else [],
             },
+            files={**files, **supplier_files},
         )
 
 
