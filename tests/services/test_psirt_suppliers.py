@@ -143,7 +143,12 @@ def test_a_scenario_naming_no_assets_weighs_every_input_of_its_zone(plant: Path)
     inputs = tuple(supplier_inputs(doc, TODAY))
     [flag] = [f for f in evaluate(doc.risk_method, whole_zone, TODAY, suppliers=inputs).flags
               if f.code == "supplier-poorly-informed"]
-    assert "pack-hmi-cartoner" in flag.message and "Cognex" in flag.message and "bms-" not in flag.message
+    pack = [i for i in inputs if i.zone == "pack"]
+    assert len(pack) == 8 and "bms-" not in flag.message  # only the scenario's zone
+    # the first three suppliers with their assets and reasons, the other five by name: a flag stays short
+    assert all(i.vendor in flag.message for i in pack) and "Cognex" in flag.message
+    assert pack[0].assets[0] in flag.message and "and " in flag.message and "more suppliers" in flag.message
+    assert pack[-1].assets[0] not in flag.message
 
 
 def test_risks_output_and_the_auditor_package_show_the_supplier_inputs(plant: Path) -> None:

@@ -197,6 +197,25 @@ class SupplierInput:
                 "reasons": list(self.reasons), "scenarios": list(self.scenarios), "message": self.message}
 
 
+FLAG_SUPPLIERS_DESCRIBED = 3
+"""Suppliers a ``supplier-poorly-informed`` flag describes with their assets and reasons; the
+others it names (a scenario of a whole zone may weigh dozens: the zone's risk inputs list them)."""
+FLAG_SUPPLIERS_NAMED = 5
+
+
+def _poorly_informed(poor: list[tuple[SupplierInput, tuple[str, ...]]]) -> str:
+    described = "; ".join(i.describe(assets) for i, assets in poor[:FLAG_SUPPLIERS_DESCRIBED])
+    rest = poor[FLAG_SUPPLIERS_DESCRIBED:]
+    text = ("assets from suppliers without a usable disclosure process, whose vulnerabilities may not reach "
+            f"the plant: {described}")
+    if rest:
+        names = ", ".join(i.vendor for i, _ in rest[:FLAG_SUPPLIERS_NAMED])
+        more = len(rest) - FLAG_SUPPLIERS_NAMED
+        text += (f"; and {sum(len(a) for _, a in rest)} assets of {len(rest)} more suppliers ({names}"
+                 f"{f' and {more} others' if more > 0 else ''}; the zone's risk inputs list them)")
+    return text
+
+
 def supplier_inputs(doc: SiteDocument, today: dt.date, *, zone: str | None = None) -> list[SupplierInput]:
     """Per zone (by id), the assets whose supplier informs the plant poorly, one input per
     supplier (vendor name, when nobody recorded it); assets without a vendor or a zone are the
@@ -258,9 +277,7 @@ def evaluate(
     poor = [(i, i.on(scenario)) for i in suppliers]
     poor = [(i, assets) for i, assets in poor if assets]
     if poor:
-        flags.append(Flag("supplier-poorly-informed",
-                          "assets from suppliers without a usable disclosure process, whose vulnerabilities "
-                          "may not reach the plant: " + "; ".join(i.describe(assets) for i, assets in poor)))
+        flags.append(Flag("supplier-poorly-informed", _poorly_informed(poor)))
     review_overdue = scenario.review_date < today
     if review_overdue:
         flags.append(Flag("review-overdue", f"review was due on {scenario.review_date}"))
