@@ -27,6 +27,7 @@ choices) and what a part does not use (proven optimal early) goes to the next on
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import defaultdict
@@ -41,9 +42,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 EXTRA_PARAMS: dict[str, Any] = {}
-PHASE1_SHARE = 0.6
+PHASE1_SHARE = 0.4
+PHASE2_END = 0.5
 MIP_GAP = 0.003
 GLOBAL_SHARE = 0.05
+PILOT_SHARE = 0.1
+"""Share of the time limit for placing the pilots other parts wait for (:func:`_place_pilots`)."""
 """SCIP stops a part once its plan is proven within this relative gap (0.3 %)."""
 """Share of the time limit for phase 1 when some wave rule crosses parts."""
 
@@ -418,16 +422,55 @@ def _mp_model(problem: Problem, part: Sequence[int], allowed: dict[int, list[int
             used.append(y)
         if slot.cap_assets is not None and len(used) > slot.cap_assets:
             mp.Add(mp.Sum(used) <= slot.cap_assets)
+        # Valid inequalities: of the jobs taking at least d minutes, at most floor(C / d) fit in
+        # C minutes (the window's hours, or one asset's occurrence). The LP fills C exactly
+        # with fractions; these cut that off where C / d is not a whole number.
+        if slot.cap_minutes is not None:
+            _cardinality(mp, x, s, js, slot.cap_minutes, jobs)
+        for ajs in per_asset.values():
+            _cardinality(mp, x, s, ajs, slot.occ.minutes, jobs)
+    # Waves inside the part in cumulative form: by each of a production job's slots, the job is
+    # placed at most as much as its pilot is by that day less the soak. For 0/1 values this is
+    # the rule itself; for the LP it is tighter than one row per slot (which lets a half-placed
+    # pilot carry two halves of its production).
+    cum: dict[int, list[Any]] = {}
+
+    def cumulative(j: int) -> list[Any]:
+        if j not in cum:
+            out: list[Any] = []
+            for k, s in enumerate(allowed[j]):
+                if k == 0:
+                    out.append(x[j, s])
+                    continue
+                c = mp.NumVar(0.0, 1.0, f"c{j}_{k}")
+                mp.Add(c == out[-1] + x[j, s])
+                out.append(c)
+            cum[j] = out
+        return cum[j]
+
     for j in part:
         job = jobs[j]
         for p in job.pilots:
-            if p not in inpart:
+            if p not in inpart or not allowed[j]:
                 continue
-            for s in allowed[j]:
-                early = [x[p, s2] for s2 in allowed[p] if slots[s2].day <= slots[s].day - job.soak]
-                mp.Add(x[j, s] <= mp.Sum(early)) if early else mp.Add(x[j, s] == 0)
+            cj, cp = cumulative(j), cumulative(p)
+            pdays = [slots[s2].day for s2 in allowed[p]]
+            for k, s in enumerate(allowed[j]):
+                i = bisect.bisect_right(pdays, slots[s].day - job.soak)
+                mp.Add(cj[k] <= cp[i - 1]) if i else mp.Add(cj[k] == 0)
     mp.Minimize(mp.Sum([v * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s), v in x.items()]) + const)
     return mp, x, const
+
+
+def _cardinality(mp: Any, x: dict[tuple[int, int], Any], s: int, js: Sequence[int], minutes: int,
+                 jobs: Sequence[Any]) -> None:
+    """Add sum(x[j, s] for jobs of at least d minutes) <= floor(minutes / d) for each duration d
+    where that is tighter than the minutes row itself."""
+    for d in sorted({jobs[j].duration for j in js}):
+        big = [j for j in js if jobs[j].duration >= d]
+        k = minutes // d
+        if len(big) > k and minutes % d:
+            mp.Add(mp.Sum([x[j, s] for j in big]) <= k)
 
 
 def _lp_bound(value: float) -> int:
@@ -584,6 +627,10 @@ def solve_parts(problem: Problem, hint: dict[int, int], time_limit: float, seed:
     order = sorted(waiting, key=lambda p: (-waiting[p] - jobs[p].weight, p))
     pilot_plan: dict[int, int] = {}
     _insert(problem, {p: jobs[p].slots for p in order}, pilot_plan, order)
+    if backend == "mip":
+        placed = _place_pilots(problem, order, cross, chosen, pilot_plan, PILOT_SHARE * time_limit, seed)
+        if placed is not None:
+            pilot_plan = placed
     fixed: dict[int, int | None] = {p: pilot_plan.get(p) for p in order}
     min_day2: dict[int, int] = {}
     blocked2: set[int] = set()
@@ -610,16 +657,170 @@ def solve_parts(problem: Problem, hint: dict[int, int], time_limit: float, seed:
             if j not in start:
                 _insert(problem, allowed, start, [j])
         t = time.perf_counter()
-        share = max(0.0, time_limit - (t - t0)) * size[k] / left if left else 0.0
+        end2 = time_limit * (PHASE2_END if backend == "mip" else 1.0)
+        share = max(0.0, end2 - (t - t0)) * size[k] / left if left else 0.0
         left -= size[k]
         must = frozenset(p for p, s in fixed_here.items() if s is not None)
-        found, status, _bound = solve(part, allowed, start, share, must)
+        if backend == "mip":
+            # The repaired start only: phase 3 re-solves each part with the production that
+            # waits for its pilots, which is where the time pays (1,407k -> 1,371k on the
+            # standard bench, against 1,451k -> 1,391k for re-solving the parts here).
+            found = improve(problem, part, allowed, start, share / 4, must)
+            status, _bound = "REPAIRED", part_cost(problem, part, found)
+        else:
+            found, status, _bound = solve(part, allowed, start, share, must)
         for j in part:
             chosen.pop(j, None)
         chosen.update(found)
         reports.append(PartReport(len(part), size[k], 2, status, part_cost(problem, part, found), _bound,
                                   time.perf_counter() - t))
+    if backend == "mip":
+        chosen = _reoptimize(problem, parts, chosen, t0 + time_limit * (1.0 - GLOBAL_SHARE), seed, reports)
     return PartsResult(_polish(problem, chosen, hint, time_limit), "FEASIBLE", total_bound, reports)
+
+
+def _reoptimize(problem: Problem, parts: Sequence[Sequence[int]], chosen: dict[int, int], t_end: float, seed: int,
+                reports: list[PartReport]) -> dict[int, int]:
+    """Phase 3 (``mip``): one part at a time, re-solve the part *together with* the production
+    jobs in other parts that wait for its pilots, everything else of the plan held where it is.
+
+    The neighbourhood is exact: the held jobs that share a slot with a free production job are
+    in the model, fixed in their slot, so the free jobs get the capacity left there; a free job
+    waiting for a pilot outside the neighbourhood may not go before that pilot's day plus the
+    soak (none when it is unplanned). Every plan of the neighbourhood's model is therefore a plan
+    of the whole problem, and SCIP may move a part's pilots later or earlier when its production
+    elsewhere gains or loses by it, which phases 1 and 2 (pilots fixed first) could not. Parts in
+    order of their cross-part production weight, while time is left; a result is kept only when
+    it is cheaper and keeps every rule."""
+    from ortools.linear_solver import pywraplp
+
+    jobs, slots = problem.jobs, problem.slots
+    part_of = {j: k for k, part in enumerate(parts) for j in part}
+    dependents: dict[int, list[int]] = defaultdict(list)
+    for j, job in enumerate(jobs):
+        for p in job.pilots:
+            if part_of[p] != part_of[j]:
+                dependents[part_of[p]].append(j)
+    whole = {j: job.slots for j, job in enumerate(jobs)}
+    plan = dict(chosen)
+    weight = {k: sum(jobs[j].weight for j in deps) for k, deps in dependents.items()}
+    order = sorted(weight, key=lambda k: (-weight[k], k))
+    for n, k in enumerate(order):
+        now = time.perf_counter()
+        if now >= t_end - 0.2:
+            break
+        share = (t_end - now) / (len(order) - n)
+        free = sorted(set(parts[k]) | set(dependents[k]))
+        fset = set(free)
+        by_slot: dict[int, list[int]] = defaultdict(list)
+        for j, s in plan.items():
+            by_slot[s].append(j)
+        held = sorted({h for j in dependents[k] for s in jobs[j].slots for h in by_slot.get(s, ()) if h not in fset})
+        allowed: dict[int, list[int]] = {h: [plan[h]] for h in held}
+        for j in free:
+            lo, ok = -1, True
+            for p in jobs[j].pilots:
+                if p in fset:
+                    continue
+                if p not in plan:
+                    ok = False
+                    break
+                lo = max(lo, slots[plan[p]].day + jobs[j].soak)
+            allowed[j] = [s for s in jobs[j].slots if slots[s].day >= lo] if ok else []
+        nb = sorted(fset | set(held))
+        t = time.perf_counter()
+        mp, x, _const = _mp_model(problem, nb, allowed, "SCIP", frozenset(held))
+        # The plan so far as SCIP's start: on a loaded machine a part's share can end before
+        # SCIP finds a plan of its own, and the start gives it a cutoff from the first node.
+        hv = [(v, 1.0 if plan.get(j) == s else 0.0) for (j, s), v in x.items()]
+        mp.SetHint([v for v, _ in hv], [h for _, h in hv])
+        mp.SetTimeLimit(max(50, int(max(0.05, share - (time.perf_counter() - t)) * 1000)))
+        mp.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_GAP / 3}\n")
+        status = mp.Solve()
+        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            continue
+        mine = {j: s for (j, s), v in x.items() if v.solution_value() > 0.5 and j in fset}
+        trial = {j: s for j, s in plan.items() if j not in fset}
+        trial.update(mine)
+        before = part_cost(problem, free, plan)
+        after = part_cost(problem, free, trial)
+        if after < before and _fits(problem, whole, trial):
+            plan = trial
+        reports.append(PartReport(len(free), sum(len(allowed[j]) for j in free), 3,
+                                  "OPTIMAL" if status == pywraplp.Solver.OPTIMAL else "FEASIBLE",
+                                  min(before, after), _lp_bound(mp.Objective().BestBound()), time.perf_counter() - t))
+    return plan
+
+
+def _place_pilots(problem: Problem, pilots: Sequence[int], cross: Sequence[tuple[int, int]],
+                  relaxed: dict[int, int], start: dict[int, int], time_limit: float, seed: int
+                  ) -> dict[int, int] | None:
+    """Where to put the pilots other parts wait for, weighing what each day of a pilot costs its
+    production everywhere: a small MIP (SCIP) of the pilots alone (their slots' capacity in
+    assets, hours and per-asset minutes) plus each waiting production job as a choice of its
+    slots *without* capacity, restricted to slots no earlier than where the relaxation
+    (``relaxed``, phase 1's plan) put it, so that a pilot late enough to push a production job
+    past its relaxed slot pays for that job's delay (a production job the relaxation left
+    unplanned costs the same anywhere and is left out). The wave rule is the cumulative
+    time-indexed form: by each day, no more production of a patch is placed than its pilot
+    (the soak earlier). Returns the pilots' slots, or None when SCIP finds no plan in time (the
+    caller keeps ``start``, the earliest-with-room placement).
+
+    Pilots queue (one pilot asset holds many patches, and a long one fits only the monthly
+    stop); placing each in its earliest slot with room by waiting weight ignored how much a
+    day's delay costs each patch's production, which on the tight benchmark cost more than all
+    the search within the parts."""
+    from ortools.linear_solver import pywraplp
+
+    jobs, slots = problem.jobs, problem.slots
+    pset = set(pilots)
+    allowed = {p: list(jobs[p].slots) for p in pilots}
+    mp, x, const = _mp_model(problem, pilots, allowed, "SCIP")
+    terms = [v * (jobs[j].costs[s] - jobs[j].unplanned_cost) for (j, s), v in x.items()]
+    waiting: dict[int, list[int]] = defaultdict(list)
+    for j, p in cross:
+        if p in pset and j in relaxed:
+            waiting[j].append(p)
+
+    def cumulative(prefix: str, j: int, vs: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for k, v in enumerate(vs):
+            if k == 0:
+                out.append(v)
+                continue
+            c = mp.NumVar(0.0, 1.0, f"{prefix}{j}_{k}")
+            mp.Add(c == out[-1] + v)
+            out.append(c)
+        return out
+
+    pcum = {p: cumulative("cp", p, [x[p, s] for s in allowed[p]]) for p in pilots}
+    pdays = {p: [slots[s].day for s in allowed[p]] for p in pilots}
+    for j in sorted(waiting):
+        job = jobs[j]
+        lo = slots[relaxed[j]].day
+        own = [s for s in job.slots if slots[s].day >= lo]
+        if not own:
+            continue
+        const += job.unplanned_cost
+        z = [mp.NumVar(0.0, 1.0, f"z{j}_{s}") for s in own]
+        mp.Add(mp.Sum(z) <= 1)
+        terms += [v * (job.costs[s] - job.unplanned_cost) for v, s in zip(z, own, strict=True)]
+        zc = cumulative("cz", j, z)
+        for p in waiting[j]:
+            for k, s in enumerate(own):
+                i = bisect.bisect_right(pdays[p], slots[s].day - job.soak)
+                mp.Add(zc[k] <= (pcum[p][i - 1] if i else 0))
+    mp.Minimize(mp.Sum(terms) + const)
+    mp.SetTimeLimit(max(50, int(time_limit * 1000)))
+    mp.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = 0.001\n")
+    status = mp.Solve()
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return None
+    placed = {p: s for (p, s), v in x.items() if v.solution_value() > 0.5}
+    # Keep the earliest-with-room placement for a pilot the model leaves out, where it fits.
+    order = sorted((p for p in pilots if p not in placed and p in start), key=lambda p: p)
+    _insert(problem, allowed, placed, order)
+    return placed
 
 
 def _polish(problem: Problem, chosen: dict[int, int], hint: dict[int, int], time_limit: float) -> dict[int, int]:
