@@ -43,13 +43,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EXTRA_PARAMS: dict[str, Any] = {}
 PHASE1_SHARE = 0.4
-PHASE2_END = 0.5
-MIP_GAP = 0.003
-GLOBAL_SHARE = 0.05
+"""Share of the time limit for phase 1 (the relaxation and its bound) when some wave rule
+crosses parts."""
 PILOT_SHARE = 0.1
 """Share of the time limit for placing the pilots other parts wait for (:func:`_place_pilots`)."""
+PHASE2_END = 0.5
+"""``mip``: phase 2 (repair with the pilots fixed) ends by this share of the time limit; phase 3
+(:func:`_reoptimize`) gets the rest but the last ``GLOBAL_SHARE``."""
+MIP_GAP = 0.003
 """SCIP stops a part once its plan is proven within this relative gap (0.3 %)."""
-"""Share of the time limit for phase 1 when some wave rule crosses parts."""
+GLOBAL_SHARE = 0.05
+"""Share of the time limit for the last local search over the whole plan."""
+MAX_ROUNDS = 3
+"""Most rounds of phase 3 over the parts."""
 
 
 @dataclass(slots=True)
@@ -666,7 +672,7 @@ def solve_parts(problem: Problem, hint: dict[int, int], time_limit: float, seed:
             # waits for its pilots, which is where the time pays (1,407k -> 1,371k on the
             # standard bench, against 1,451k -> 1,391k for re-solving the parts here).
             found = improve(problem, part, allowed, start, share / 4, must)
-            status, _bound = "REPAIRED", part_cost(problem, part, found)
+            status, _bound = "REPAIRED", _part_relaxed_bound(problem, part, allowed)
         else:
             found, status, _bound = solve(part, allowed, start, share, must)
         for j in part:
@@ -705,11 +711,17 @@ def _reoptimize(problem: Problem, parts: Sequence[Sequence[int]], chosen: dict[i
     plan = dict(chosen)
     weight = {k: sum(jobs[j].weight for j in deps) for k, deps in dependents.items()}
     order = sorted(weight, key=lambda k: (-weight[k], k))
-    for n, k in enumerate(order):
+    # Rounds over the parts until one changes nothing (each part's neighbourhood sees the
+    # others' latest plan) or the time is up.
+    rounds = [(r, n, k) for r in range(MAX_ROUNDS) for n, k in enumerate(order)]
+    last_change = -1
+    for i, (r, n, k) in enumerate(rounds):
         now = time.perf_counter()
-        if now >= t_end - 0.2:
+        if now >= t_end - 0.2 or (r > 0 and i - last_change > len(order)):
             break
-        share = (t_end - now) / (len(order) - n)
+        # At most a third of what is left each: a neighbourhood SCIP closes is worth more than
+        # several it starves (what one leaves unused goes to the next).
+        share = (t_end - now) / min(3, len(order) - n)
         free = sorted(set(parts[k]) | set(dependents[k]))
         fset = set(free)
         by_slot: dict[int, list[int]] = defaultdict(list)
@@ -735,7 +747,7 @@ def _reoptimize(problem: Problem, parts: Sequence[Sequence[int]], chosen: dict[i
         hv = [(v, 1.0 if plan.get(j) == s else 0.0) for (j, s), v in x.items()]
         mp.SetHint([v for v, _ in hv], [h for _, h in hv])
         mp.SetTimeLimit(max(50, int(max(0.05, share - (time.perf_counter() - t)) * 1000)))
-        mp.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_GAP / 3}\n")
+        mp.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_GAP}\n")
         status = mp.Solve()
         if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             continue
@@ -746,9 +758,15 @@ def _reoptimize(problem: Problem, parts: Sequence[Sequence[int]], chosen: dict[i
         after = part_cost(problem, free, trial)
         if after < before and _fits(problem, whole, trial):
             plan = trial
+            last_change = i
+        # The neighbourhood's bound without the held jobs' constant cost: a bound of the free
+        # jobs given the rest of the plan (not of the whole problem).
+        held_cost = part_cost(problem, held, plan)
+        nb_bound = max(_part_relaxed_bound(problem, free, allowed), _lp_bound(mp.Objective().BestBound()) - held_cost)
+        best = min(before, after)
         reports.append(PartReport(len(free), sum(len(allowed[j]) for j in free), 3,
                                   "OPTIMAL" if status == pywraplp.Solver.OPTIMAL else "FEASIBLE",
-                                  min(before, after), _lp_bound(mp.Objective().BestBound()), time.perf_counter() - t))
+                                  best, min(nb_bound, best), time.perf_counter() - t))
     return plan
 
 
