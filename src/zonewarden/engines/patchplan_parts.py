@@ -1,4 +1,4 @@
-"""CP-SAT for the patch planner, one independent part at a time (used by :mod:`patchplan`).
+"""SCIP or CP-SAT for the patch planner, one independent part at a time (used by :mod:`patchplan`).
 
 Why parts: window occurrences are the only shared resource (capacity in assets and hours), and
 an occurrence is used only by the assets its window covers. Jobs that can reach a common
@@ -15,10 +15,14 @@ and the pilot may sit in another part. Two phases handle it:
    this relaxation, and the parts of the relaxation are independent, so the **sum of the parts'
    proven bounds is a valid lower bound** for the whole problem. Often its solution already
    keeps every cross-part wave rule; then it is the plan.
-2. **Pilots fixed.** Otherwise the pilots that other parts wait for are fixed where phase 1 put
-   them, their production jobs get the real earliest day (pilot day + soak), and only the parts
-   with a broken rule are solved again, warm-started from phase 1's plan with the offending jobs
-   moved to the earliest slot with room.
+2. **Pilots fixed.** Otherwise the pilots that other parts wait for are placed first (``mip``:
+   by a small MIP that prices each day of a pilot by what it costs its production, see
+   :func:`_place_pilots`; else earliest with room), their production jobs get the real earliest
+   day (pilot day + soak), and the affected parts are solved again, warm-started from phase 1's
+   plan with the offending jobs moved to the earliest slot with room.
+3. **Parts with their production** (``mip``, :func:`_reoptimize`). Each part is re-solved with
+   the production jobs elsewhere that wait for its pilots, the rest of the plan held; every plan
+   of such a neighbourhood is a plan of the whole problem. Rounds until nothing changes.
 
 Each model starts from a complete hint (the best greedy order, then phase 1's plan), so a part
 never ends worse than its start. Time is split across parts by size (item x occurrence
