@@ -208,7 +208,10 @@ def run_instance(name: str, solvers: list[str], time_limit: float, workers: int,
     for p, _ in plans[1:]:
         parts = p.settings.get("parts", [])
         redo = sum(1 for r in parts if r["phase"] == 2)
-        print(f"{p.solver}: {sum(1 for r in parts if r['phase'] == 1)} parts, {redo} re-solved with pilots fixed; "
+        nbhd = [r for r in parts if r["phase"] == 3]
+        third = (f", {len(nbhd)} part neighbourhoods re-solved in phase 3 "
+                 f"({sum(1 for r in nbhd if r['status'] == 'OPTIMAL')} to the MIP gap)" if nbhd else "")
+        print(f"{p.solver}: {sum(1 for r in parts if r['phase'] == 1)} parts, {redo} re-solved with pilots fixed{third}; "
               f"started from objective {p.settings['start_objective']} ({p.settings['start_objective'] / greedy.objective:.3f}"
               f" of greedy)")
     print(f"greedy against the best bound: {(greedy.objective - bound) / greedy.objective:.2%} above it")

@@ -158,3 +158,42 @@ def test_same_plan_in_two_processes() -> None:
             for _ in range(2)]
     first = json.loads(runs[0])
     assert first["assignments"] and runs[0] == runs[1]
+
+
+def test_pilots_that_queue_go_by_what_their_production_loses() -> None:
+    # Two patches queue on one pilot asset (one hour of work per occurrence). A holds more production
+    # weight, so "most waiting weight first" pilots A first; but A's production can only go in
+    # a line stop five weeks out, while B's four critical assets could go the week after their
+    # pilot. B's pilot first costs A's pilot one week (8 x 7) and saves B's production a week
+    # each (4 x 8 x 7): no single move or swap gets there (the swap alone costs 42), pricing the
+    # production's delay does.
+    site = {
+        "site": {"id": "queue", "name": "Queue"},
+        "zones": [{"id": f"z{i}", "name": f"Z{i}", "kind": "control", "purdue_level": 1} for i in range(3)],
+        "assets": [{"id": "pilot", "name": "Pilot", "type": "plc", "zone": "z0", "criticality": "low"}]
+        + [{"id": f"b{i}", "name": f"B{i}", "type": "plc", "zone": "z1", "criticality": "critical"} for i in range(4)]
+        + [{"id": f"a{i}", "name": f"A{i}", "type": "plc", "zone": "z2", "criticality": "critical"} for i in range(3)],
+        "maintenance_windows": [
+            {"id": "w0", "name": "W0", "rule": "every Monday 06:00-10:00", "scope": {"zones": ["z0"]}, "capacity_hours": 1},
+            {"id": "w1", "name": "W1", "rule": "every Tuesday 06:00-14:00", "scope": {"zones": ["z1"]}, "capacity_assets": 4},
+            {"id": "w2", "name": "W2", "rule": "once 2026-04-07 06:00-14:00", "scope": {"zones": ["z2"]}, "capacity_assets": 3},
+        ],
+        "patch_policy": {"waves": {"pilot_assets": ["pilot"], "soak_days": 7}},
+    }
+    doc = SiteDocument.model_validate(site)
+    today = dt.date(2026, 3, 2)
+
+    def item(asset: str, patch: str, priority: PatchPriority) -> RemediationItem:
+        return RemediationItem(asset_id=asset, patch_ref=patch, priority=priority, requested=today, duration_minutes=60,
+                               restart_needed=False, source="manual", qualified=today)
+
+    items = [item(a, "A", PatchPriority.IMMEDIATE) for a in ("pilot", "a0", "a1", "a2")]
+    items += [item(a, "B", PatchPriority.SCHEDULED) for a in ("pilot", "b0", "b1", "b2", "b3")]
+    problem = build_problem(doc, items, today, 60)
+    plan = plan_patches(doc, items, today, horizon_days=60, workers=1)
+    assert check_plan(problem, plan, doc) == []
+    starts = {(a.item.asset_id, a.item.patch_ref): a.start.date() for a in plan.assignments}
+    assert starts[("pilot", "B")] == today and starts[("pilot", "A")] == dt.date(2026, 3, 9)
+    assert {starts[(f"b{i}", "B")] for i in range(4)} == {dt.date(2026, 3, 10)}
+    assert {starts[(f"a{i}", "A")] for i in range(3)} == {dt.date(2026, 4, 7)}
+    assert plan.objective < plan_patches(doc, items, today, horizon_days=60, solver="greedy").objective
