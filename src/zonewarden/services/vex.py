@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, func, literal, select, update
 
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.engines.sbom_match import SbomComponent, component_seq
 from zonewarden.engines.vex import Statement, covers, is_supplier
 from zonewarden.errors import InputError, NotFoundError, Problem
-from zonewarden.io.vex import MAX_VEX_BYTES, VexDocument, read_vex
+from zonewarden.io.vex import MAX_VEX_BYTES, VexDocument, csaf_statements, read_vex
+from zonewarden.runtime import batched
 from zonewarden.services import audit, identity, signatures
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.signatures import Signing
@@ -95,34 +96,80 @@ def import_vex(
         identity.authorize(store, principal, "vex.import")
         site_id = None
     sha = hashlib.sha256(raw).hexdigest()
-    now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        same = conn.execute(select(vex_statements.c.id).where(
-            vex_statements.c.document_id == vex.document_id, vex_statements.c.sha256 == sha,
-            vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id,
-        ).limit(1)).first()
-        if same is not None:
-            return VexImportReport(vex.document_id, vex.format, vex.publisher, len(vex.statements), 0, 0, True, 0)
-        rows = _rows(conn, vex, sha, site_id, asset_id, now, source)
-        scope = vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id
-        replaced = conn.execute(delete(vex_statements).where(vex_statements.c.document_id == vex.document_id, scope)).rowcount
-        if rows:
-            conn.execute(vex_statements.insert(), rows)
-        supplier = sum(1 for r in rows if r["from_supplier"])
-        na = sum(1 for r in rows if r["state"] == "not_affected")
-        audit.append(
-            conn, action="vex.import", **principal.audit_fields, site_id=site_id, object_type="vex",
-            object_id=vex.document_id[:200], reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}",
-            before={"statements": replaced} if replaced else None,
-            after={"sha256": sha, "publisher": vex.publisher, "statements": len(rows), "from_supplier": supplier,
-                   "not_affected": na, "asset": asset_id,
-                   "list": [{"vulnerability": r["vulnerability"], "product": r["product"], "state": r["state"],
-                             "from_supplier": r["from_supplier"], "justification": r["justification"]}
-                            for r in rows[:50]]},
-            at=now,
-        )
+        done = record(conn, vex, sha, principal=principal, source=source, site_id=site_id, asset_id=asset_id,
+                      reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}")
+    if done.unchanged:
+        return VexImportReport(vex.document_id, vex.format, vex.publisher, len(vex.statements), 0, 0, True, 0)
     closed = apply(store, site_ids=[site_id] if site_id else None)
-    return VexImportReport(vex.document_id, vex.format, vex.publisher, len(rows), supplier, na, False, closed)
+    return VexImportReport(vex.document_id, vex.format, vex.publisher, done.statements, done.from_supplier,
+                           done.not_affected, False, closed)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`record` did with one VEX document."""
+
+    statements: int
+    from_supplier: int
+    not_affected: int
+    replaced: int
+    """Statements of an earlier revision of the document that these replaced."""
+    unchanged: bool
+    """The same bytes were recorded already: nothing was written."""
+
+
+NOTHING = Recorded(0, 0, 0, 0, True)
+
+
+def record(conn: Any, vex: VexDocument, sha: str, *, principal: Principal, source: str, site_id: str | None = None,
+           asset_id: str | None = None, reason: str | None = None, now: dt.datetime | None = None,
+           log: audit.Buffer | None = None) -> Recorded:
+    """Record the statements of ``vex`` (read from bytes whose SHA-256 is ``sha``) inside the
+    caller's transaction ``conn``: the one path of ``vex import`` and of a CSAF VEX arriving
+    through ``advisories ingest`` / ``sync``. Statements of another revision of the same
+    document (same id, same scope) are replaced; the same bytes again write nothing. One
+    ``vex.import`` audit event (into ``log`` when the caller buffers its events). The caller
+    runs :func:`apply` after its commit."""
+    now = now or dt.datetime.now(dt.UTC)
+    scope = vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id
+    doc_id = vex.document_id[:200]
+    same = conn.execute(select(vex_statements.c.id).where(
+        vex_statements.c.document_id == doc_id, vex_statements.c.sha256 == sha, scope).limit(1)).first()
+    if same is not None:
+        return NOTHING
+    rows = _rows(conn, vex, sha, site_id, asset_id, now, source)
+    replaced = conn.execute(delete(vex_statements).where(vex_statements.c.document_id == doc_id, scope)).rowcount
+    if rows:
+        conn.execute(vex_statements.insert(), rows)
+    supplier = sum(1 for r in rows if r["from_supplier"])
+    na = sum(1 for r in rows if r["state"] == "not_affected")
+    event: dict[str, Any] = dict(
+        action="vex.import", **principal.audit_fields, site_id=site_id, object_type="vex",
+        object_id=doc_id, reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}",
+        before={"statements": replaced} if replaced else None,
+        after={"sha256": sha, "publisher": vex.publisher, "statements": len(rows), "from_supplier": supplier,
+               "not_affected": na, "asset": asset_id, "source": source[:1000],
+               "list": [{"vulnerability": r["vulnerability"], "product": r["product"], "state": r["state"],
+                         "from_supplier": r["from_supplier"], "justification": r["justification"]}
+                        for r in rows[:50]]},
+        at=now,
+    )
+    if log is not None:
+        log.add(**event)
+    else:
+        audit.append(conn, **event)
+    return Recorded(len(rows), supplier, na, replaced or 0, False)
+
+
+def csaf_part(document: dict[str, Any], flat: Any, source: str) -> VexDocument | None:
+    """The VEX statements of a CSAF document that ingest accepted: those of a ``csaf_vex``
+    document, None for any other category (a security advisory's ``known_not_affected`` is
+    applied by the matcher to that advisory's own findings; see docs/advisory-matching.md).
+    InputError with the JSON pointer of each incomplete statement."""
+    if ((document.get("document") or {}).get("category")) != "csaf_vex":
+        return None
+    return csaf_statements(document, flat, source)
 
 
 def _rows(conn: Any, vex: VexDocument, sha: str, site_id: str | None, asset_id: str | None, now: dt.datetime,
@@ -255,14 +302,7 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
     now = dt.datetime.now(dt.UTC)
     closed = 0
     with store.transaction() as conn:
-        stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status, findings.c.triage_status,
-                       findings.c.tracking_id, finding_explanations.c.matches, finding_explanations.c.cves)
-                .select_from(findings_explained)
-                .where(findings.c.active.is_(True), findings.c.status.in_(_CLOSABLE), findings.c.triage_status.in_(_OPEN))
-                .order_by(findings.c.site_id, findings.c.id))
-        if site_ids is not None:
-            stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
-        rows = [r for r in conn.execute(stmt) if any(c.upper() in by_cve for c in r.cves or ())]
+        rows = _candidates(conn, sorted(by_cve), site_ids)
         docs: dict[str, dict[str, Asset]] = {}
         comps: dict[str, dict[str, list[SbomComponent]]] = {}
         log = audit.Buffer()
@@ -290,6 +330,40 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
             closed += 1
         log.flush(conn)
     return closed
+
+
+def _cves_of_explanation(conn: Any) -> Any:
+    """The CVE ids of ``finding_explanations.cves`` (a JSON array) as a table with a ``value``
+    column, in the database's own JSON functions: the filter by CVE runs in SQL."""
+    if conn.dialect.name == "postgresql":
+        return func.json_array_elements_text(finding_explanations.c.cves).table_valued("value")
+    return func.json_each(finding_explanations.c.cves).table_valued("value")  # SQLite
+
+
+#: CVE ids per query (bound parameters; SQLite allows 32,766 in all).
+_CVE_CHUNK = 500
+
+
+def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None) -> list[Any]:
+    """Open, closable, active findings (of ``site_ids``) whose explanation names one of ``cves``
+    (upper case), by site and id. The database does the filtering: a large plant has millions
+    of findings and a VEX statement is about a few CVEs, so reading every open finding into
+    Python to look at its CVEs cost more than everything else ``apply`` does."""
+    found: dict[int, Any] = {}
+    for chunk in batched(cves, _CVE_CHUNK):
+        value = _cves_of_explanation(conn)
+        stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status,
+                       findings.c.triage_status, findings.c.tracking_id, finding_explanations.c.matches,
+                       finding_explanations.c.cves)
+                .select_from(findings_explained)
+                .where(findings.c.active.is_(True), findings.c.status.in_(_CLOSABLE),
+                       findings.c.triage_status.in_(_OPEN),
+                       exists(select(literal(1)).select_from(value).where(func.upper(value.c.value).in_(list(chunk))))))
+        if site_ids is not None:
+            stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
+        for r in conn.execute(stmt):
+            found[r.id] = r
+    return sorted(found.values(), key=lambda r: (r.site_id, r.id))
 
 
 def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]]) -> list[Statement] | None:

@@ -24,7 +24,7 @@ from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.io.csaf import read_csaf
 from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
-from zonewarden.services import audit, identity
+from zonewarden.services import audit, identity, vex
 from zonewarden.services.advisories.match_state import (
     _DOCUMENT_OF,
     _apply_findings,
@@ -154,11 +154,10 @@ def ingest_bytes(
     done = [r for r in results if r is not None]
     assert len(done) == len(results)
     t = batch.totals
-    if t.created or t.updated:
-        from zonewarden.services import vex
-
-        vex.apply(store)  # recorded supplier VEX closes the new findings it covers
-    return IngestReport(done, t.created, t.updated, t.reopened)
+    statements = sum(r.vex_statements for r in done)
+    # Recorded supplier VEX closes the new findings it covers, and new statements close old ones.
+    closed = vex.apply(store) if t.created or t.updated or statements else 0
+    return IngestReport(done, t.created, t.updated, t.reopened, vex_statements=statements, vex_closed=closed)
 
 
 @dataclass(frozen=True)
@@ -188,6 +187,8 @@ class _Prepared:
     version: str
     flat: FlatAdvisory
     text: str
+    vex: Any = None
+    """A ``csaf_vex`` document's statements (io.vex.VexDocument), recorded with the document."""
 
 
 class _Batch:
@@ -258,6 +259,7 @@ class _Batch:
             return _rejected(source, f"{source}: {shape[0]}: {shape[1]}", tracking_id, version, len(read.deviations))
         try:
             flat = flatten_advisory(read.document, source=source, strict=strict)
+            statements = vex.csaf_part(read.document, flat, source)  # JSON pointer of an incomplete one
         except InputError as exc:
             return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
         except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
@@ -269,7 +271,7 @@ class _Batch:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # orjson accepted it, so this cannot happen; be explicit anyway
             return _rejected(source, f"{source}: not UTF-8: {exc}", tracking_id, version)
-        prepared = _Prepared(source, digest, read, tracking_id, version, flat, text)
+        prepared = _Prepared(source, digest, read, tracking_id, version, flat, text, statements)
         self.pending[digest] = prepared
         return prepared
 
@@ -437,7 +439,10 @@ class _Batch:
                 },
                 at=now,
             )
-            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations)), counts))
+            recorded = vex.NOTHING if p.vex is None or outcome == "older" else vex.record(
+                conn, p.vex, p.digest, principal=self.principal, source=p.source, reason=self.reason, now=now, log=log)
+            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.read.deviations),
+                                     0 if recorded.unchanged else recorded.statements), counts))
         log.flush(conn)
         stored = iter(out)
         return [(conflicts[k], _Counts()) if k in conflicts else next(stored) for k in range(len(all_docs))]
