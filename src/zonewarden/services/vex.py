@@ -300,12 +300,13 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
     for s in statements:
         by_cve[s.vulnerability.upper()].append(s)
     now = dt.datetime.now(dt.UTC)
-    closed = 0
     with store.transaction() as conn:
         rows = _candidates(conn, sorted(by_cve), site_ids)
         docs: dict[str, dict[str, Asset]] = {}
         comps: dict[str, dict[str, list[SbomComponent]]] = {}
         log = audit.Buffer()
+        decisions: list[dict[str, Any]] = []
+        memo: dict[tuple[Any, ...], bool] = {}
         for r in rows:
             if r.site_id not in docs:
                 data = _stored_data(conn, r.site_id)
@@ -314,20 +315,25 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
             asset = docs[r.site_id].get(r.asset_id)
             if asset is None:
                 continue
-            used = _covering(r, asset, comps[r.site_id].get(r.asset_id, []), by_cve)
+            used = _covering(r, asset, comps[r.site_id].get(r.asset_id, []), by_cve, memo)
             if used is None:
                 continue
             why = "; ".join(dict.fromkeys(s.why(r.site_id) for s in used))
-            conn.execute(triage_decisions.insert().values(
+            decisions.append(dict(
                 finding_id=r.id, at=now, actor=SYSTEM.user_id, from_status=r.triage_status, to_status="not-affected",
                 why=why[:8000], owner=None, expires=None, controls=[], automatic=True))
-            conn.execute(update(findings).where(findings.c.id == r.id).values(
-                triage_status="not-affected", triage_owner=None, triage_expires=None, updated_at=now))
             log.add(action="finding.vex_close", **SYSTEM.audit_fields, site_id=r.site_id, object_type="finding",
                     object_id=str(r.id), reason=why[:2000], before={"triage": r.triage_status},
                     after={"triage": "not-affected", "advisory": r.tracking_id, "asset": r.asset_id,
                            "statements": sorted({s.id for s in used})}, at=now)
-            closed += 1
+        # One statement per table, not two per finding: building a statement per row cost
+        # more than the database's work (thousands of closures when a supplier's VEX arrives).
+        if decisions:
+            conn.execute(triage_decisions.insert(), decisions)
+        for ids in batched([d["finding_id"] for d in decisions], 500):
+            conn.execute(update(findings).where(findings.c.id.in_(ids)).values(
+                triage_status="not-affected", triage_owner=None, triage_expires=None, updated_at=now))
+        closed = len(decisions)
         log.flush(conn)
     return closed
 
@@ -366,8 +372,23 @@ def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None) 
     return sorted(found.values(), key=lambda r: (r.site_id, r.id))
 
 
-def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]]) -> list[Statement] | None:
+def _covers(s: Statement, cve: str, asset: Asset, product_name: str, component: SbomComponent | None,
+            memo: dict[tuple[Any, ...], bool]) -> bool:
+    """:func:`covers`, remembered for statements about products (not one asset's component)
+    by what ``covers`` reads of the asset: a plant repeats the same product many times."""
+    if component is not None or s.asset_id is not None:
+        return covers(s, cve, asset, product_name, component)
+    key = (s.id, cve, product_name, asset.vendor, asset.product, asset.version, asset.purl, asset.cpe)
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = covers(s, cve, asset, product_name, None)
+    return hit
+
+
+def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]],
+              memo: dict[tuple[Any, ...], bool] | None = None) -> list[Statement] | None:
     """The statements that cover every CVE of every deciding match of the finding, or None."""
+    memo = {} if memo is None else memo
     by_seq = {c.seq: c for c in components}
     used: list[Statement] = []
     deciding = [m for m in r.matches or () if m.get("status") == r.status]
@@ -380,7 +401,8 @@ def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dic
             return None  # the component is gone from the SBOM: rematch will settle it
         for cve in m.get("cves") or r.cves or ():
             hit = next((s for s in by_cve.get(cve.upper(), ())
-                        if s.effective_on(r.site_id) and covers(s, cve, asset, m.get("product_name") or "", component)), None)
+                        if s.effective_on(r.site_id) and _covers(s, cve, asset, m.get("product_name") or "", component, memo)),
+                       None)
             if hit is None:
                 return None
             used.append(hit)
