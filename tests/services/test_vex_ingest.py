@@ -269,3 +269,21 @@ def test_apply_ignores_findings_of_other_cves(store) -> None:  # type: ignore[no
     report = svc.ingest_bytes(store, [("other.json", json.dumps(other).encode())], principal=ME)
     assert (report.vex_statements, report.vex_closed) == (1, 0)
     assert _triage(store, "comp-plc-p1") == "new"
+
+
+def test_a_reimported_inventory_that_a_statement_covers_is_closed_on_rematch(store) -> None:  # type: ignore[no-untyped-def]
+    """The findings a rematch makes or changes get the recorded VEX too (ingest only looks at
+    the findings of the advisories it stored)."""
+    _site(store)
+    _cisa(store)
+    svc.ingest_bytes(store, [("ra-vex.json", _vex("Rockwell Automation"))], principal=ME)
+    assert _triage(store, "comp-plc-p2") == "new"
+    data = load_site(PLANT).model_dump(mode="json", exclude_none=True)
+    (press,) = [a for a in data["assets"] if a["id"] == "comp-plc-p2"]
+    press["version"] = "32.011"  # the second press now runs the firmware the statement is about
+    import_documents(store, [SiteDocument.model_validate(data)], reason="firmware downgrade", principal=ME)
+    assert _triage(store, "comp-plc-p2") == "not-affected"  # reading findings rematches the site
+    assert len(_events(store, "finding.vex_close")) == 2
+    # An unrelated advisory afterwards closes nothing more.
+    other = advisory("ZW-T-OTHER", [{**LOGIX, "range": "vers:intdot/<35", "id": "P1"}], cve="CVE-2099-0002")
+    assert svc.ingest_bytes(store, [("other.json", other)], principal=ME).vex_closed == 0

@@ -16,7 +16,8 @@ findings a statement says are not affected.
   effective ``not_affected`` statement (:mod:`zonewarden.engines.vex`) is moved to triage
   ``not-affected`` by zonewarden, with the justification and impact as the decision's why; one
   ``finding.vex_close`` audit event per finding. Run after each VEX import or acceptance, after
-  an SBOM import and after advisory ingest.
+  an SBOM import, after a site's rematch, and after advisory ingest (on the findings of the
+  ingested advisories, or on all when the batch recorded statements).
 """
 
 from __future__ import annotations
@@ -286,8 +287,11 @@ def accept(store: Store, statement_id: int, site_id: str, why: str, *, principal
     return apply(store, site_ids=[site_id])
 
 
-def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
-    """Close the open findings that effective not-affected statements cover; how many were closed."""
+def apply(store: Store, *, site_ids: Sequence[str] | None = None, tracking_ids: Sequence[str] | None = None) -> int:
+    """Close the open findings (of ``site_ids``, of the advisories ``tracking_ids``; default all)
+    that effective not-affected statements cover; how many were closed."""
+    if tracking_ids is not None and not tracking_ids:
+        return 0
     from zonewarden.services.sbom import components_of
     from zonewarden.services.sites import _stored_data
 
@@ -301,7 +305,7 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
         by_cve[s.vulnerability.upper()].append(s)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        rows = _candidates(conn, sorted(by_cve), site_ids)
+        rows = _candidates(conn, sorted(by_cve), site_ids, tracking_ids)
         docs: dict[str, dict[str, Asset]] = {}
         comps: dict[str, dict[str, list[SbomComponent]]] = {}
         log = audit.Buffer()
@@ -350,13 +354,15 @@ def _cves_of_explanation(conn: Any) -> Any:
 _CVE_CHUNK = 500
 
 
-def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None) -> list[Any]:
-    """Open, closable, active findings (of ``site_ids``) whose explanation names one of ``cves``
+def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None,
+                tracking_ids: Sequence[str] | None = None) -> list[Any]:
+    """Open, closable, active findings (of ``site_ids``, of ``tracking_ids``) whose explanation names one of ``cves``
     (upper case), by site and id. The database does the filtering: a large plant has millions
     of findings and a VEX statement is about a few CVEs, so reading every open finding into
     Python to look at its CVEs cost more than everything else ``apply`` does."""
     found: dict[int, Any] = {}
-    for chunk in batched(cves, _CVE_CHUNK):
+    tids: list[list[str] | None] = list(batched(tracking_ids, _CVE_CHUNK)) if tracking_ids is not None else [None]
+    for chunk, tid in ((c, t) for c in batched(cves, _CVE_CHUNK) for t in tids):
         value = _cves_of_explanation(conn)
         stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status,
                        findings.c.triage_status, findings.c.tracking_id, finding_explanations.c.matches,
@@ -367,6 +373,8 @@ def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None) 
                        exists(select(literal(1)).select_from(value).where(func.upper(value.c.value).in_(list(chunk))))))
         if site_ids is not None:
             stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
+        if tid is not None:
+            stmt = stmt.where(findings.c.tracking_id.in_(tid))
         for r in conn.execute(stmt):
             found[r.id] = r
     return sorted(found.values(), key=lambda r: (r.site_id, r.id))

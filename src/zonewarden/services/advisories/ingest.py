@@ -155,8 +155,10 @@ def ingest_bytes(
     assert len(done) == len(results)
     t = batch.totals
     statements = sum(r.vex_statements for r in done)
-    # Recorded supplier VEX closes the new findings it covers, and new statements close old ones.
-    closed = vex.apply(store) if t.created or t.updated or statements else 0
+    changed = sorted({r.tracking_id for r in done if r.outcome in ("new", "revision") and r.tracking_id})
+    # Recorded VEX closes what it covers: new statements any finding, else only the findings
+    # this batch made or changed can be newly covered (a rematch applies VEX itself).
+    closed = vex.apply(store) if statements else vex.apply(store, tracking_ids=changed) if t.created or t.updated else 0
     return IngestReport(done, t.created, t.updated, t.reopened, vex_statements=statements, vex_closed=closed)
 
 
