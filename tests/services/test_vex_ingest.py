@@ -287,3 +287,15 @@ def test_a_reimported_inventory_that_a_statement_covers_is_closed_on_rematch(sto
     # An unrelated advisory afterwards closes nothing more.
     other = advisory("ZW-T-OTHER", [{**LOGIX, "range": "vers:intdot/<35", "id": "P1"}], cve="CVE-2099-0002")
     assert svc.ingest_bytes(store, [("other.json", other)], principal=ME).vex_closed == 0
+
+
+def test_csaf_part_flattens_an_unflattened_vex_and_ignores_advisories() -> None:
+    """Ingest may defer flattening when no site is stored: the VEX part still reads the statements."""
+    from zonewarden.engines.products import flatten_advisory
+    from zonewarden.services.vex import csaf_part
+
+    doc = json.loads(_vex("Rockwell Automation"))
+    late = csaf_part(doc, None, "v.json")
+    assert late is not None and late == csaf_part(doc, flatten_advisory(doc, source="v.json"), "v.json")
+    assert [(s.vulnerability, s.state, s.version) for s in late.statements] == [(CVE, "not_affected", "32.011")]
+    assert csaf_part(json.loads(advisory("X", [{**LOGIX, "version": "1", "id": "P1"}])), None, "a.json") is None

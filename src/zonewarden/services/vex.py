@@ -167,9 +167,15 @@ def csaf_part(document: dict[str, Any], flat: Any, source: str) -> VexDocument |
     """The VEX statements of a CSAF document that ingest accepted: those of a ``csaf_vex``
     document, None for any other category (a security advisory's ``known_not_affected`` is
     applied by the matcher to that advisory's own findings; see docs/advisory-matching.md).
-    InputError with the JSON pointer of each incomplete statement."""
+    ``flat`` is the flattened document, or None when ingest has not flattened it (then it is
+    flattened here, for a VEX only). InputError with the JSON pointer of each incomplete
+    statement."""
     if ((document.get("document") or {}).get("category")) != "csaf_vex":
         return None
+    if flat is None:
+        from zonewarden.engines.products import flatten_advisory
+
+        flat = flatten_advisory(document, source=source)
     return csaf_statements(document, flat, source)
 
 
