@@ -45,7 +45,8 @@ async def ingest_advisory(request: Request, principal: Caller, store: StoreDep,
         raise InputError(result.error or "the document was rejected", [])
     return {"outcome": result.outcome, "tracking_id": result.tracking_id, "version": result.version,
             "deviations": result.deviations, "findings_created": report.findings_created,
-            "findings_updated": report.findings_updated, "reopened": report.reopened}
+            "findings_updated": report.findings_updated, "reopened": report.reopened,
+            "vex_statements": report.vex_statements, "vex_closed": report.vex_closed}
 
 
 @router.get("/advisories/{tracking_id}", summary="Every stored revision of one advisory")

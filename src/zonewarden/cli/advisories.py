@@ -116,12 +116,14 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
         emit_json({
             "results": [
                 {"source": r.source, "outcome": r.outcome, "tracking_id": r.tracking_id, "version": r.version,
-                 "error": r.error, "deviations": r.deviations}
+                 "error": r.error, "deviations": r.deviations, "vex_statements": r.vex_statements}
                 for r in report.results
             ],
             "findings_created": report.findings_created,
             "findings_updated": report.findings_updated,
             "reopened": report.reopened,
+            "vex_statements": report.vex_statements,
+            "vex_closed": report.vex_closed,
         })
     else:
         for r in report.rejected:
@@ -131,6 +133,9 @@ def ingest_cmd(paths: tuple[str, ...], strict: bool, reason: str | None, show_pr
         note(f"{len(report.results)} document(s): {counts}; {deviating} stored with deviations from CSAF 2.0")
         note(f"findings: {report.findings_created} new, {report.findings_updated} updated, "
              f"{report.reopened} triage decision(s) reopened")
+        if report.vex_statements or report.vex_closed:
+            note(f"VEX: {report.vex_statements} statement(s) recorded from CSAF VEX documents, "
+                 f"{report.vex_closed} finding(s) closed as not affected (see `zonewarden vex list`)")
     if strict and report.rejected:
         sys.exit(EXIT_INPUT)
     if not report.results or len(report.rejected) == len(report.results):

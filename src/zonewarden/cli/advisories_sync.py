@@ -102,6 +102,9 @@ def sync_cmd(url: str, key_file: Path | None, full: bool, strict: bool, timeout:
             {"what": "downloaded", "count": report.downloaded},
             *({"what": f"ingested: {k}", "count": v} for k, v in counts["ingested"].items()),
             {"what": "failed", "count": len(report.failed)},
+            *([{"what": "VEX statements recorded", "count": report.vex_statements},
+               {"what": "findings closed by VEX", "count": report.vex_closed}]
+              if report.vex_statements or report.vex_closed else []),
         ]
         note(f"synced {_safe(report.url)} ({report.kind})")
         emit_rows(rows, ["what", "count"], "table")

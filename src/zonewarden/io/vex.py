@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from zonewarden.domain.advisories import FlatAdvisory
 from zonewarden.errors import InputError, Problem
 from zonewarden.io.sbom import _pointer, at, load_json, read_sbom
 
@@ -83,7 +84,12 @@ def _csaf(data: bytes, doc: dict[str, Any], source: str) -> VexDocument:
     if not result.accepted or result.document is None:
         raise InputError(f"{source}: the CSAF VEX document cannot be read",
                          [Problem(result.error or "not interpretable", file=source)])
-    flat = flatten_advisory(result.document, source=source)
+    return csaf_statements(result.document, flatten_advisory(result.document, source=source), source)
+
+
+def csaf_statements(doc: dict[str, Any], flat: FlatAdvisory, source: str) -> VexDocument:
+    """The statements of a CSAF VEX document already read and flattened (``advisories ingest``
+    and ``sync`` have both): InputError with the JSON pointer of every incomplete statement."""
     products = {p.product_id: p for p in flat.products}
     groups: dict[str, set[str]] = {}
     for g in (doc.get("product_tree") or {}).get("product_groups") or []:

@@ -102,6 +102,10 @@ class SyncReport:
     files: tuple[FileResult, ...] = field(repr=False)
     """Every listed document, sorted by URL."""
     signatures_checked: bool = False
+    vex_statements: int = 0
+    """VEX statements recorded from the CSAF VEX documents ingested (services.vex.record)."""
+    vex_closed: int = 0
+    """Findings that recorded VEX closed as not affected after those ingests."""
 
     @property
     def ok(self) -> bool:
@@ -115,6 +119,8 @@ class SyncReport:
             "ingested": {k: self.ingested.get(k, 0) for k in OUTCOMES if k != "rejected"},
             "failed": len(self.failed),
             "signatures_checked": self.signatures_checked,
+            "vex_statements": self.vex_statements,
+            "vex_closed": self.vex_closed,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -278,6 +284,7 @@ def _run(
 
     downloaded = 0
     ingested: Counter[str] = Counter()
+    vex: Counter[str] = Counter()  # statements recorded, findings closed (reported by ingest)
     batch: list[Downloaded] = []
     batch_bytes = 0
     total = len(to_fetch)
@@ -295,9 +302,9 @@ def _run(
         batch.append(got)
         batch_bytes += len(got.content)
         if len(batch) >= INGEST_BATCH or batch_bytes >= INGEST_BATCH_BYTES:
-            results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
+            results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested, vex))
             batch, batch_bytes = [], 0
-    results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested))
+    results.update(_ingest_batch(store, source_id, batch, ingest, strict, principal, reason, ingested, vex))
     if verifier is not None:
         # Stored before signatures were checked, now failing the check: no longer current (18.4).
         from zonewarden.services.advisories import demote_unverified
@@ -322,6 +329,8 @@ def _run(
         failed=failed,
         files=files,
         signatures_checked=verifier is not None,
+        vex_statements=vex["statements"],
+        vex_closed=vex["closed"],
     )
     with store.transaction() as conn:
         # A failed document keeps no state, so the next run fetches it whatever the listing
@@ -352,6 +361,7 @@ def _ingest_batch(
     principal: Principal,
     reason: str,
     ingested: Counter[str],
+    vex: Counter[str],
 ) -> dict[str, FileResult]:
     """Ingest verified documents, then record each one's state.
 
@@ -374,10 +384,12 @@ def _ingest_batch(
             # Find the document that breaks ingest: the others go through one by one.
             out: dict[str, FileResult] = {}
             for d in batch:
-                out.update(_ingest_batch(store, source_id, [d], ingest, strict, principal, reason, ingested))
+                out.update(_ingest_batch(store, source_id, [d], ingest, strict, principal, reason, ingested, vex))
             return out
         url = batch[0].doc.url
         return {url: FileResult(url, "failed", stage="ingest", reason=f"{type(exc).__name__}: {exc}")}
+    vex["statements"] += int(getattr(rep, "vex_statements", 0) or 0)
+    vex["closed"] += int(getattr(rep, "vex_closed", 0) or 0)
 
     out = {}
     rows = []

@@ -16,7 +16,8 @@ findings a statement says are not affected.
   effective ``not_affected`` statement (:mod:`zonewarden.engines.vex`) is moved to triage
   ``not-affected`` by zonewarden, with the justification and impact as the decision's why; one
   ``finding.vex_close`` audit event per finding. Run after each VEX import or acceptance, after
-  an SBOM import and after advisory ingest.
+  an SBOM import, after a site's rematch, and after advisory ingest (on the findings of the
+  ingested advisories, or on all when the batch recorded statements).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, exists, func, literal, select, update
 
 from zonewarden.domain.site import Asset, SiteDocument
 from zonewarden.engines.sbom_match import SbomComponent, component_seq
 from zonewarden.engines.vex import Statement, covers, is_supplier
 from zonewarden.errors import InputError, NotFoundError, Problem
-from zonewarden.io.vex import MAX_VEX_BYTES, VexDocument, read_vex
+from zonewarden.io.vex import MAX_VEX_BYTES, VexDocument, csaf_statements, read_vex
+from zonewarden.runtime import batched
 from zonewarden.services import audit, identity, signatures
 from zonewarden.services.principal import SYSTEM, Principal
 from zonewarden.services.signatures import Signing
@@ -95,34 +97,86 @@ def import_vex(
         identity.authorize(store, principal, "vex.import")
         site_id = None
     sha = hashlib.sha256(raw).hexdigest()
-    now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        same = conn.execute(select(vex_statements.c.id).where(
-            vex_statements.c.document_id == vex.document_id, vex_statements.c.sha256 == sha,
-            vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id,
-        ).limit(1)).first()
-        if same is not None:
-            return VexImportReport(vex.document_id, vex.format, vex.publisher, len(vex.statements), 0, 0, True, 0)
-        rows = _rows(conn, vex, sha, site_id, asset_id, now, source)
-        scope = vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id
-        replaced = conn.execute(delete(vex_statements).where(vex_statements.c.document_id == vex.document_id, scope)).rowcount
-        if rows:
-            conn.execute(vex_statements.insert(), rows)
-        supplier = sum(1 for r in rows if r["from_supplier"])
-        na = sum(1 for r in rows if r["state"] == "not_affected")
-        audit.append(
-            conn, action="vex.import", **principal.audit_fields, site_id=site_id, object_type="vex",
-            object_id=vex.document_id[:200], reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}",
-            before={"statements": replaced} if replaced else None,
-            after={"sha256": sha, "publisher": vex.publisher, "statements": len(rows), "from_supplier": supplier,
-                   "not_affected": na, "asset": asset_id,
-                   "list": [{"vulnerability": r["vulnerability"], "product": r["product"], "state": r["state"],
-                             "from_supplier": r["from_supplier"], "justification": r["justification"]}
-                            for r in rows[:50]]},
-            at=now,
-        )
+        done = record(conn, vex, sha, principal=principal, source=source, site_id=site_id, asset_id=asset_id,
+                      reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}")
+    if done.unchanged:
+        return VexImportReport(vex.document_id, vex.format, vex.publisher, len(vex.statements), 0, 0, True, 0)
     closed = apply(store, site_ids=[site_id] if site_id else None)
-    return VexImportReport(vex.document_id, vex.format, vex.publisher, len(rows), supplier, na, False, closed)
+    return VexImportReport(vex.document_id, vex.format, vex.publisher, done.statements, done.from_supplier,
+                           done.not_affected, False, closed)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`record` did with one VEX document."""
+
+    statements: int
+    from_supplier: int
+    not_affected: int
+    replaced: int
+    """Statements of an earlier revision of the document that these replaced."""
+    unchanged: bool
+    """The same bytes were recorded already: nothing was written."""
+
+
+NOTHING = Recorded(0, 0, 0, 0, True)
+
+
+def record(conn: Any, vex: VexDocument, sha: str, *, principal: Principal, source: str, site_id: str | None = None,
+           asset_id: str | None = None, reason: str | None = None, now: dt.datetime | None = None,
+           log: audit.Buffer | None = None) -> Recorded:
+    """Record the statements of ``vex`` (read from bytes whose SHA-256 is ``sha``) inside the
+    caller's transaction ``conn``: the one path of ``vex import`` and of a CSAF VEX arriving
+    through ``advisories ingest`` / ``sync``. Statements of another revision of the same
+    document (same id, same scope) are replaced; the same bytes again write nothing. One
+    ``vex.import`` audit event (into ``log`` when the caller buffers its events). The caller
+    runs :func:`apply` after its commit."""
+    now = now or dt.datetime.now(dt.UTC)
+    scope = vex_statements.c.site_id.is_(None) if site_id is None else vex_statements.c.site_id == site_id
+    doc_id = vex.document_id[:200]
+    same = conn.execute(select(vex_statements.c.id).where(
+        vex_statements.c.document_id == doc_id, vex_statements.c.sha256 == sha, scope).limit(1)).first()
+    if same is not None:
+        return NOTHING
+    rows = _rows(conn, vex, sha, site_id, asset_id, now, source)
+    replaced = conn.execute(delete(vex_statements).where(vex_statements.c.document_id == doc_id, scope)).rowcount
+    if rows:
+        conn.execute(vex_statements.insert(), rows)
+    supplier = sum(1 for r in rows if r["from_supplier"])
+    na = sum(1 for r in rows if r["state"] == "not_affected")
+    event: dict[str, Any] = dict(
+        action="vex.import", **principal.audit_fields, site_id=site_id, object_type="vex",
+        object_id=doc_id, reason=reason or f"{vex.format} VEX {Path(source).name} by {vex.publisher}",
+        before={"statements": replaced} if replaced else None,
+        after={"sha256": sha, "publisher": vex.publisher, "statements": len(rows), "from_supplier": supplier,
+               "not_affected": na, "asset": asset_id, "source": source[:1000],
+               "list": [{"vulnerability": r["vulnerability"], "product": r["product"], "state": r["state"],
+                         "from_supplier": r["from_supplier"], "justification": r["justification"]}
+                        for r in rows[:50]]},
+        at=now,
+    )
+    if log is not None:
+        log.add(**event)
+    else:
+        audit.append(conn, **event)
+    return Recorded(len(rows), supplier, na, replaced or 0, False)
+
+
+def csaf_part(document: dict[str, Any], flat: Any, source: str) -> VexDocument | None:
+    """The VEX statements of a CSAF document that ingest accepted: those of a ``csaf_vex``
+    document, None for any other category (a security advisory's ``known_not_affected`` is
+    applied by the matcher to that advisory's own findings; see docs/advisory-matching.md).
+    ``flat`` is the flattened document, or None when ingest has not flattened it (then it is
+    flattened here, for a VEX only). InputError with the JSON pointer of each incomplete
+    statement."""
+    if ((document.get("document") or {}).get("category")) != "csaf_vex":
+        return None
+    if flat is None:
+        from zonewarden.engines.products import flatten_advisory
+
+        flat = flatten_advisory(document, source=source)
+    return csaf_statements(document, flat, source)
 
 
 def _rows(conn: Any, vex: VexDocument, sha: str, site_id: str | None, asset_id: str | None, now: dt.datetime,
@@ -239,10 +293,12 @@ def accept(store: Store, statement_id: int, site_id: str, why: str, *, principal
     return apply(store, site_ids=[site_id])
 
 
-def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
-    """Close the open findings that effective not-affected statements cover; how many were closed."""
+def apply(store: Store, *, site_ids: Sequence[str] | None = None, tracking_ids: Sequence[str] | None = None) -> int:
+    """Close the open findings (of ``site_ids``, of the advisories ``tracking_ids``; default all)
+    that effective not-affected statements cover; how many were closed."""
+    if tracking_ids is not None and not tracking_ids:
+        return 0
     from zonewarden.services.sbom import components_of
-    from zonewarden.services.sites import _stored_data
 
     with store.read() as conn:
         statements = [_statement(r) for r in conn.execute(
@@ -253,47 +309,118 @@ def apply(store: Store, *, site_ids: Sequence[str] | None = None) -> int:
     for s in statements:
         by_cve[s.vulnerability.upper()].append(s)
     now = dt.datetime.now(dt.UTC)
-    closed = 0
     with store.transaction() as conn:
-        stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status, findings.c.triage_status,
-                       findings.c.tracking_id, finding_explanations.c.matches, finding_explanations.c.cves)
-                .select_from(findings_explained)
-                .where(findings.c.active.is_(True), findings.c.status.in_(_CLOSABLE), findings.c.triage_status.in_(_OPEN))
-                .order_by(findings.c.site_id, findings.c.id))
-        if site_ids is not None:
-            stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
-        rows = [r for r in conn.execute(stmt) if any(c.upper() in by_cve for c in r.cves or ())]
-        docs: dict[str, dict[str, Asset]] = {}
-        comps: dict[str, dict[str, list[SbomComponent]]] = {}
-        log = audit.Buffer()
+        rows = _candidates(conn, sorted(by_cve), site_ids, tracking_ids)
+        wanted: dict[str, set[str]] = defaultdict(set)
         for r in rows:
-            if r.site_id not in docs:
-                data = _stored_data(conn, r.site_id)
-                docs[r.site_id] = {a.id: a for a in SiteDocument.model_validate(data).assets} if data else {}
-                comps[r.site_id] = components_of(conn, r.site_id)
+            wanted[r.site_id].add(r.asset_id)
+        docs: dict[str, dict[str, Asset]] = {}
+        comps: dict[str, dict[str, list[SbomComponent]]] = defaultdict(dict)
+        for site, ids in wanted.items():
+            docs[site] = _assets(conn, site, sorted(ids))
+            for chunk in batched(sorted(ids), 500):
+                comps[site].update(components_of(conn, site, chunk))
+        log = audit.Buffer()
+        decisions: list[dict[str, Any]] = []
+        memo: dict[tuple[Any, ...], bool] = {}
+        for r in rows:
             asset = docs[r.site_id].get(r.asset_id)
             if asset is None:
                 continue
-            used = _covering(r, asset, comps[r.site_id].get(r.asset_id, []), by_cve)
+            used = _covering(r, asset, comps[r.site_id].get(r.asset_id, []), by_cve, memo)
             if used is None:
                 continue
             why = "; ".join(dict.fromkeys(s.why(r.site_id) for s in used))
-            conn.execute(triage_decisions.insert().values(
+            decisions.append(dict(
                 finding_id=r.id, at=now, actor=SYSTEM.user_id, from_status=r.triage_status, to_status="not-affected",
                 why=why[:8000], owner=None, expires=None, controls=[], automatic=True))
-            conn.execute(update(findings).where(findings.c.id == r.id).values(
-                triage_status="not-affected", triage_owner=None, triage_expires=None, updated_at=now))
             log.add(action="finding.vex_close", **SYSTEM.audit_fields, site_id=r.site_id, object_type="finding",
                     object_id=str(r.id), reason=why[:2000], before={"triage": r.triage_status},
                     after={"triage": "not-affected", "advisory": r.tracking_id, "asset": r.asset_id,
                            "statements": sorted({s.id for s in used})}, at=now)
-            closed += 1
+        # One statement per table, not two per finding: building a statement per row cost
+        # more than the database's work (thousands of closures when a supplier's VEX arrives).
+        if decisions:
+            conn.execute(triage_decisions.insert(), decisions)
+        for done_ids in batched([d["finding_id"] for d in decisions], 500):
+            conn.execute(update(findings).where(findings.c.id.in_(done_ids)).values(
+                triage_status="not-affected", triage_owner=None, triage_expires=None, updated_at=now))
+        closed = len(decisions)
         log.flush(conn)
     return closed
 
 
-def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]]) -> list[Statement] | None:
+def _assets(conn: Any, site_id: str, ids: Sequence[str]) -> dict[str, Asset]:
+    """The stored assets ``ids`` of a site, by id: only the assets of candidate findings are
+    validated (the whole site document of a 10k-asset plant cost more than the rest of
+    ``apply``, and ingest runs ``apply`` after every call)."""
+    from zonewarden.services.sites import TRUSTED
+    from zonewarden.store.tables import assets
+
+    out: dict[str, Asset] = {}
+    for chunk in batched(ids, 500):
+        for (text,) in conn.execute(select(cast(assets.c.data, Text)).where(
+                assets.c.site_id == site_id, assets.c.id.in_(chunk))):
+            a = Asset.model_validate_json(text, context=TRUSTED)
+            out[a.id] = a
+    return out
+
+
+def _cves_of_explanation(conn: Any) -> Any:
+    """The CVE ids of ``finding_explanations.cves`` (a JSON array) as a table with a ``value``
+    column, in the database's own JSON functions: the filter by CVE runs in SQL."""
+    if conn.dialect.name == "postgresql":
+        return func.json_array_elements_text(finding_explanations.c.cves).table_valued("value")
+    return func.json_each(finding_explanations.c.cves).table_valued("value")  # SQLite
+
+
+#: CVE ids per query (bound parameters; SQLite allows 32,766 in all).
+_CVE_CHUNK = 500
+
+
+def _candidates(conn: Any, cves: Sequence[str], site_ids: Sequence[str] | None,
+                tracking_ids: Sequence[str] | None = None) -> list[Any]:
+    """Open, closable, active findings (of ``site_ids``, of ``tracking_ids``) whose explanation names one of ``cves``
+    (upper case), by site and id. The database does the filtering: a large plant has millions
+    of findings and a VEX statement is about a few CVEs, so reading every open finding into
+    Python to look at its CVEs cost more than everything else ``apply`` does."""
+    found: dict[int, Any] = {}
+    tids: list[list[str] | None] = list(batched(tracking_ids, _CVE_CHUNK)) if tracking_ids is not None else [None]
+    for chunk, tid in ((c, t) for c in batched(cves, _CVE_CHUNK) for t in tids):
+        value = _cves_of_explanation(conn)
+        stmt = (select(findings.c.id, findings.c.site_id, findings.c.asset_id, findings.c.status,
+                       findings.c.triage_status, findings.c.tracking_id, finding_explanations.c.matches,
+                       finding_explanations.c.cves)
+                .select_from(findings_explained)
+                .where(findings.c.active.is_(True), findings.c.status.in_(_CLOSABLE),
+                       findings.c.triage_status.in_(_OPEN),
+                       exists(select(literal(1)).select_from(value).where(func.upper(value.c.value).in_(list(chunk))))))
+        if site_ids is not None:
+            stmt = stmt.where(findings.c.site_id.in_(list(site_ids)))
+        if tid is not None:
+            stmt = stmt.where(findings.c.tracking_id.in_(tid))
+        for r in conn.execute(stmt):
+            found[r.id] = r
+    return sorted(found.values(), key=lambda r: (r.site_id, r.id))
+
+
+def _covers(s: Statement, cve: str, asset: Asset, product_name: str, component: SbomComponent | None,
+            memo: dict[tuple[Any, ...], bool]) -> bool:
+    """:func:`covers`, remembered for statements about products (not one asset's component)
+    by what ``covers`` reads of the asset: a plant repeats the same product many times."""
+    if component is not None or s.asset_id is not None:
+        return covers(s, cve, asset, product_name, component)
+    key = (s.id, cve, product_name, asset.vendor, asset.product, asset.version, asset.purl, asset.cpe)
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = covers(s, cve, asset, product_name, None)
+    return hit
+
+
+def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dict[str, list[Statement]],
+              memo: dict[tuple[Any, ...], bool] | None = None) -> list[Statement] | None:
     """The statements that cover every CVE of every deciding match of the finding, or None."""
+    memo = {} if memo is None else memo
     by_seq = {c.seq: c for c in components}
     used: list[Statement] = []
     deciding = [m for m in r.matches or () if m.get("status") == r.status]
@@ -306,7 +433,8 @@ def _covering(r: Any, asset: Asset, components: list[SbomComponent], by_cve: dic
             return None  # the component is gone from the SBOM: rematch will settle it
         for cve in m.get("cves") or r.cves or ():
             hit = next((s for s in by_cve.get(cve.upper(), ())
-                        if s.effective_on(r.site_id) and covers(s, cve, asset, m.get("product_name") or "", component)), None)
+                        if s.effective_on(r.site_id) and _covers(s, cve, asset, m.get("product_name") or "", component, memo)),
+                       None)
             if hit is None:
                 return None
             used.append(hit)

@@ -24,7 +24,7 @@ from zonewarden.errors import InputError, ZonewardenError
 from zonewarden.io.csaf import read_csaf
 from zonewarden.io.csaf.shape import shape_problem
 from zonewarden.runtime import batched, collect_young, gc_paused
-from zonewarden.services import audit, identity
+from zonewarden.services import audit, identity, vex
 from zonewarden.services.advisories.match_state import (
     _DOCUMENT_OF,
     _apply_findings,
@@ -154,11 +154,12 @@ def ingest_bytes(
     done = [r for r in results if r is not None]
     assert len(done) == len(results)
     t = batch.totals
-    if t.created or t.updated:
-        from zonewarden.services import vex
-
-        vex.apply(store)  # recorded supplier VEX closes the new findings it covers
-    return IngestReport(done, t.created, t.updated, t.reopened)
+    statements = sum(r.vex_statements for r in done)
+    changed = sorted({r.tracking_id for r in done if r.outcome in ("new", "revision") and r.tracking_id})
+    # Recorded VEX closes what it covers: new statements any finding, else only the findings
+    # this batch made or changed can be newly covered (a rematch applies VEX itself).
+    closed = vex.apply(store) if statements else vex.apply(store, tracking_ids=changed) if t.created or t.updated else 0
+    return IngestReport(done, t.created, t.updated, t.reopened, vex_statements=statements, vex_closed=closed)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,8 @@ class _Prepared:
     text: str
     release_date: dt.datetime | None
     status: str | None
+    vex: Any = None
+    """A ``csaf_vex`` document's statements (io.vex.VexDocument), recorded with the document."""
 
 
 class _Batch:
@@ -268,6 +271,7 @@ class _Batch:
         try:
             if strict or self.load()[0] or not flattens_leniently(read.document):
                 flat = flatten_advisory(read.document, source=source, strict=strict)
+            statements = vex.csaf_part(read.document, flat, source)  # JSON pointer of an incomplete one
         except InputError as exc:
             return _rejected(source, str(exc), tracking_id, version, len(read.deviations))
         except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
@@ -285,7 +289,7 @@ class _Batch:
         # alive at once made every later allocation slower (issue 17). What storing needs is
         # taken out here; the rare conflict check re-parses the text.
         prepared = _Prepared(source, digest, read.deviations, read.publisher, tracking_id, version, flat, title, text,
-                             _release_date(read.document), _doc_status(read.document))
+                             _release_date(read.document), _doc_status(read.document), statements)
         self.pending[digest] = prepared
         return prepared
 
@@ -460,7 +464,10 @@ class _Batch:
                 },
                 at=now,
             )
-            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.deviations)), counts))
+            recorded = vex.NOTHING if p.vex is None or outcome == "older" else vex.record(
+                conn, p.vex, p.digest, principal=self.principal, source=p.source, reason=self.reason, now=now, log=log)
+            out.append((IngestResult(p.source, outcome, p.tracking_id, p.version, None, len(p.deviations),
+                                     0 if recorded.unchanged else recorded.statements), counts))
         log.flush(conn)
         stored = iter(out)
         return [(conflicts[k], _Counts()) if k in conflicts else next(stored) for k in range(len(all_docs))]

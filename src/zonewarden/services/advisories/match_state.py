@@ -408,6 +408,10 @@ def rematch_site(store: Store, site_id: str, *, principal: Principal = SYSTEM, r
                        "reopened": counts.reopened_ids},
                 at=now,
             )
+    if counts.created or counts.updated:
+        from zonewarden.services import vex
+
+        vex.apply(store, site_ids=[site_id])  # recorded VEX covers what the new inventory made
     return counts
 
 

@@ -37,6 +37,8 @@ class IngestResult:
     """Why the document was rejected: names the source and the JSON pointer."""
     deviations: int
     """How many deviations from CSAF 2.0 the validator recorded (lenient mode stores them)."""
+    vex_statements: int = 0
+    """VEX statements recorded from this document (a ``csaf_vex`` document stored now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,10 @@ class IngestReport:
     """Existing findings whose status, explanation or priority changed."""
     reopened: int = 0
     """Triage decisions reopened because a revision changed the product status."""
+    vex_statements: int = 0
+    """VEX statements recorded from the ``csaf_vex`` documents of the batch (services.vex.record)."""
+    vex_closed: int = 0
+    """Findings closed as not affected by recorded VEX after the batch (services.vex.apply)."""
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
