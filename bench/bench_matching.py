@@ -16,6 +16,7 @@ docs/advisory-matching.md).
 from __future__ import annotations
 
 import argparse
+import os
 import gc
 import random
 import statistics
@@ -40,7 +41,7 @@ from zonewarden.engines.matching import (  # noqa: E402
 from zonewarden.engines.products import flatten_advisory  # noqa: E402
 from zonewarden.engines.ranges import VersionRange, parse_range  # noqa: E402
 
-CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+CISA = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
 VENDOR_VARIANTS = {
     "Siemens": ["Siemens AG", "SIEMENS"],
     "Rockwell Automation": ["Rockwell", "Allen-Bradley"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")).parent
 _ALL = re.compile(r"match all advisories \(indexed\): ([\d.]+) s cold.*-> (\d+) findings")
 _INDEX = re.compile(r"index built in ([\d.]+) s")
 
@@ -42,7 +43,8 @@ def run(tree: Path, assets: int) -> tuple[float, float, int]:
     out = subprocess.run(
         [sys.executable, str(tree / "bench" / "bench_matching.py"), "--assets", str(assets), "--kinds", str(assets // 5),
          "--naive-sample", "1"],
-        check=True, capture_output=True, text=True, env={"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin"},
+        check=True, capture_output=True, text=True, env={"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin",
+                                        "ZONEWARDEN_SHARED_DATA": str(SHARED / "data")},
     ).stdout
     m, i = _ALL.search(out), _INDEX.search(out)
     if not m or not i:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from zonewarden.domain.advisories import (
     AFFECTED_GROUPS,
@@ -94,13 +94,17 @@ def _terms() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, longs
 
 
+_MODEL_PLURAL = re.compile(r"[a-z]{4,}s$")
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """Singular of a plain English plural (``controllers``, ``switches``, ``utilities``)."""
     if len(word) <= 3:
         return word
     if not word.isalpha():
         # "120ENCPUs": a model with a plural s after a run of at least four letters.
-        m = re.search(r"[a-z]{4,}s$", word)
+        m = _MODEL_PLURAL.search(word)
         return word[:-1] if m and not word.endswith("ss") else word
     if word.endswith("ies"):
         return word[:-3] + "y"
@@ -302,6 +306,7 @@ _NAME_MODELS = re.compile(r"\(([^()]*)\)|\b(?:part|order|catalog)\s+(?:numbers?|
 _MODEL_TOKEN = re.compile(r"(?<![\w*.])(?=[A-Za-z0-9*.\-]*\d)(?=[A-Za-z0-9*.\-]*[A-Za-z*])[A-Za-z0-9][A-Za-z0-9*.\-]{5,}|(?<![\w*])[A-Za-z]{3,}[0-9]*\*")
 _ORDER_NUMBER = re.compile(r"^\d[A-Z]{2}\d{1,4}[\s-]?[0-9A-Z]{3,6}[\s-][0-9A-Z]{3,5}$")
 """Siemens-style order numbers (MLFB): ``6ES7518-4AX00-1AC0``, ``6GK5324-4GG00-4ER2``."""
+_STRONG_PLACEHOLDER = re.compile(r"\*|[xX]{2,}|\.\.|\?")
 _UNIT = re.compile(r"\d(?:v|vac|vdc|a|ma|w|kw|hz|mm|m|ms|mbit|gbit)$", re.I)
 
 
@@ -327,7 +332,8 @@ def _name_models(name: str) -> tuple[str, ...]:
             if _UNIT.search(tok):
                 continue
             # In a parenthesis a lone "x" after a digit is a count ("16xM12"), not a placeholder.
-            family = model_pattern(tok) is not None and (phrase or re.search(r"\*|[xX]{2,}|\.\.|\?", tok))
+            # (model_pattern's own test, without compiling the pattern)
+            family = _PLACEHOLDER.search(tok) is not None and (phrase or _STRONG_PLACEHOLDER.search(tok))
             if family or _ORDER_NUMBER.match(tok.upper()) or (
                 phrase and len(model_key(tok)) >= 5 and any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)
             ):
@@ -348,7 +354,8 @@ def _model_prefix(model: str) -> str:
     return model_key(_fold(model)[: m.start()]) if m else model_key(model)
 
 
-def _model_in(asset_model: str, entry_models: Iterable[str]) -> bool:
+@lru_cache(maxsize=65536)
+def _model_in(asset_model: str, entry_models: tuple[str, ...]) -> bool:
     """Whether the asset's model is one of the entry's (exactly, or inside a family pattern)."""
     key = model_key(asset_model)
     own = model_pattern(asset_model)
@@ -430,6 +437,10 @@ def asset_version_text(asset: Asset) -> str | None:
 # --- the index ------------------------------------------------------------------------
 
 
+_LOOKS = attrgetter("vendor", "product", "model_number", "version", "cpe", "purl")
+"""What matching sees of an asset: assets equal in these form one class."""
+
+
 class InventoryIndex:
     """Assets indexed for matching. Build once, match many advisories against it.
 
@@ -447,6 +458,7 @@ class InventoryIndex:
         self._by_model: dict[str, list[int]] = defaultdict(list)
         self._model_patterns: list[tuple[re.Pattern[str], int]] = []
         self._near: dict[str, dict[str, set[str]]] = {}
+        self._near_words: dict[tuple[str, str], frozenset[str]] = {}
         self._by_cpe: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._by_purl: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self._class_of: dict[tuple[object, ...], int] = {}
@@ -459,23 +471,26 @@ class InventoryIndex:
         self._series: list[tuple[int, ...] | None] = []
         # Findings come out sorted by asset id. Working in rank space (asset-id order) lets a
         # plain integer sort order them, which is several times cheaper than sorting by key.
-        order = sorted(range(len(self.assets)), key=lambda p: self.assets[p].id)
-        self.sorted_ids: tuple[str, ...] = tuple(self.assets[p].id for p in order)
-        for rank, pos in enumerate(order):
-            asset = self.assets[pos]
-            key = (asset.vendor, asset.product, asset.model_number, asset.version, asset.cpe, asset.purl)
-            cid = self._class_of.get(key)
+        ids = [a.id for a in self.assets]
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        self.sorted_ids: tuple[str, ...] = tuple(map(ids.__getitem__, order))
+        # One C-level call gives the class key of an asset; members are kept as list.append.
+        looks, class_of, members, appends = _LOOKS, self._class_of, self.members, []
+        for rank, asset in enumerate(map(self.assets.__getitem__, order)):
+            key = looks(asset)
+            cid = class_of.get(key)
             if cid is None:
-                cid = self._class_of[key] = len(self.members)
-                self.members.append([])
+                cid = class_of[key] = len(members)
+                members.append([])
+                appends.append(members[cid].append)
                 self._rep.append(asset)
                 self._add_class(cid, asset)
-            self.members[cid].append(rank)
+            appends[cid](rank)
         self._model_keys: list[str] = sorted(self._by_model)
-        self._relations: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        self._relations: dict[tuple[str, tuple[str, ...], frozenset[str]], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         # Per-index caches of answers that depend only on the index and a name or model: CISA
         # repeats the same product names and order numbers across advisories and entries.
-        self._labelled: dict[tuple[str, ProductWords], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
+        self._labelled: dict[tuple[str, tuple[str, ...], frozenset[str]], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         self._name_ties: dict[tuple[str, str | None], list[_NameTie] | None] = {}
         self._model_tie_cache: dict[str, list[tuple[int, MatchField, str]]] = {}
         # Asset family patterns by their literal prefix: a model key can only match a pattern
@@ -546,7 +561,7 @@ class InventoryIndex:
         """The version of a class as matching reads it (completed from the product name)."""
         return self._vtext[cid]
 
-    def near(self, vendor: str, word: str) -> set[str]:
+    def near(self, vendor: str, word: str) -> frozenset[str]:
         """The vendor's asset product words one edit away from ``word`` (typos)."""
         index = self._near.get(vendor)
         if index is None:
@@ -555,10 +570,13 @@ class InventoryIndex:
                 if len(w) >= _FUZZY_MIN - 1:
                     for k in (w, *_deletions(w)):
                         index[k].add(w)
-        out: set[str] = set()
-        for k in (word, *_deletions(word)):
-            out.update(x for x in index.get(k, ()) if _one_edit(word, x))
-        return out
+        hit = self._near_words.get((vendor, word))
+        if hit is None:
+            out: set[str] = set()
+            for k in (word, *_deletions(word)):
+                out.update(x for x in index.get(k, ()) if _one_edit(word, x))
+            hit = self._near_words[(vendor, word)] = frozenset(out)
+        return hit
 
     def related(self, vendor: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
         """Asset product word sets of ``vendor`` related to the entry's words: (words, relation, why).
@@ -566,7 +584,9 @@ class InventoryIndex:
         The entry's name as written, then as the vendor's assets join or split its words (the
         same relation), then with one word as an asset misspells it (possible-product, with why).
         """
-        cache_key = (vendor, words)
+        # Keyed by the words alone (the core is the set of ``order``): names that differ only in
+        # their release line or exclusions relate to the same word sets.
+        cache_key = (vendor, words.order, words.full)
         hit = self._relations.get(cache_key)
         if hit is not None:
             return hit
@@ -582,7 +602,9 @@ class InventoryIndex:
                 for ws in self._relate(variant, groups, postings):
                     if ws not in out:
                         out[ws] = (MatchField.POSSIBLE_PRODUCT, why)
-        result = tuple(sorted(((ws, rel, why) for ws, (rel, why) in out.items()), key=lambda t: sorted(t[0])))
+        # In no particular order: a class has one word set per vendor key, so no caller's answer
+        # depends on it (a finding's matches are sorted by product id).
+        result = tuple((ws, rel, why) for ws, (rel, why) in out.items())
         self._relations[cache_key] = result
         return result
 
@@ -591,27 +613,36 @@ class InventoryIndex:
         words: ProductWords, groups: Mapping[frozenset[str], list[int]], postings: Mapping[str, set[frozenset[str]]]
     ) -> dict[frozenset[str], MatchField]:
         out: dict[frozenset[str], MatchField] = {}
-        if words.core:
-            # Family: every core word of the entry is in the asset's product.
-            lists = sorted((postings.get(w, set()) for w in words.core), key=len)
-            family = set(lists[0]).intersection(*lists[1:]) if lists and lists[0] else set()
-            for ws in family:
-                out[ws] = MatchField.PRODUCT_NAME if ws in (words.core, words.full) else MatchField.PRODUCT_FAMILY
-            if words.full in groups:
-                out[words.full] = MatchField.PRODUCT_NAME
-            # Partial: the asset's words are a proper part of the entry's (incl. parentheses).
-            # Whichever is fewer: the subsets of the entry's words, or the word sets sharing one.
-            if len(words.full) <= 10 and (1 << len(words.full)) <= sum(len(postings.get(w, ())) for w in words.full):
-                for size in range(1, len(words.full)):
-                    for combo in combinations(sorted(words.full), size):
-                        ws = frozenset(combo)
-                        if ws in groups and ws not in out:
-                            out[ws] = MatchField.PRODUCT_PARTIAL
-            else:
-                for w in words.full:
-                    for ws in postings.get(w, ()):
-                        if ws < words.full and ws not in out:
-                            out[ws] = MatchField.PRODUCT_PARTIAL
+        if not words.core:
+            return out
+        full = words.full
+        # Only the entry's words some asset of the vendor uses can be in a related word set.
+        present = {w: ps for w in full if (ps := postings.get(w))}
+        if not present:
+            return out
+        # Family: every core word of the entry is in the asset's product.
+        if all(w in present for w in words.core):
+            lists = sorted((present[w] for w in words.core), key=len)
+            for ws in lists[0].intersection(*lists[1:]):
+                out[ws] = MatchField.PRODUCT_NAME if ws == words.core or ws == full else MatchField.PRODUCT_FAMILY
+        if full in groups:
+            out[full] = MatchField.PRODUCT_NAME
+        # Partial: the asset's words are a proper part of the entry's (incl. parentheses).
+        # Whichever is fewer: the subsets of the entry's words that assets use, or the word
+        # sets sharing one of them.
+        n = len(present)
+        if n <= 10 and (1 << n) <= sum(map(len, present.values())):
+            top = n if n < len(full) else n - 1
+            for size in range(1, top + 1):
+                for combo in combinations(present, size):
+                    ws = frozenset(combo)
+                    if ws in groups and ws not in out:
+                        out[ws] = MatchField.PRODUCT_PARTIAL
+        else:
+            for ps in present.values():
+                for ws in ps:
+                    if ws < full and ws not in out:
+                        out[ws] = MatchField.PRODUCT_PARTIAL
         return out
 
     def candidates(self, entry: ProductEntry) -> dict[int, tuple[MatchField, str]]:
@@ -649,18 +680,19 @@ class InventoryIndex:
                     if (entry_cpe and asset.cpe) or (entry_purl and asset.purl):
                         continue
                     # A model number the entry's list (or its name) excludes is a different device.
-                    if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
+                    if models and asset.model_number and not _model_in(asset.model_number, models):
                         continue
-                    if _excluded(words, asset):
+                    if words.excluded and _excluded(words, asset):
                         continue
                     found[cid] = (relation, label)
         return found
 
     def _related_labelled(self, key: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
         """:meth:`related` with each word set's label (what a finding shows as the tie's value)."""
-        hit = self._labelled.get((key, words))
+        cache_key = (key, words.order, words.full)
+        hit = self._labelled.get(cache_key)
         if hit is None:
-            hit = self._labelled[(key, words)] = tuple(
+            hit = self._labelled[cache_key] = tuple(
                 (ws, relation, _label(key, ws, why)) for ws, relation, why in self.related(key, words)
             )
         return hit
@@ -766,6 +798,8 @@ class _EntryFacts:
     range_description: str
     range_text: str | None
     context: _Context | None = None
+    bound: OTVersion | None = None
+    """The upper bound of a one-interval range (where a later fixed version can contradict it)."""
     """The rest of the advisory, for the answers that need it (computed when first asked)."""
 
     @property
@@ -811,6 +845,7 @@ class _Context:
 
     advisory: FlatAdvisory
     _fixes: dict[str, set[OTVersion]] | None = None
+    _fix_texts: dict[str, dict[str, None]] | None = None
     _lines: dict[frozenset[str], list[tuple[tuple[int, ...], bool]]] | None = None
     _branches: dict[str, tuple[tuple[tuple[int, ...], ...], tuple[int, ...] | None]] = field(default_factory=dict)
     _later: dict[str, tuple[OTVersion | None, tuple[OTVersion, ...]]] = field(default_factory=dict)
@@ -842,15 +877,20 @@ class _Context:
 
     def fixes(self, pid: str) -> set[OTVersion]:
         if self._fixes is None:
-            self._fixes = defaultdict(set)
+            # The texts of every product's vendor fixes; only the asked products' are read.
+            self._fixes = {}
+            texts: dict[str, dict[str, None]] = defaultdict(dict)
             for vuln in self.advisory.vulnerabilities:
                 for r in vuln.remediations:
-                    if r.category != "vendor_fix" or not r.details:
-                        continue
-                    found = _named_versions(r.details)
-                    for p in r.product_ids:
-                        self._fixes[p].update(found)
-        return self._fixes.get(pid, set())
+                    if r.category == "vendor_fix" and r.details:
+                        for p in r.product_ids:
+                            texts[p][r.details] = None
+            self._fix_texts = texts
+        hit = self._fixes.get(pid)
+        if hit is None:
+            assert self._fix_texts is not None
+            hit = self._fixes[pid] = {v for text in self._fix_texts.get(pid, ()) for v in _named_versions(text)}
+        return hit
 
     def lines(self, core: frozenset[str]) -> list[tuple[tuple[int, ...], bool]]:
         if self._lines is None:
@@ -898,6 +938,8 @@ def _facts_of(entry: ProductEntry, groups: Mapping[ProductStatus, list[str]], co
         rng.describe() if rng is not None else "all versions (no version given)",
         rng.text if rng is not None else None,
         context,
+        rng.intervals[0].upper.version
+        if isinstance(rng, VersionRange) and len(rng.intervals) == 1 and rng.intervals[0].upper is not None else None,
     )
 
 
@@ -993,7 +1035,9 @@ def _decide(
                     status = FindingStatus.AFFECTED
             elif hit is False:
                 status = FindingStatus.NOT_AFFECTED
-                if isinstance(version, OTVersion) and facts.fixes and facts.floor is not None and version >= facts.floor:
+                # The bound first: the remediation's versions are read only for an asset at or above it.
+                if (isinstance(version, OTVersion) and facts.bound is not None and version >= facts.bound
+                        and facts.fixes and facts.floor is not None and version >= facts.floor):
                     if any(version < f for f in facts.fixes):
                         status, reason = FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS
             else:

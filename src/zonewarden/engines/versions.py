@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from zonewarden.errors import InputError, Problem
 
@@ -55,6 +56,7 @@ class VersionError(InputError):
     def __init__(self, text: str, rule: VersionRule, message: str, position: int | None = None) -> None:
         self.text = text
         self.rule = rule
+        self.message = message
         self.position = position
         where = f" at position {position}" if position is not None else ""
         super().__init__(
@@ -318,9 +320,32 @@ def _key(tokens: list[Token]) -> tuple[tuple[int, int, int, str], ...]:
 
 
 def parse_version(text: str) -> OTVersion:
-    """Parse a vendor version; raise :class:`VersionError` with the broken rule otherwise."""
-    if not isinstance(text, str):
-        raise TypeError(f"a version is text, got {type(text).__name__}")
+    """Parse a vendor version; raise :class:`VersionError` with the broken rule otherwise.
+
+    Cached by the text: the same versions recur as range bounds, asset versions and the fixed
+    versions remediations name, and the result is immutable. A failure is cached as its rule,
+    message and position, and raised as a new error each time.
+    """
+    if type(text) is not str:
+        if not isinstance(text, str):
+            raise TypeError(f"a version is text, got {type(text).__name__}")
+        text = str(text)
+    hit = _parsed(text)
+    if type(hit) is OTVersion:
+        return hit
+    assert isinstance(hit, tuple)
+    raise VersionError(text, *hit)
+
+
+@lru_cache(maxsize=65536)
+def _parsed(text: str) -> OTVersion | tuple[VersionRule, str, int | None]:
+    try:
+        return _parse_version(text)
+    except VersionError as exc:
+        return exc.rule, exc.message, exc.position
+
+
+def _parse_version(text: str) -> OTVersion:
     stripped = text.strip()
     if not stripped:
         raise VersionError(text, VersionRule.EMPTY, "the version is empty")
