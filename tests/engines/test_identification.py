@@ -249,3 +249,40 @@ def test_a_variant_in_parentheses_is_not_an_order_number() -> None:
     adv = doc("Siemens", [("SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "< V4.1", [])])
     found = statuses(adv, [asset("sw", "Siemens", "SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "4.0", model_number="6GK5324-4GG00-2JR2")])
     assert found == {"sw": (FindingStatus.AFFECTED, None)}
+
+
+def _fixed_in(rng: str, fix_text: str) -> FlatAdvisory:
+    return flatten_advisory({
+        "document": {"title": "t", "tracking": {"id": "EX-16"}},
+        "product_tree": {"branches": [{"category": "vendor", "name": "HMS", "branches": [
+            {"category": "product_name", "name": "eWON Flexy", "branches": [
+                {"category": "product_version_range", "name": rng, "product": {"name": f"eWON Flexy {rng}", "product_id": "P1"}}]}]}]},
+        "vulnerabilities": [{"cve": "CVE-2024-3", "product_status": {"known_affected": ["P1"]},
+                             "remediations": [{"category": "vendor_fix", "details": fix_text, "product_ids": ["P1"]}]}],
+    })
+
+
+def test_a_letter_suffixed_fixed_version_is_read_whole() -> None:
+    from zonewarden.engines.matching import named_versions
+
+    assert [v.text for v in named_versions("Update to the latest firmware, Version 14.1s0")] == ["14.1s0"]
+    assert [str(v) for v in named_versions("Upgrade Niagara AX to 3.8u4 or later")] == ["3.8 Update 4"]
+    assert named_versions("Update to 3.8.0a4 or later") == ()  # a/b/c: pre-release or build, not guessed
+
+
+def test_a_letter_suffixed_fixed_version_after_the_bound_makes_the_gap_a_review() -> None:
+    # The range says "< 14.1"; the fix is build 14.1s2: builds 14.1s0 and 14.1s1 are undecided,
+    # not "not affected" (reading the fix as 14.1 would hide them).
+    adv = _fixed_in("< 14.1", "Update to firmware version 14.1s2.")
+    found = statuses(adv, [asset("gap", "HMS", "eWON Flexy", "14.1s0"), asset("fixed", "HMS", "eWON Flexy", "14.1s2"),
+                           asset("old", "HMS", "eWON Flexy", "14.0s3")])
+    assert found["gap"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED and found["old"][0] is FindingStatus.AFFECTED
+    same = statuses(_fixed_in("< 14.1s0", "Update to firmware version 14.1s0."),
+                    [asset("at", "HMS", "eWON Flexy", "14.1s0"), asset("below", "HMS", "eWON Flexy", "14.0s2")])
+    assert same["at"][0] is FindingStatus.NOT_AFFECTED and same["below"][0] is FindingStatus.AFFECTED
+
+
+def test_an_asset_version_with_a_pre_release_letter_is_a_review_not_an_order() -> None:
+    found = statuses(_fixed_in("< 3.8.0", "Update to 3.8.0."), [asset("pre", "HMS", "eWON Flexy", "3.8.0a4")])
+    assert found["pre"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.UNPARSEABLE_ASSET_VERSION)

@@ -824,7 +824,10 @@ class _EntryFacts:
 
 
 _FIX_VERSION = re.compile(
-    r"(?:\bv|\bversions?\s+|\brelease\s+|\bfirmware\s+|\bto\s+)(\d+(?:\.\d+)+(?:\s*(?:sp|update|upd|hf)\s*\d+)*)", re.I
+    r"(?:\bv|\bversions?\s+|\brelease\s+|\bfirmware\s+|\bto\s+)"
+    # A letter-suffixed build belongs to the version (14.1s0, 3.8u4, 4.2.8p9): cut off, the fix
+    # would read as the bare release and sort before the build it names.
+    r"(\d+(?:\.\d+)+(?:[a-z]{1,2}\d+)?(?:\s*(?:sp|update|upd|hf)\s*\d+)*)", re.I
 )
 
 
