@@ -16,8 +16,8 @@ docs/advisory-matching.md).
 from __future__ import annotations
 
 import argparse
-import os
 import gc
+import os
 import random
 import statistics
 import sys

@@ -286,3 +286,58 @@ def test_a_letter_suffixed_fixed_version_after_the_bound_makes_the_gap_a_review(
 def test_an_asset_version_with_a_pre_release_letter_is_a_review_not_an_order() -> None:
     found = statuses(_fixed_in("< 3.8.0", "Update to 3.8.0."), [asset("pre", "HMS", "eWON Flexy", "3.8.0a4")])
     assert found["pre"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.UNPARSEABLE_ASSET_VERSION)
+
+
+# --- model ranges (issue 14: "ranges in model names") ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "inside", "outside"),
+    [
+        ("CPU 1211C–1217C", ["CPU 1214C", "1215C", "CPU 1211C", "CPU 1217C"], ["CPU 1510SP-1 PN", "CPU 1218C", "CPU 315-2"]),
+        ("6ES7 211-1AE40-0XB0 .. 6ES7 217-1AG40-0XB0",
+         ["6ES7214-1AG40-0XB0", "6ES7 212-1BE40-0XB0", "6ES7217-1AG40-0XB0"], ["6ES7 511-1AK02-0AB0", "6ES7218-1AG40-0XB0", "6GK5204-2BB10-2AA3"]),
+        ("SCALANCE X204-2 to X208", ["SCALANCE X206-1", "X204-2", "X208"], ["SCALANCE X216", "X200-4P IRT", "SCALANCE XB208"]),
+        ("M241 through M251", ["M251", "M241"], ["M258", "M221", "TM241CE40R"]),
+    ],
+)
+def test_model_ranges(written: str, inside: list[str], outside: list[str]) -> None:
+    from zonewarden.engines.matching import model_key
+
+    family = model_pattern(written)
+    assert family is not None, written
+    assert [m for m in inside if not family.fullmatch(model_key(m))] == []
+    assert [m for m in outside if family.fullmatch(model_key(m))] == []
+
+
+def test_a_version_range_is_not_a_model_range() -> None:
+    for text in ("8.0.0 to 8.5.1", "Versions 03.03.28C to 05.02.04C", "V5.3.1 build 150410 to V5.4.4", "20 to 30.014"):
+        assert model_pattern(text) is None, text
+    assert product_words("mGuard firmware versions 8.3.0 to 8.4.2").core >= {"mguard", "8", "3", "0", "4", "2"}
+
+
+def test_a_model_range_in_the_name_ties_inside_and_excludes_outside() -> None:
+    adv = doc("Siemens", [("SIMATIC S7-1200 CPU 1211C–1217C", "< V4.5", [])])
+    found = statuses(adv, [
+        asset("in", "Siemens", "SIMATIC S7-1200", "4.4", model_number="CPU 1214C"),
+        asset("order", "Siemens", "S7-1200", "4.4", model_number="6ES7 214-1AG40-0XB0"),
+        asset("out", "Siemens", "SIMATIC S7-1200", "4.4", model_number="CPU 1218C"),
+        asset("named-in", "Siemens", "SIMATIC S7-1200 CPU 1215C", "4.4"),
+        asset("named-out", "Siemens", "SIMATIC S7-1200 CPU 1510SP", "4.4"),
+        asset("fixed", "Siemens", "SIMATIC S7-1200", "4.5", model_number="CPU 1212C"),
+    ])
+    assert found["in"] == (FindingStatus.AFFECTED, None)
+    assert found["named-in"] == (FindingStatus.AFFECTED, None)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED
+    assert "out" not in found and "named-out" not in found  # other devices, as excluded models are
+    # An order number is no CPU name: it is not judged by the CPU range, the product name decides.
+    assert found["order"][0] is not FindingStatus.NOT_AFFECTED
+
+
+def test_a_model_range_in_the_identification_helper() -> None:
+    adv = doc("Siemens", [("SIMATIC S7-1200 CPU family", "< V4.5", ["6ES7 211-1AE40-0XB0 .. 6ES7 217-1AG40-0XB0"])])
+    found = statuses(adv, [
+        asset("in", "Siemens", None, "4.4", model_number="6ES7214-1AG40-0XB0"),
+        asset("out", "Siemens", "SIMATIC S7-1200 CPU family", "4.4", model_number="6ES7 511-1AK02-0AB0"),
+    ])
+    assert found == {"in": (FindingStatus.AFFECTED, None)}

@@ -158,6 +158,8 @@ def product_words(name: str | None) -> ProductWords:
         excluded = tuple(model_key(x) for m in _EXCEPT.finditer(text) for x in re.split(r",|\band\b|/", m.group(1)) if model_key(x))
     if excluded:
         text = _EXCEPT.sub(" ", text)
+    if _RANGE_HINT.search(text):
+        text = _without_ranges(text)
     series, upto = None, False
     m = _SERIES.search(text)
     if m:
@@ -279,15 +281,112 @@ def model_key(model: str) -> str:
 
 _PLACEHOLDER = re.compile(r"(?<=\d)[xX]+|[xX]{2,}|\*+|\?+|\.{2,}")
 
+# A range of models: two model numbers joined by a dash, "..", "to" or "through"
+# (``CPU 1211C–1217C``, ``6ES7 211-1AE40-0XB0 .. 6ES7 217-1AG40-0XB0``, ``SCALANCE X204-2 to X208``).
+# A bound is an order number (``6ES7 211-1AE40-0XB0``, with its space) or one token of letters
+# and digits without dots: version ranges (``8.0.0 to 8.5.1``, ``03.03.28C to 05.02.04C``) have
+# dots or no letters and are no model ranges.
+_BOUND = r"\d[A-Za-z]{2}\d{1,4}\s[0-9A-Za-z]{3,6}-[0-9A-Za-z]{3,5}(?:-[0-9A-Za-z]{3,5})?|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+_MODEL_RANGE = re.compile(
+    rf"(?<![\w.\-])(?P<lo>{_BOUND})(?:\s*[\u2013\u2014]\s*|\s+-\s+|\s*\.\.\s*|\s+(?:to|through|thru)\s+)(?P<hi>{_BOUND})(?![\w.\-])",
+    re.I,
+)
+_RUN = re.compile(r"[a-z]+|\d+")
+
+
+class ModelRange:
+    """Models from ``lo`` to ``hi``: where the two bounds first differ (``1211`` / ``1217``), the
+    asset's model must lie between them; what comes before must be the same, what comes after
+    is a variant (``X206-1`` is in ``X204-2 to X208``). Leading words of the text (``CPU``,
+    ``SCALANCE``) may be left out by the asset."""
+
+    __slots__ = ("text", "prefix", "optional", "lo", "hi", "width", "numeric", "shapes")
+
+    def __init__(self, text: str, prefix: str, optional: tuple[str, ...], lo: str, hi: str,
+                 shapes: tuple[tuple[bool, ...], ...]) -> None:
+        self.text, self.prefix, self.optional, self.lo, self.hi, self.shapes = text, prefix, optional, lo, hi, shapes
+        self.numeric = lo.isdigit()
+        self.width = len(lo) if len(lo) == len(hi) else 0
+        """Digits (or letters) compared; 0 when the bounds differ in length (the whole run then)."""
+
+    def __repr__(self) -> str:
+        return f"ModelRange({self.text!r})"
+
+    def position(self, key: str) -> bool | None:
+        """True inside, False outside (another model of the series, or of no series the range
+        names), None when the key does not say (no run where the bounds differ: ``6ES7...``
+        against ``1211C-1217C``)."""
+        placed: bool | None = False
+        for k in self._without_words(key):
+            if not k.startswith(self.prefix):
+                continue
+            run = _RUN.match(k, len(self.prefix))
+            if run is None or run.group().isdigit() != self.numeric or len(run.group()) < self.width:
+                placed = None
+                continue
+            part = run.group()[: self.width] if self.width else run.group()
+            if self.numeric:
+                return int(self.lo) <= int(part) <= int(self.hi)
+            return self.lo <= part <= self.hi
+        return placed
+
+    def _without_words(self, key: str) -> list[str]:
+        """The key without the range's leading words (when it starts with them), then as is."""
+        return [*(key[len(w):] for w in self.optional if key.startswith(w)), key]
+
+    def fullmatch(self, key: str) -> bool:
+        return self.position(key) is True
+
+    def names(self, word: str) -> bool | None:
+        """:meth:`position` of a word of a product name, judged only when it is shaped like the
+        bounds (``1215C`` for ``1211C-1217C``; not ``1200`` of ``S7 1200``)."""
+        key = model_key(word)
+        for k in self._without_words(key):
+            if tuple(r.isdigit() for r in _RUN.findall(k)) in self.shapes:
+                return self.position(k)
+        return None
+
+
+def _model_range(text: str) -> ModelRange | None:
+    m = _MODEL_RANGE.search(text)
+    if m is None or m.end() != len(text.rstrip()):
+        return None
+    lead = text[: m.start()]
+    if lead.strip() and not re.fullmatch(r"\s*(?:[A-Za-z]+\s+)+", lead):
+        return None  # only words may stand before the range ("SCALANCE X204-2 to X208")
+    lo_text, hi_text = _fold(m.group("lo")), _fold(m.group("hi"))
+    if not all(any(c.isdigit() for c in s) and any(c.isalpha() for c in s) for s in (lo_text, hi_text)):
+        return None
+    lo, hi = _RUN.findall(lo_text), _RUN.findall(hi_text)
+    if hi[0].isdigit() and not lo[0].isdigit():
+        hi = [lo[0], *hi]  # "X204 to 208": the upper bound keeps the series letters
+    d = next((i for i, (a, b) in enumerate(zip(lo, hi, strict=False)) if a != b), None)
+    if d is None or lo[d].isdigit() != hi[d].isdigit():
+        return None
+    low, high = (int(lo[d]), int(hi[d])) if lo[d].isdigit() else (lo[d], hi[d])
+    if low > high:  # type: ignore[operator]
+        return None
+    optional = tuple(_fold(w) for w in lead.split())
+    shapes = tuple({tuple(r.isdigit() for r in runs) for runs in (lo, hi)})
+    return ModelRange(text, "".join(lo[:d]), optional, lo[d], hi[d], shapes)
+
+
+ModelFamily = re.Pattern[str] | ModelRange
+
 
 @lru_cache(maxsize=16384)
-def model_pattern(model: str) -> re.Pattern[str] | None:
-    """A model or order number written as a family, as a pattern over model keys; None if exact.
+def model_pattern(model: str) -> ModelFamily | None:
+    """A model or order number written as a family, over model keys; None if exact.
 
     Placeholders: ``x``/``X`` after a digit or repeated (``6ES7 5xx``, ``6GK7443-1UX00-0XE0``),
     ``*``, ``?`` and ``..`` (``6ES7 511-1AK..-0AB0``). A trailing placeholder leaves the rest open
     (``1756-L8*`` covers ``1756-L83E``). A single ``X`` after a letter is a real letter (``X-200``).
+    A range (``CPU 1211C–1217C``, ``... X204-2 to X208``) is a :class:`ModelRange`.
     """
+    if _RANGE_HINT.search(model):
+        rng = _model_range(model)
+        if rng is not None:
+            return rng
     if not _PLACEHOLDER.search(model):
         return None
     out, pos = [], 0
@@ -306,6 +405,7 @@ _NAME_MODELS = re.compile(r"\(([^()]*)\)|\b(?:part|order|catalog)\s+(?:numbers?|
 _MODEL_TOKEN = re.compile(r"(?<![\w*.])(?=[A-Za-z0-9*.\-]*\d)(?=[A-Za-z0-9*.\-]*[A-Za-z*])[A-Za-z0-9][A-Za-z0-9*.\-]{5,}|(?<![\w*])[A-Za-z]{3,}[0-9]*\*")
 _ORDER_NUMBER = re.compile(r"^\d[A-Z]{2}\d{1,4}[\s-]?[0-9A-Z]{3,6}[\s-][0-9A-Z]{3,5}$")
 """Siemens-style order numbers (MLFB): ``6ES7518-4AX00-1AC0``, ``6GK5324-4GG00-4ER2``."""
+_RANGE_HINT = re.compile(r"[\u2013\u2014]|\s-\s|\.\.|\s(?:to|through|thru)\s", re.I)
 _STRONG_PLACEHOLDER = re.compile(r"\*|[xX]{2,}|\.\.|\?")
 _UNIT = re.compile(r"\d(?:v|vac|vdc|a|ma|w|kw|hz|mm|m|ms|mbit|gbit)$", re.I)
 
@@ -320,10 +420,10 @@ def _name_models(name: str) -> tuple[str, ...]:
     digits): a parenthesis such as ``(2x 100-240VAC/60-250VDC, ports on front)`` names a variant,
     not an order number, and reading it as one would exclude every real order number.
     """
-    out: list[str] = []
+    out: list[str] = list(_name_ranges(name)) if _RANGE_HINT.search(name) else []
     low = name.lower()
     if "(" not in name and "number" not in low and "mlfb" not in low and " no" not in low:
-        return ()
+        return tuple(out)
     for m in _NAME_MODELS.finditer(name):
         text = next(g for g in m.groups() if g is not None)
         phrase = m.group(1) is None  # after "part numbers", "MLFB", ...
@@ -341,6 +441,22 @@ def _name_models(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _name_ranges(name: str) -> Iterator[str]:
+    """Model ranges written in a product name, each with the word before it (``CPU 1211C–1217C``
+    in ``SIMATIC S7-1200 CPU 1211C–1217C``): that word may be left out by an asset."""
+    for m in _MODEL_RANGE.finditer(name):
+        before = re.search(r"([A-Za-z]+)\s+$", name[: m.start()])
+        for text in ((before.group(1) + " " + m.group()) if before else None, m.group()):
+            if text and _model_range(text) is not None:
+                yield text
+                break
+
+
+def _without_ranges(text: str) -> str:
+    """The name without its model ranges (the range is the entry's model list, not its words)."""
+    return _MODEL_RANGE.sub(lambda m: " " if _model_range(m.group()) is not None else m.group(), text)
+
+
 def entry_models(entry: ProductEntry) -> tuple[str, ...]:
     """The entry's model numbers: its identification helper's, else those written in its name."""
     if entry.model_numbers:
@@ -350,6 +466,9 @@ def entry_models(entry: ProductEntry) -> tuple[str, ...]:
 
 def _model_prefix(model: str) -> str:
     """The literal start of a model pattern (where a sorted list of model keys is searched)."""
+    family = model_pattern(model)
+    if isinstance(family, ModelRange):
+        return "" if family.optional else family.prefix
     m = _PLACEHOLDER.search(_fold(model))
     return model_key(_fold(model)[: m.start()]) if m else model_key(model)
 
@@ -361,11 +480,25 @@ def _model_in(asset_model: str, entry_models: tuple[str, ...]) -> bool:
     own = model_pattern(asset_model)
     for m in entry_models:
         pat = model_pattern(m)
+        if isinstance(pat, ModelRange):
+            if pat.position(key) is not False:
+                return True  # inside, or a model the range cannot place (the name decides)
+            continue
         if key == model_key(m) or (pat is not None and pat.fullmatch(key)):
             return True
         if own is not None and own.fullmatch(model_key(m)):
             return True
     return False
+
+
+def _named_outside(product: str | None, models: tuple[str, ...]) -> bool:
+    """An asset without a model number whose product name names a model outside the entry's
+    model ranges (``SIMATIC S7-1200 CPU 1510SP`` against ``CPU 1211C–1217C``): another device."""
+    ranges = [f for f in map(model_pattern, models) if isinstance(f, ModelRange)]
+    if not product or not ranges:
+        return False
+    said = [r.names(w) for r in ranges for w in _fold(product).split()]
+    return False in said and True not in said
 
 
 def _excluded(e: ProductWords, asset: Asset) -> bool:
@@ -456,7 +589,7 @@ class InventoryIndex:
         # vendor key -> word -> product word sets containing it
         self._postings: dict[str, dict[str, set[frozenset[str]]]] = defaultdict(lambda: defaultdict(set))
         self._by_model: dict[str, list[int]] = defaultdict(list)
-        self._model_patterns: list[tuple[re.Pattern[str], int]] = []
+        self._model_patterns: list[tuple[ModelFamily, int]] = []
         self._near: dict[str, dict[str, set[str]]] = {}
         self._near_words: dict[tuple[str, str], frozenset[str]] = {}
         self._by_cpe: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -495,7 +628,7 @@ class InventoryIndex:
         self._model_tie_cache: dict[str, list[tuple[int, MatchField, str]]] = {}
         # Asset family patterns by their literal prefix: a model key can only match a pattern
         # whose prefix starts it, so a look-up tries the key's prefixes, not every pattern.
-        self._patterns_by_prefix: dict[str, list[tuple[re.Pattern[str], int]]] = defaultdict(list)
+        self._patterns_by_prefix: dict[str, list[tuple[ModelFamily, int]]] = defaultdict(list)
         for pattern, cid in self._model_patterns:
             self._patterns_by_prefix[_model_prefix(self._rep[cid].model_number or "")].append((pattern, cid))
         # vendor key -> word set -> version text -> classes: one decision per version text.
@@ -681,6 +814,8 @@ class InventoryIndex:
                         continue
                     # A model number the entry's list (or its name) excludes is a different device.
                     if models and asset.model_number and not _model_in(asset.model_number, models):
+                        continue
+                    if models and not asset.model_number and _named_outside(asset.product, models):
                         continue
                     if words.excluded and _excluded(words, asset):
                         continue
@@ -1237,6 +1372,8 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
                 tie = model_tie
             elif a_keys & e_keys and not ((e_cpe and asset.cpe) or (e_purl and asset.purl)) and not is_gap(asset):
                 if entry_models(entry) and asset.model_number and not _model_in(asset.model_number, entry_models(entry)):
+                    continue
+                if entry_models(entry) and not asset.model_number and _named_outside(asset.product, entry_models(entry)):
                     continue
                 for key in sorted(a_keys & e_keys):
                     e_words = _brandless(key, entry.product or entry.name)
