@@ -143,6 +143,10 @@ class ProductWords:
                             tuple(w for w in self.order if w not in brand), self.excluded)
 
 
+def _name_words(text: str) -> list[str]:
+    return [_stem(w) for w in _NON_ALNUM.sub(" ", text).split() if w not in _PRODUCT_STOP]
+
+
 @lru_cache(maxsize=65536)
 def product_words(name: str | None) -> ProductWords:
     """``"SIMATIC STEP 7 (TIA Portal) V13"`` -> core {simatic, step, 7}, full + {tia, portal}, series (13,).
@@ -161,19 +165,19 @@ def product_words(name: str | None) -> ProductWords:
     if _RANGE_HINT.search(text):
         text = _without_ranges(text)
     series, upto = None, False
-    m = _SERIES.search(text)
+    m = _SERIES.search(text) if "v" in text else None  # the text is lower case
     if m:
         series = tuple(int(p) for p in m.group(1).split("."))
         upto = bool(m.group("upto"))
         text = _SERIES.sub(" ", text)
     pattern, longs = _terms()
     text = pattern.sub(lambda t: longs[t.group(1)], text)
-    inner = " ".join(_PARENS.findall(text))
-    outer = _PARENS.sub(" ", text)
-
-    def words(t: str) -> list[str]:
-        return [_stem(w) for w in _NON_ALNUM.sub(" ", t).split() if w not in _PRODUCT_STOP]
-
+    if "(" in text:
+        inner = " ".join(_PARENS.findall(text))
+        outer = _PARENS.sub(" ", text)
+    else:
+        inner, outer = "", text
+    words = _name_words
     order = tuple(dict.fromkeys(words(outer)))
     if not order:
         # A product named only by stop words (LCDS "Versions"): the words are its name.
@@ -923,8 +927,11 @@ def _parse_asset_version(text: str | None) -> OTVersion | None | str:
 # --- deciding one entry for one asset ---------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _EntryFacts:
+    """What deciding needs of one entry (built per entry and advisory; not frozen: a frozen
+    dataclass sets each field through object.__setattr__, measurably slower here)."""
+
     entry: ProductEntry
     range: Range | None
     groups: tuple[tuple[ProductStatus, tuple[str, ...]], ...]
@@ -1044,12 +1051,19 @@ def _entries_with_status(
     advisory: FlatAdvisory,
 ) -> Iterator[tuple[ProductEntry, dict[ProductStatus, list[str]]]]:
     """Product entries some vulnerability gives a status, with the vulnerabilities per group."""
-    by_pid: dict[str, dict[ProductStatus, list[str]]] = defaultdict(lambda: defaultdict(list))
+    by_pid: dict[str, dict[ProductStatus, list[str]]] = {}
+    get = by_pid.get
     for i, vuln in enumerate(advisory.vulnerabilities):
         label = vuln.cve or vuln.title or f"vulnerability {i + 1}"
         for group, ids in vuln.status.items():
             for pid in ids:
-                by_pid[pid][group].append(label)
+                groups = get(pid)
+                if groups is None:
+                    by_pid[pid] = {group: [label]}
+                elif group in groups:
+                    groups[group].append(label)
+                else:
+                    groups[group] = [label]
     for entry in advisory.products:
         groups = by_pid.get(entry.product_id)
         if groups:
