@@ -587,6 +587,13 @@ class InventoryIndex:
     """
 
     def __init__(self, assets: Iterable[Asset]) -> None:
+        # The build allocates tens of thousands of small containers: without the pause, the
+        # collector walks the whole heap (the flattened advisories, the site) several times
+        # over, which cost as much as the build itself (0.22 s -> 0.11 s on the bench's 20,000).
+        with gc_paused():
+            self._build(assets)
+
+    def _build(self, assets: Iterable[Asset]) -> None:
         self.assets: tuple[Asset, ...] = tuple(assets)
         # vendor key -> product words (core) -> class ids
         self._by_vendor: dict[str, dict[frozenset[str], list[int]]] = defaultdict(lambda: defaultdict(list))
