@@ -601,7 +601,7 @@ class InventoryIndex:
         self._postings: dict[str, dict[str, set[frozenset[str]]]] = defaultdict(lambda: defaultdict(set))
         self._by_model: dict[str, list[int]] = defaultdict(list)
         self._model_patterns: list[tuple[ModelFamily, int]] = []
-        self._near: dict[str, dict[str, set[str]]] = {}
+        self._near: dict[str, dict[str, str | set[str]]] = {}
         self._near_words: dict[tuple[str, str], frozenset[str]] = {}
         self._by_cpe: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._by_purl: dict[tuple[str, str, str], list[int]] = defaultdict(list)
@@ -631,7 +631,6 @@ class InventoryIndex:
                 self._add_class(cid, asset)
             appends[cid](rank)
         self._model_keys: list[str] = sorted(self._by_model)
-        self._relations: dict[tuple[str, tuple[str, ...], frozenset[str]], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
         # Per-index caches of answers that depend only on the index and a name or model: CISA
         # repeats the same product names and order numbers across advisories and entries.
         self._labelled: dict[tuple[str, tuple[str, ...], frozenset[str]], tuple[tuple[frozenset[str], MatchField, str], ...]] = {}
@@ -709,16 +708,27 @@ class InventoryIndex:
         """The vendor's asset product words one edit away from ``word`` (typos)."""
         index = self._near.get(vendor)
         if index is None:
-            index = self._near[vendor] = defaultdict(set)
+            # Deletion -> the word, or the words when several share it (rare): plain strings
+            # are no work for the garbage collector, a set per key was (16,000 on the bench).
+            index = self._near[vendor] = {}
             for w in self._postings.get(vendor, ()):
                 if len(w) >= _FUZZY_MIN - 1:
                     for k in (w, *_deletions(w)):
-                        index[k].add(w)
+                        cur = index.get(k)
+                        if cur is None:
+                            index[k] = w
+                        elif isinstance(cur, str):
+                            if cur != w:
+                                index[k] = {cur, w}
+                        else:
+                            cur.add(w)
         hit = self._near_words.get((vendor, word))
         if hit is None:
             out: set[str] = set()
             for k in (word, *_deletions(word)):
-                out.update(x for x in index.get(k, ()) if _one_edit(word, x))
+                found = index.get(k)
+                if found is not None:
+                    out.update(x for x in ((found,) if isinstance(found, str) else found) if _one_edit(word, x))
             hit = self._near_words[(vendor, word)] = frozenset(out)
         return hit
 
@@ -728,12 +738,6 @@ class InventoryIndex:
         The entry's name as written, then as the vendor's assets join or split its words (the
         same relation), then with one word as an asset misspells it (possible-product, with why).
         """
-        # Keyed by the words alone (the core is the set of ``order``): names that differ only in
-        # their release line or exclusions relate to the same word sets.
-        cache_key = (vendor, words.order, words.full)
-        hit = self._relations.get(cache_key)
-        if hit is not None:
-            return hit
         groups = self._by_vendor.get(vendor)
         out: dict[frozenset[str], tuple[MatchField, str]] = {}
         if groups and words.core:
@@ -748,9 +752,7 @@ class InventoryIndex:
                         out[ws] = (MatchField.POSSIBLE_PRODUCT, why)
         # In no particular order: a class has one word set per vendor key, so no caller's answer
         # depends on it (a finding's matches are sorted by product id).
-        result = tuple((ws, rel, why) for ws, (rel, why) in out.items())
-        self._relations[cache_key] = result
-        return result
+        return tuple((ws, rel, why) for ws, (rel, why) in out.items())
 
     @staticmethod
     def _relate(
@@ -834,7 +836,10 @@ class InventoryIndex:
         return found
 
     def _related_labelled(self, key: str, words: ProductWords) -> tuple[tuple[frozenset[str], MatchField, str], ...]:
-        """:meth:`related` with each word set's label (what a finding shows as the tie's value)."""
+        """:meth:`related` with each word set's label (what a finding shows as the tie's value).
+
+        Cached by the words alone (the core is the set of ``order``): names that differ only in
+        their release line or exclusions relate to the same word sets."""
         cache_key = (key, words.order, words.full)
         hit = self._labelled.get(cache_key)
         if hit is None:
