@@ -14,10 +14,11 @@ How an asset is tied to a product entry of an advisory, strongest first:
    match; an asset product that is only part of the advisory's is *product-partial*; a one-letter
    typo is a *possible-product*; both are ambiguous, so they need review unless the version
    alone rules the entry out. Words in parentheses are optional. A series in the name
-   (``... (TIA Portal) V14``) must agree with the asset's version. Order numbers (exact or family
-   patterns such as ``6ES7 5xx``, also written in the product name) tie an asset, and one the
-   entry's list excludes is a different device. An asset with a vendor and nothing else is an
-   inventory gap (:mod:`zonewarden.engines.inventory_gaps`), not matched.
+   (``... (TIA Portal) V14``) must agree with the asset's version. Order numbers (exact, family
+   patterns such as ``6ES7 5xx`` or ranges such as ``CPU 1211C–1217C``, also written in the
+   product name) tie an asset, and one the entry's list excludes is a different device. An
+   asset with a vendor and nothing else is an inventory gap
+   (:mod:`zonewarden.engines.inventory_gaps`), not matched.
 
 Then the entry's version or range (:mod:`zonewarden.engines.ranges`) decides, against the
 groups of ``product_status`` the entry is in. Anything the code cannot decide (unparseable
@@ -498,9 +499,20 @@ def _model_in(asset_model: str, entry_models: tuple[str, ...]) -> bool:
 def _named_outside(product: str | None, models: tuple[str, ...]) -> bool:
     """An asset without a model number whose product name names a model outside the entry's
     model ranges (``SIMATIC S7-1200 CPU 1510SP`` against ``CPU 1211C–1217C``): another device."""
-    ranges = [f for f in map(model_pattern, models) if isinstance(f, ModelRange)]
+    ranges = _ranges_of(models)
     if not product or not ranges:
         return False
+    return _named_outside_of(product, ranges)
+
+
+@lru_cache(maxsize=16384)
+def _ranges_of(models: tuple[str, ...]) -> tuple[ModelRange, ...]:
+    """The model ranges among an entry's models (none, nearly always)."""
+    return tuple(f for f in map(model_pattern, models) if isinstance(f, ModelRange))
+
+
+@lru_cache(maxsize=16384)
+def _named_outside_of(product: str, ranges: tuple[ModelRange, ...]) -> bool:
     said = [r.names(w) for r in ranges for w in _fold(product).split()]
     return False in said and True not in said
 
@@ -1421,6 +1433,7 @@ def match_advisory_naive(advisory: FlatAdvisory, assets: Sequence[Asset]) -> tup
 
 __all__ = [
     "InventoryIndex",
+    "ModelRange",
     "asset_version_text",
     "model_pattern",
     "ProductWords",
