@@ -341,3 +341,18 @@ def test_a_model_range_in_the_identification_helper() -> None:
         asset("out", "Siemens", "SIMATIC S7-1200 CPU family", "4.4", model_number="6ES7 511-1AK02-0AB0"),
     ])
     assert found == {"in": (FindingStatus.AFFECTED, None)}
+
+
+def test_a_model_of_another_series_is_not_excluded_by_a_range() -> None:
+    # "RS232 to RS485" reads as a range of RS models; a model of another series is not placed by
+    # it (None), so it is not excluded: the product name decides.
+    from zonewarden.engines.matching import ModelRange, model_key
+
+    family = model_pattern("RS232 to RS485")
+    assert isinstance(family, ModelRange)
+    assert family.position(model_key("RS422")) is True and family.position(model_key("RS110")) is False
+    assert family.position(model_key("MGate 5105")) is None
+    adv = doc("Moxa", [("NPort RS232 to RS485 converter", "< 2.0", [])])
+    found = statuses(adv, [asset("other", "Moxa", "NPort converter", "1.0", model_number="MGate 5105"),
+                           asset("below", "Moxa", "NPort converter", "1.0", model_number="RS110")])
+    assert found["other"][0] is FindingStatus.AFFECTED and "below" not in found

@@ -318,10 +318,12 @@ class ModelRange:
         return f"ModelRange({self.text!r})"
 
     def position(self, key: str) -> bool | None:
-        """True inside, False outside (another model of the series, or of no series the range
-        names), None when the key does not say (no run where the bounds differ: ``6ES7...``
-        against ``1211C-1217C``)."""
-        placed: bool | None = False
+        """True inside, False outside (another model of the same series: ``CPU 1218C``), None
+        when the key does not say: another series (``6GK5...`` against ``6ES7 211 .. 217``; a
+        name such as "RS232 to RS485 converter" reads as a range too, and must not exclude every
+        other model of its vendor) or no run where the bounds differ (``6ES7...`` against
+        ``1211C-1217C``)."""
+        placed: bool | None = None
         for k in self._without_words(key):
             if not k.startswith(self.prefix):
                 continue
