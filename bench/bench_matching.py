@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import statistics
 import sys
@@ -40,7 +41,7 @@ from zonewarden.engines.matching import (  # noqa: E402
 from zonewarden.engines.products import flatten_advisory  # noqa: E402
 from zonewarden.engines.ranges import VersionRange, parse_range  # noqa: E402
 
-CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+CISA = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
 VENDOR_VARIANTS = {
     "Siemens": ["Siemens AG", "SIEMENS"],
     "Rockwell Automation": ["Rockwell", "Allen-Bradley"],
@@ -136,6 +137,11 @@ def main() -> None:
     t_load = time.process_time() - t0
     assets = synthetic_inventory(advisories, args.assets, args.seed, args.kinds)
 
+    # A full collection first, as before the whole-feed run below: the flattened feed leaves
+    # millions of objects the collector has not yet walked, and the full collection they are due
+    # would otherwise land in whichever allocation comes next (measured: 0.12 s -> 0.25 s on
+    # 20,000 assets), which is not the index's work.
+    gc.collect()
     t0 = time.process_time()
     index = InventoryIndex(assets)
     t_index = time.process_time() - t0

@@ -39,6 +39,7 @@ it deterministically (``--seed``).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -53,7 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from zonewarden.domain.advisories import ProductStatus  # noqa: E402
 from zonewarden.engines.products import flatten_advisory  # noqa: E402
 
-CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+CISA = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
 
 _UPPER = re.compile(
     r"^(?:all\s+versions\s*|versions?\s*|vers:(?:generic|all)/)?\s*(?P<op><=|<)\s*"

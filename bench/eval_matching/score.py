@@ -15,6 +15,7 @@ Prints the confusion matrix (label x answer), the targets and the cases of every
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from zonewarden.engines.inventory_gaps import is_gap  # noqa: E402
 from zonewarden.engines.matching import InventoryIndex, match_advisory  # noqa: E402
 from zonewarden.engines.products import flatten_advisory  # noqa: E402
 
-CISA = ROOT.parent / "shared" / "data" / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
+CISA = Path(os.environ.get("ZONEWARDEN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "csaf" / "cisa-ics" / "csaf_files" / "OT" / "white"
 CASES = Path(__file__).with_name("cases.json")
 LABELS = ("affected", "not-affected", "needs-review")
 

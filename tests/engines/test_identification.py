@@ -249,3 +249,110 @@ def test_a_variant_in_parentheses_is_not_an_order_number() -> None:
     adv = doc("Siemens", [("SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "< V4.1", [])])
     found = statuses(adv, [asset("sw", "Siemens", "SCALANCE XR324-4M EEC (2x 24V, ports on rear)", "4.0", model_number="6GK5324-4GG00-2JR2")])
     assert found == {"sw": (FindingStatus.AFFECTED, None)}
+
+
+def _fixed_in(rng: str, fix_text: str) -> FlatAdvisory:
+    return flatten_advisory({
+        "document": {"title": "t", "tracking": {"id": "EX-16"}},
+        "product_tree": {"branches": [{"category": "vendor", "name": "HMS", "branches": [
+            {"category": "product_name", "name": "eWON Flexy", "branches": [
+                {"category": "product_version_range", "name": rng, "product": {"name": f"eWON Flexy {rng}", "product_id": "P1"}}]}]}]},
+        "vulnerabilities": [{"cve": "CVE-2024-3", "product_status": {"known_affected": ["P1"]},
+                             "remediations": [{"category": "vendor_fix", "details": fix_text, "product_ids": ["P1"]}]}],
+    })
+
+
+def test_a_letter_suffixed_fixed_version_is_read_whole() -> None:
+    from zonewarden.engines.matching import named_versions
+
+    assert [v.text for v in named_versions("Update to the latest firmware, Version 14.1s0")] == ["14.1s0"]
+    assert [str(v) for v in named_versions("Upgrade Niagara AX to 3.8u4 or later")] == ["3.8 Update 4"]
+    assert named_versions("Update to 3.8.0a4 or later") == ()  # a/b/c: pre-release or build, not guessed
+
+
+def test_a_letter_suffixed_fixed_version_after_the_bound_makes_the_gap_a_review() -> None:
+    # The range says "< 14.1"; the fix is build 14.1s2: builds 14.1s0 and 14.1s1 are undecided,
+    # not "not affected" (reading the fix as 14.1 would hide them).
+    adv = _fixed_in("< 14.1", "Update to firmware version 14.1s2.")
+    found = statuses(adv, [asset("gap", "HMS", "eWON Flexy", "14.1s0"), asset("fixed", "HMS", "eWON Flexy", "14.1s2"),
+                           asset("old", "HMS", "eWON Flexy", "14.0s3")])
+    assert found["gap"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.FIXED_VERSION_CONTRADICTS)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED and found["old"][0] is FindingStatus.AFFECTED
+    same = statuses(_fixed_in("< 14.1s0", "Update to firmware version 14.1s0."),
+                    [asset("at", "HMS", "eWON Flexy", "14.1s0"), asset("below", "HMS", "eWON Flexy", "14.0s2")])
+    assert same["at"][0] is FindingStatus.NOT_AFFECTED and same["below"][0] is FindingStatus.AFFECTED
+
+
+def test_an_asset_version_with_a_pre_release_letter_is_a_review_not_an_order() -> None:
+    found = statuses(_fixed_in("< 3.8.0", "Update to 3.8.0."), [asset("pre", "HMS", "eWON Flexy", "3.8.0a4")])
+    assert found["pre"] == (FindingStatus.NEEDS_REVIEW, ReviewReason.UNPARSEABLE_ASSET_VERSION)
+
+
+# --- model ranges (issue 14: "ranges in model names") ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "inside", "outside"),
+    [
+        ("CPU 1211C–1217C", ["CPU 1214C", "1215C", "CPU 1211C", "CPU 1217C"], ["CPU 1510SP-1 PN", "CPU 1218C", "CPU 315-2"]),
+        ("6ES7 211-1AE40-0XB0 .. 6ES7 217-1AG40-0XB0",
+         ["6ES7214-1AG40-0XB0", "6ES7 212-1BE40-0XB0", "6ES7217-1AG40-0XB0"], ["6ES7 511-1AK02-0AB0", "6ES7218-1AG40-0XB0", "6GK5204-2BB10-2AA3"]),
+        ("SCALANCE X204-2 to X208", ["SCALANCE X206-1", "X204-2", "X208"], ["SCALANCE X216", "X200-4P IRT", "SCALANCE XB208"]),
+        ("M241 through M251", ["M251", "M241"], ["M258", "M221", "TM241CE40R"]),
+    ],
+)
+def test_model_ranges(written: str, inside: list[str], outside: list[str]) -> None:
+    from zonewarden.engines.matching import model_key
+
+    family = model_pattern(written)
+    assert family is not None, written
+    assert [m for m in inside if not family.fullmatch(model_key(m))] == []
+    assert [m for m in outside if family.fullmatch(model_key(m))] == []
+
+
+def test_a_version_range_is_not_a_model_range() -> None:
+    for text in ("8.0.0 to 8.5.1", "Versions 03.03.28C to 05.02.04C", "V5.3.1 build 150410 to V5.4.4", "20 to 30.014"):
+        assert model_pattern(text) is None, text
+    assert product_words("mGuard firmware versions 8.3.0 to 8.4.2").core >= {"mguard", "8", "3", "0", "4", "2"}
+
+
+def test_a_model_range_in_the_name_ties_inside_and_excludes_outside() -> None:
+    adv = doc("Siemens", [("SIMATIC S7-1200 CPU 1211C–1217C", "< V4.5", [])])
+    found = statuses(adv, [
+        asset("in", "Siemens", "SIMATIC S7-1200", "4.4", model_number="CPU 1214C"),
+        asset("order", "Siemens", "S7-1200", "4.4", model_number="6ES7 214-1AG40-0XB0"),
+        asset("out", "Siemens", "SIMATIC S7-1200", "4.4", model_number="CPU 1218C"),
+        asset("named-in", "Siemens", "SIMATIC S7-1200 CPU 1215C", "4.4"),
+        asset("named-out", "Siemens", "SIMATIC S7-1200 CPU 1510SP", "4.4"),
+        asset("fixed", "Siemens", "SIMATIC S7-1200", "4.5", model_number="CPU 1212C"),
+    ])
+    assert found["in"] == (FindingStatus.AFFECTED, None)
+    assert found["named-in"] == (FindingStatus.AFFECTED, None)
+    assert found["fixed"][0] is FindingStatus.NOT_AFFECTED
+    assert "out" not in found and "named-out" not in found  # other devices, as excluded models are
+    # An order number is no CPU name: it is not judged by the CPU range, the product name decides.
+    assert found["order"][0] is not FindingStatus.NOT_AFFECTED
+
+
+def test_a_model_range_in_the_identification_helper() -> None:
+    adv = doc("Siemens", [("SIMATIC S7-1200 CPU family", "< V4.5", ["6ES7 211-1AE40-0XB0 .. 6ES7 217-1AG40-0XB0"])])
+    found = statuses(adv, [
+        asset("in", "Siemens", None, "4.4", model_number="6ES7214-1AG40-0XB0"),
+        asset("out", "Siemens", "SIMATIC S7-1200 CPU family", "4.4", model_number="6ES7 511-1AK02-0AB0"),
+    ])
+    assert found == {"in": (FindingStatus.AFFECTED, None)}
+
+
+def test_a_model_of_another_series_is_not_excluded_by_a_range() -> None:
+    # "RS232 to RS485" reads as a range of RS models; a model of another series is not placed by
+    # it (None), so it is not excluded: the product name decides.
+    from zonewarden.engines.matching import ModelRange, model_key
+
+    family = model_pattern("RS232 to RS485")
+    assert isinstance(family, ModelRange)
+    assert family.position(model_key("RS422")) is True and family.position(model_key("RS110")) is False
+    assert family.position(model_key("MGate 5105")) is None
+    adv = doc("Moxa", [("NPort RS232 to RS485 converter", "< 2.0", [])])
+    found = statuses(adv, [asset("other", "Moxa", "NPort converter", "1.0", model_number="MGate 5105"),
+                           asset("below", "Moxa", "NPort converter", "1.0", model_number="RS110")])
+    assert found["other"][0] is FindingStatus.AFFECTED and "below" not in found

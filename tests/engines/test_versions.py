@@ -162,3 +162,31 @@ def test_garbage_fails_cleanly(text: str) -> None:
         assert err.rule in VersionRule
     else:
         assert parse_version(v.format()) == v
+
+
+# --- letter-suffixed builds (issue 14: ``14.5s0`` in a remediation) ---------------------------
+
+
+def test_letter_suffixed_builds_of_one_style_are_ordered() -> None:
+    # HMS eWON firmware: 14.0s2 < 14.1s0 < 14.1s1 < 14.2s0; the build comes after its release.
+    chain = ["14.0s2", "14.1", "14.1s0", "14.1s1", "14.1s12", "14.1.1", "14.2s0"]
+    versions = [parse_version(v) for v in chain]
+    assert versions == sorted(versions)
+    assert len(set(versions)) == len(versions)
+    assert comparable(parse_version("14.1s0"), parse_version("14.2"))
+
+
+@pytest.mark.parametrize("text", ["3.8.0a4", "3.10.0b1", "2.1c2", "V1.0b3"])
+def test_a_build_letter_that_may_mean_a_pre_release_is_not_guessed(text: str) -> None:
+    # PEP 440 writes alpha/beta/candidate as 3.8.0a4 (before 3.8.0); vendor build letters come
+    # after the release (4.04E, 14.1s0): which one a/b/c means is not written in the version.
+    with pytest.raises(VersionError) as err:
+        parse_version(text)
+    assert err.value.rule is VersionRule.AMBIGUOUS
+    assert "pre-release" in str(err.value)
+    assert try_version(text) is None
+
+
+def test_letter_codes_without_a_number_keep_their_order() -> None:
+    assert parse_version("4.04") < parse_version("4.04b") < parse_version("4.04c") < parse_version("4.05")
+    assert parse_version("1.0 beta 2") < parse_version("1.0")

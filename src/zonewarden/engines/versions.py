@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from zonewarden.errors import InputError, Problem
 
@@ -47,6 +48,8 @@ class VersionRule(StrEnum):
     WILDCARD = "wildcard"
     WORD = "word"
     NO_VALUE = "no-value"
+    AMBIGUOUS = "ambiguous"
+    """A part whose place in the order depends on a style the text does not show (``3.8.0a4``)."""
 
 
 class VersionError(InputError):
@@ -55,6 +58,7 @@ class VersionError(InputError):
     def __init__(self, text: str, rule: VersionRule, message: str, position: int | None = None) -> None:
         self.text = text
         self.rule = rule
+        self.message = message
         self.position = position
         where = f" at position {position}" if position is not None else ""
         super().__init__(
@@ -240,6 +244,24 @@ def comparable(a: OTVersion, b: OTVersion) -> bool:
     return a.scheme == b.scheme
 
 
+# Letter-suffixed builds (a letter between two numbers, no separator: ``14.5s0``, ``2.1.0f1``):
+# a vendor build after its release, ordered by its number (14.1 < 14.1s0 < 14.1s1 < 14.1.1),
+# except a, b and c, which PEP 440 and its imitators use for pre-releases (3.8.0a4 < 3.8.0).
+_PRE_LETTERS = frozenset("abc")
+
+
+def _attached(parts: list[tuple[str, str, int]], i: int) -> bool:
+    """Whether the one-letter word ``parts[i]`` ends the version as PEP 440 writes a pre-release:
+    after a dotted release (two numbers or more, nothing else), with no separator, and followed
+    by one number that ends the text (``3.8.0a4``; not ``04A00.1`` or ``V01L001``)."""
+    _group, raw, pos = parts[i]
+    if len(raw) != 1 or i < 2 or i + 2 != len(parts) or any(p[0] != "num" for p in parts[:i]):
+        return False
+    before, after = parts[i - 1], parts[i + 1]
+    return (before[0] == "num" and before[2] + len(before[1]) == pos
+            and after[0] == "num" and after[2] == pos + 1)
+
+
 def _tokens(text: str) -> list[Token]:
     m = _PREFIX.match(text)
     start = m.end() if m else 0
@@ -284,6 +306,12 @@ def _tokens(text: str) -> list[Token]:
                 tokens.append(Token(kind, 0, "", rank))
                 i += 1
             continue
+        if word in _PRE_LETTERS and _attached(parts, i):
+            raise VersionError(
+                text, VersionRule.AMBIGUOUS,
+                f"{raw + parts[i + 1][1]!r} after a release number is an alpha, beta or candidate pre-release in "
+                "some styles (before the release) and a build in others (after it)", pos,
+            )
         if len(raw) > _MAX_CODE_LETTERS:
             raise VersionError(
                 text, VersionRule.WORD, f"the word {raw!r} is not a version part (only short letter codes are)", pos
@@ -318,9 +346,32 @@ def _key(tokens: list[Token]) -> tuple[tuple[int, int, int, str], ...]:
 
 
 def parse_version(text: str) -> OTVersion:
-    """Parse a vendor version; raise :class:`VersionError` with the broken rule otherwise."""
-    if not isinstance(text, str):
-        raise TypeError(f"a version is text, got {type(text).__name__}")
+    """Parse a vendor version; raise :class:`VersionError` with the broken rule otherwise.
+
+    Cached by the text: the same versions recur as range bounds, asset versions and the fixed
+    versions remediations name, and the result is immutable. A failure is cached as its rule,
+    message and position, and raised as a new error each time.
+    """
+    if type(text) is not str:
+        if not isinstance(text, str):
+            raise TypeError(f"a version is text, got {type(text).__name__}")
+        text = str(text)
+    hit = _parsed(text)
+    if type(hit) is OTVersion:
+        return hit
+    assert isinstance(hit, tuple)
+    raise VersionError(text, *hit)
+
+
+@lru_cache(maxsize=65536)
+def _parsed(text: str) -> OTVersion | tuple[VersionRule, str, int | None]:
+    try:
+        return _parse_version(text)
+    except VersionError as exc:
+        return exc.rule, exc.message, exc.position
+
+
+def _parse_version(text: str) -> OTVersion:
     stripped = text.strip()
     if not stripped:
         raise VersionError(text, VersionRule.EMPTY, "the version is empty")
