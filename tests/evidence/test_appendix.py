@@ -253,3 +253,24 @@ def test_untrusted_names_stay_text_in_the_summaries_and_files(monkeypatch: pytes
     names = {r[2] for r in rows[1:] if r[1] == target}
     assert names == {hostile}  # starts with "<": text, not a formula, kept as it is
     assert all(not r[2].startswith("=") for r in rows[1:])
+
+
+def test_a_long_list_of_due_assessments_goes_to_an_appendix_file(big_site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    full = {s.id: s for s in build_package(big_site, "auditor", AS_OF).sections}["calendar"].data
+    monkeypatch.setattr(calendar, "DUE_LIMIT", 5)
+    package = build_package(big_site, "auditor", AS_OF)
+    cal = {s.id: s for s in package.sections}["calendar"]
+    if full["appendices"]:  # the big site may already be above the real limit
+        assert full["due"] == []
+    everything = full["due"] or None
+    [due] = cal.data["appendices"]
+    assert due["file"] == "assessments-due.csv" and cal.data["due"] == []
+    assert due["rows"] == cal.data["due_total"] == sum(c["assessments"] for c in cal.data["due_counts"]) > 5
+    rows = _csv(cal.files["assessments-due.csv"])
+    assert rows[0] == list(calendar.DUE_COLUMNS) and len(rows) - 1 == due["rows"]
+    if everything is not None:
+        assert sorted(r[0] for r in rows[1:]) == sorted(str(r["zone"]) for r in everything)
+    ranks = [{"overdue": 0, "due": 1}.get(r["status"], 2) for r in cal.data["due_top"]]
+    assert ranks == sorted(ranks) and cal.data["overdue"] == sum(1 for r in rows[1:] if r[3] == "overdue")
+    html = render_package(package, ["html"])["evidence-auditor.html"].decode()
+    assert "assessments-due.csv" in html and due["sha256"] in html

@@ -5,7 +5,10 @@ reassessment).
 Above :data:`TRIGGER_LIMIT` triggers (end of support of each asset is one: a 10k-asset site has
 ~500) the trigger table is the appendix file ``reassessment-triggers.csv``
 (:mod:`zonewarden.evidence.appendix`); the PDF keeps the counts by source and kind and the
-:data:`TOP_ROWS` most recent triggers."""
+:data:`TOP_ROWS` most recent triggers. Likewise above :data:`DUE_LIMIT` due and scheduled
+assessments (a 10k-asset site of 100 zones has ~200) the list is ``assessments-due.csv``; the PDF
+keeps the counts by kind and status and the :data:`TOP_ROWS` most pressing: overdue first, then
+by due date."""
 
 from __future__ import annotations
 
@@ -24,6 +27,20 @@ TRIGGER_LIMIT = 300
 TOP_ROWS = 40
 CSV_NAME = "reassessment-triggers.csv"
 COLUMNS = ("date", "source", "ref", "kind", "zones", "reason")
+DUE_LIMIT = 100
+"""Above this many due and scheduled assessments the list is an appendix file."""
+DUE_CSV = "assessments-due.csv"
+DUE_COLUMNS = ("zone", "kind", "due", "status", "days", "reason", "trigger")
+_PRESSING = {"overdue": 0, "due": 1}
+
+
+def _due_appendix(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    descriptor, files = csv_appendix(DUE_CSV, "due and scheduled assessments", DUE_COLUMNS,
+                                     [[r[c] for c in DUE_COLUMNS] for r in rows])
+    counts = Counter((r["kind"], r["status"]) for r in rows)
+    pressing = sorted(rows, key=lambda r: (_PRESSING.get(r["status"], 2), r["due"] or "", r["zone"] or ""))
+    return {"descriptor": descriptor, "files": files, "due_total": len(rows), "due_top": pressing[:TOP_ROWS],
+            "due_counts": [{"kind": k[0], "status": k[1], "assessments": n} for k, n in sorted(counts.items())]}
 
 
 def _trigger_appendix(triggers: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -131,19 +148,27 @@ class CalendarSection:
             }
             for c in sorted(doc.changes, key=lambda c: (c.raised, c.id), reverse=True)
         ]
-        extra: dict[str, Any] = {"appendix": None, "triggers_total": len(triggers)}
+        extra: dict[str, Any] = {"appendix": None, "triggers_total": len(triggers), "appendices": [],
+                                 "due_total": len(due_rows)}
         files: dict[str, bytes] = {}
         if len(triggers) > TRIGGER_LIMIT:
             summary, files = _trigger_appendix(triggers)
             extra.update(summary)
             triggers = []
+        overdue = sum(1 for r in due_rows if r["status"] == "overdue")
+        if len(due_rows) > DUE_LIMIT:
+            due_part = _due_appendix(due_rows)
+            files = {**files, **due_part.pop("files")}
+            extra["appendices"] = [due_part.pop("descriptor")]
+            extra.update(due_part)
+            due_rows = []
         return SectionData(
             self.id,
             self.title,
             {
                 "classes": classes,
                 "due": due_rows,
-                "overdue": sum(1 for r in due_rows if r["status"] == "overdue"),
+                "overdue": overdue,
                 "triggers": triggers,
                 "assessments": assessments,
                 "changes": changes,
