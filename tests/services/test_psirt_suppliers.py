@@ -171,6 +171,10 @@ def test_risks_output_and_the_auditor_package_show_the_supplier_inputs(plant: Pa
     section = next(s for s in package.sections if s.id == "risk-register")
     assert {i["vendor"] for i in section.data["supplier_inputs"] if i["zone"] == "pack"} >= {"HMS Networks", "Cognex"}
     r02 = next(e for e in section.data["entries"] if e["id"] == "R-02")
-    assert "supplier-poorly-informed" in [f["code"] for f in r02["flags"]]
+    [flag] = [f for f in r02["flags"] if f["code"] == "supplier-poorly-informed"]
+    assert "pack-ewon" in flag["message"]  # the whole message stays in the data
+    assert flag["short"].startswith("assets from 2 supplier(s) without a usable disclosure process (")
+    assert "HMS Networks" in flag["short"] and flag["short"].endswith("see the risk inputs below")
     html = render_package(package, ["html"])["evidence-auditor.html"].decode()
     assert "Risk inputs: suppliers without a usable disclosure process" in html
+    assert flag["short"] in html and flag["message"] not in html  # the table row shows the short form

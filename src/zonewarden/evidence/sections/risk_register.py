@@ -65,6 +65,24 @@ def _supplier_appendix(inputs: list[dict[str, Any]]) -> tuple[dict[str, Any] | N
                         ("zone", "vendor", "supplier", "asset", "reasons", "scenarios"), rows)
 
 
+def _shorten_supplier_flags(rows: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> None:
+    """A register row's ``supplier-poorly-informed`` flag gets a ``short`` text for the table: the
+    suppliers by name and a pointer to the risk inputs below (which list the assets and reasons);
+    the flag's whole message stays in the JSON and the appendix file. On a large site a whole-zone
+    scenario weighs a dozen suppliers, and the whole message made each row a page long."""
+    by_scenario: dict[str, list[str]] = {}
+    for i in inputs:
+        for scenario in i["scenarios"]:
+            by_scenario.setdefault(scenario, []).append(i["vendor"])
+    for row in rows:
+        for flag in row["flags"]:
+            if flag["code"] == "supplier-poorly-informed":
+                vendors = by_scenario.get(row["id"], [])
+                named = ", ".join(vendors[:3]) + (f" and {len(vendors) - 3} more" if len(vendors) > 3 else "")
+                flag["short"] = (f"assets from {len(vendors)} supplier(s) without a usable disclosure process"
+                                 f"{f' ({named})' if named else ''}: see the risk inputs below")
+
+
 def _score(s: dict[str, Any]) -> dict[str, Any]:
     return {
         "likelihood": s["likelihood"],
@@ -133,6 +151,7 @@ class RiskRegisterSection:
                    "reasons": us(i.reasons), "scenarios": us(i.scenarios)}
                   for i in supplier_inputs(ctx.doc, ctx.as_of)]
         supplier_appendix, supplier_files = _supplier_appendix(inputs)
+        _shorten_supplier_flags(rows, inputs)
         summary: dict[str, Any] = {"appendix": None, "entries_total": len(rows)}
         files: dict[str, bytes] = {}
         if len(rows) > TABLE_LIMIT:
