@@ -3,15 +3,14 @@ recorded and how many findings it closed (click's runner, SQLite)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from tests.services.sbom_helpers import PLANT, advisory
 
+import support_csaf_provider as S
 from zonewarden.cli.main import cli
 
 LOGIX = {"vendor": "Rockwell Automation", "product": "ControlLogix 5580 controllers"}
@@ -70,19 +69,7 @@ def test_ingest_of_a_bad_vex_names_the_pointer(db: str, tmp_path: Path) -> None:
     assert _open(db, "comp-plc-p1") == ["new"]
 
 
-def _support():  # type: ignore[no-untyped-def]
-    if "support_csaf_provider" in sys.modules:
-        return sys.modules["support_csaf_provider"]
-    path = Path(__file__).resolve().parents[1] / "support_csaf_provider.py"
-    spec = importlib.util.spec_from_file_location("support_csaf_provider", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["support_csaf_provider"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def test_sync_reports_statements_and_closures(db: str, tmp_path: Path) -> None:
-    S = _support()
     folder = tmp_path / "www" / "csaf"
     S.write_signed(folder, "2099/ra-vex-2099-01.json", _vex(), None)
     (folder / "index.txt").write_text("2099/ra-vex-2099-01.json\n")

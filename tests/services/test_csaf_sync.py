@@ -6,33 +6,18 @@ the next run with the fault removed fetches exactly what is still missing and co
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+import support_csaf_provider as S
 from zonewarden.errors import InputError
 from zonewarden.io.csaf.sync import SyncOptions
 from zonewarden.services import audit
 from zonewarden.services.csaf_sync import known_files, sources, sync
 from zonewarden.services.principal import local_principal
 
-
-def _support():  # type: ignore[no-untyped-def]
-    # tests/ is not a package (importlib import mode): load the shared helper by path, once.
-    if "support_csaf_provider" in sys.modules:
-        return sys.modules["support_csaf_provider"]
-    path = Path(__file__).resolve().parents[1] / "support_csaf_provider.py"
-    spec = importlib.util.spec_from_file_location("support_csaf_provider", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["support_csaf_provider"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-S = _support()
 FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=4, allow_insecure=True)
 WHITE = "/csaf_files/OT/white/"
 

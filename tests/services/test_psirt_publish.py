@@ -4,14 +4,13 @@ folder, and the round trip through `advisories sync` into a plant that uses the 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import support_csaf_provider as S
 from zonewarden.domain import psirt as d
 from zonewarden.errors import ConflictError, InputError
 from zonewarden.io.csaf import read_csaf
@@ -29,18 +28,8 @@ ME = local_principal(name="psirt-lead")
 BASE = "http://127.0.0.1:1"  # rewritten per test when served
 
 
-def _support():  # type: ignore[no-untyped-def]
-    if "support_csaf_provider" in sys.modules:
-        return sys.modules["support_csaf_provider"]
-    path = ROOT / "tests" / "support_csaf_provider.py"
-    spec = importlib.util.spec_from_file_location("support_csaf_provider", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["support_csaf_provider"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
-S = _support()
 
 
 def _case(store, *, category: str = "csaf_security_advisory", cwe_name: str | None = None) -> str:  # type: ignore[no-untyped-def]

@@ -4,15 +4,14 @@ findings of the example plant; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from tests.services.sbom_helpers import PLANT, advisory
 
+import support_csaf_provider as S
 from zonewarden.domain.site import SiteDocument
 from zonewarden.io.csaf.sync import SyncOptions
 from zonewarden.io.sitefile import load_site
@@ -205,18 +204,8 @@ def test_every_oasis_vex_example_is_ingested_or_refused_with_a_pointer(store, sh
 # --- sync ----------------------------------------------------------------------------------------
 
 
-def _support():  # type: ignore[no-untyped-def]
-    if "support_csaf_provider" in sys.modules:
-        return sys.modules["support_csaf_provider"]
-    path = Path(__file__).resolve().parents[1] / "support_csaf_provider.py"
-    spec = importlib.util.spec_from_file_location("support_csaf_provider", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["support_csaf_provider"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
-S = _support()
 FAST = SyncOptions(timeout=5, retries=1, backoff=0, workers=2, allow_insecure=True)
 
 
