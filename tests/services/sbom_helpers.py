@@ -10,6 +10,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 PLANT = ROOT / "examples" / "pharma-plant"
 BASE = ROOT / "examples" / "advisories" / "zw-example-2026-001.json"
+# A supplier VEX about the example plant's ControlLogix (tests of vex import and of VEX through ingest).
+CVE = "CVE-2099-0001"
+LOGIX = {"vendor": "Rockwell Automation", "product": "ControlLogix 5580 controllers"}
+NOT_IN_PATH = {
+    "flags": [{"label": "vulnerable_code_not_in_execute_path", "product_ids": ["V1"]}],
+    "threats": [{"category": "impact", "details": "The web server is not compiled into this firmware.", "product_ids": ["V1"]}],
+}
 
 
 def sbom(components: list[dict[str, Any]], *, spec: str = "1.5", vulnerabilities: list[dict[str, Any]] | None = None,

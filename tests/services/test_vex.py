@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.services.sbom_helpers import PLANT, advisory, lib, sbom
+from tests.services.sbom_helpers import CVE, LOGIX, NOT_IN_PATH, PLANT, advisory, lib, sbom
 
 from zonewarden.engines.vex import is_supplier
 from zonewarden.errors import InputError
@@ -23,12 +23,6 @@ from zonewarden.services.vex import accept, import_vex, list_statements
 from zonewarden.store.sbom_tables import vex_statements
 
 ME = local_principal()
-CVE = "CVE-2099-0001"
-LOGIX = {"vendor": "Rockwell Automation", "product": "ControlLogix 5580 controllers"}
-NOT_IN_PATH = {
-    "flags": [{"label": "vulnerable_code_not_in_execute_path", "product_ids": ["V1"]}],
-    "threats": [{"category": "impact", "details": "The web server is not compiled into this firmware.", "product_ids": ["V1"]}],
-}
 
 
 def _site(store) -> str:  # type: ignore[no-untyped-def]

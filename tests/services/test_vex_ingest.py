@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from tests.services.sbom_helpers import PLANT, advisory
+from tests.services.sbom_helpers import CVE, LOGIX, NOT_IN_PATH, PLANT, advisory
 
 import support_csaf_provider as S
 from zonewarden.domain.site import SiteDocument
@@ -25,12 +25,6 @@ from zonewarden.store.advisory_tables import advisories
 from zonewarden.store.sbom_tables import vex_statements
 
 ME = local_principal()
-CVE = "CVE-2099-0001"
-LOGIX = {"vendor": "Rockwell Automation", "product": "ControlLogix 5580 controllers"}
-NOT_IN_PATH = {
-    "flags": [{"label": "vulnerable_code_not_in_execute_path", "product_ids": ["V1"]}],
-    "threats": [{"category": "impact", "details": "The web server is not compiled into this firmware.", "product_ids": ["V1"]}],
-}
 OASIS_VEX = ("csaf", "oasis", "csaf_2.0", "examples", "csaf", "csaf_vex")
 #: An asset of the product the OASIS example VEX 2022-EVD-UC-01-NA-001 is about.
 ABC = {"id": "qc-abc-1", "name": "QC lab logging server", "type": "server", "zone": "comp",

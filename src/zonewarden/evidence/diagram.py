@@ -348,15 +348,7 @@ def render_diagram(doc: SiteDocument, report: CheckReport | None = None, *,
                    zone_assets: Mapping[str, int] | None = None) -> str:
     """SVG text of the site's zones and conduits; findings of ``report`` are highlighted
     (``asset_zones``, ``zone_assets``: see :func:`build_graph`)."""
-    g = build_graph(doc, report, asset_zones=asset_zones, zone_assets=zone_assets)
-    try:
-        return g.pipe(format="svg", encoding="utf-8")
-    except graphviz.ExecutableNotFound as exc:
-        raise DiagramError(
-            "Graphviz 'dot' was not found: install it (Debian/Ubuntu: apt-get install graphviz)"
-        ) from exc
-    except graphviz.CalledProcessError as exc:
-        raise DiagramError(f"Graphviz failed to render the diagram: {exc.stderr!r}") from exc
+    return _pipe(build_graph(doc, report, asset_zones=asset_zones, zone_assets=zone_assets))
 
 
 __all__ = ["KIND_COLOURS", "DiagramError", "build_graph", "build_overview_graph", "esc", "render_diagram",
